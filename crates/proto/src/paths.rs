@@ -1,0 +1,31 @@
+//! Endpoint paths and query parameter names of the server's HTTP interface.
+//!
+//! | path | method | query | what |
+//! |---|---|---|---|
+//! | `/poll` | GET | `topic`, `after` | short poll: answers at once, maybe with no events |
+//! | `/longpoll` | GET | `topic`, `after`, `timeout_ms` | held until an event after `after`, or timeout |
+//! | `/sse` | GET | `topic`, `after` (or header `Last-Event-ID`) | `text/event-stream` |
+//! | `/ws` | GET | `topic`, `after` | WebSocket: events down, publishes up |
+//! | `/publish` | POST | `topic` | body = payload (UTF-8); answers the event's `seq` |
+//! | `/schedule` | POST | — | JSON [`crate::control::ScheduleRequest`]: start the open-loop publisher |
+//! | `/metrics` | GET | — | Prometheus text, see [`crate::metrics`] |
+//! | `/healthz` | GET | — | `ok` |
+
+/// Short poll.
+pub const POLL: &str = "/poll";
+/// Long poll.
+pub const LONGPOLL: &str = "/longpoll";
+/// Server-Sent Events stream.
+pub const SSE: &str = "/sse";
+/// WebSocket upgrade.
+pub const WS: &str = "/ws";
+/// Publish one event over HTTP.
+pub const PUBLISH: &str = "/publish";
+/// Start the in-server open-loop publisher.
+pub const SCHEDULE: &str = "/schedule";
+/// Prometheus metrics.
+pub const METRICS: &str = "/metrics";
+/// Liveness.
+pub const HEALTHZ: &str = "/healthz";
+/// Header SSE clients send to resume after a reconnect.
+pub const LAST_EVENT_ID: &str = "last-event-id";
