@@ -1,1 +1,178 @@
-//! placeholder
+//! The results document of an rtbench run: one versioned JSON file that the terminal table, the
+//! Markdown summary, the HTML report and the regression gate all read, and that doubles as a baseline.
+//!
+//! Field names are fixed (tools and CI read them); [`SCHEMA_VERSION`] changes when they do, and a
+//! test pins the shape. Latency histograms travel serialised ([`histogram`]) so runs can be merged
+//! and re-plotted without re-running.
+
+pub mod histogram;
+mod load;
+
+pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
+pub use load::LoadError;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the document's shape. Readers refuse other versions with a clear error.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run: where, how, and what it measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// Always [`SCHEMA_VERSION`] when written by this version.
+    pub schema_version: u32,
+    /// `rtbench <version>` that wrote the document.
+    pub tool: String,
+    /// The command line that produced the run, program name first.
+    pub command: Vec<String>,
+    /// Start of the run, seconds since the Unix epoch (wall clock; never used for latency).
+    pub started_at_unix_s: u64,
+    /// The machine and build the run was made on.
+    pub environment: Environment,
+    /// The workload every transport was given.
+    pub config: RunConfig,
+    /// One row per (scenario, transport), floor first.
+    pub rows: Vec<Row>,
+}
+
+/// The machine, build and process placement of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    /// CPU model name from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical CPUs online.
+    pub cores: usize,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    /// `rustc --version` of the compiler that built rtbench.
+    pub rustc: String,
+    /// Git commit of the checkout the run was made from (`-dirty` appended when it had changes).
+    pub git_commit: String,
+    /// Where the server and the load generator ran.
+    pub placement: Placement,
+}
+
+/// Core placement of server and load generator: fixed for the whole run, the same for every transport.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// CPUs the server process was pinned to (empty when not pinned or not known).
+    pub server_cpus: Vec<usize>,
+    /// CPUs the load generator was pinned to (empty when not pinned).
+    pub loadgen_cpus: Vec<usize>,
+    /// One line a person reads, e.g. `server on cpu 1, load generator on cpu 0`.
+    pub description: String,
+}
+
+/// The workload of a run, as the user set it or the defaults chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Scenario name (`dashboard` for the default push-to-all workload).
+    pub scenario: String,
+    /// Subscribed clients per transport.
+    pub clients: u64,
+    /// Events published per second.
+    pub rate_per_s: f64,
+    /// Payload bytes per event.
+    pub payload_bytes: usize,
+    /// Short-poll interval, milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a long-poll request asks to be held, milliseconds.
+    pub longpoll_timeout_ms: u64,
+    /// Warm-up before the measured window (discarded), milliseconds.
+    pub warmup_ms: u64,
+    /// Measured window, milliseconds.
+    pub window_ms: u64,
+    /// Events keep flowing this long after the window (unmeasured), milliseconds.
+    pub tail_ms: u64,
+    /// Longest wait for late deliveries after the last event, milliseconds.
+    pub drain_ms: u64,
+    /// Transports run, in order.
+    pub transports: Vec<String>,
+    /// Address of the HTTP listener measured.
+    pub server_http: String,
+    /// Address of the raw-TCP listener measured.
+    pub server_tcp: String,
+}
+
+/// What one transport did under one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Scenario name.
+    pub scenario: String,
+    /// One of `tcp`, `websocket`, `sse`, `long_poll`, `short_poll`.
+    pub transport: String,
+    /// Clients subscribed.
+    pub clients: u64,
+    /// Events scheduled inside the measured window.
+    pub events: u64,
+    /// Events × clients actually received inside the window (each counted once).
+    pub deliveries: u64,
+    /// Scheduled events (warm-up, window and tail) some client never received, summed over clients.
+    pub lost: u64,
+    /// Receipts of an event the client already had.
+    pub duplicated: u64,
+    /// Receipts of an event older than one the client already had.
+    pub reordered: u64,
+    /// Clients that ended with an error (connection refused, reset, protocol error).
+    pub client_errors: u64,
+    /// Delivery latency: client's monotonic clock at parse − the event's scheduled time.
+    pub latency_us: Latency,
+    /// This row's p50 over the same run's tcp p50 (absent when the run has no tcp row).
+    pub ratio_to_floor_p50: Option<f64>,
+    /// TCP payload bytes, both directions, counted on the server's sockets over the window, per delivery.
+    pub bytes_per_delivery: f64,
+    /// HTTP requests served over the window per delivery (0 for tcp).
+    pub requests_per_delivery: f64,
+    /// Server process user+sys CPU over the window per delivery, microseconds.
+    pub server_cpu_us_per_delivery: f64,
+    /// Load-generator process user+sys CPU over the window per delivery, microseconds.
+    pub client_cpu_us_per_delivery: f64,
+    /// The raw window totals the per-delivery figures are derived from.
+    pub totals: Totals,
+    /// The latency histogram in nanoseconds, HdrHistogram V2 + deflate, base64.
+    pub latency_histogram: String,
+}
+
+/// Delivery latency percentiles, microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest recorded.
+    pub max: f64,
+    /// Arithmetic mean.
+    pub mean: f64,
+}
+
+/// Counters over the measured window, from which per-delivery figures are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// Measured window length actually elapsed between the two scrapes, microseconds.
+    pub window_us: u64,
+    /// Bytes the server wrote to this transport's sockets.
+    pub bytes_to_clients: u64,
+    /// Bytes the server read from this transport's sockets.
+    pub bytes_from_clients: u64,
+    /// HTTP requests the server served on this transport.
+    pub http_requests: u64,
+    /// Server process CPU, microseconds.
+    pub server_cpu_us: u64,
+    /// Load-generator process CPU, microseconds.
+    pub client_cpu_us: u64,
+}
+
+impl Results {
+    /// The row of `transport` under `scenario`, if the run has one.
+    pub fn row(&self, scenario: &str, transport: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.scenario == scenario && r.transport == transport)
+    }
+}
+
+#[cfg(test)]
+mod tests;

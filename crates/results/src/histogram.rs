@@ -1,0 +1,79 @@
+//! Latency histograms: HdrHistogram in nanoseconds (3 significant digits, 1 ns .. 60 s), serialised
+//! as V2 + deflate in base64 so results can be merged and re-plotted.
+
+use crate::Latency;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+
+/// Highest trackable latency: 60 s in nanoseconds. Larger values are clamped, not dropped.
+pub const MAX_LATENCY_NS: u64 = 60_000_000_000;
+
+/// A latency histogram in nanoseconds.
+pub type LatencyHistogram = Histogram<u64>;
+
+/// A new, empty latency histogram with rtbench's bounds and precision.
+pub fn new_histogram() -> LatencyHistogram {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("static bounds are valid")
+}
+
+/// Serialises `h` as base64 of its V2 + deflate encoding.
+pub fn encode_histogram(h: &LatencyHistogram) -> String {
+    let mut buf = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut buf)
+        .expect("serialising to a Vec cannot fail");
+    STANDARD.encode(buf)
+}
+
+/// A histogram string that does not decode.
+#[derive(Debug, thiserror::Error)]
+#[error("latency histogram does not decode: {0}")]
+pub struct BadHistogram(String);
+
+/// Decodes a histogram written by [`encode_histogram`].
+pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, BadHistogram> {
+    let bytes = STANDARD.decode(text).map_err(|e| BadHistogram(e.to_string()))?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| BadHistogram(format!("{e:?}")))
+}
+
+impl Latency {
+    /// Percentiles of a nanosecond histogram, in microseconds. An empty histogram gives zeros.
+    pub fn from_histogram(h: &LatencyHistogram) -> Latency {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        let us = |ns: u64| ns as f64 / 1_000.0;
+        Latency {
+            p50: us(h.value_at_quantile(0.50)),
+            p90: us(h.value_at_quantile(0.90)),
+            p99: us(h.value_at_quantile(0.99)),
+            p999: us(h.value_at_quantile(0.999)),
+            max: us(h.max()),
+            mean: h.mean() / 1_000.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_percentiles() {
+        let mut h = new_histogram();
+        for v in 1..=1000u64 {
+            h.record(v * 1_000).unwrap();
+        }
+        let back = decode_histogram(&encode_histogram(&h)).unwrap();
+        assert_eq!(back.len(), 1000);
+        let l = Latency::from_histogram(&back);
+        assert!((l.p50 - 500.0).abs() <= 1.0, "p50 {}", l.p50);
+        assert!((l.max - 1000.0).abs() <= 1.0);
+        assert!(decode_histogram("not base64!").is_err());
+        assert_eq!(Latency::from_histogram(&new_histogram()), Latency::default());
+    }
+}
