@@ -1,1 +1,82 @@
-//! placeholder
+//! rtbench's load generator: drives N clients per transport against a server with one open-loop
+//! stream of events and measures how late each event arrived and what it cost.
+//!
+//! Results flow one way (as in oha): each client task owns a [`recorder::Recorder`]; when a phase
+//! ends its tallies are merged into one HdrHistogram and one [`rtbench_results::Row`] per transport.
+//! The server is reached only through its wire protocols ([`rtbench_proto`]): it may be a child
+//! process, another host, or an in-process server in a test.
+
+pub mod clients;
+pub mod config;
+pub mod control;
+mod http1;
+mod phase;
+pub mod recorder;
+mod usage;
+
+pub use config::{ConfigError, LoadConfig};
+pub use control::{Control, Target};
+pub use phase::run_transport;
+
+use rtbench_results::Row;
+
+/// Why a run could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The server's control plane failed (schedule or metrics).
+    #[error("server control request failed: {0}")]
+    Control(String),
+    /// Clients could not connect.
+    #[error("{transport}: {failed} of {clients} clients failed to connect; first error: {first}")]
+    Connect {
+        /// Transport of the phase.
+        transport: &'static str,
+        /// Clients that failed.
+        failed: u64,
+        /// Clients started.
+        clients: u64,
+        /// First error seen.
+        first: String,
+    },
+}
+
+/// Runs every configured transport in turn against `target`, each with the same schedule, and
+/// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run.
+pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadError> {
+    config.validate()?;
+    let control = Control::new(target)?;
+    let mut rows = Vec::with_capacity(config.transports.len());
+    for (i, &transport) in config.transports.iter().enumerate() {
+        if !config.quiet {
+            eprintln!(
+                "[{}/{}] {transport}: {} clients, {} s warm-up + {} s window ...",
+                i + 1,
+                config.transports.len(),
+                config.clients,
+                config.warmup.as_secs_f64(),
+                config.window.as_secs_f64()
+            );
+        }
+        rows.push(run_transport(transport, config, target, &control).await?);
+    }
+    fill_floor_ratios(&mut rows);
+    Ok(rows)
+}
+
+/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario.
+pub fn fill_floor_ratios(rows: &mut [Row]) {
+    let floors: Vec<(String, f64)> = rows
+        .iter()
+        .filter(|r| r.transport == rtbench_proto::Transport::Tcp.as_str() && r.latency_us.p50 > 0.0)
+        .map(|r| (r.scenario.clone(), r.latency_us.p50))
+        .collect();
+    for row in rows.iter_mut() {
+        row.ratio_to_floor_p50 = floors
+            .iter()
+            .find(|(s, _)| *s == row.scenario)
+            .map(|(_, floor)| row.latency_us.p50 / floor);
+    }
+}

@@ -1,0 +1,31 @@
+//! Short-poll client: asks at a fixed interval from a random phase, like a real fleet of browsers.
+//! The ticks are absolute (open loop): a slow answer makes the next poll late, never shifts the rest.
+
+use super::{ClientCtx, record_poll_response};
+use crate::http1::Conn;
+use crate::recorder::Recorder;
+use rand::Rng;
+use rtbench_proto::paths;
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
+
+pub(super) struct Session {
+    conn: Conn,
+    ticks: Interval,
+}
+
+impl Session {
+    pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
+        let conn = Conn::connect(ctx.target.http).await?;
+        let phase = ctx.poll_interval.mul_f64(rand::rng().random::<f64>());
+        let mut ticks = interval_at(Instant::now() + phase, ctx.poll_interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        Ok(Session { conn, ticks })
+    }
+
+    pub(super) async fn recv(&mut self, ctx: &ClientCtx, rec: &mut Recorder) -> Result<(), String> {
+        self.ticks.tick().await;
+        let path = format!("{}?topic={}&after={}", paths::POLL, ctx.topic, rec.cursor());
+        let body = self.conn.get_body(&path).await?;
+        record_poll_response(&body, rec)
+    }
+}
