@@ -101,8 +101,16 @@ pub struct Row {
     pub scenario: String,
     /// One of `tcp`, `websocket`, `sse`, `long_poll`, `short_poll`.
     pub transport: String,
+    /// Network conditions between clients and server (`loopback` when none were added).
+    pub conditions: String,
     /// Clients subscribed.
     pub clients: u64,
+    /// Events published per second in this row's workload.
+    pub rate_per_s: f64,
+    /// Payload bytes per event in this row's workload.
+    pub payload_bytes: usize,
+    /// Short-poll interval of this row's workload, milliseconds.
+    pub poll_interval_ms: u64,
     /// Events scheduled inside the measured window.
     pub events: u64,
     /// Events × clients actually received inside the window (each counted once).
@@ -115,6 +123,8 @@ pub struct Row {
     pub reordered: u64,
     /// Clients that ended with an error (connection refused, reset, protocol error).
     pub client_errors: u64,
+    /// Times clients reconnected (after a dropped connection or a server restart).
+    pub reconnects: u64,
     /// Delivery latency: client's monotonic clock at parse − the event's scheduled time.
     pub latency_us: Latency,
     /// This row's p50 over the same run's tcp p50 (absent when the run has no tcp row).
@@ -127,6 +137,22 @@ pub struct Row {
     pub server_cpu_us_per_delivery: f64,
     /// Load-generator process user+sys CPU over the window per delivery, microseconds.
     pub client_cpu_us_per_delivery: f64,
+    /// TCP segments, both directions, per delivery (kernel TCP_INFO), when measured.
+    pub packets_per_delivery: Option<f64>,
+    /// Bytes per delivery by the kernel's count (TCP_INFO bytes_received + bytes_acked), when measured.
+    pub kernel_bytes_per_delivery: Option<f64>,
+    /// |meter − kernel| / kernel × 100 for the window's bytes, when measured; over 1 is flagged.
+    pub meter_kernel_disagreement_pct: Option<f64>,
+    /// Idle scenario: connections held open.
+    pub connections: Option<u64>,
+    /// Idle scenario: server RSS growth per open connection, bytes.
+    pub memory_per_connection_bytes: Option<f64>,
+    /// Idle scenario: bytes per second per connected client while no event flows.
+    pub idle_bytes_per_client_s: Option<f64>,
+    /// Idle scenario: HTTP requests per second per connected client while no event flows.
+    pub idle_requests_per_client_s: Option<f64>,
+    /// Idle scenario: server CPU microseconds per second per connected client while no event flows.
+    pub idle_server_cpu_us_per_client_s: Option<f64>,
     /// The raw window totals the per-delivery figures are derived from.
     pub totals: Totals,
     /// The latency histogram in nanoseconds, HdrHistogram V2 + deflate, base64.

@@ -1,0 +1,107 @@
+//! Command-line interface: flags and their defaults. Defaults are the ones printed in the table's
+//! header, so a reader can always tell what was measured.
+
+use clap::{Args, Parser, Subcommand};
+use rtbench_proto::Transport;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Short polling, long polling, SSE and WebSockets, measured side by side against a raw-TCP floor.
+#[derive(Debug, Parser)]
+#[command(name = "rtbench", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a server, measure every transport with the same events, print the table, write the report.
+    Run(RunArgs),
+    /// Serve all transports (short poll, long poll, SSE, WebSocket, raw TCP) until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 2s, 1m)"))
+}
+
+/// Flags of `rtbench run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Clients subscribed per transport.
+    #[arg(long, default_value_t = 100)]
+    pub clients: u64,
+    /// Events published per second.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Payload bytes per event.
+    #[arg(long, default_value_t = 128)]
+    pub payload: usize,
+    /// Short-poll interval.
+    #[arg(long, value_parser = duration, default_value = "500ms")]
+    pub poll_interval: Duration,
+    /// How long each long-poll request asks the server to hold it.
+    #[arg(long, value_parser = duration, default_value = "30s")]
+    pub longpoll_timeout: Duration,
+    /// Warm-up before the measured window; its deliveries are discarded.
+    #[arg(long, value_parser = duration, default_value = "2s")]
+    pub warmup: Duration,
+    /// Measured window.
+    #[arg(long, value_parser = duration, default_value = "10s")]
+    pub window: Duration,
+    /// Events keep flowing this long after the window (unmeasured), so the window ends in steady state.
+    #[arg(long, value_parser = duration, default_value = "500ms")]
+    pub tail: Duration,
+    /// Longest wait for late deliveries after the last event; what has not arrived then is lost.
+    #[arg(long, value_parser = duration, default_value = "2s")]
+    pub drain: Duration,
+    /// Transports to run, comma-separated, in order.
+    #[arg(long, value_delimiter = ',', default_value = "tcp,websocket,sse,long_poll,short_poll")]
+    pub transports: Vec<Transport>,
+    /// Directory for results.json and summary.md.
+    #[arg(long, default_value = "reports/latest")]
+    pub out: PathBuf,
+    /// Measure a server that is already running at this HTTP address instead of starting one
+    /// (needs --server-tcp too).
+    #[arg(long, requires = "server_tcp")]
+    pub server_http: Option<SocketAddr>,
+    /// Raw-TCP address of the server given by --server-http.
+    #[arg(long, requires = "server_http")]
+    pub server_tcp: Option<SocketAddr>,
+    /// Do not pin the server and the load generator to separate cores.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `rtbench serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// HTTP address (poll, long poll, SSE, WebSocket, publish, metrics). Port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Raw-TCP floor address.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub tcp_addr: SocketAddr,
+    /// Pin the server to these CPUs (comma-separated indices), before any thread starts.
+    #[arg(long, value_delimiter = ',')]
+    pub cpus: Vec<usize>,
+    /// Events retained per topic for cursors to resume from.
+    #[arg(long, default_value_t = rtbench_proto::limits::DEFAULT_RING_CAPACITY)]
+    pub ring_capacity: usize,
+    /// Start a demo publisher on this topic (with --publish-rate), for curl or a browser.
+    #[arg(long, requires = "publish_rate")]
+    pub publish_topic: Option<String>,
+    /// Events per second of the demo publisher.
+    #[arg(long, requires = "publish_topic")]
+    pub publish_rate: Option<f64>,
+    /// Payload bytes of the demo publisher's events.
+    #[arg(long, default_value_t = 128)]
+    pub publish_payload: usize,
+}

@@ -1,0 +1,62 @@
+//! `rtbench serve`: all transports on loopback until Ctrl-C or SIGTERM. Prints one JSON line with
+//! its addresses on stdout (for `rtbench run` and scripts), and a readable line on stderr.
+
+use crate::cli::ServeArgs;
+use crate::placement;
+use anyhow::{Context, bail};
+use rtbench_proto::control::{ListeningLine, ScheduleRequest};
+use rtbench_proto::limits::MAX_SCHEDULED_EVENTS;
+use rtbench_server::{Listeners, Server, ServerConfig, shutdown_signal, start_publisher};
+use std::io::Write;
+
+/// Runs the command.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.ring_capacity == 0 {
+        bail!("--ring-capacity must be at least 1");
+    }
+    placement::pin_current_thread(&args.cpus)?;
+    let workers = if args.cpus.is_empty() { placement::allowed_cpus().len() } else { args.cpus.len() };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.max(1))
+        .enable_all()
+        .build()
+        .context("starting the server's runtime")?;
+    runtime.block_on(async move {
+        let http = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on --addr {}", args.addr))?;
+        let tcp = tokio::net::TcpListener::bind(args.tcp_addr)
+            .await
+            .with_context(|| format!("cannot listen on --tcp-addr {}", args.tcp_addr))?;
+        let line = ListeningLine {
+            http: http.local_addr()?.to_string(),
+            tcp: tcp.local_addr()?.to_string(),
+            pid: std::process::id(),
+        };
+        let server = Server::new(ServerConfig { ring_capacity: args.ring_capacity, ..ServerConfig::default() });
+        if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
+            let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);
+            let request = ScheduleRequest {
+                topic: topic.clone(),
+                rate_per_s: rate,
+                payload_bytes: args.publish_payload,
+                events,
+                start_in_ms: 0,
+            };
+            start_publisher(&server, request).map_err(|e| anyhow::anyhow!("demo publisher: {e}"))?;
+            eprintln!("publishing {rate} events/s to topic '{topic}'");
+        }
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", serde_json::to_string(&line)?)?;
+        stdout.flush()?;
+        drop(stdout);
+        eprintln!(
+            "rtbench serve: http://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
+            line.http, line.tcp
+        );
+        server
+            .run(Listeners { http, tcp }, shutdown_signal())
+            .await
+            .context("serving")
+    })
+}

@@ -1,0 +1,88 @@
+//! Every transport delivers a known sequence of events to several clients with none lost,
+//! duplicated or reordered, against a real server on 127.0.0.1:0, driven by the real load generator.
+
+use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
+use rtbench_proto::Transport;
+use rtbench_server::{Listeners, Server, ServerConfig};
+use std::time::Duration;
+
+async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = Target { http: http.local_addr().unwrap(), tcp: tcp.local_addr().unwrap() };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new(ServerConfig::default());
+    tokio::spawn(async move {
+        server
+            .run(Listeners { http, tcp }, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (target, stop)
+}
+
+fn small_config() -> LoadConfig {
+    LoadConfig {
+        clients: 5,
+        rate_per_s: 50.0,
+        payload_bytes: 64,
+        poll_interval: Duration::from_millis(40),
+        warmup: Duration::from_millis(200),
+        window: Duration::from_millis(1_000),
+        tail: Duration::from_millis(100),
+        drain: Duration::from_secs(3),
+        quiet: true,
+        ..LoadConfig::default()
+    }
+}
+
+async fn delivers_everything(transport: Transport) {
+    let (target, _stop) = start_server().await;
+    let control = Control::new(&target).unwrap();
+    let config = small_config();
+    let row = tokio::time::timeout(
+        Duration::from_secs(30),
+        run_transport(transport, &config, &target, &control),
+    )
+    .await
+    .expect("phase is bounded")
+    .expect("phase runs");
+    assert_eq!(row.transport, transport.as_str());
+    assert_eq!(row.events, 50, "a 1 s window at 50 events/s");
+    assert_eq!(row.deliveries, 5 * 50, "every client got every windowed event");
+    assert_eq!((row.lost, row.duplicated, row.reordered), (0, 0, 0));
+    assert_eq!(row.client_errors, 0);
+    assert!(row.totals.bytes_to_clients > 0);
+    match transport {
+        Transport::Tcp => assert_eq!(row.totals.http_requests, 0),
+        Transport::LongPoll | Transport::ShortPoll => assert!(row.totals.http_requests > 0),
+        // One request per client, made before the window: none inside it.
+        Transport::WebSocket | Transport::Sse => assert_eq!(row.totals.http_requests, 0),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_delivers_every_event() {
+    delivers_everything(Transport::Tcp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_delivers_every_event() {
+    delivers_everything(Transport::WebSocket).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_delivers_every_event() {
+    delivers_everything(Transport::Sse).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_poll_delivers_every_event() {
+    delivers_everything(Transport::LongPoll).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_poll_delivers_every_event() {
+    delivers_everything(Transport::ShortPoll).await;
+}
