@@ -1,0 +1,115 @@
+//! The HTTP side: the router and an accept loop that serves each connection with hyper's HTTP/1
+//! connection builder directly, not `axum::serve`.
+//!
+//! Serving the `Router` through `hyper::server::conn::http1` keeps an idle connection ~10 KiB
+//! smaller than `axum::serve` (CRATES.md) and lets each connection's IO be wrapped in the byte
+//! meter. The connection's meter handle goes into every request's extensions.
+
+use crate::error::ApiError;
+use crate::meter::{ConnHandle, ConnMeter, Metered};
+use crate::server::{Shutdown, State};
+use crate::{longpoll, metrics, poll, publish, schedule, sse, ws};
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::routing::{get, post};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use rtbench_proto::paths;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+/// Pause after a failed `accept` (e.g. EMFILE) before trying again.
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The router of every HTTP endpoint, with JSON 404 and 405 answers.
+pub(crate) fn app(state: Arc<State>) -> Router {
+    Router::new()
+        .route(paths::POLL, get(poll::handler))
+        .route(paths::LONGPOLL, get(longpoll::handler))
+        .route(paths::SSE, get(sse::handler))
+        .route(paths::WS, get(ws::handler))
+        .route(paths::PUBLISH, post(publish::handler))
+        .route(paths::SCHEDULE, post(schedule::handler))
+        .route(paths::METRICS, get(metrics::handler))
+        .route(paths::HEALTHZ, get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// `GET /healthz`.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(uri.path().to_string())
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+/// Accepts HTTP connections until shutdown; each connection holds a clone of `alive`.
+pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive: mpsc::Sender<()>) {
+    let router = app(state.clone());
+    let mut shutdown = state.shutdown();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!("http accept failed: {e}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+            () = shutdown.wait() => return,
+        };
+        let meter = Arc::new(ConnMeter::new(state.meters.clone(), alive.clone()));
+        tokio::spawn(serve_connection(
+            stream,
+            meter,
+            router.clone(),
+            state.shutdown(),
+        ));
+    }
+}
+
+/// Serves one HTTP/1.1 connection (with upgrades) until it closes or shutdown ends it gracefully.
+async fn serve_connection(
+    stream: TcpStream,
+    meter: Arc<ConnMeter>,
+    router: Router,
+    mut shutdown: Shutdown,
+) {
+    let _ = stream.set_nodelay(true);
+    let io = TokioIo::new(Metered::new(stream, meter.clone()));
+    let handle = ConnHandle(meter);
+    let service = service_fn(move |mut request: hyper::Request<Incoming>| {
+        handle.0.on_request(request.uri().path());
+        request.extensions_mut().insert(handle.clone());
+        router.clone().oneshot(request)
+    });
+    let mut builder = http1::Builder::new();
+    builder.header_read_timeout(None);
+    let mut conn = pin!(builder.serve_connection(io, service).with_upgrades());
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = shutdown.wait() => {
+            // Idle connections close now; in-flight responses end because their handlers watch
+            // the same shutdown (SSE ends, long-polls answer).
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!("http connection ended with error: {e}");
+    }
+}

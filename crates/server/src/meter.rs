@@ -1,0 +1,307 @@
+//! Byte, connection, request and delivery counters per transport, counted at the server's sockets.
+//!
+//! [`Metered`] wraps each accepted `TcpStream` and adds every byte read or written to the counters
+//! of the connection's *bucket*: one of the five transports ([`Transport::index`]) or
+//! [`CONTROL`]. An HTTP connection's bucket is unknown until its first request arrives; the bytes
+//! it moves before that (the request head itself) are held on the connection and credited when the
+//! first request's path tags it, so request headers and handshakes count. Raw-TCP connections are
+//! tagged at accept. A connection that closes untagged is credited to `control`.
+//!
+//! The hot path is lock-free: one atomic load and one relaxed `fetch_add` per read or write.
+
+use rtbench_proto::{Transport, paths};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::mpsc;
+
+/// Bucket index of connections that are none of the five transports.
+pub(crate) const CONTROL: usize = Transport::ALL.len();
+/// Number of buckets: the five transports and `control`.
+pub(crate) const BUCKETS: usize = CONTROL + 1;
+/// Tag of a connection whose bucket is not known yet.
+const UNTAGGED: u8 = u8::MAX;
+
+/// The metrics label of bucket `i`.
+pub(crate) fn bucket_label(i: usize) -> &'static str {
+    Transport::ALL
+        .get(i)
+        .map_or(rtbench_proto::metrics::CONTROL_LABEL, |t| t.as_str())
+}
+
+/// The bucket a connection whose first request is for `path` belongs to.
+pub(crate) fn bucket_for_path(path: &str) -> usize {
+    let transport = match path {
+        paths::POLL => Transport::ShortPoll,
+        paths::LONGPOLL => Transport::LongPoll,
+        paths::SSE => Transport::Sse,
+        paths::WS => Transport::WebSocket,
+        _ => return CONTROL,
+    };
+    transport.index()
+}
+
+/// Counters of one bucket, on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub(crate) struct Bucket {
+    /// Bytes read from client sockets.
+    pub(crate) bytes_received: AtomicU64,
+    /// Bytes written to client sockets.
+    pub(crate) bytes_sent: AtomicU64,
+    /// Connections open now (tagged and not yet dropped).
+    pub(crate) connections_open: AtomicU64,
+    /// Connections tagged with this bucket since start.
+    pub(crate) connections_accepted: AtomicU64,
+    /// HTTP requests served on connections of this bucket.
+    pub(crate) http_requests: AtomicU64,
+    /// Events written to clients on connections of this bucket.
+    pub(crate) events_delivered: AtomicU64,
+}
+
+/// The server-wide counters, one [`Bucket`] per transport plus `control`.
+#[derive(Debug, Default)]
+pub(crate) struct Meters {
+    /// Indexed by [`Transport::index`], then [`CONTROL`].
+    pub(crate) buckets: [Bucket; BUCKETS],
+}
+
+impl Meters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// The per-connection side of the meter, shared by the connection's IO and its requests.
+#[derive(Debug)]
+pub(crate) struct ConnMeter {
+    /// Where the counts go.
+    meters: Arc<Meters>,
+    /// Bucket index, or [`UNTAGGED`].
+    tag: AtomicU8,
+    /// Bytes read before the connection was tagged.
+    pending_received: AtomicU64,
+    /// Bytes written before the connection was tagged.
+    pending_sent: AtomicU64,
+    /// Dropped with the connection, so shutdown can wait until every connection has ended.
+    _alive: mpsc::Sender<()>,
+}
+
+impl ConnMeter {
+    /// A fresh, untagged connection meter.
+    pub(crate) fn new(meters: Arc<Meters>, alive: mpsc::Sender<()>) -> Self {
+        ConnMeter {
+            meters,
+            tag: AtomicU8::new(UNTAGGED),
+            pending_received: AtomicU64::new(0),
+            pending_sent: AtomicU64::new(0),
+            _alive: alive,
+        }
+    }
+
+    /// Puts the connection in `bucket` unless it already has one; credits the held bytes.
+    pub(crate) fn tag(&self, bucket: usize) {
+        debug_assert!(bucket < BUCKETS);
+        if self
+            .tag
+            .compare_exchange(UNTAGGED, bucket as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let b = &self.meters.buckets[bucket];
+            Meters::add(&b.connections_accepted, 1);
+            Meters::add(&b.connections_open, 1);
+            self.flush_pending(bucket);
+        }
+    }
+
+    /// Tags the connection by the path of its first request and counts the request.
+    pub(crate) fn on_request(&self, path: &str) {
+        self.tag(bucket_for_path(path));
+        Meters::add(&self.bucket().http_requests, 1);
+    }
+
+    /// Counts `n` events written to this connection's client.
+    pub(crate) fn delivered(&self, n: usize) {
+        Meters::add(&self.bucket().events_delivered, n as u64);
+    }
+
+    /// The counters of the connection's bucket (`control` while untagged).
+    fn bucket(&self) -> &Bucket {
+        let tag = self.tag.load(Ordering::Relaxed) as usize;
+        &self.meters.buckets[tag.min(CONTROL)]
+    }
+
+    fn flush_pending(&self, bucket: usize) {
+        let b = &self.meters.buckets[bucket];
+        Meters::add(
+            &b.bytes_received,
+            self.pending_received.swap(0, Ordering::SeqCst),
+        );
+        Meters::add(&b.bytes_sent, self.pending_sent.swap(0, Ordering::SeqCst));
+    }
+
+    fn count(&self, n: usize, sent: bool) {
+        let n = n as u64;
+        let tag = self.tag.load(Ordering::Acquire);
+        if tag != UNTAGGED {
+            let b = &self.meters.buckets[tag as usize];
+            Meters::add(
+                if sent {
+                    &b.bytes_sent
+                } else {
+                    &b.bytes_received
+                },
+                n,
+            );
+            return;
+        }
+        let pending = if sent {
+            &self.pending_sent
+        } else {
+            &self.pending_received
+        };
+        pending.fetch_add(n, Ordering::SeqCst);
+        // Tagged meanwhile by another thread: whoever swaps the pending count credits it.
+        let tag = self.tag.load(Ordering::SeqCst);
+        if tag != UNTAGGED {
+            self.flush_pending(tag as usize);
+        }
+    }
+}
+
+impl Drop for ConnMeter {
+    fn drop(&mut self) {
+        self.tag(CONTROL);
+        let tag = *self.tag.get_mut() as usize;
+        self.meters.buckets[tag]
+            .connections_open
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's meter handle, as the accept loop puts it into each request's extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnHandle(pub(crate) Arc<ConnMeter>);
+
+/// An IO object that counts the bytes going through it into a [`ConnMeter`].
+#[derive(Debug)]
+pub(crate) struct Metered<S> {
+    inner: S,
+    meter: Arc<ConnMeter>,
+}
+
+impl<S> Metered<S> {
+    /// Wraps `inner`, counting into `meter`.
+    pub(crate) fn new(inner: S, meter: Arc<ConnMeter>) -> Self {
+        Metered { inner, meter }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Metered<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        self.meter.count(buf.filled().len() - before, false);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = ready!(Pin::new(&mut self.inner).poll_write(cx, buf))?;
+        self.meter.count(n, true);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let n = ready!(Pin::new(&mut self.inner).poll_write_vectored(cx, bufs))?;
+        self.meter.count(n, true);
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn get(m: &Meters, bucket: usize) -> [u64; 6] {
+        let b = &m.buckets[bucket];
+        [
+            &b.bytes_received,
+            &b.bytes_sent,
+            &b.connections_open,
+            &b.connections_accepted,
+            &b.http_requests,
+            &b.events_delivered,
+        ]
+        .map(|c| c.load(Ordering::Relaxed))
+    }
+
+    #[tokio::test]
+    async fn bytes_before_tagging_are_credited_to_the_tag() {
+        let meters = Arc::new(Meters::default());
+        let (alive, _rx) = mpsc::channel(1);
+        let meter = Arc::new(ConnMeter::new(meters.clone(), alive));
+        let (a, mut b) = tokio::io::duplex(64);
+        let mut io = Metered::new(a, meter.clone());
+        b.write_all(b"GET /sse").await.unwrap();
+        let mut buf = [0u8; 8];
+        io.read_exact(&mut buf).await.unwrap();
+        assert_eq!(
+            get(&meters, CONTROL),
+            [0; 6],
+            "nothing credited before tagging"
+        );
+        meter.on_request("/sse");
+        io.write_all(b"ok").await.unwrap();
+        meter.delivered(3);
+        let sse = Transport::Sse.index();
+        assert_eq!(get(&meters, sse), [8, 2, 1, 1, 1, 3]);
+        meter.on_request("/publish");
+        assert_eq!(get(&meters, sse)[4], 2, "later requests keep the first tag");
+        drop(io);
+        drop(meter);
+        assert_eq!(get(&meters, sse)[2], 0, "open gauge falls on drop");
+    }
+
+    #[test]
+    fn untagged_connection_is_control_on_drop() {
+        let meters = Arc::new(Meters::default());
+        let (alive, _rx) = mpsc::channel(1);
+        let meter = ConnMeter::new(meters.clone(), alive);
+        meter.count(5, false);
+        drop(meter);
+        assert_eq!(get(&meters, CONTROL), [5, 0, 0, 1, 0, 0]);
+        assert_eq!(bucket_for_path("/longpoll"), Transport::LongPoll.index());
+        assert_eq!(bucket_label(CONTROL), "control");
+        assert_eq!(bucket_label(Transport::Tcp.index()), "tcp");
+    }
+}

@@ -1,0 +1,34 @@
+//! `POST /publish?topic`: the upstream of the HTTP transports. The body is the payload (UTF-8, at
+//! most [`MAX_PAYLOAD_BYTES`]); the event is stamped with the server's monotonic clock at arrival
+//! and the answer is `{"seq":N}`.
+
+use crate::error::ApiError;
+use crate::params::{Params, RawQuery, read_body};
+use crate::server::State;
+use axum::body::Body;
+use axum::extract::State as AppState;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use rtbench_proto::limits::MAX_PAYLOAD_BYTES;
+use std::sync::Arc;
+
+/// `POST /publish`.
+pub(crate) async fn handler(
+    AppState(state): AppState<Arc<State>>,
+    query: RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let params = Params::from_query(query)?;
+    let topic = params.topic()?;
+    let bytes = read_body(body, MAX_PAYLOAD_BYTES).await?;
+    let payload =
+        std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_request("payload is not UTF-8"))?;
+    let seq = state
+        .hub
+        .publish(topic, rtbench_proto::mono_now_ns(), payload)?;
+    Ok((
+        [(CONTENT_TYPE, "application/json")],
+        format!("{{\"seq\":{seq}}}"),
+    )
+        .into_response())
+}

@@ -1,0 +1,244 @@
+//! `POST /schedule` and [`start_publisher`]: the open-loop publisher (DESIGN §4).
+//!
+//! Each accepted request gets a dedicated OS thread that publishes event `k` (0-based) when
+//! CLOCK_MONOTONIC reaches `start + k × period`, stamped with that *scheduled* time and carrying
+//! [`make_payload`]`(seq, payload_bytes)`. A late wake-up delays one event but never shifts the
+//! ones after it, and its lateness is part of the measured latency. The thread sleeps with
+//! [`sleep_until_ns`] (nanosecond timer slack, not tokio's millisecond timer) and stops early when
+//! the server shuts down. One scheduled publisher runs per topic at a time (409 otherwise).
+//!
+//! `first_seq`/`last_seq` in the answer assume nothing else publishes to the topic during the run.
+
+use crate::error::ApiError;
+use crate::hub::Topic;
+use crate::params::{check_topic, read_body};
+use crate::server::{Server, State};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State as AppState;
+use rtbench_proto::clock::sleep_until_ns;
+use rtbench_proto::control::{ScheduleRequest, ScheduleResponse};
+use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
+use rtbench_proto::{make_payload, mono_now_ns};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// Longest accepted `start_in_ms`, in milliseconds.
+pub const MAX_START_IN_MS: u64 = 60_000;
+/// Largest accepted `/schedule` request body, in bytes.
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// Longest single sleep of the publisher thread, in ns, so it notices shutdown promptly.
+const SLEEP_SLICE_NS: u64 = 50_000_000;
+
+/// Starts an open-loop publisher on `server` as `POST /schedule` would, e.g. for a demo publisher
+/// before serving. Returns when the thread is started; the events follow on their schedule.
+pub fn start_publisher(
+    server: &Server,
+    request: ScheduleRequest,
+) -> Result<ScheduleResponse, ApiError> {
+    start(server.state(), request)
+}
+
+/// `POST /schedule`.
+pub(crate) async fn handler(
+    AppState(state): AppState<Arc<State>>,
+    body: Body,
+) -> Result<Json<ScheduleResponse>, ApiError> {
+    let bytes = read_body(body, MAX_REQUEST_BYTES).await?;
+    let request: ScheduleRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid schedule request: {e}")))?;
+    Ok(Json(start(&state, request)?))
+}
+
+/// Checks `request` against the limits and returns its period in nanoseconds.
+fn validate(request: &ScheduleRequest) -> Result<u64, ApiError> {
+    check_topic(&request.topic)?;
+    let rate = request.rate_per_s;
+    if !(rate.is_finite() && rate > 0.0 && rate <= MAX_SCHEDULE_RATE_PER_S) {
+        return Err(ApiError::bad_request(format!(
+            "rate_per_s must be > 0 and <= {MAX_SCHEDULE_RATE_PER_S}, got {rate}"
+        )));
+    }
+    if !(1..=MAX_SCHEDULED_EVENTS).contains(&request.events) {
+        return Err(ApiError::bad_request(format!(
+            "events must be in 1..={MAX_SCHEDULED_EVENTS}, got {}",
+            request.events
+        )));
+    }
+    if request.payload_bytes > MAX_PAYLOAD_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "payload_bytes must be at most {MAX_PAYLOAD_BYTES}, got {}",
+            request.payload_bytes
+        )));
+    }
+    if request.start_in_ms > MAX_START_IN_MS {
+        return Err(ApiError::bad_request(format!(
+            "start_in_ms must be at most {MAX_START_IN_MS}, got {}",
+            request.start_in_ms
+        )));
+    }
+    let period_ns = (1e9 / rate).round();
+    let span_ns = (period_ns * request.events as f64) + (MAX_START_IN_MS * 1_000_000) as f64;
+    if span_ns >= u64::MAX as f64 / 2.0 {
+        return Err(ApiError::bad_request(
+            "schedule too long: events / rate_per_s overflows",
+        ));
+    }
+    Ok(period_ns as u64)
+}
+
+/// Validates `request`, claims its topic and starts the publisher thread.
+fn start(state: &Arc<State>, request: ScheduleRequest) -> Result<ScheduleResponse, ApiError> {
+    let period_ns = validate(&request)?;
+    if state.stopping.load(Ordering::SeqCst) {
+        return Err(ApiError::ShuttingDown);
+    }
+    let topic = state.hub.topic(&request.topic)?;
+    if !state.scheduled_topics.lock().insert(request.topic.clone()) {
+        return Err(ApiError::ScheduleBusy(request.topic));
+    }
+    let start_mono_ns = mono_now_ns() + request.start_in_ms * 1_000_000;
+    let first_seq = topic.last_seq() + 1;
+    let response = ScheduleResponse {
+        topic: request.topic.clone(),
+        start_mono_ns,
+        period_ns,
+        first_seq,
+        last_seq: first_seq + request.events - 1,
+    };
+    let run = Run {
+        state: state.clone(),
+        topic,
+        name: request.topic,
+        start_mono_ns,
+        period_ns,
+        events: request.events,
+        payload_bytes: request.payload_bytes,
+    };
+    std::thread::Builder::new()
+        .name("rtbench-publisher".into())
+        .spawn(move || run.publish_all())
+        .map_err(|e| ApiError::Internal(format!("cannot start the publisher thread: {e}")))?;
+    Ok(response)
+}
+
+/// One scheduled publisher run; releases its topic's claim when dropped.
+struct Run {
+    state: Arc<State>,
+    topic: Arc<Topic>,
+    name: String,
+    start_mono_ns: u64,
+    period_ns: u64,
+    events: u64,
+    payload_bytes: usize,
+}
+
+impl Run {
+    fn publish_all(self) {
+        for k in 0..self.events {
+            let due_ns = self.start_mono_ns + k * self.period_ns;
+            if !self.sleep_until(due_ns) {
+                return;
+            }
+            let bytes = self.payload_bytes;
+            self.topic
+                .publish_with(due_ns, |seq| make_payload(seq, bytes));
+        }
+    }
+
+    /// Sleeps until `due_ns`; `false` if the server began shutting down first.
+    fn sleep_until(&self, due_ns: u64) -> bool {
+        loop {
+            if self.state.stopping.load(Ordering::Relaxed) {
+                return false;
+            }
+            let now = mono_now_ns();
+            if now >= due_ns {
+                return true;
+            }
+            sleep_until_ns(due_ns.min(now + SLEEP_SLICE_NS));
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.state.scheduled_topics.lock().remove(&self.name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(rate_per_s: f64, events: u64) -> ScheduleRequest {
+        ScheduleRequest {
+            topic: "t".into(),
+            rate_per_s,
+            payload_bytes: 8,
+            events,
+            start_in_ms: 0,
+        }
+    }
+
+    #[test]
+    fn validation() {
+        assert_eq!(validate(&request(3.0, 1)).unwrap(), 333_333_333);
+        assert_eq!(
+            validate(&request(MAX_SCHEDULE_RATE_PER_S, 5)).unwrap(),
+            1_000
+        );
+        for bad in [
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            MAX_SCHEDULE_RATE_PER_S * 2.0,
+        ] {
+            assert!(validate(&request(bad, 1)).is_err(), "rate {bad}");
+        }
+        assert!(validate(&request(1.0, 0)).is_err());
+        assert!(validate(&request(1.0, MAX_SCHEDULED_EVENTS + 1)).is_err());
+        assert!(
+            validate(&request(1e-12, MAX_SCHEDULED_EVENTS)).is_err(),
+            "overflow"
+        );
+        assert!(validate(&request(1e-300, 1)).is_err(), "overflow");
+        let mut r = request(1.0, 1);
+        r.start_in_ms = MAX_START_IN_MS + 1;
+        assert!(validate(&r).is_err());
+        r = request(1.0, 1);
+        r.payload_bytes = MAX_PAYLOAD_BYTES + 1;
+        assert!(validate(&r).is_err());
+    }
+
+    #[test]
+    fn publishes_on_schedule_and_releases_the_topic() {
+        let server = Server::new(Default::default());
+        let mut r = request(1000.0, 3);
+        r.start_in_ms = 1;
+        let resp = start_publisher(&server, r.clone()).unwrap();
+        assert_eq!(
+            (resp.first_seq, resp.last_seq, resp.period_ns),
+            (1, 3, 1_000_000)
+        );
+        assert!(matches!(
+            start_publisher(&server, r),
+            Err(ApiError::ScheduleBusy(_))
+        ));
+        let topic = server.hub().topic("t").unwrap();
+        for _ in 0..5_000 {
+            if !server.state().scheduled_topics.lock().contains("t") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let (_, events) = topic.read_after(0, 10);
+        assert_eq!(events.len(), 3);
+        for e in &events {
+            assert_eq!(e.t_pub_ns, resp.t_pub_ns(e.seq));
+            let body = rtbench_proto::parse_body(&e.body).unwrap();
+            assert_eq!(body.payload, make_payload(e.seq, 8));
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! `GET /sse?topic` (cursor from `Last-Event-ID`, else `?after`, else 0): Server-Sent Events.
+//!
+//! The body is a stream built here rather than axum's `Sse` helper, so the bytes are exactly
+//! [`rtbench_proto::sse`]'s: the retry preamble, then one chunk per event block, gap blocks when
+//! the client fell behind the ring, and a keep-alive comment after `sse_keep_alive` of silence.
+//! The stream ends when the server shuts down.
+
+use crate::error::ApiError;
+use crate::hub::{Event, Topic};
+use crate::meter::ConnHandle;
+use crate::params::{Params, RawQuery, parse_seq};
+use crate::server::{Shutdown, State};
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::State as AppState;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
+use rtbench_proto::{paths, sse};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// `GET /sse`.
+pub(crate) async fn handler(
+    AppState(state): AppState<Arc<State>>,
+    conn: Option<Extension<ConnHandle>>,
+    headers: HeaderMap,
+    query: RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::from_query(query)?;
+    let name = params.topic()?;
+    let cursor = match headers.get(paths::LAST_EVENT_ID) {
+        Some(value) => {
+            let value = value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("bad Last-Event-ID"))?;
+            parse_seq("Last-Event-ID", value.trim())?
+        }
+        None => params.after()?,
+    };
+    let topic = state.hub.topic(name)?;
+    let feed = Feed {
+        published: topic.subscribe(),
+        topic,
+        cursor,
+        batch: Vec::new(),
+        next: 0,
+        gap: None,
+        started: false,
+        keep_alive: state.config.sse_keep_alive,
+        shutdown: state.shutdown(),
+        conn: conn.map(|Extension(c)| c),
+    };
+    let stream = futures_util::stream::unfold(feed, |mut feed| async move {
+        let chunk = feed.next_chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), feed))
+    });
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+        (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    Ok((headers, Body::from_stream(stream)).into_response())
+}
+
+/// The state of one SSE stream: a cursor into its topic and the batch being sent.
+struct Feed {
+    topic: Arc<Topic>,
+    /// Wakes on every publish to `topic`; subscribed before the first read.
+    published: watch::Receiver<u64>,
+    /// Sequence number of the last event sent.
+    cursor: u64,
+    /// Events read from the ring, sent from index `next` on.
+    batch: Vec<Event>,
+    next: usize,
+    /// A gap notice to send before the batch.
+    gap: Option<u64>,
+    /// Whether the retry preamble went out.
+    started: bool,
+    keep_alive: Duration,
+    shutdown: Shutdown,
+    conn: Option<ConnHandle>,
+}
+
+impl Feed {
+    /// The next chunk of the body, or `None` to end the stream.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if !self.started {
+            self.started = true;
+            return Some(Bytes::from_static(sse::RETRY_PREAMBLE));
+        }
+        loop {
+            if let Some(dropped) = self.gap.take() {
+                return Some(sse::encode_gap(dropped).into());
+            }
+            if let Some(event) = self.batch.get(self.next) {
+                self.next += 1;
+                self.cursor = event.seq;
+                if let Some(conn) = &self.conn {
+                    conn.0.delivered(1);
+                }
+                return Some(sse::encode_event(event.seq, &event.body).into());
+            }
+            if self.shutdown.is_set() {
+                return None;
+            }
+            self.refill();
+            if self.gap.is_some() || !self.batch.is_empty() {
+                continue;
+            }
+            tokio::select! {
+                changed = self.published.changed() => changed.ok()?,
+                () = tokio::time::sleep(self.keep_alive) => {
+                    return Some(Bytes::from_static(sse::KEEP_ALIVE));
+                }
+                () = self.shutdown.wait() => return None,
+            }
+        }
+    }
+
+    /// Reads the events after the cursor into an emptied batch.
+    fn refill(&mut self) {
+        self.batch.clear();
+        self.next = 0;
+        let dropped =
+            self.topic
+                .read_after_into(self.cursor, MAX_EVENTS_PER_RESPONSE, &mut self.batch);
+        if dropped > 0 {
+            self.gap = Some(dropped);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `GET /ws?topic&after`: WebSocket, both directions.
+//!
+//! Down: each event is one TEXT message whose payload is exactly the canonical body; a client that
+//! fell behind the ring gets a TEXT gap notice `{"dropped":N}`. Up: each TEXT message is a payload
+//! published to the topic. A BINARY message closes with 1003, an over-size one with 1009, a
+//! protocol violation with 1002, invalid UTF-8 with 1007; shutdown closes with 1001. Pings are
+//! answered by tungstenite itself.
+
+use crate::error::ApiError;
+use crate::hub::{Event, Topic};
+use crate::meter::ConnHandle;
+use crate::params::{Params, RawQuery};
+use crate::server::{Shutdown, State};
+use axum::Extension;
+use axum::extract::State as AppState;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use futures_util::SinkExt;
+use rtbench_proto::limits::{MAX_EVENTS_PER_RESPONSE, MAX_PAYLOAD_BYTES};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Error as WsError;
+
+/// How long a closing socket waits for the client's close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// `GET /ws`: validates the query, then upgrades.
+pub(crate) async fn handler(
+    AppState(state): AppState<Arc<State>>,
+    conn: Option<Extension<ConnHandle>>,
+    query: RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let params = Params::from_query(query)?;
+    let name = params.topic()?;
+    let cursor = params.after()?;
+    let upgrade = upgrade.map_err(|r| ApiError::Rejected {
+        status: r.status(),
+        message: r.body_text(),
+    })?;
+    let topic = state.hub.topic(name)?;
+    let config = &state.config;
+    let upgrade = upgrade
+        .read_buffer_size(config.ws_read_buffer_bytes)
+        .write_buffer_size(config.ws_write_buffer_bytes)
+        .max_message_size(MAX_PAYLOAD_BYTES)
+        .max_frame_size(MAX_PAYLOAD_BYTES);
+    let shutdown = state.shutdown();
+    let conn = conn.map(|Extension(c)| c);
+    Ok(upgrade.on_upgrade(move |socket| serve_socket(socket, topic, cursor, shutdown, conn)))
+}
+
+/// Serves one upgraded WebSocket until either side closes it.
+async fn serve_socket(
+    mut socket: WebSocket,
+    topic: Arc<Topic>,
+    mut cursor: u64,
+    mut shutdown: Shutdown,
+    conn: Option<ConnHandle>,
+) {
+    let mut published = topic.subscribe();
+    let mut batch = Vec::new();
+    loop {
+        if shutdown.is_set() {
+            return close(socket, close_code::AWAY, "server shutting down").await;
+        }
+        if send_new_events(&mut socket, &topic, &mut cursor, &mut batch, conn.as_ref())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::select! {
+            changed = published.changed() => if changed.is_err() { return },
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(payload))) => {
+                    topic.publish(rtbench_proto::mono_now_ns(), payload.as_str());
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    return close(socket, close_code::UNSUPPORTED, "binary messages are not accepted").await;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return,
+                Some(Err(e)) => {
+                    let Some((code, reason)) = close_for(e) else { return };
+                    return close(socket, code, &reason).await;
+                }
+            },
+            () = shutdown.wait() => {
+                return close(socket, close_code::AWAY, "server shutting down").await;
+            }
+        }
+    }
+}
+
+/// Sends every event after `cursor` (a gap notice first if some left the ring), then flushes.
+async fn send_new_events(
+    socket: &mut WebSocket,
+    topic: &Topic,
+    cursor: &mut u64,
+    batch: &mut Vec<Event>,
+    conn: Option<&ConnHandle>,
+) -> Result<(), axum::Error> {
+    loop {
+        batch.clear();
+        let dropped = topic.read_after_into(*cursor, MAX_EVENTS_PER_RESPONSE, batch);
+        if dropped == 0 && batch.is_empty() {
+            return Ok(());
+        }
+        if dropped > 0 {
+            let gap =
+                Utf8Bytes::try_from(rtbench_proto::event::encode_gap(dropped)).expect("ASCII");
+            socket.feed(Message::Text(gap)).await?;
+        }
+        for event in batch.iter() {
+            // Canonical bodies are JSON text, always UTF-8; checking it is a linear scan.
+            let text = Utf8Bytes::try_from(event.body.clone()).expect("bodies are UTF-8");
+            socket.feed(Message::Text(text)).await?;
+            *cursor = event.seq;
+        }
+        socket.flush().await?;
+        if let Some(conn) = conn {
+            conn.0.delivered(batch.len());
+        }
+    }
+}
+
+/// The close code and reason for a receive error, or `None` if the connection is simply gone.
+fn close_for(error: axum::Error) -> Option<(u16, String)> {
+    let error = error.into_inner();
+    match error.downcast_ref::<WsError>()? {
+        WsError::Capacity(_) => Some((
+            close_code::SIZE,
+            format!("message exceeds the {MAX_PAYLOAD_BYTES}-byte limit"),
+        )),
+        WsError::Utf8(_) => Some((close_code::INVALID, "text message is not UTF-8".into())),
+        WsError::Protocol(e) => Some((close_code::PROTOCOL, e.to_string())),
+        _ => None,
+    }
+}
+
+/// Sends a close frame, then waits (bounded) for the client's close frame or EOF.
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    // A close frame's reason must fit a 125-byte control frame with its 2-byte code.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(&reason[..end]),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(_)) = socket.recv().await {}
+    })
+    .await;
+}
