@@ -116,6 +116,15 @@ async fn serve(
         if shutdown.is_set() {
             return Err(End::Closed);
         }
+        // Frames already buffered (e.g. read together with the SUB frame) come first.
+        while let Some(frame) = read_frame_now(&mut inbuf)? {
+            match parse_command(&frame) {
+                Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
+                    topic.publish(rtbench_proto::mono_now_ns(), payload);
+                }
+                _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
+            }
+        }
         events.clear();
         let dropped = topic.read_after_into(cursor, usize::MAX, &mut events);
         if dropped > 0 || !events.is_empty() {
@@ -139,14 +148,6 @@ async fn serve(
             read = io.read_buf(&mut inbuf) => {
                 if read? == 0 {
                     return Ok(());
-                }
-                while let Some(frame) = read_frame_now(&mut inbuf)? {
-                    match parse_command(&frame) {
-                        Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
-                            topic.publish(rtbench_proto::mono_now_ns(), payload);
-                        }
-                        _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
-                    }
                 }
             }
             () = shutdown.wait() => return Err(End::Closed),

@@ -1,0 +1,160 @@
+//! Shared helpers of the end-to-end tests: a real server on 127.0.0.1:0 and small clients.
+
+#![allow(dead_code)]
+
+use reqwest::StatusCode;
+use rtbench_proto::metrics::{Sample, parse_text};
+use rtbench_server::{Listeners, ServerConfig, run};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Upper bound on any single step of a test.
+pub const STEP: Duration = Duration::from_secs(10);
+
+/// A server running on loopback until dropped or [`TestServer::stop`]ped.
+pub struct TestServer {
+    /// Address of the HTTP listener.
+    pub http: SocketAddr,
+    /// Address of the raw-TCP listener.
+    pub tcp: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server with the default configuration.
+    pub async fn start() -> Self {
+        Self::with_config(ServerConfig::default()).await
+    }
+
+    /// Starts a server with `config`.
+    pub async fn with_config(config: ServerConfig) -> Self {
+        let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (http_addr, tcp_addr) = (http.local_addr().unwrap(), tcp.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(run(Listeners { http, tcp }, config, shutdown));
+        TestServer {
+            http: http_addr,
+            tcp: tcp_addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+
+    /// `ws://127.0.0.1:PORT{path}`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.http)
+    }
+
+    /// Triggers shutdown and waits (bounded) for `run` to return.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let task = self.task.take().unwrap();
+        within(Duration::from_secs(15), task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    /// Publishes `payload` to `topic` over HTTP on a fresh connection; returns its seq.
+    pub async fn publish(&self, topic: &str, payload: &str) -> u64 {
+        let resp = within(
+            STEP,
+            client()
+                .post(self.url(&format!("/publish?topic={topic}")))
+                .body(payload.to_string())
+                .send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let v: serde_json::Value = resp.json().await.unwrap();
+        v["seq"].as_u64().unwrap()
+    }
+
+    /// Scrapes `/metrics` on a fresh connection.
+    pub async fn metrics(&self) -> Vec<Sample> {
+        let resp = within(STEP, client().get(self.url("/metrics")).send())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        parse_text(&resp.text().await.unwrap())
+    }
+
+    /// Asserts the server still answers a good request on a new connection.
+    pub async fn assert_healthy(&self) {
+        let resp = within(STEP, client().get(self.url("/healthz")).send())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.text().await.unwrap(), "ok");
+    }
+}
+
+/// Value of series `name` for `transport` (or unlabelled when `None`) in a scrape.
+pub fn sample(samples: &[Sample], name: &str, transport: Option<&str>) -> f64 {
+    samples
+        .iter()
+        .find(|s| s.name == name && s.transport.as_deref() == transport)
+        .unwrap_or_else(|| panic!("no sample {name} {transport:?}"))
+        .value
+}
+
+/// A reqwest client that opens a new connection for every request and ignores proxies.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+/// Awaits `fut` for at most `limit`, panicking with a clear message otherwise.
+pub async fn within<F: Future>(limit: Duration, fut: F) -> F::Output {
+    tokio::time::timeout(limit, fut)
+        .await
+        .expect("test step timed out")
+}
+
+/// Asserts `resp` has `status` and a one-line JSON body with a string "error" field.
+pub async fn assert_json_error(resp: reqwest::Response, status: StatusCode) {
+    assert_eq!(resp.status(), status);
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ctype, "application/json");
+    let text = resp.text().await.unwrap();
+    assert!(
+        !text.contains('\n'),
+        "error body must be one line: {text:?}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let obj = v.as_object().unwrap();
+    assert_eq!(obj.len(), 1, "only an error field: {text}");
+    assert!(!obj["error"].as_str().unwrap().is_empty());
+}
+
+/// The payloads of parsed canonical bodies, in order.
+pub fn payloads(bodies: &[Vec<u8>]) -> Vec<String> {
+    bodies
+        .iter()
+        .map(|b| rtbench_proto::parse_body(b).unwrap().payload.into_owned())
+        .collect()
+}
