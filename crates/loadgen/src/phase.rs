@@ -3,8 +3,9 @@
 //! 1. every client connects and subscribes (a fresh topic per phase);
 //! 2. the server's publisher is scheduled to start shortly after, at a fixed rate;
 //! 3. warm-up events are delivered but not measured;
-//! 4. the server's counters and this process's CPU are read at the window's start and end
-//!    (bytes, requests and CPU per delivery are window deltas);
+//! 4. the server's counters and this process's CPU are read at the window's start and end, half
+//!    an event period early so no scrape coincides with an event (bytes, requests and CPU per
+//!    delivery are window deltas);
 //! 5. events keep flowing for a tail, then clients drain until they hold the last event, or the
 //!    drain time runs out and they are stopped; whatever never arrived is counted lost.
 
@@ -80,9 +81,12 @@ pub async fn run_transport(
 
     let window_start = schedule.start_mono_ns + config.warmup.as_nanos() as u64;
     let window_end = window_start + config.window.as_nanos() as u64;
-    sleep_until_mono(window_start).await;
+    // Read the counters half a period before each window edge: between two events, so the scrape
+    // never competes with an event's fan-out. The counted span keeps the window's length.
+    let half_period = schedule.period_ns / 2;
+    sleep_until_mono(window_start - half_period).await;
     let (m0, c0, t0) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
-    sleep_until_mono(window_end).await;
+    sleep_until_mono(window_end - half_period).await;
     let (m1, c1, t1) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
 
     sleep_until_mono(schedule.t_pub_ns(schedule.last_seq) + config.drain.as_nanos() as u64).await;

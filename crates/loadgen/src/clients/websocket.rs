@@ -19,7 +19,10 @@ impl Session {
         let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let url = format!("ws://{addr}{}?topic={}&after=0", paths::WS, ctx.topic);
-        let config = WebSocketConfig::default().max_message_size(Some(limits::MAX_FRAME_BYTES));
+        let config = WebSocketConfig::default()
+            .read_buffer_size(8192)
+            .write_buffer_size(0)
+            .max_message_size(Some(limits::MAX_FRAME_BYTES));
         let (ws, _) = client_async_with_config(url, stream, Some(config))
             .await
             .map_err(|e| format!("WebSocket handshake: {e}"))?;
