@@ -2,16 +2,17 @@
 //!
 //! The client's first frame must be `SUB <topic> <after>`, within [`SUB_TIMEOUT`]. After that, each
 //! wake-up reads every event after the cursor and writes them all as frames in one buffer with one
-//! `write_all`; `PUB <payload>` frames from the client publish to the subscribed topic. A malformed,
+//! `write_all` (a client far behind gets them in writes of ~256 KiB); `PUB <payload>` frames from the client publish to the subscribed topic. A malformed,
 //! over-size or out-of-place frame closes the connection, as does shutdown.
 
 use crate::http::ACCEPT_BACKOFF;
+use crate::hub::{Event, Topic};
 use crate::meter::{ConnMeter, Metered};
 use crate::server::{Shutdown, State};
 use bytes::BytesMut;
 use rtbench_proto::Transport;
 use rtbench_proto::frame::{Command, decode_frame, encode_frame, parse_command};
-use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, valid_topic};
+use rtbench_proto::limits::{MAX_EVENTS_PER_RESPONSE, MAX_PAYLOAD_BYTES, valid_topic};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,6 +23,8 @@ use tokio::sync::mpsc;
 pub(crate) const SUB_TIMEOUT: Duration = Duration::from_secs(10);
 /// Output buffer capacity kept between wake-ups, in bytes; a larger one is released after use.
 const KEEP_OUT_BYTES: usize = 64 * 1024;
+/// Bytes of frames after which one write stops taking more events, in bytes.
+const MAX_WRITE_BYTES: usize = 256 * 1024;
 
 /// Why a raw-TCP connection ends.
 #[derive(Debug)]
@@ -125,23 +128,17 @@ async fn serve(
                 _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
             }
         }
-        events.clear();
-        let dropped = topic.read_after_into(cursor, usize::MAX, &mut events);
-        if dropped > 0 || !events.is_empty() {
-            out.clear();
-            if dropped > 0 {
-                encode_frame(&rtbench_proto::event::encode_gap(dropped), &mut out);
-            }
-            for event in &events {
-                encode_frame(&event.body, &mut out);
-            }
+        let (delivered, caught_up) = fill_frames(&topic, &mut cursor, &mut events, &mut out);
+        if !out.is_empty() {
             io.write_all(&out).await?;
-            cursor = events.last().map_or(cursor, |e| e.seq);
-            meter.delivered(events.len());
+            meter.delivered(delivered);
             if out.capacity() > KEEP_OUT_BYTES {
                 out = BytesMut::new();
                 events = Vec::new();
             }
+        }
+        if !caught_up {
+            continue;
         }
         tokio::select! {
             changed = published.changed() => changed.map_err(|_| End::Closed)?,
@@ -155,7 +152,98 @@ async fn serve(
     }
 }
 
+/// Encodes into `out` (emptied first) the frames of the events after `cursor` — a gap notice
+/// first if some left the ring — and advances `cursor`; returns the number of events and whether
+/// they were all the events after the cursor. Normally they are; a client far behind gets them in
+/// writes of about [`MAX_WRITE_BYTES`], so one connection's buffer stays bounded.
+fn fill_frames(
+    topic: &Topic,
+    cursor: &mut u64,
+    events: &mut Vec<Event>,
+    out: &mut BytesMut,
+) -> (usize, bool) {
+    out.clear();
+    let mut delivered = 0;
+    loop {
+        events.clear();
+        let dropped = topic.read_after_into(*cursor, MAX_EVENTS_PER_RESPONSE, events);
+        if dropped > 0 {
+            encode_frame(&rtbench_proto::event::encode_gap(dropped), out);
+        }
+        for event in events.iter() {
+            encode_frame(&event.body, out);
+        }
+        let Some(last) = events.last() else {
+            return (delivered, true);
+        };
+        *cursor = last.seq;
+        delivered += events.len();
+        if events.len() < MAX_EVENTS_PER_RESPONSE {
+            return (delivered, true);
+        }
+        if out.len() >= MAX_WRITE_BYTES {
+            return (delivered, false);
+        }
+    }
+}
+
 /// A frame already complete in `buf`, if any.
 fn read_frame_now(buf: &mut BytesMut) -> Result<Option<BytesMut>, End> {
     decode_frame(buf).map_err(|e| End::BadFrame(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::Hub;
+
+    /// Sequence numbers of the event frames in `out`.
+    fn frame_seqs(out: &BytesMut) -> Vec<u64> {
+        let mut buf = out.clone();
+        let mut seqs = Vec::new();
+        while let Some(frame) = decode_frame(&mut buf).unwrap() {
+            seqs.push(rtbench_proto::parse_body(&frame).unwrap().seq);
+        }
+        seqs
+    }
+
+    #[test]
+    fn fill_frames_takes_everything_in_bounded_writes() {
+        let hub = Hub::new(10_000, 1);
+        let topic = hub.topic("t").unwrap();
+        let (mut cursor, mut events, mut out) = (0, Vec::new(), BytesMut::new());
+        for i in 0..3 {
+            topic.publish(i, "small");
+        }
+        assert_eq!(
+            fill_frames(&topic, &mut cursor, &mut events, &mut out),
+            (3, true)
+        );
+        assert_eq!(frame_seqs(&out), [1, 2, 3]);
+        assert_eq!(
+            fill_frames(&topic, &mut cursor, &mut events, &mut out),
+            (0, true)
+        );
+        assert!(out.is_empty());
+
+        let payload = "x".repeat(1000);
+        for i in 0..3000 {
+            topic.publish(i, &payload);
+        }
+        let mut seqs = Vec::new();
+        let mut writes = 0;
+        loop {
+            let (n, caught_up) = fill_frames(&topic, &mut cursor, &mut events, &mut out);
+            writes += 1;
+            assert!(out.len() < MAX_WRITE_BYTES + MAX_EVENTS_PER_RESPONSE * 1100);
+            let got = frame_seqs(&out);
+            assert_eq!(got.len(), n);
+            seqs.extend(got);
+            if caught_up {
+                break;
+            }
+        }
+        assert_eq!(seqs, (4..=3003).collect::<Vec<u64>>());
+        assert!(writes > 1);
+    }
 }
