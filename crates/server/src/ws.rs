@@ -81,7 +81,12 @@ async fn serve_socket(
                     return close(socket, close_code::UNSUPPORTED, "binary messages are not accepted").await;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => return,
+                Some(Ok(Message::Close(_))) => {
+                    // tungstenite queued the close reply; flushing sends it and ends the connection.
+                    let _ = socket.flush().await;
+                    return;
+                }
+                None => return,
                 Some(Err(e)) => {
                     let Some((code, reason)) = close_for(e) else { return };
                     return close(socket, code, &reason).await;

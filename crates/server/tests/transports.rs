@@ -173,6 +173,19 @@ async fn websocket_streams_the_three_events_and_publishes_text() {
     };
     let event = rtbench_proto::parse_body(echo.as_bytes()).unwrap();
     assert_eq!((event.seq, event.payload.as_ref()), (4, "from-ws"));
+    ws.send(Message::Ping("hi".into())).await.unwrap();
+    match within(STEP, ws.next()).await.unwrap().unwrap() {
+        Message::Pong(data) => assert_eq!(&data[..], b"hi"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    // A client-initiated close completes the handshake: the server replies, then ends.
+    ws.close(None).await.unwrap();
+    within(STEP, async {
+        while let Some(message) = ws.next().await {
+            assert!(matches!(message, Ok(Message::Close(_))), "{message:?}");
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
