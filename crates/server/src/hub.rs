@@ -123,6 +123,14 @@ impl Topic {
     }
 }
 
+/// Frees a reader's batch buffer that a burst grew, so an idle connection stays small.
+pub(crate) fn release_if_large(batch: &mut Vec<Event>) {
+    const KEEP_EVENTS: usize = 64;
+    if batch.capacity() > KEEP_EVENTS {
+        *batch = Vec::new();
+    }
+}
+
 /// Every topic of one server.
 #[derive(Debug)]
 pub struct Hub {

@@ -6,7 +6,7 @@
 //! The stream ends when the server shuts down.
 
 use crate::error::ApiError;
-use crate::hub::{Event, Topic};
+use crate::hub::{Event, Topic, release_if_large};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery, parse_seq};
 use crate::server::{Shutdown, State};
@@ -111,6 +111,7 @@ impl Feed {
             if self.gap.is_some() || !self.batch.is_empty() {
                 continue;
             }
+            release_if_large(&mut self.batch);
             tokio::select! {
                 changed = self.published.changed() => changed.ok()?,
                 () = tokio::time::sleep(self.keep_alive) => {

@@ -7,7 +7,7 @@
 //! answered by tungstenite itself.
 
 use crate::error::ApiError;
-use crate::hub::{Event, Topic};
+use crate::hub::{Event, Topic, release_if_large};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
 use crate::server::{Shutdown, State};
@@ -111,6 +111,7 @@ async fn send_new_events(
         batch.clear();
         let dropped = topic.read_after_into(*cursor, MAX_EVENTS_PER_RESPONSE, batch);
         if dropped == 0 && batch.is_empty() {
+            release_if_large(batch);
             return Ok(());
         }
         if dropped > 0 {
