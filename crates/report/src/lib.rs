@@ -1,37 +1,72 @@
-//! Views of an rtbench results document. Every view reads only [`rtbench_results::Results`], so
-//! the terminal table, the Markdown summary and the HTML report can never disagree.
+//! Views of rtbench results documents. Every view reads only [`rtbench_results::Results`], so
+//! the terminal table, the Markdown summary and the HTML page can never disagree.
+//!
+//! - [`render_table`]: the terminal table `rtbench run` prints.
+//! - [`render_markdown`] / [`render_markdown_runs`]: the summary for a README or a pull request.
+//! - [`render_html`]: one self-contained page (inline CSS and SVG charts) for one or more runs.
 
+mod charts;
 mod columns;
+pub mod data;
+mod environment;
 pub mod format;
+mod html;
 mod markdown;
+pub mod rating;
 mod table;
+pub mod textbook;
+pub mod transport;
 
-pub use markdown::render_markdown;
+#[cfg(test)]
+mod test_support;
+
+pub use environment::{machine_line, reproduce_line, workload_line};
+pub use html::render_html;
+pub use markdown::{render_markdown, render_markdown_runs};
 pub use table::render_table;
 
 use rtbench_results::Results;
 
-/// The line that states the workload, as a reader needs it to interpret the table.
-pub fn workload_line(r: &Results) -> String {
-    let c = &r.config;
-    format!(
-        "scenario {}: {} clients per transport, {} events/s, {} B payload, short-poll interval {} ms, \
-         {} s warm-up (discarded), {} s measured window",
-        c.scenario,
-        c.clients,
-        format::number(c.rate_per_s),
-        c.payload_bytes,
-        c.poll_interval_ms,
-        format::number(c.warmup_ms as f64 / 1_000.0),
-        format::number(c.window_ms as f64 / 1_000.0),
-    )
+/// One results document and where it came from.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// How errors and the page name it: its path, or `results.json` for a run just made.
+    pub source: String,
+    /// The document.
+    pub results: Results,
 }
 
-/// The line that states where the numbers were made.
-pub fn machine_line(r: &Results) -> String {
-    let e = &r.environment;
-    format!(
-        "{}, {} cores, Linux {}, {}, commit {}; {}",
-        e.cpu_model, e.cores, e.kernel, e.rustc, e.git_commit, e.placement.description
-    )
+/// Why a report could not be made from the given results.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// No results were given.
+    #[error("no results files given")]
+    NoRuns,
+    /// A results file has no rows.
+    #[error("{file}: no rows to report")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+    /// A row's latency histogram does not decode or merge.
+    #[error("{file}: {transport} row: {reason}")]
+    Histogram {
+        /// The file.
+        file: String,
+        /// The row's transport.
+        transport: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A chart could not be drawn.
+    #[error("drawing the {chart} chart: {reason}")]
+    Chart {
+        /// Which chart.
+        chart: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The page template failed.
+    #[error("rendering the page: {0}")]
+    Template(String),
 }

@@ -1,22 +1,156 @@
 //! The Markdown summary, for a README or a pull-request comment.
 
 use crate::columns::{HEADERS, cells};
-use crate::{machine_line, workload_line};
+use crate::data::Dataset;
+use crate::environment::{machine_line, reproduce_line, workload_line};
+use crate::rating::{LATENCY, OVERHEAD};
+use crate::textbook::Cell;
+use crate::{Run, textbook};
 use rtbench_results::Results;
 
-/// Renders the summary: title, workload, machine, the table, and the command that reproduces it.
+/// Renders the summary of one run: workload, machine, the table, the measured textbook table and
+/// the command that reproduces it.
 pub fn render_markdown(r: &Results) -> String {
+    render_markdown_runs(&[Run {
+        source: "results.json".into(),
+        results: r.clone(),
+    }])
+}
+
+/// Renders the summary of several runs: one table per run, then the measured textbook table of the
+/// first run's workload with the flips the other runs show.
+pub fn render_markdown_runs(runs: &[Run]) -> String {
     let mut out = String::from("# rtbench results\n\n");
-    out.push_str(&format!("{}.\n\nMachine: {}.\n\n", workload_line(r), machine_line(r)));
+    for run in runs {
+        if runs.len() > 1 {
+            out.push_str(&format!("## {}\n\n", run.source));
+        }
+        out.push_str(&run_section(&run.results));
+    }
+    match Dataset::new(runs) {
+        Ok(d) => out.push_str(&textbook_section(&textbook::measure(&d))),
+        Err(e) => out.push_str(&format!(
+            "\nThe measured textbook table could not be made: {e}.\n"
+        )),
+    }
+    out
+}
+
+fn run_section(r: &Results) -> String {
+    let mut out = format!("{}.\n\nMachine: {}.\n\n", workload_line(r), machine_line(r));
     out.push_str(&format!("| {} |\n", HEADERS.join(" | ")));
-    let align: Vec<&str> = (0..HEADERS.len()).map(|i| if i == 0 { "---" } else { "---:" }).collect();
+    let align: Vec<&str> = (0..HEADERS.len())
+        .map(|i| if i == 0 { "---" } else { "---:" })
+        .collect();
     out.push_str(&format!("| {} |\n", align.join(" | ")));
     for row in &r.rows {
         out.push_str(&format!("| {} |\n", cells(row).join(" | ")));
     }
     out.push_str(&format!(
-        "\nLatency counts from each event's scheduled publication time. Reproduce with `{}`.\n",
-        r.command.join(" ")
+        "\nLatency counts from each event's scheduled publication time. Reproduce with `{}`.\n\n",
+        reproduce_line(r)
     ));
     out
+}
+
+fn verdict(c: &Cell) -> String {
+    match c.verdict {
+        Some(v) if v.agrees() => "**agrees**".into(),
+        _ => c.verdict_text(),
+    }
+}
+
+fn textbook_section(m: &textbook::Measured) -> String {
+    let mut out = String::from("## The textbook table, measured\n\n");
+    out.push_str(
+        "Chapter 7.3.1's ratings beside the measured figures. Each rating is derived from a ratio to the \
+         raw-TCP floor under the same workload:\n\n",
+    );
+    for s in [LATENCY, OVERHEAD] {
+        out.push_str(&format!(
+            "- {} = {}: {}.\n",
+            s.name,
+            s.measure,
+            s.rules().join("; ")
+        ));
+    }
+    out.push_str(
+        "\n| Técnica | Latencia (book) | p50 (× floor) | rated | verdict \
+         | Sobrecarga (book) | bytes/delivery (× floor) | rated | verdict | other cost per delivery |\n",
+    );
+    out.push_str("|---|---|---:|---|---|---|---:|---|---|---|\n");
+    for r in &m.rows {
+        let (l, o) = (&r.latency, &r.overhead);
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.claim.technique,
+            l.claimed,
+            l.figure,
+            l.rated.unwrap_or("–"),
+            verdict(l),
+            o.claimed,
+            o.figure,
+            o.rated.unwrap_or("–"),
+            verdict(o),
+            r.other_cost,
+        ));
+    }
+    if let Some(floor) = &m.floor {
+        out.push_str(&format!("\nFloor (raw TCP): {floor}.\n"));
+    }
+    let notes: Vec<String> = m
+        .rows
+        .iter()
+        .flat_map(|r| {
+            let lat = r
+                .latency
+                .sweeps
+                .iter()
+                .map(move |n| format!("- {}, latency: {n}.", r.claim.technique));
+            let ovh = r
+                .overhead
+                .sweeps
+                .iter()
+                .map(move |n| format!("- {}, overhead: {n}.", r.claim.technique));
+            lat.chain(ovh)
+        })
+        .collect();
+    if !notes.is_empty() {
+        out.push_str("\nAlong the sweeps in the data:\n\n");
+        out.push_str(&notes.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{row, run};
+
+    #[test]
+    fn one_run_has_its_table_and_the_measured_textbook_table() {
+        let r = run(
+            "a.json",
+            vec![
+                row("tcp", 20.0, 500, 500.0, 180.0),
+                row("sse", 20.0, 500, 900.0, 200.0),
+            ],
+        );
+        let md = render_markdown(&r.results);
+        assert!(md.starts_with("# rtbench results\n\nscenario dashboard"));
+        assert!(md.contains("| sse | 100 | 1000 |"), "{md}");
+        assert!(md.contains(
+            "| SSE | Baja | 900 µs (1.80×) | Baja | **agrees** | Baja | 200 B (1.11×) | Muy Baja |"
+        ));
+        assert!(
+            md.contains("| WebSockets | Muy Baja |  | – | not measured |"),
+            "{md}"
+        );
+        assert!(md.contains("Latencia = p50 delivery latency"), "{md}");
+        assert!(
+            !md.contains("## a.json"),
+            "a single run has no per-file heading"
+        );
+    }
 }

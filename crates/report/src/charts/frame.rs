@@ -1,0 +1,186 @@
+//! What every chart shares: the SVG canvas, fonts, the legend strip on the right (outside the plot,
+//! so it never covers data), axis ranges and tick positions.
+
+use crate::ReportError;
+use crate::transport;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::error::Error;
+
+/// Canvas width, pixels.
+pub const WIDTH: u32 = 660;
+/// Canvas height, pixels.
+pub const HEIGHT: u32 = 380;
+/// Width of the legend strip at the right, pixels.
+const LEGEND_WIDTH: u32 = 150;
+/// Font family of every label.
+pub const FONT: &str = "sans-serif";
+/// Tick labels (plotters draws text at size / 1.24 in SVG, so this is ~12 px).
+pub const TICK_SIZE: f64 = 15.0;
+/// Axis titles.
+pub const DESC_SIZE: f64 = 16.5;
+
+/// The area a chart draws its plot on.
+pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// What a drawing step returns.
+pub type Drawn = Result<(), Box<dyn Error>>;
+
+/// How a legend entry marks its transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swatch {
+    /// A line, for line charts.
+    Line,
+    /// A filled square, for bars and single points.
+    Square,
+}
+
+/// A finished chart: its SVG and the transports it draws (as its legend lists them).
+#[derive(Debug, Clone)]
+pub struct Drawing {
+    /// The `<svg>` element.
+    pub svg: String,
+    /// Transports drawn, in legend order.
+    pub transports: Vec<String>,
+}
+
+/// Draws a chart into an SVG string: `plot` gets the area left of the legend, and the legend lists
+/// `transports` in order, each in its own colour.
+pub fn svg(
+    chart: &str,
+    transports: &[String],
+    swatch: Swatch,
+    plot: impl FnOnce(&Area) -> Drawn,
+) -> Result<Drawing, ReportError> {
+    let mut out = String::new();
+    let fail = |e: &dyn std::fmt::Display| ReportError::Chart {
+        chart: chart.into(),
+        reason: e.to_string(),
+    };
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let (left, right) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+        plot(&left).map_err(|e| fail(&e))?;
+        legend(&right, transports, swatch).map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))?;
+    }
+    Ok(Drawing {
+        svg: out,
+        transports: transports.to_vec(),
+    })
+}
+
+fn legend(area: &Area, transports: &[String], swatch: Swatch) -> Drawn {
+    let style =
+        TextStyle::from((FONT, TICK_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, t) in transports.iter().enumerate() {
+        let y = 28 + 24 * i as i32;
+        let c = transport::colour(t);
+        match swatch {
+            Swatch::Line => {
+                area.draw(&PathElement::new(vec![(4, y), (28, y)], c.stroke_width(3)))?
+            }
+            Swatch::Square => area.draw(&Rectangle::new([(10, y - 7), (24, y + 7)], c.filled()))?,
+        }
+        area.draw(&Text::new(
+            transport::label(t).to_string(),
+            (34, y),
+            style.clone(),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Draws the mesh: light grid, tick labels from the formatters, an axis title with units on each axis.
+pub fn mesh<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+    x_fmt: &dyn Fn(&X::ValueType) -> String,
+    y_fmt: &dyn Fn(&Y::ValueType) -> String,
+) -> Drawn
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(x_fmt)
+        .y_label_formatter(y_fmt)
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, DESC_SIZE))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(0xE4, 0xE4, 0xE4))
+        .draw()?;
+    Ok(())
+}
+
+/// The builder every chart starts from: margins and label areas sized for the fonts above.
+pub fn builder<'a, 'b>(area: &'a Area<'b>) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_top(16)
+        .margin_right(18)
+        .margin_left(6)
+        .x_label_area_size(50)
+        .y_label_area_size(84);
+    b
+}
+
+/// Tick positions on a log axis from `lo` to `hi`: 1-2-5 steps (1-1.5-2-3-5-7 on a narrow range),
+/// thinned to powers of ten, then to every n-th, when there would be more than seven.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let within = |steps: &[f64]| {
+        let mut out = Vec::new();
+        let mut decade = 10f64.powf(lo.log10().floor());
+        while decade <= hi {
+            out.extend(
+                steps
+                    .iter()
+                    .map(|m| decade * m)
+                    .filter(|v| *v >= lo * 0.999 && *v <= hi * 1.001),
+            );
+            decade *= 10.0;
+        }
+        out
+    };
+    let mut all = within(&[1.0, 2.0, 5.0]);
+    if all.len() < 4 {
+        all = within(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]);
+    }
+    if all.len() > 7 {
+        all.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
+    }
+    if all.len() > 7 {
+        let step = all.len().div_ceil(6);
+        all = all.into_iter().step_by(step).collect();
+    }
+    all
+}
+
+/// A range around `[lo, hi]` for a log axis: widened by a quarter on each side.
+pub fn log_range(lo: f64, hi: f64) -> (f64, f64) {
+    let (lo, hi) = (lo.max(1e-9), hi.max(lo * 1.01));
+    (lo / 1.25, hi * 1.25)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_stay_few_and_inside() {
+        assert_eq!(log_ticks(40.0, 600.0), [50.0, 100.0, 200.0, 500.0]);
+        let wide = log_ticks(100.0, 600_000.0);
+        assert_eq!(wide, [100.0, 1_000.0, 10_000.0, 100_000.0]);
+        assert!(log_ticks(1.0, 1e12).len() <= 7);
+        assert_eq!(
+            log_ticks(140.0, 520.0),
+            [150.0, 200.0, 300.0, 500.0],
+            "narrow ranges get more steps"
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! The page's charts, one function per chart kind (one file each), grouped into sections. Which
+//! charts appear is decided by the data alone: a figure nobody measured gets a sentence saying so,
+//! never an empty chart.
+
+mod bars;
+mod cdf;
+mod frame;
+pub mod metric;
+mod spectrum;
+mod sweep;
+mod tradeoff;
+
+use crate::ReportError;
+use crate::data::{Dataset, Param, Point, Workload};
+use crate::format::number;
+use metric::Metric;
+
+/// One chart on the page.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Anchor id, unique on the page.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// One or two sentences saying what to read off it.
+    pub caption: String,
+    /// Transports drawn, one series each, in legend order.
+    pub transports: Vec<String>,
+    /// The inline `<svg>`.
+    pub svg: String,
+}
+
+/// A group of charts under one heading.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Anchor id.
+    pub id: &'static str,
+    /// Heading.
+    pub title: &'static str,
+    /// What the section shows, and for which workload.
+    pub intro: String,
+    /// The charts.
+    pub charts: Vec<Chart>,
+    /// Charts left out, each with the reason.
+    pub skipped: Vec<String>,
+}
+
+fn chart(id: String, title: String, caption: String, d: frame::Drawing) -> Chart {
+    Chart {
+        id,
+        title,
+        caption,
+        transports: d.transports,
+        svg: d.svg,
+    }
+}
+
+/// The workload in words: `100 clients, 20 events/s, 128 B payload, 500 ms short-poll interval;
+/// scenario dashboard, loopback`.
+pub fn describe(w: &Workload) -> String {
+    format!(
+        "{} clients, {} events/s, {} B payload, {} ms short-poll interval; scenario {}, {}",
+        w.clients,
+        number(w.rate_per_s),
+        w.payload_bytes,
+        w.poll_interval_ms,
+        w.scenario,
+        w.conditions
+    )
+}
+
+fn latency(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
+    let with_data: Vec<&Point> = base
+        .iter()
+        .copied()
+        .filter(|p| !p.histogram.is_empty())
+        .collect();
+    let mut s = Section {
+        id: "latency",
+        title: "Latency",
+        intro: format!(
+            "Delivery latency under the base workload ({}), from the merged HdrHistograms; it counts from \
+             each event's scheduled publication time.",
+            describe(&d.base)
+        ),
+        charts: Vec::new(),
+        skipped: Vec::new(),
+    };
+    if with_data.is_empty() {
+        s.skipped
+            .push("No deliveries were recorded, so there is no latency to plot.".into());
+        return Ok(s);
+    }
+    let caption = "Each percentile from p50 to p99.99 sits at 1/(1−p) on a log axis, so the tail is as \
+                   visible as the median.";
+    s.charts.push(chart(
+        "latency-spectrum".into(),
+        "Latency by percentile".into(),
+        caption.into(),
+        spectrum::spectrum(&with_data)?,
+    ));
+    let caption =
+        "Share of deliveries that arrived within a given latency; further left is faster.";
+    s.charts.push(chart(
+        "latency-cdf".into(),
+        "Latency CDF".into(),
+        caption.into(),
+        cdf::cdf(&with_data)?,
+    ));
+    Ok(s)
+}
+
+fn bar_section<'a>(
+    id: &'static str,
+    title: &'static str,
+    intro: String,
+    metrics: &[Metric],
+    pick: &dyn Fn(Metric) -> Vec<&'a Point>,
+) -> Result<Section, ReportError> {
+    let mut s = Section {
+        id,
+        title,
+        intro,
+        charts: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut missing = Vec::new();
+    for &m in metrics {
+        let pts = pick(m);
+        if pts.is_empty() {
+            missing.push(m.title());
+            continue;
+        }
+        let caption = format!("{} Lower is cheaper.", m.caption());
+        s.charts.push(chart(
+            format!("cost-{}", m.id()),
+            m.title().into(),
+            caption,
+            bars::bars(m, &pts)?,
+        ));
+    }
+    if !missing.is_empty() {
+        s.skipped.push(format!(
+            "Not measured in this data, so not drawn: {}.",
+            missing.join("; ")
+        ));
+    }
+    Ok(s)
+}
+
+fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
+    let mut s = Section {
+        id: "sweeps",
+        title: "Sweeps",
+        intro: "Rows that differ from the base workload in one parameter only, drawn against it."
+            .into(),
+        charts: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for param in Param::ALL {
+        let Some(points) = d.sweep(param) else {
+            continue;
+        };
+        let refs: Vec<&Point> = match param {
+            Param::PollInterval => base
+                .iter()
+                .copied()
+                .filter(|p| !p.workload.reads_poll)
+                .collect(),
+            _ => Vec::new(),
+        };
+        for m in [Metric::LatencyP50, Metric::Bytes] {
+            let title = format!("{} against {}", m.title(), param.name());
+            let caption = match param {
+                Param::PollInterval => {
+                    "Short polling at each interval; dashed lines are the push transports \
+                                        at the base workload, which do not poll."
+                        .to_string()
+                }
+                _ => format!(
+                    "Every transport measured at each {}; other parameters as in the base workload.",
+                    param.name()
+                ),
+            };
+            let id = format!("sweep-{}-{}", param.name().replace(' ', "-"), m.id());
+            s.charts.push(chart(
+                id,
+                title,
+                caption,
+                sweep::sweep(param, m, &points, &refs)?,
+            ));
+        }
+        if param == Param::PollInterval {
+            let polls: Vec<&Point> = points
+                .iter()
+                .copied()
+                .filter(|p| p.transport == "short_poll")
+                .collect();
+            let refs: Vec<&Point> = base
+                .iter()
+                .copied()
+                .filter(|p| p.transport != "short_poll")
+                .collect();
+            let caption = "Each short-poll interval buys latency with bytes; the other transports at the base \
+                           workload for comparison.";
+            s.charts.push(chart(
+                "short-poll-tradeoff".into(),
+                "Short polling: latency against overhead".into(),
+                caption.into(),
+                tradeoff::tradeoff(&polls, &refs)?,
+            ));
+        }
+    }
+    if s.charts.is_empty() {
+        s.skipped.push(
+            "Every row shares one workload. Run again with other --clients, --rate, --payload or \
+             --poll-interval and pass every results.json to rtbench report to draw sweeps."
+                .into(),
+        );
+    }
+    Ok(s)
+}
+
+/// Every section of the page, in order.
+pub fn sections(d: &Dataset) -> Result<Vec<Section>, ReportError> {
+    let base = d.base_points();
+    let cost_intro = format!(
+        "What each delivery costs under the base workload ({}): bytes counted on the server's sockets \
+         in both directions, headers and handshakes included.",
+        describe(&d.base)
+    );
+    let cost = bar_section(
+        "cost",
+        "Cost per delivery",
+        cost_intro,
+        &Metric::PER_DELIVERY,
+        &|m| {
+            base.iter()
+                .copied()
+                .filter(|p| m.value(p).is_some())
+                .collect()
+        },
+    )?;
+    let first_with = |m: Metric| {
+        let mut out: Vec<&Point> = Vec::new();
+        for p in d.points.iter().filter(|p| m.value(p).is_some()) {
+            if !out.iter().any(|q| q.transport == p.transport) {
+                out.push(p);
+            }
+        }
+        out.sort_by_key(|p| crate::transport::rank(&p.transport));
+        out
+    };
+    let holding_intro =
+        "What holding clients costs while no event flows (idle scenario rows).".to_string();
+    let holding = bar_section(
+        "holding",
+        "Holding clients",
+        holding_intro,
+        &Metric::HOLDING,
+        &first_with,
+    )?;
+    Ok(vec![latency(d, &base)?, cost, holding, sweeps(d, &base)?])
+}

@@ -1,0 +1,78 @@
+//! A figure against a swept workload parameter (clients, rate, payload, poll interval): one line per
+//! transport through its measured points, both axes on log scales with ticks at the swept values.
+//! Transports that do not read the parameter (everything but short polling, for the poll interval)
+//! are drawn as dashed reference lines at their base-workload value.
+
+use super::frame::{self, Drawing, Swatch};
+use super::metric::Metric;
+use crate::ReportError;
+use crate::data::{Param, Point};
+use crate::format::number;
+use crate::transport;
+use plotters::prelude::*;
+
+/// Draws `metric` against `param`: `points` are the sweep (sorted by transport, then value) and
+/// `references` the transports drawn as flat lines.
+pub fn sweep(
+    param: Param,
+    metric: Metric,
+    points: &[&Point],
+    references: &[&Point],
+) -> Result<Drawing, ReportError> {
+    let at = |p: &Point| Some((param.of(&p.workload)?, metric.value(p)?));
+    let mut names: Vec<String> = Vec::new();
+    let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for p in points {
+        let Some(xy) = at(p) else { continue };
+        match lines.iter_mut().find(|l| l.0 == p.transport) {
+            Some(l) => l.1.push(xy),
+            None => lines.push((p.transport.clone(), vec![xy])),
+        }
+    }
+    let flat: Vec<(String, f64)> = references
+        .iter()
+        .filter_map(|p| Some((p.transport.clone(), metric.value(p)?)))
+        .collect();
+    names.extend(
+        lines
+            .iter()
+            .map(|l| l.0.clone())
+            .chain(flat.iter().map(|f| f.0.clone())),
+    );
+    names.sort_by_key(|t| transport::rank(t));
+    let mut xs: Vec<f64> = lines.iter().flat_map(|l| l.1.iter().map(|p| p.0)).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let ys: Vec<f64> = lines
+        .iter()
+        .flat_map(|l| l.1.iter().map(|p| p.1))
+        .chain(flat.iter().map(|f| f.1))
+        .collect();
+    let (x0, x1) = frame::log_range(xs[0], xs[xs.len() - 1]);
+    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    let (y0, y1) = frame::log_range(lo.max(1e-3), ys.iter().copied().fold(0.0, f64::max));
+    let title = format!("{} against {}", metric.title(), param.name());
+    frame::svg(&title, &names, Swatch::Line, |area| {
+        let x = (x0..x1).log_scale().with_key_points(xs.clone());
+        let y = (y0..y1)
+            .log_scale()
+            .with_key_points(frame::log_ticks(y0, y1));
+        let mut chart = frame::builder(area).build_cartesian_2d(x, y)?;
+        let (x_desc, y_desc) = (
+            format!("{}, log scale", param.axis()),
+            format!("{}, log scale", metric.axis()),
+        );
+        frame::mesh(&mut chart, &x_desc, &y_desc, &|v| number(*v), &|v| {
+            metric.format(*v)
+        })?;
+        for (t, v) in &flat {
+            let style = transport::colour(t).stroke_width(2);
+            chart.draw_series(DashedLineSeries::new(vec![(x0, *v), (x1, *v)], 8, 6, style))?;
+        }
+        for (t, pts) in &lines {
+            let c = transport::colour(t);
+            chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)).point_size(4))?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,354 @@
+//! The data the page's charts and the measured textbook table read: the rows of one or more results
+//! files, merged into one [`Point`] per (workload, transport).
+//!
+//! Rows with the same workload and transport (repeated runs) are merged losslessly: histograms are
+//! added and per-delivery figures are weighted by deliveries. Only short polling reads the poll
+//! interval, so other transports match a workload whatever their run's interval was; where several
+//! match, the one measured with the same interval (the same run, in a sweep) is preferred, so a
+//! row is compared with the floor of its own run whenever the data has it.
+
+use crate::{ReportError, Run, transport};
+use rtbench_results::{Latency, LatencyHistogram, Row, decode_histogram};
+
+/// What a transport was asked to do: the parameters a sweep can vary, plus where it ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Scenario name.
+    pub scenario: String,
+    /// Network conditions between clients and server.
+    pub conditions: String,
+    /// Clients subscribed.
+    pub clients: u64,
+    /// Events published per second.
+    pub rate_per_s: f64,
+    /// Payload bytes per event.
+    pub payload_bytes: usize,
+    /// Short-poll interval of the run, milliseconds.
+    pub poll_interval_ms: u64,
+    /// Whether the transport reads the poll interval (short polling only).
+    pub reads_poll: bool,
+}
+
+/// A workload parameter that a set of runs can sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// Clients per transport.
+    Clients,
+    /// Events per second.
+    Rate,
+    /// Payload bytes per event.
+    Payload,
+    /// Short-poll interval.
+    PollInterval,
+}
+
+impl Param {
+    /// Every parameter, in the order the page shows sweeps.
+    pub const ALL: [Param; 4] = [
+        Param::Clients,
+        Param::Rate,
+        Param::Payload,
+        Param::PollInterval,
+    ];
+
+    /// Axis title with its unit.
+    pub fn axis(self) -> &'static str {
+        match self {
+            Param::Clients => "clients per transport",
+            Param::Rate => "event rate (events/s)",
+            Param::Payload => "payload (bytes per event)",
+            Param::PollInterval => "short-poll interval (ms)",
+        }
+    }
+
+    /// What the parameter is called in a sentence.
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Clients => "clients",
+            Param::Rate => "event rate",
+            Param::Payload => "payload",
+            Param::PollInterval => "poll interval",
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Param::Clients => " clients",
+            Param::Rate => " events/s",
+            Param::Payload => " B payload",
+            Param::PollInterval => " ms poll interval",
+        }
+    }
+
+    /// A value as a reader says it: `100 clients`, `20 events/s`, `500 ms poll interval`.
+    pub fn describe(self, v: f64) -> String {
+        format!("{}{}", crate::format::number(v), self.unit())
+    }
+
+    /// A range of values: `2–200 events/s`, or one value when both ends are equal.
+    pub fn range(self, lo: f64, hi: f64) -> String {
+        if lo == hi {
+            return self.describe(lo);
+        }
+        format!(
+            "{}–{}{}",
+            crate::format::number(lo),
+            crate::format::number(hi),
+            self.unit()
+        )
+    }
+
+    /// This parameter's value in `w` (`None`: the workload has no poll interval).
+    pub fn of(self, w: &Workload) -> Option<f64> {
+        match self {
+            Param::Clients => Some(w.clients as f64),
+            Param::Rate => Some(w.rate_per_s),
+            Param::Payload => Some(w.payload_bytes as f64),
+            Param::PollInterval => w.reads_poll.then_some(w.poll_interval_ms as f64),
+        }
+    }
+}
+
+impl Workload {
+    fn of(row: &Row) -> Workload {
+        Workload {
+            scenario: row.scenario.clone(),
+            conditions: row.conditions.clone(),
+            clients: row.clients,
+            rate_per_s: row.rate_per_s,
+            payload_bytes: row.payload_bytes,
+            poll_interval_ms: row.poll_interval_ms,
+            reads_poll: row.transport == "short_poll",
+        }
+    }
+
+    /// True when `other` is the same workload in everything but `except`; the poll interval is only
+    /// compared when both sides read it.
+    pub fn matches(&self, other: &Workload, except: Option<Param>) -> bool {
+        let same = |p: Param| match (p.of(self), p.of(other)) {
+            (Some(a), Some(b)) => except == Some(p) || a == b,
+            _ => true,
+        };
+        self.scenario == other.scenario
+            && self.conditions == other.conditions
+            && Param::ALL.iter().all(|&p| same(p))
+    }
+}
+
+/// One transport under one workload, from one or more merged rows.
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// Transport name as in results rows.
+    pub transport: String,
+    /// Its workload.
+    pub workload: Workload,
+    /// Rows merged into this point.
+    pub rows: usize,
+    /// Deliveries in the measured windows, summed.
+    pub deliveries: u64,
+    /// Delivery latency histogram in nanoseconds, merged.
+    pub histogram: LatencyHistogram,
+    /// Percentiles of `histogram`, microseconds.
+    pub latency: Latency,
+    /// Wire bytes (both directions) per delivery.
+    pub bytes_per_delivery: f64,
+    /// HTTP requests per delivery.
+    pub requests_per_delivery: f64,
+    /// Server CPU per delivery, microseconds.
+    pub server_cpu_us_per_delivery: f64,
+    /// Load-generator CPU per delivery, microseconds.
+    pub client_cpu_us_per_delivery: f64,
+    /// TCP segments per delivery, when measured.
+    pub packets_per_delivery: Option<f64>,
+    /// Server RSS growth per open connection, bytes, when measured.
+    pub memory_per_connection_bytes: Option<f64>,
+    /// Idle bytes per second per client, when measured.
+    pub idle_bytes_per_client_s: Option<f64>,
+    /// Idle HTTP requests per second per client, when measured.
+    pub idle_requests_per_client_s: Option<f64>,
+    /// Idle server CPU microseconds per second per client, when measured.
+    pub idle_server_cpu_us_per_client_s: Option<f64>,
+}
+
+/// Weighted mean of `(value, weight)` pairs; plain mean when the weights add up to zero.
+fn mean(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let w: f64 = pairs.iter().map(|p| p.1).sum();
+    Some(if w > 0.0 {
+        pairs.iter().map(|(v, w)| v * w).sum::<f64>() / w
+    } else {
+        pairs.iter().map(|p| p.0).sum::<f64>() / pairs.len() as f64
+    })
+}
+
+impl Point {
+    fn merge(rows: &[&Row], histogram: LatencyHistogram) -> Point {
+        let w = |r: &&Row| r.deliveries as f64;
+        let per =
+            |f: &dyn Fn(&Row) -> f64| mean(&rows.iter().map(|r| (f(r), w(r))).collect::<Vec<_>>());
+        let opt = |f: &dyn Fn(&Row) -> Option<f64>| {
+            mean(
+                &rows
+                    .iter()
+                    .filter_map(|r| f(r).map(|v| (v, w(r))))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let latency = if rows.len() == 1 {
+            rows[0].latency_us
+        } else {
+            Latency::from_histogram(&histogram)
+        };
+        Point {
+            transport: rows[0].transport.clone(),
+            workload: Workload::of(rows[0]),
+            rows: rows.len(),
+            deliveries: rows.iter().map(|r| r.deliveries).sum(),
+            histogram,
+            latency,
+            bytes_per_delivery: per(&|r| r.bytes_per_delivery).unwrap_or(0.0),
+            requests_per_delivery: per(&|r| r.requests_per_delivery).unwrap_or(0.0),
+            server_cpu_us_per_delivery: per(&|r| r.server_cpu_us_per_delivery).unwrap_or(0.0),
+            client_cpu_us_per_delivery: per(&|r| r.client_cpu_us_per_delivery).unwrap_or(0.0),
+            packets_per_delivery: opt(&|r| r.packets_per_delivery),
+            memory_per_connection_bytes: opt(&|r| r.memory_per_connection_bytes),
+            idle_bytes_per_client_s: opt(&|r| r.idle_bytes_per_client_s),
+            idle_requests_per_client_s: opt(&|r| r.idle_requests_per_client_s),
+            idle_server_cpu_us_per_client_s: opt(&|r| r.idle_server_cpu_us_per_client_s),
+        }
+    }
+}
+
+/// Every point of the runs, and the workload the page is about.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// One point per (workload, transport), in the order first seen.
+    pub points: Vec<Point>,
+    /// The first file's workload: the one the headline charts and the textbook table show.
+    pub base: Workload,
+    /// Transports present anywhere in the data, in [`transport::ORDER`].
+    pub transports: Vec<String>,
+}
+
+impl Dataset {
+    /// Decodes and merges the rows of `runs`. Errors name the file.
+    pub fn new(runs: &[Run]) -> Result<Dataset, ReportError> {
+        let first = runs.first().ok_or(ReportError::NoRuns)?;
+        let mut groups: Vec<(String, Workload, Vec<&Row>, LatencyHistogram)> = Vec::new();
+        for run in runs {
+            if run.results.rows.is_empty() {
+                return Err(ReportError::Empty {
+                    file: run.source.clone(),
+                });
+            }
+            for row in &run.results.rows {
+                let bad = |reason: String| ReportError::Histogram {
+                    file: run.source.clone(),
+                    transport: row.transport.clone(),
+                    reason,
+                };
+                let h = decode_histogram(&row.latency_histogram).map_err(|e| bad(e.to_string()))?;
+                let w = Workload::of(row);
+                match groups.iter_mut().find(|g| g.0 == row.transport && g.1 == w) {
+                    Some(g) => {
+                        g.3.add(&h)
+                            .map_err(|e| bad(format!("cannot merge: {e:?}")))?;
+                        g.2.push(row);
+                    }
+                    None => groups.push((row.transport.clone(), w, vec![row], h)),
+                }
+            }
+        }
+        let points: Vec<Point> = groups
+            .into_iter()
+            .map(|(_, _, rows, h)| Point::merge(&rows, h))
+            .collect();
+        let mut transports: Vec<String> = Vec::new();
+        for p in &points {
+            if !transports.contains(&p.transport) {
+                transports.push(p.transport.clone());
+            }
+        }
+        transports.sort_by_key(|t| transport::rank(t));
+        let base = Workload {
+            reads_poll: true,
+            ..Workload::of(&first.results.rows[0])
+        };
+        Ok(Dataset {
+            points,
+            base,
+            transports,
+        })
+    }
+
+    /// The points of the base workload, one per transport, in transport order.
+    pub fn base_points(&self) -> Vec<&Point> {
+        let mut pts: Vec<&Point> = self
+            .points
+            .iter()
+            .filter(|p| p.workload.matches(&self.base, None))
+            .collect();
+        self.prefer_same_interval(&mut pts, |p| p.transport.clone());
+        pts
+    }
+
+    /// The floor (tcp) point measured under `w`: any poll interval matches, the same one is preferred.
+    pub fn floor_for(&self, w: &Workload) -> Option<&Point> {
+        let same = |p: &&Point| p.transport == transport::FLOOR && p.workload.matches(w, None);
+        let exact = self
+            .points
+            .iter()
+            .filter(same)
+            .find(|p| p.workload.poll_interval_ms == w.poll_interval_ms);
+        exact.or_else(|| self.points.iter().find(same))
+    }
+
+    /// Points that differ from the base workload in `param` only, when they take two or more values
+    /// of it; one per (transport, value), in transport order, then by the parameter's value.
+    pub fn sweep(&self, param: Param) -> Option<Vec<&Point>> {
+        let mut pts: Vec<&Point> = self
+            .points
+            .iter()
+            .filter(|p| {
+                param.of(&p.workload).is_some() && p.workload.matches(&self.base, Some(param))
+            })
+            .collect();
+        let value = |p: &Point| param.of(&p.workload).unwrap_or(0.0);
+        self.prefer_same_interval(&mut pts, |p| (p.transport.clone(), value(p).to_bits()));
+        let mut values: Vec<f64> = pts.iter().map(|p| value(p)).collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        if values.len() < 2 {
+            return None;
+        }
+        pts.sort_by(|a, b| {
+            (transport::rank(&a.transport), &a.transport)
+                .cmp(&(transport::rank(&b.transport), &b.transport))
+                .then(value(a).total_cmp(&value(b)))
+        });
+        Some(pts)
+    }
+
+    /// Keeps one point per `key`: the one measured with the base poll interval when there is one.
+    fn prefer_same_interval<K: PartialEq>(&self, pts: &mut Vec<&Point>, key: impl Fn(&Point) -> K) {
+        pts.sort_by_key(|p| {
+            (
+                transport::rank(&p.transport),
+                p.workload.poll_interval_ms != self.base.poll_interval_ms,
+            )
+        });
+        let mut kept: Vec<&Point> = Vec::new();
+        for p in pts.drain(..) {
+            if !kept.iter().any(|q| key(q) == key(p)) {
+                kept.push(p);
+            }
+        }
+        *pts = kept;
+    }
+}
+
+#[cfg(test)]
+#[path = "data_tests.rs"]
+mod tests;

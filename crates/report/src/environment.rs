@@ -1,0 +1,156 @@
+//! Where and how a run was made, in the words every view uses: the workload, the machine, the
+//! start time and the command that reproduces it.
+
+use crate::format;
+use rtbench_results::Results;
+
+/// The line that states the workload, as a reader needs it to interpret the table.
+pub fn workload_line(r: &Results) -> String {
+    let c = &r.config;
+    format!(
+        "scenario {}: {} clients per transport, {} events/s, {} B payload, short-poll interval {} ms, \
+         {} s warm-up (discarded), {} s measured window",
+        c.scenario,
+        c.clients,
+        format::number(c.rate_per_s),
+        c.payload_bytes,
+        c.poll_interval_ms,
+        format::number(c.warmup_ms as f64 / 1_000.0),
+        format::number(c.window_ms as f64 / 1_000.0),
+    )
+}
+
+/// The line that states where the numbers were made.
+pub fn machine_line(r: &Results) -> String {
+    let e = &r.environment;
+    format!(
+        "{}, {} cores, Linux {}, {}, commit {}; {}",
+        e.cpu_model, e.cores, e.kernel, e.rustc, e.git_commit, e.placement.description
+    )
+}
+
+/// `arg` as a POSIX shell reads it back unchanged.
+fn shell_quote(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// The command that reproduces the run from a checkout: the recorded arguments through
+/// `cargo run --release`, after checking out the recorded commit when it is known.
+pub fn reproduce_line(r: &Results) -> String {
+    let args: Vec<String> = r.command.iter().skip(1).map(|a| shell_quote(a)).collect();
+    let run = format!("cargo run --release -- {}", args.join(" "));
+    let commit = r.environment.git_commit.trim_end_matches("-dirty");
+    if commit.is_empty() || commit == "unknown" {
+        run
+    } else {
+        format!("git checkout {commit} && {run}")
+    }
+}
+
+/// The command line exactly as recorded, program first.
+pub fn recorded_command(r: &Results) -> String {
+    r.command
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A note when the run was made from uncommitted changes, which the command cannot bring back.
+pub fn dirty_note(r: &Results) -> Option<String> {
+    r.environment.git_commit.ends_with("-dirty").then(|| {
+        "the run was made from a checkout with uncommitted changes; the commit is the closest one".to_string()
+    })
+}
+
+/// Seconds since the Unix epoch as a UTC date and time: `2025-11-25 01:45:00 UTC`.
+pub fn utc(unix_s: u64) -> String {
+    let days = (unix_s / 86_400) as i64;
+    let secs = unix_s % 86_400;
+    // Civil-from-days (H. Hinnant), valid for every date after 1970.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3_600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// The run's settings as (name, value) pairs, for the environment section.
+pub fn config_pairs(r: &Results) -> Vec<(String, String)> {
+    let c = &r.config;
+    let ms = |v: u64| format!("{v} ms");
+    [
+        ("scenario", c.scenario.clone()),
+        ("clients per transport", c.clients.to_string()),
+        (
+            "event rate",
+            format!("{} events/s", format::number(c.rate_per_s)),
+        ),
+        ("payload", format!("{} B", c.payload_bytes)),
+        ("short-poll interval", ms(c.poll_interval_ms)),
+        ("long-poll hold", ms(c.longpoll_timeout_ms)),
+        ("warm-up (discarded)", ms(c.warmup_ms)),
+        ("measured window", ms(c.window_ms)),
+        (
+            "tail / drain",
+            format!("{} / {}", ms(c.tail_ms), ms(c.drain_ms)),
+        ),
+        ("transports", c.transports.join(", ")),
+        (
+            "server",
+            format!("http {} · tcp {}", c.server_http, c.server_tcp),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_quoting() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(shell_quote("--out"), "--out");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn reproduce_checks_out_the_commit_without_dirty() {
+        let mut r = crate::test_support::run("a.json", vec![]).results;
+        r.command = vec![
+            "target/release/rtbench".into(),
+            "run".into(),
+            "--rate".into(),
+            "2".into(),
+        ];
+        r.environment.git_commit = "abc123-dirty".into();
+        assert_eq!(
+            reproduce_line(&r),
+            "git checkout abc123 && cargo run --release -- run --rate 2"
+        );
+        assert!(dirty_note(&r).is_some());
+        assert_eq!(recorded_command(&r), "target/release/rtbench run --rate 2");
+    }
+}

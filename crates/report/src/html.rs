@@ -1,0 +1,175 @@
+//! The self-contained HTML page: an askama template (`templates/report.html`) filled from a context
+//! built here out of the same data every other view reads. CSS is inlined and the charts are inline
+//! SVG, so the file opens offline and travels alone as a CI artifact.
+
+use crate::charts::{self, Section};
+use crate::columns::{HEADERS, cells};
+use crate::data::Dataset;
+use crate::environment::{
+    config_pairs, dirty_note, recorded_command, reproduce_line, utc, workload_line,
+};
+use crate::rating::{LATENCY, OVERHEAD};
+use crate::textbook::{self, Cell};
+use crate::{ReportError, Run, transport};
+use askama::Template;
+
+/// A textbook cell as the template shows it.
+struct CellView {
+    claimed: &'static str,
+    figure: String,
+    rated: &'static str,
+    verdict: String,
+    /// CSS class: `agrees`, `disagrees`, or empty when there is no verdict.
+    class: &'static str,
+    sweeps: Vec<String>,
+}
+
+impl CellView {
+    fn of(c: &Cell) -> CellView {
+        CellView {
+            claimed: c.claimed,
+            figure: c.figure.clone(),
+            rated: c.rated.unwrap_or("–"),
+            verdict: c.verdict_text(),
+            class: match c.verdict {
+                Some(v) if v.agrees() => "agrees",
+                Some(_) => "disagrees",
+                None => "",
+            },
+            sweeps: c.sweeps.clone(),
+        }
+    }
+}
+
+struct TextbookRowView {
+    technique: &'static str,
+    /// Latency, then overhead.
+    cells: [CellView; 2],
+    other: String,
+}
+
+struct RunView {
+    source: String,
+    workload: String,
+    rows: Vec<Vec<String>>,
+    notes: Vec<String>,
+    /// Shown when it differs from the previous run's (always for the first).
+    machine: Option<Vec<(String, String)>>,
+    config: Vec<(String, String)>,
+    reproduce: String,
+    recorded: String,
+    dirty: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    tool: String,
+    headline: String,
+    sources: Vec<String>,
+    key: Vec<(String, String)>,
+    textbook: Vec<TextbookRowView>,
+    floor: Option<String>,
+    scales: Vec<(&'static str, &'static str, Vec<String>)>,
+    sections: Vec<Section>,
+    headers: [&'static str; 14],
+    runs: Vec<RunView>,
+    css: &'static str,
+}
+
+fn run_view(run: &Run) -> RunView {
+    let r = &run.results;
+    let e = &r.environment;
+    let mut notes = Vec::new();
+    for row in &r.rows {
+        if row.client_errors > 0 {
+            notes.push(format!(
+                "{}: {} clients ended with an error.",
+                row.transport, row.client_errors
+            ));
+        }
+        if row.lost + row.duplicated + row.reordered > 0 {
+            notes.push(format!(
+                "{}: {} lost, {} duplicated, {} reordered deliveries.",
+                row.transport, row.lost, row.duplicated, row.reordered
+            ));
+        }
+    }
+    let machine = [
+        ("CPU", e.cpu_model.clone()),
+        ("cores", e.cores.to_string()),
+        ("kernel", format!("Linux {}", e.kernel)),
+        ("compiler", e.rustc.clone()),
+        ("placement", e.placement.description.clone()),
+        ("tool", r.tool.clone()),
+    ];
+    let mut config = vec![
+        ("commit".to_string(), e.git_commit.clone()),
+        ("started".to_string(), utc(r.started_at_unix_s)),
+    ];
+    config.extend(config_pairs(r));
+    RunView {
+        source: run.source.clone(),
+        workload: workload_line(r),
+        rows: r.rows.iter().map(cells).collect(),
+        notes,
+        machine: Some(
+            machine
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        ),
+        config,
+        reproduce: reproduce_line(r),
+        recorded: recorded_command(r),
+        dirty: dirty_note(r),
+    }
+}
+
+/// One view per run; a machine table only where it differs from the one shown before it.
+fn run_views(runs: &[Run]) -> Vec<RunView> {
+    let mut views: Vec<RunView> = runs.iter().map(run_view).collect();
+    for i in (1..views.len()).rev() {
+        if views[i].machine == views[i - 1].machine {
+            views[i].machine = None;
+        }
+    }
+    views
+}
+
+/// Renders one page for `runs`: the first run's workload is the base the headline charts and the
+/// textbook table show; rows of the others add sweeps (or merge, when their workload is the same).
+pub fn render_html(runs: &[Run]) -> Result<String, ReportError> {
+    let data = Dataset::new(runs)?;
+    let measured = textbook::measure(&data);
+    let page = Page {
+        tool: runs[0].results.tool.clone(),
+        headline: charts::describe(&data.base),
+        sources: runs.iter().map(|r| r.source.clone()).collect(),
+        key: data
+            .transports
+            .iter()
+            .map(|t| (transport::label(t).to_string(), transport::colour_hex(t)))
+            .collect(),
+        textbook: measured
+            .rows
+            .iter()
+            .map(|r| TextbookRowView {
+                technique: r.claim.technique,
+                cells: [CellView::of(&r.latency), CellView::of(&r.overhead)],
+                other: r.other_cost.clone(),
+            })
+            .collect(),
+        floor: measured.floor.clone(),
+        scales: [LATENCY, OVERHEAD]
+            .iter()
+            .map(|s| (s.name, s.measure, s.rules()))
+            .collect(),
+        sections: charts::sections(&data)?,
+        headers: HEADERS,
+        runs: run_views(runs),
+        css: include_str!("../templates/report.css"),
+    };
+    page.render()
+        .map_err(|e| ReportError::Template(e.to_string()))
+}

@@ -1,0 +1,255 @@
+//! The textbook table, measured: the chapter's four claims beside the figures of the base workload,
+//! a rating derived from them ([`crate::rating`]) and a verdict per cell, plus, where the data holds
+//! a sweep, the values at which the verdict flips.
+//!
+//! Nothing here is a measured number: every figure comes from the [`Dataset`].
+
+use crate::data::{Dataset, Param, Point};
+use crate::format::{latency_us, number, ratio};
+use crate::rating::{LATENCY, Level, OVERHEAD, Scale, Verdict};
+
+/// One row of the chapter's table (section 7.3.1): technique, latency claim, overhead claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// The technique as the chapter names it.
+    pub technique: &'static str,
+    /// The transport that measures it.
+    pub transport: &'static str,
+    /// The chapter's latency rating.
+    pub latency: &'static str,
+    /// The chapter's overhead rating.
+    pub overhead: &'static str,
+}
+
+/// The chapter's four rows.
+pub const CLAIMS: [Claim; 4] = [
+    Claim {
+        technique: "Short Polling",
+        transport: "short_poll",
+        latency: "Alta",
+        overhead: "Alta",
+    },
+    Claim {
+        technique: "Long Polling",
+        transport: "long_poll",
+        latency: "Media-Alta",
+        overhead: "Media",
+    },
+    Claim {
+        technique: "SSE",
+        transport: "sse",
+        latency: "Baja",
+        overhead: "Baja",
+    },
+    Claim {
+        technique: "WebSockets",
+        transport: "websocket",
+        latency: "Muy Baja",
+        overhead: "Muy Baja",
+    },
+];
+
+/// One claim held against one measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// The chapter's rating.
+    pub claimed: &'static str,
+    /// The measured figure and its ratio to the floor, e.g. `1.24 ms (2.18×)`; empty when not measured.
+    pub figure: String,
+    /// The rating derived from the figure.
+    pub rated: Option<&'static str>,
+    /// The verdict, when a rating could be derived.
+    pub verdict: Option<Verdict>,
+    /// Where the data shows the verdict flipping (or holding) along a sweep, one sentence each.
+    pub sweeps: Vec<String>,
+}
+
+impl Cell {
+    /// The verdict as text: `agrees`, `disagrees: …`, or why there is none.
+    pub fn verdict_text(&self) -> String {
+        match (&self.verdict, self.figure.is_empty()) {
+            (Some(v), _) => v.to_string(),
+            (None, true) => "not measured".into(),
+            (None, false) => "no floor under this workload to rate against".into(),
+        }
+    }
+}
+
+/// One technique's row of the measured table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredRow {
+    /// The chapter's claim.
+    pub claim: Claim,
+    /// Latency cell.
+    pub latency: Cell,
+    /// Overhead cell.
+    pub overhead: Cell,
+    /// Other costs per delivery, stated but not rated: requests and server CPU.
+    pub other_cost: String,
+}
+
+/// The whole measured table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// The four rows, in the chapter's order.
+    pub rows: Vec<MeasuredRow>,
+    /// The floor's own figures, e.g. `p50 571 µs, 180 B per delivery`, when it was measured.
+    pub floor: Option<String>,
+}
+
+/// The two ratios a point is rated on: latency p50 and bytes per delivery over its floor's.
+fn ratios(d: &Dataset, p: &Point) -> Option<(f64, f64)> {
+    let f = d.floor_for(&p.workload)?;
+    Some((
+        p.latency.p50 / f.latency.p50,
+        p.bytes_per_delivery / f.bytes_per_delivery,
+    ))
+}
+
+fn rate(scale: &Scale, d: &Dataset, p: &Point) -> Option<Level> {
+    let (lat, bytes) = ratios(d, p)?;
+    scale.rate(if *scale == LATENCY { lat } else { bytes })
+}
+
+/// Sentences on how the verdict of `claimed` behaves along every sweep of `transport` in the data.
+pub fn sweep_notes(d: &Dataset, transport: &str, scale: &Scale, claimed: Level) -> Vec<String> {
+    let mut notes = Vec::new();
+    for param in Param::ALL {
+        let Some(points) = d.sweep(param) else {
+            continue;
+        };
+        let rated: Vec<(f64, Level)> = points
+            .iter()
+            .filter(|p| p.transport == transport)
+            .filter_map(|p| Some((param.of(&p.workload)?, rate(scale, d, p)?)))
+            .collect();
+        if rated.len() < 2 {
+            continue;
+        }
+        // Runs of consecutive values with the same level.
+        let mut runs: Vec<(f64, f64, Level)> = Vec::new();
+        for &(v, l) in &rated {
+            match runs.last_mut() {
+                Some(last) if last.2 == l => last.1 = v,
+                _ => runs.push((v, v, l)),
+            }
+        }
+        let agree = |l: Level| {
+            if Verdict::of(claimed, l).agrees() {
+                "agrees"
+            } else {
+                "disagrees"
+            }
+        };
+        let flips = runs.windows(2).any(|w| agree(w[0].2) != agree(w[1].2));
+        let (lo, hi) = (rated[0].0, rated[rated.len() - 1].0);
+        if flips {
+            let parts: Vec<String> = runs
+                .iter()
+                .map(|&(a, b, l)| {
+                    format!("{} ({}) at {}", agree(l), scale.label(l), param.range(a, b))
+                })
+                .collect();
+            notes.push(format!("flips with {}: {}", param.name(), parts.join("; ")));
+        } else {
+            let levels: Vec<&str> = runs.iter().map(|r| scale.label(r.2)).collect();
+            notes.push(format!(
+                "{} across {} ({})",
+                if agree(runs[0].2) == "agrees" {
+                    "holds"
+                } else {
+                    "disagrees"
+                },
+                param.range(lo, hi),
+                levels.join(" → ")
+            ));
+        }
+    }
+    notes
+}
+
+fn cell(
+    d: &Dataset,
+    p: Option<&Point>,
+    scale: &Scale,
+    claimed: &'static str,
+    transport: &str,
+) -> Cell {
+    let claimed_level = scale
+        .level_of(claimed)
+        .expect("the chapter's labels are on its scales");
+    let sweeps = sweep_notes(d, transport, scale, claimed_level);
+    let Some(p) = p else {
+        return Cell {
+            claimed,
+            figure: String::new(),
+            rated: None,
+            verdict: None,
+            sweeps,
+        };
+    };
+    let r = ratios(d, p);
+    let figure = if *scale == LATENCY {
+        format!("{} ({})", latency_us(p.latency.p50), ratio(r.map(|r| r.0)))
+    } else {
+        format!(
+            "{} B ({})",
+            number(p.bytes_per_delivery),
+            ratio(r.map(|r| r.1))
+        )
+    };
+    let level = rate(scale, d, p);
+    Cell {
+        claimed,
+        figure,
+        rated: level.map(|l| scale.label(l)),
+        verdict: level.map(|l| Verdict::of(claimed_level, l)),
+        sweeps,
+    }
+}
+
+fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
+    let Some(p) = p else { return String::new() };
+    let cpu_ratio = d
+        .floor_for(&p.workload)
+        .map(|f| p.server_cpu_us_per_delivery / f.server_cpu_us_per_delivery);
+    format!(
+        "{} requests, {} µs server CPU ({})",
+        number(p.requests_per_delivery),
+        number(p.server_cpu_us_per_delivery),
+        ratio(cpu_ratio)
+    )
+}
+
+/// Measures the chapter's table against the base workload of `d`.
+pub fn measure(d: &Dataset) -> Measured {
+    let base = d.base_points();
+    let rows = CLAIMS
+        .iter()
+        .map(|&claim| {
+            let p = base
+                .iter()
+                .copied()
+                .find(|p| p.transport == claim.transport);
+            MeasuredRow {
+                claim,
+                latency: cell(d, p, &LATENCY, claim.latency, claim.transport),
+                overhead: cell(d, p, &OVERHEAD, claim.overhead, claim.transport),
+                other_cost: other_cost(d, p),
+            }
+        })
+        .collect();
+    let floor = d.floor_for(&d.base).map(|f| {
+        format!(
+            "p50 {}, {} B, {} µs server CPU per delivery",
+            latency_us(f.latency.p50),
+            number(f.bytes_per_delivery),
+            number(f.server_cpu_us_per_delivery)
+        )
+    });
+    Measured { rows, floor }
+}
+
+#[cfg(test)]
+#[path = "textbook_tests.rs"]
+mod tests;

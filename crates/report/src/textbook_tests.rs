@@ -1,0 +1,97 @@
+//! The measured textbook table from hand-made rows: ratings, verdicts and flips.
+
+use super::*;
+use crate::data::Dataset;
+use crate::rating::Verdict;
+use crate::test_support::{row, run};
+
+fn base_rows(rate: f64) -> Vec<rtbench_results::Row> {
+    vec![
+        row("tcp", rate, 500, 500.0, 180.0),
+        row("websocket", rate, 500, 600.0, 180.0),
+        row("sse", rate, 500, 900.0, 200.0),
+        row("long_poll", rate, 500, 1_200.0, 420.0),
+        row("short_poll", rate, 500, 250_000.0, 200.0),
+    ]
+}
+
+#[test]
+fn each_cell_is_rated_from_its_ratio_to_the_floor() {
+    let d = Dataset::new(&[run("a.json", base_rows(20.0))]).unwrap();
+    let m = measure(&d);
+    let techniques: Vec<&str> = m.rows.iter().map(|r| r.claim.technique).collect();
+    assert_eq!(
+        techniques,
+        ["Short Polling", "Long Polling", "SSE", "WebSockets"]
+    );
+    let sp = &m.rows[0];
+    assert_eq!(sp.latency.figure, "250 ms (500×)");
+    assert_eq!(
+        (sp.latency.rated, sp.latency.verdict),
+        (Some("Alta"), Some(Verdict::Agrees))
+    );
+    assert_eq!(sp.overhead.figure, "200 B (1.11×)");
+    assert_eq!(
+        (sp.overhead.rated, sp.overhead.verdict),
+        (Some("Muy Baja"), Some(Verdict::Lower(3)))
+    );
+    let lp = &m.rows[1];
+    assert_eq!(
+        (lp.latency.rated, lp.latency.verdict),
+        (Some("Baja"), Some(Verdict::Lower(1)))
+    );
+    assert_eq!(
+        (lp.overhead.rated, lp.overhead.verdict),
+        (Some("Media"), Some(Verdict::Agrees))
+    );
+    assert_eq!(m.rows[2].latency.rated, Some("Baja"));
+    assert_eq!(m.rows[3].latency.verdict, Some(Verdict::Agrees));
+    assert_eq!(lp.other_cost, "1 requests, 5 µs server CPU (1.00×)");
+    assert_eq!(
+        m.floor.as_deref(),
+        Some("p50 500 µs, 180 B, 5 µs server CPU per delivery")
+    );
+    assert!(
+        m.rows.iter().all(|r| r.latency.sweeps.is_empty()),
+        "no sweep, no flip claimed"
+    );
+}
+
+#[test]
+fn a_rate_sweep_shows_where_short_polling_overhead_flips() {
+    let low = vec![
+        row("tcp", 2.0, 500, 400.0, 180.0),
+        row("short_poll", 2.0, 500, 250_000.0, 900.0),
+    ];
+    let d = Dataset::new(&[run("base.json", base_rows(20.0)), run("low.json", low)]).unwrap();
+    let m = measure(&d);
+    assert_eq!(
+        m.rows[0].overhead.sweeps,
+        ["flips with event rate: agrees (Alta) at 2 events/s; disagrees (Muy Baja) at 20 events/s"]
+    );
+    assert_eq!(
+        m.rows[0].latency.sweeps,
+        ["holds across 2–20 events/s (Alta)"]
+    );
+    assert!(
+        m.rows[1].overhead.sweeps.is_empty(),
+        "long polling was not swept"
+    );
+}
+
+#[test]
+fn missing_transport_or_floor_is_said_not_guessed() {
+    let d = Dataset::new(&[run(
+        "a.json",
+        vec![row("websocket", 20.0, 500, 600.0, 180.0)],
+    )])
+    .unwrap();
+    let m = measure(&d);
+    assert_eq!(m.rows[0].latency.verdict_text(), "not measured");
+    assert_eq!(m.rows[3].latency.figure, "600 µs (–)");
+    assert_eq!(
+        m.rows[3].latency.verdict_text(),
+        "no floor under this workload to rate against"
+    );
+    assert_eq!(m.floor, None);
+}
