@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Serve all transports (short poll, long poll, SSE, WebSocket, raw TCP) until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Rebuild index.html and summary.md from saved results; several files merge into one page.
+    Report(ReportArgs),
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -62,7 +64,7 @@ pub struct RunArgs {
     /// Transports to run, comma-separated, in order.
     #[arg(long, value_delimiter = ',', default_value = "tcp,websocket,sse,long_poll,short_poll")]
     pub transports: Vec<Transport>,
-    /// Directory for results.json and summary.md.
+    /// Directory for results.json, summary.md and index.html.
     #[arg(long, default_value = "reports/latest")]
     pub out: PathBuf,
     /// Measure a server that is already running at this HTTP address instead of starting one
@@ -104,4 +106,16 @@ pub struct ServeArgs {
     /// Payload bytes of the demo publisher's events.
     #[arg(long, default_value_t = 128)]
     pub publish_payload: usize,
+}
+
+/// Flags of `rtbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Results files written by `rtbench run`; the first one's workload is the page's base, the
+    /// others add sweeps (or merge with rows of the same workload).
+    #[arg(value_name = "RESULTS.json")]
+    pub files: Vec<PathBuf>,
+    /// Directory for index.html and summary.md [default: the first file's directory].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

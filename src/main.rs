@@ -4,6 +4,7 @@
 mod cli;
 mod environment;
 mod placement;
+mod report_cmd;
 mod run;
 mod serve;
 mod server_child;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Serve(args) => serve::serve(args),
+        cli::Command::Report(args) => report_cmd::report(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,5 @@
 //! `rtbench run`: start a server, measure every transport with the same events, print the table,
-//! write `results.json` and `summary.md`.
+//! write `results.json`, `summary.md` and `index.html`.
 
 use crate::cli::RunArgs;
 use crate::placement::{self, Plan};
@@ -108,6 +108,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let md = args.out.join("summary.md");
     std::fs::write(&md, rtbench_report::render_markdown(&results))
         .with_context(|| format!("writing {}", md.display()))?;
-    eprintln!("wrote {} and {}", json.display(), md.display());
+    let html = args.out.join("index.html");
+    let run = rtbench_report::Run { source: "results.json".into(), results };
+    std::fs::write(&html, rtbench_report::render_html(std::slice::from_ref(&run))?)
+        .with_context(|| format!("writing {}", html.display()))?;
+    eprintln!("wrote {}, {} and {}", json.display(), md.display(), html.display());
     Ok(())
 }

@@ -1,0 +1,173 @@
+//! The report end to end: every `rtbench run` writes index.html beside results.json; `rtbench report`
+//! rebuilds index.html and summary.md from saved results (merging several files into one page), and
+//! a file from an older schema, a corrupt one or a missing one gets one clear line naming the file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rtbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rtbench"))
+        .args(args)
+        .output()
+        .expect("rtbench runs")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/report/tests/fixtures")
+        .join(name)
+}
+
+/// Asserts a failure with exactly one line on stderr that contains every needle, and no panic.
+fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr:?}"
+    );
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr:?}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn report_merges_several_files_into_one_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, rate2) = (fixture("base.json"), fixture("rate2.json"));
+    let out_dir = dir.path().join("page");
+    let out = rtbench(&[
+        "report",
+        base.to_str().unwrap(),
+        rate2.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("The textbook table, measured"));
+    assert!(
+        html.contains("id=\"sweep-event-rate-latency-p50\""),
+        "two rates make a sweep"
+    );
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    assert!(md.contains("## The textbook table, measured"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("short_poll"),
+        "the terminal table too"
+    );
+}
+
+#[test]
+fn report_without_out_writes_beside_the_first_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("results.json");
+    std::fs::copy(fixture("poll100.json"), &json).unwrap();
+    let out = rtbench(&["report", json.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("index.html").exists() && dir.path().join("summary.md").exists());
+}
+
+#[test]
+fn older_schema_is_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old-results.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("base.json")).unwrap()).unwrap();
+    doc["schema_version"] = 0.into();
+    std::fs::write(&old, doc.to_string()).unwrap();
+    let good = fixture("base.json");
+    let out = rtbench(&[
+        "report",
+        good.to_str().unwrap(),
+        old.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, &[old.to_str().unwrap(), "schema version 0"]);
+    assert!(
+        !dir.path().join("index.html").exists(),
+        "no page from a bad set of files"
+    );
+}
+
+#[test]
+fn corrupt_or_missing_file_is_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("truncated.json");
+    let text = std::fs::read_to_string(fixture("base.json")).unwrap();
+    std::fs::write(&bad, &text[..text.len() / 2]).unwrap();
+    let out = rtbench(&["report", bad.to_str().unwrap()]);
+    assert_one_line_error(
+        &out,
+        &[bad.to_str().unwrap(), "not an rtbench results file"],
+    );
+
+    let missing = dir.path().join("nope.json");
+    assert_one_line_error(
+        &rtbench(&["report", missing.to_str().unwrap()]),
+        &[missing.to_str().unwrap(), "cannot read"],
+    );
+    assert_one_line_error(&rtbench(&["report"]), &["RESULTS.json"]);
+}
+
+#[test]
+fn a_bad_histogram_is_one_line_naming_the_file_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad-histogram.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("base.json")).unwrap()).unwrap();
+    doc["rows"][2]["latency_histogram"] = "not a histogram".into();
+    std::fs::write(&bad, doc.to_string()).unwrap();
+    assert_one_line_error(
+        &rtbench(&["report", bad.to_str().unwrap()]),
+        &[bad.to_str().unwrap(), "sse row"],
+    );
+}
+
+#[test]
+fn every_run_writes_index_html_beside_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&[
+        "run",
+        "--quiet",
+        "--clients",
+        "2",
+        "--rate",
+        "40",
+        "--warmup",
+        "200ms",
+        "--window",
+        "1s",
+        "--tail",
+        "100ms",
+        "--transports",
+        "tcp,websocket",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("index.html")).expect("index.html written");
+    assert!(
+        html.contains("<code>results.json</code>"),
+        "the page names the results file beside it"
+    );
+    assert!(html.contains("id=\"latency-spectrum\""));
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("| WebSockets | Muy Baja |"), "{md}");
+}
