@@ -23,10 +23,10 @@ if [ -z "$browser" ]; then
 fi
 
 # Height: a generous estimate of what the page needs, so nothing is cut off: ~480 px per row of two
-# charts, ~800 px per results file (its table and environment). Override with HEIGHT=...
+# charts, ~560 px per results file (its table and environment). Override with HEIGHT=...
 charts=$(grep -o '<figure ' "$page" | wc -l)
 runs=$(grep -o '<pre>' "$page" | wc -l)
-height=${HEIGHT:-$(( 1900 + (charts + 1) / 2 * 480 + runs * 800 ))}
+height=${HEIGHT:-$(( 1900 + (charts + 1) / 2 * 480 + runs * 560 ))}
 
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT

@@ -151,17 +151,31 @@ pub fn sweep_notes(d: &Dataset, transport: &str, scale: &Scale, claimed: Level) 
                 })
                 .collect();
             notes.push(format!("flips with {}: {}", param.name(), parts.join("; ")));
-        } else {
-            let levels: Vec<&str> = runs.iter().map(|r| scale.label(r.2)).collect();
+        } else if runs.len() == 1 {
+            let verb = if agree(runs[0].2) == "agrees" {
+                "holds"
+            } else {
+                "disagrees"
+            };
             notes.push(format!(
-                "{} across {} ({})",
-                if agree(runs[0].2) == "agrees" {
-                    "holds"
-                } else {
-                    "disagrees"
-                },
+                "{verb} across {} ({})",
                 param.range(lo, hi),
-                levels.join(" → ")
+                scale.label(runs[0].2)
+            ));
+        } else {
+            let verb = if agree(runs[0].2) == "agrees" {
+                "holds"
+            } else {
+                "disagrees"
+            };
+            let parts: Vec<String> = runs
+                .iter()
+                .map(|&(a, b, l)| format!("{} at {}", scale.label(l), param.range(a, b)))
+                .collect();
+            notes.push(format!(
+                "{verb} across {}: {}",
+                param.range(lo, hi),
+                parts.join(", ")
             ));
         }
     }
@@ -214,7 +228,7 @@ fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
         .floor_for(&p.workload)
         .map(|f| p.server_cpu_us_per_delivery / f.server_cpu_us_per_delivery);
     format!(
-        "{} requests, {} µs server CPU ({})",
+        "requests {} · server CPU {} µs ({})",
         number(p.requests_per_delivery),
         number(p.server_cpu_us_per_delivery),
         ratio(cpu_ratio)

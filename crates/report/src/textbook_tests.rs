@@ -46,7 +46,7 @@ fn each_cell_is_rated_from_its_ratio_to_the_floor() {
     );
     assert_eq!(m.rows[2].latency.rated, Some("Baja"));
     assert_eq!(m.rows[3].latency.verdict, Some(Verdict::Agrees));
-    assert_eq!(lp.other_cost, "1 requests, 5 µs server CPU (1.00×)");
+    assert_eq!(lp.other_cost, "requests 1 · server CPU 5 µs (1.00×)");
     assert_eq!(
         m.floor.as_deref(),
         Some("p50 500 µs, 180 B, 5 µs server CPU per delivery")
@@ -94,4 +94,17 @@ fn missing_transport_or_floor_is_said_not_guessed() {
         "no floor under this workload to rate against"
     );
     assert_eq!(m.floor, None);
+}
+
+#[test]
+fn a_verdict_that_holds_while_the_level_moves_says_where_each_level_was() {
+    let high = vec![
+        row("tcp", 200.0, 500, 500.0, 180.0),
+        row("long_poll", 200.0, 500, 600.0, 400.0),
+    ];
+    let d = Dataset::new(&[run("base.json", base_rows(20.0)), run("high.json", high)]).unwrap();
+    assert_eq!(
+        measure(&d).rows[1].latency.sweeps,
+        ["disagrees across 20–200 events/s: Baja at 20 events/s, Muy Baja at 200 events/s"]
+    );
 }
