@@ -179,7 +179,11 @@ fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
                 }
                 _ => format!(
                     "Every transport measured at each {}; other parameters as in the base workload.",
-                    param.name()
+                    match param {
+                        Param::Clients => "number of clients",
+                        Param::Payload => "payload size",
+                        _ => param.name(),
+                    }
                 ),
             };
             let id = format!("sweep-{}-{}", param.name().replace(' ', "-"), m.id());
