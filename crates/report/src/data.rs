@@ -7,133 +7,10 @@
 //! match, the one measured with the same interval (the same run, in a sweep) is preferred, so a
 //! row is compared with the floor of its own run whenever the data has it.
 
+pub use crate::param::{Param, Workload};
+
 use crate::{ReportError, Run, transport};
 use rtbench_results::{Latency, LatencyHistogram, Row, decode_histogram};
-
-/// What a transport was asked to do: the parameters a sweep can vary, plus where it ran.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Workload {
-    /// Scenario name.
-    pub scenario: String,
-    /// Network conditions between clients and server.
-    pub conditions: String,
-    /// Clients subscribed.
-    pub clients: u64,
-    /// Events published per second.
-    pub rate_per_s: f64,
-    /// Payload bytes per event.
-    pub payload_bytes: usize,
-    /// Short-poll interval of the run, milliseconds.
-    pub poll_interval_ms: u64,
-    /// Whether the transport reads the poll interval (short polling only).
-    pub reads_poll: bool,
-}
-
-/// A workload parameter that a set of runs can sweep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Param {
-    /// Clients per transport.
-    Clients,
-    /// Events per second.
-    Rate,
-    /// Payload bytes per event.
-    Payload,
-    /// Short-poll interval.
-    PollInterval,
-}
-
-impl Param {
-    /// Every parameter, in the order the page shows sweeps.
-    pub const ALL: [Param; 4] = [
-        Param::Clients,
-        Param::Rate,
-        Param::Payload,
-        Param::PollInterval,
-    ];
-
-    /// Axis title with its unit.
-    pub fn axis(self) -> &'static str {
-        match self {
-            Param::Clients => "clients per transport",
-            Param::Rate => "event rate (events/s)",
-            Param::Payload => "payload (bytes per event)",
-            Param::PollInterval => "short-poll interval (ms)",
-        }
-    }
-
-    /// What the parameter is called in a sentence.
-    pub fn name(self) -> &'static str {
-        match self {
-            Param::Clients => "clients",
-            Param::Rate => "event rate",
-            Param::Payload => "payload",
-            Param::PollInterval => "poll interval",
-        }
-    }
-
-    fn unit(self) -> &'static str {
-        match self {
-            Param::Clients => " clients",
-            Param::Rate => " events/s",
-            Param::Payload => " B payload",
-            Param::PollInterval => " ms poll interval",
-        }
-    }
-
-    /// A value as a reader says it: `100 clients`, `20 events/s`, `500 ms poll interval`.
-    pub fn describe(self, v: f64) -> String {
-        format!("{}{}", crate::format::number(v), self.unit())
-    }
-
-    /// A range of values: `2–200 events/s`, or one value when both ends are equal.
-    pub fn range(self, lo: f64, hi: f64) -> String {
-        if lo == hi {
-            return self.describe(lo);
-        }
-        format!(
-            "{}–{}{}",
-            crate::format::number(lo),
-            crate::format::number(hi),
-            self.unit()
-        )
-    }
-
-    /// This parameter's value in `w` (`None`: the workload has no poll interval).
-    pub fn of(self, w: &Workload) -> Option<f64> {
-        match self {
-            Param::Clients => Some(w.clients as f64),
-            Param::Rate => Some(w.rate_per_s),
-            Param::Payload => Some(w.payload_bytes as f64),
-            Param::PollInterval => w.reads_poll.then_some(w.poll_interval_ms as f64),
-        }
-    }
-}
-
-impl Workload {
-    fn of(row: &Row) -> Workload {
-        Workload {
-            scenario: row.scenario.clone(),
-            conditions: row.conditions.clone(),
-            clients: row.clients,
-            rate_per_s: row.rate_per_s,
-            payload_bytes: row.payload_bytes,
-            poll_interval_ms: row.poll_interval_ms,
-            reads_poll: row.transport == "short_poll",
-        }
-    }
-
-    /// True when `other` is the same workload in everything but `except`; the poll interval is only
-    /// compared when both sides read it.
-    pub fn matches(&self, other: &Workload, except: Option<Param>) -> bool {
-        let same = |p: Param| match (p.of(self), p.of(other)) {
-            (Some(a), Some(b)) => except == Some(p) || a == b,
-            _ => true,
-        };
-        self.scenario == other.scenario
-            && self.conditions == other.conditions
-            && Param::ALL.iter().all(|&p| same(p))
-    }
-}
 
 /// One transport under one workload, from one or more merged rows.
 #[derive(Debug, Clone)]
@@ -230,6 +107,8 @@ pub struct Dataset {
     pub base: Workload,
     /// Transports present anywhere in the data, in [`transport::ORDER`].
     pub transports: Vec<String>,
+    /// Network conditions present, lowest round-trip time first ([`Workload::conditions_rank`]).
+    pub conditions: Vec<String>,
 }
 
 impl Dataset {
@@ -261,7 +140,10 @@ impl Dataset {
                 }
             }
         }
-        let points: Vec<Point> = groups
+        let conditions =
+            crate::param::order_conditions(groups.iter().map(|g| g.1.conditions.as_str()));
+        let rank = |c: &str| conditions.iter().position(|k| k == c).unwrap_or(0);
+        let mut points: Vec<Point> = groups
             .into_iter()
             .map(|(_, _, rows, h)| Point::merge(&rows, h))
             .collect();
@@ -272,14 +154,19 @@ impl Dataset {
             }
         }
         transports.sort_by_key(|t| transport::rank(t));
+        for p in &mut points {
+            p.workload.conditions_rank = rank(&p.workload.conditions);
+        }
         let base = Workload {
             reads_poll: true,
+            conditions_rank: rank(&first.results.rows[0].conditions),
             ..Workload::of(&first.results.rows[0])
         };
         Ok(Dataset {
             points,
             base,
             transports,
+            conditions,
         })
     }
 
@@ -329,6 +216,16 @@ impl Dataset {
                 .then(value(a).total_cmp(&value(b)))
         });
         Some(pts)
+    }
+
+    /// `v` of `param` as a reader says it.
+    pub fn describe(&self, param: Param, v: f64) -> String {
+        param.describe(v, &self.conditions)
+    }
+
+    /// A range of `param` as a reader says it.
+    pub fn range(&self, param: Param, lo: f64, hi: f64) -> String {
+        param.range(lo, hi, &self.conditions)
     }
 
     /// Keeps one point per `key`: the one measured with the base poll interval when there is one.

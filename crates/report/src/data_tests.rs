@@ -111,3 +111,44 @@ fn a_bad_histogram_names_the_file_and_the_row() {
         .to_string();
     assert!(err.contains("empty.json"), "{err}");
 }
+
+#[test]
+fn conditions_sweep_in_round_trip_order_and_each_meets_its_own_floor() {
+    let mut rows = Vec::new();
+    for (cond, floor, sse) in [
+        ("mobile", 80_000.0, 90_000.0),
+        ("loopback", 500.0, 600.0),
+        ("lan", 900.0, 1_000.0),
+    ] {
+        for (t, p50) in [("tcp", floor), ("sse", sse)] {
+            let mut r = row(t, 20.0, 500, p50, 180.0);
+            r.conditions = cond.into();
+            rows.push(r);
+        }
+    }
+    let d = Dataset::new(&[run("a.json", rows)]).unwrap();
+    assert_eq!(d.conditions, ["loopback", "lan", "mobile"]);
+    assert_eq!(
+        d.base.conditions, "mobile",
+        "the first row's conditions are the base"
+    );
+    let s = d.sweep(Param::Conditions).unwrap();
+    let got: Vec<(&str, &str)> = s
+        .iter()
+        .map(|p| (p.transport.as_str(), p.workload.conditions.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("tcp", "loopback"),
+            ("tcp", "lan"),
+            ("tcp", "mobile"),
+            ("sse", "loopback"),
+            ("sse", "lan"),
+            ("sse", "mobile")
+        ]
+    );
+    let floor = d.floor_for(&s[4].workload).unwrap();
+    assert_eq!(floor.workload.conditions, "lan");
+    assert_eq!(d.range(Param::Conditions, 0.0, 1.0), "loopback–lan");
+}

@@ -12,6 +12,7 @@ mod environment;
 pub mod format;
 mod html;
 mod markdown;
+pub mod param;
 pub mod rating;
 mod table;
 pub mod textbook;

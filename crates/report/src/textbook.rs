@@ -147,7 +147,12 @@ pub fn sweep_notes(d: &Dataset, transport: &str, scale: &Scale, claimed: Level) 
             let parts: Vec<String> = runs
                 .iter()
                 .map(|&(a, b, l)| {
-                    format!("{} ({}) at {}", agree(l), scale.label(l), param.range(a, b))
+                    format!(
+                        "{} ({}) at {}",
+                        agree(l),
+                        scale.label(l),
+                        d.range(param, a, b)
+                    )
                 })
                 .collect();
             notes.push(format!("flips with {}: {}", param.name(), parts.join("; ")));
@@ -159,7 +164,7 @@ pub fn sweep_notes(d: &Dataset, transport: &str, scale: &Scale, claimed: Level) 
             };
             notes.push(format!(
                 "{verb} across {} ({})",
-                param.range(lo, hi),
+                d.range(param, lo, hi),
                 scale.label(runs[0].2)
             ));
         } else {
@@ -170,11 +175,11 @@ pub fn sweep_notes(d: &Dataset, transport: &str, scale: &Scale, claimed: Level) 
             };
             let parts: Vec<String> = runs
                 .iter()
-                .map(|&(a, b, l)| format!("{} at {}", scale.label(l), param.range(a, b)))
+                .map(|&(a, b, l)| format!("{} at {}", scale.label(l), d.range(param, a, b)))
                 .collect();
             notes.push(format!(
                 "{verb} across {}: {}",
-                param.range(lo, hi),
+                d.range(param, lo, hi),
                 parts.join(", ")
             ));
         }

@@ -108,3 +108,25 @@ fn a_verdict_that_holds_while_the_level_moves_says_where_each_level_was() {
         ["disagrees across 20–200 events/s: Baja at 20 events/s, Muy Baja at 200 events/s"]
     );
 }
+
+#[test]
+fn a_round_trip_sweep_shows_short_polling_latency_falling_to_media_alta() {
+    let mut rows = Vec::new();
+    for (cond, floor, poll) in [
+        ("loopback", 500.0, 250_000.0),
+        ("mobile", 150_000.0, 600_000.0),
+    ] {
+        for (t, p50) in [("tcp", floor), ("short_poll", poll)] {
+            let mut r = row(t, 20.0, 500, p50, 180.0);
+            r.conditions = cond.into();
+            rows.push(r);
+        }
+    }
+    let d = Dataset::new(&[run("a.json", rows)]).unwrap();
+    assert_eq!(
+        measure(&d).rows[0].latency.sweeps,
+        [
+            "flips with network conditions: agrees (Alta) at loopback; disagrees (Media-Alta) at mobile"
+        ]
+    );
+}

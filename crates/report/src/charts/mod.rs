@@ -182,6 +182,7 @@ fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
                     match param {
                         Param::Clients => "number of clients",
                         Param::Payload => "payload size",
+                        Param::Conditions => "network condition",
                         _ => param.name(),
                     }
                 ),
@@ -191,7 +192,7 @@ fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
                 id,
                 title,
                 caption,
-                sweep::sweep(param, m, &points, &refs)?,
+                sweep::sweep(param, m, &points, &refs, &d.conditions)?,
             ));
         }
         if param == Param::PollInterval {

@@ -1,5 +1,6 @@
-//! A figure against a swept workload parameter (clients, rate, payload, poll interval): one line per
-//! transport through its measured points, both axes on log scales with ticks at the swept values.
+//! A figure against a swept workload parameter (clients, rate, payload, poll interval, network
+//! conditions): one line per transport through its measured points, both axes on log scales with
+//! ticks at the swept values (conditions sit evenly spaced, in round-trip order, under their names).
 //! Transports that do not read the parameter (everything but short polling, for the poll interval)
 //! are drawn as dashed reference lines at their base-workload value.
 
@@ -18,8 +19,21 @@ pub fn sweep(
     metric: Metric,
     points: &[&Point],
     references: &[&Point],
+    conditions: &[String],
 ) -> Result<Drawing, ReportError> {
-    let at = |p: &Point| Some((param.of(&p.workload)?, metric.value(p)?));
+    // Conditions are ranks 0, 1, 2…: placed at 10^rank so they sit evenly on the log axis.
+    let to_axis = |v: f64| {
+        if param == Param::Conditions {
+            10f64.powf(v)
+        } else {
+            v
+        }
+    };
+    let tick = |x: &f64| match param {
+        Param::Conditions => param.describe(x.log10().round(), conditions),
+        _ => number(*x),
+    };
+    let at = |p: &Point| Some((to_axis(param.of(&p.workload)?), metric.value(p)?));
     let mut names: Vec<String> = Vec::new();
     let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for p in points {
@@ -58,13 +72,12 @@ pub fn sweep(
             .log_scale()
             .with_key_points(frame::log_ticks(y0, y1));
         let mut chart = frame::builder(area).build_cartesian_2d(x, y)?;
-        let (x_desc, y_desc) = (
-            format!("{}, log scale", param.axis()),
-            format!("{}, log scale", metric.axis()),
-        );
-        frame::mesh(&mut chart, &x_desc, &y_desc, &|v| number(*v), &|v| {
-            metric.format(*v)
-        })?;
+        let x_desc = match param {
+            Param::Conditions => param.axis().to_string(),
+            _ => format!("{}, log scale", param.axis()),
+        };
+        let y_desc = format!("{}, log scale", metric.axis());
+        frame::mesh(&mut chart, &x_desc, &y_desc, &tick, &|v| metric.format(*v))?;
         for (t, v) in &flat {
             let style = transport::colour(t).stroke_width(2);
             chart.draw_series(DashedLineSeries::new(vec![(x0, *v), (x1, *v)], 8, 6, style))?;
