@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(order, ["loopback", "lan", "mobile", "custom"]);
         assert_eq!(
             Param::Conditions.range(0.0, 2.0, &order),
-            "loopback to mobile"
+            "loopback–mobile"
         );
         assert_eq!(Param::Rate.range(2.0, 200.0, &order), "2–200 events/s");
         assert_eq!(
