@@ -179,10 +179,7 @@ mod tests {
     fn conditions_sort_by_round_trip_and_name_their_rank() {
         let order = order_conditions(["mobile", "custom", "loopback", "mobile", "lan"].into_iter());
         assert_eq!(order, ["loopback", "lan", "mobile", "custom"]);
-        assert_eq!(
-            Param::Conditions.range(0.0, 2.0, &order),
-            "loopback–mobile"
-        );
+        assert_eq!(Param::Conditions.range(0.0, 2.0, &order), "loopback–mobile");
         assert_eq!(Param::Rate.range(2.0, 200.0, &order), "2–200 events/s");
         assert_eq!(
             Param::PollInterval.describe(500.0, &order),
