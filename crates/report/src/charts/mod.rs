@@ -267,3 +267,51 @@ pub fn sections(d: &Dataset) -> Result<Vec<Section>, ReportError> {
     )?;
     Ok(vec![latency(d, &base)?, cost, holding, sweeps(d, &base)?])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{row, run};
+
+    #[test]
+    fn optional_figures_get_a_chart_only_when_measured() {
+        let mut sse = row("sse", 20.0, 500, 900.0, 200.0);
+        sse.packets_per_delivery = Some(1.5);
+        sse.memory_per_connection_bytes = Some(8_192.0);
+        let d = Dataset::new(&[run(
+            "a.json",
+            vec![row("tcp", 20.0, 500, 500.0, 180.0), sse],
+        )])
+        .unwrap();
+        let all = sections(&d).unwrap();
+        let ids: Vec<&str> = all
+            .iter()
+            .flat_map(|s| s.charts.iter().map(|c| c.id.as_str()))
+            .collect();
+        assert!(
+            ids.contains(&"cost-packets") && ids.contains(&"cost-memory"),
+            "{ids:?}"
+        );
+        assert!(!ids.contains(&"cost-idle-bytes"));
+        let memory = all
+            .iter()
+            .flat_map(|s| &s.charts)
+            .find(|c| c.id == "cost-memory")
+            .unwrap();
+        assert_eq!(
+            memory.transports,
+            ["sse"],
+            "only transports that have the figure"
+        );
+        assert!(
+            memory.svg.contains("8 KiB"),
+            "the bar is labelled with its value and unit"
+        );
+        let holding = all.iter().find(|s| s.id == "holding").unwrap();
+        assert_eq!(
+            holding.skipped.len(),
+            1,
+            "one sentence for the three idle figures"
+        );
+    }
+}
