@@ -1,10 +1,11 @@
 //! The Markdown summary, for a README or a pull-request comment.
 
-use crate::columns::{HEADERS, cells};
-use crate::{machine_line, workload_line};
+use crate::columns::{notes, tables};
+use crate::{machine_line, settings_line, workload_line};
 use rtbench_results::Results;
 
-/// Renders the summary: title, workload, machine, the table, and the command that reproduces it.
+/// Renders the summary: title, workload, machine, the tables, notes, and the command that
+/// reproduces it.
 pub fn render_markdown(r: &Results) -> String {
     let mut out = String::from("# rtbench results\n\n");
     out.push_str(&format!(
@@ -12,13 +13,22 @@ pub fn render_markdown(r: &Results) -> String {
         workload_line(r),
         machine_line(r)
     ));
-    out.push_str(&format!("| {} |\n", HEADERS.join(" | ")));
-    let align: Vec<&str> = (0..HEADERS.len())
-        .map(|i| if i == 0 { "---" } else { "---:" })
-        .collect();
-    out.push_str(&format!("| {} |\n", align.join(" | ")));
-    for row in &r.rows {
-        out.push_str(&format!("| {} |\n", cells(row).join(" | ")));
+    if let Some(line) = settings_line(r) {
+        out.push_str(&format!("Server: {line}.\n\n"));
+    }
+    for (columns, rows) in tables(&r.rows) {
+        out.push_str(&format!("| {} |\n", columns.headers.join(" | ")));
+        let align: Vec<&str> = (0..columns.headers.len())
+            .map(|i| if i == 0 { "---" } else { "---:" })
+            .collect();
+        out.push_str(&format!("| {} |\n", align.join(" | ")));
+        for row in rows {
+            out.push_str(&format!("| {} |\n", (columns.cells)(row).join(" | ")));
+        }
+        out.push('\n');
+    }
+    for note in notes(&r.rows) {
+        out.push_str(&format!("- **note**: {note}\n"));
     }
     out.push_str(&format!(
         "\nLatency counts from each event's scheduled publication time. Reproduce with `{}`.\n",
