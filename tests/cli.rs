@@ -164,20 +164,20 @@ fn idle_scenario_writes_a_row_per_transport() {
         "--longpoll-timeout",
         "200ms",
         "--ws-read-buffer",
-        "1024",
+        "2048",
         "--out",
         dir.path().to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run failed: {stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("server RSS/conn"), "{stdout}");
+    assert!(stdout.contains("RSS/conn after idle"), "{stdout}");
     let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
     assert_eq!(results.config.connections, Some(20));
     let server = results.config.server.as_ref().expect("settings recorded");
     assert_eq!(
         (server.ws_read_buffer_bytes, server.allocator.as_str()),
-        (1024, "jemalloc")
+        (2048, "jemalloc")
     );
     assert_eq!(results.rows.len(), 5);
     for row in &results.rows {

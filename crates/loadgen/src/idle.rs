@@ -7,11 +7,13 @@
 //! 2. the N clients connect, at most [`CONNECT_BATCH`] at a time, and the phase waits until the
 //!    server itself reports N open connections of the transport (a long-poll or short-poll
 //!    connection counts once its first request arrived), then [`SETTLE`];
-//! 3. both memories are read again: growth ÷ N is the memory per connection;
+//! 3. both memories are read again: growth ÷ N is the memory per connection *at connect*;
 //! 4. the idle window runs with no events: short-poll clients keep polling, long-poll requests are
 //!    answered empty at their timeout and re-issued, SSE streams carry keep-alive comments;
 //!    bytes (both ways, on the server's sockets), HTTP requests and server CPU over the window,
-//!    ÷ N ÷ seconds, are the idle cost per client;
+//!    ÷ N ÷ seconds, are the idle cost per client; the server's RSS growth at the window's end,
+//!    ÷ N, is the memory per connection (after a whole idle cycle: a long-poll connection that
+//!    has answered once keeps hyper's write buffer, one that is still waiting has not touched it);
 //! 5. the clients close, and the phase waits (bounded) until the server has seen them go.
 //!
 //! The default window, 30 s, is a whole multiple of the SSE keep-alive (15 s), the long-poll hold
@@ -186,6 +188,7 @@ pub async fn run_idle_transport(
     let sock_connected = tcp_socket_memory_bytes();
     tokio::time::sleep(config.idle_window).await;
     let (m1, c1, t1) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
+    let sock_end = tcp_socket_memory_bytes();
     let _ = stop_tx.send(true);
     let tallies = collect(tasks).await;
     wait_for_closed(transport, control).await;
@@ -197,10 +200,12 @@ pub async fn run_idle_transport(
         c1.saturating_sub(c0),
         (t1 - t0) / 1_000,
     );
-    totals.rss_growth_bytes = Some(m0.server_rss_bytes as i64 - base.server_rss_bytes as i64);
-    totals.socket_memory_growth_bytes = sock_base
-        .zip(sock_connected)
-        .map(|(a, b)| b as i64 - a as i64);
+    let growth = |m: &Snapshot| m.server_rss_bytes as i64 - base.server_rss_bytes as i64;
+    let sock_growth = |now: Option<u64>| sock_base.zip(now).map(|(a, b)| b as i64 - a as i64);
+    totals.rss_growth_at_connect_bytes = Some(growth(&m0));
+    totals.rss_growth_bytes = Some(growth(&m1));
+    totals.socket_memory_growth_bytes = sock_growth(sock_end);
+    totals.socket_memory_growth_at_connect_bytes = sock_growth(sock_connected);
     Ok(idle_row(transport, config, &tallies, totals))
 }
 
@@ -339,6 +344,7 @@ fn idle_row(
         meter_kernel_disagreement_pct: window::disagreement_pct(&totals),
         connections: Some(n),
         memory_per_connection_bytes: per_conn(totals.rss_growth_bytes),
+        memory_per_connection_at_connect_bytes: per_conn(totals.rss_growth_at_connect_bytes),
         kernel_socket_memory_per_connection_bytes: per_conn(totals.socket_memory_growth_bytes),
         idle_bytes_per_client_s: per_client_s(totals.bytes_to_clients + totals.bytes_from_clients),
         idle_requests_per_client_s: per_client_s(totals.http_requests),

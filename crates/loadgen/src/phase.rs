@@ -214,6 +214,7 @@ fn build_row(
         meter_kernel_disagreement_pct: window::disagreement_pct(&totals),
         connections: None,
         memory_per_connection_bytes: None,
+        memory_per_connection_at_connect_bytes: None,
         kernel_socket_memory_per_connection_bytes: None,
         idle_bytes_per_client_s: None,
         idle_requests_per_client_s: None,

@@ -33,7 +33,9 @@ pub(crate) fn totals(
         segments_out: delta(|c| c.segments_out),
         segments_in: delta(|c| c.segments_in),
         rss_growth_bytes: None,
+        rss_growth_at_connect_bytes: None,
         socket_memory_growth_bytes: None,
+        socket_memory_growth_at_connect_bytes: None,
     }
 }
 

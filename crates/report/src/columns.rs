@@ -46,7 +46,8 @@ pub const IDLE: Columns = Columns {
     headers: &[
         "transport",
         "connections",
-        "server RSS/conn",
+        "RSS/conn at connect",
+        "RSS/conn after idle",
         "kernel sock mem/conn",
         "idle B/s/client",
         "idle req/s/client",
@@ -83,6 +84,8 @@ fn idle_cells(r: &Row) -> Vec<String> {
     vec![
         r.transport.clone(),
         r.connections.map_or("–".into(), |c| c.to_string()),
+        r.memory_per_connection_at_connect_bytes
+            .map_or("–".into(), bytes),
         r.memory_per_connection_bytes.map_or("–".into(), bytes),
         r.kernel_socket_memory_per_connection_bytes
             .map_or("–".into(), bytes),

@@ -168,8 +168,11 @@ pub struct Row {
     pub meter_kernel_disagreement_pct: Option<f64>,
     /// Idle scenario: connections held open.
     pub connections: Option<u64>,
-    /// Idle scenario: server RSS growth per open connection, bytes.
+    /// Idle scenario: server RSS growth per open connection at the end of the idle window (after
+    /// a whole idle cycle), bytes.
     pub memory_per_connection_bytes: Option<f64>,
+    /// Idle scenario: server RSS growth per open connection just after they all connected, bytes.
+    pub memory_per_connection_at_connect_bytes: Option<f64>,
     /// Idle scenario: growth of the kernel's TCP buffer memory (/proc/net/sockstat `TCP mem`, both
     /// ends of every loopback connection, whole network namespace) per open connection, bytes.
     pub kernel_socket_memory_per_connection_bytes: Option<f64>,
@@ -227,10 +230,15 @@ pub struct Totals {
     pub segments_out: Option<u64>,
     /// TCP segments the server's sockets received (TCP_INFO `segs_in`), when reported.
     pub segments_in: Option<u64>,
-    /// Idle scenario: server RSS after the connections opened minus before, bytes.
+    /// Idle scenario: server RSS at the end of the idle window minus before connecting, bytes.
     pub rss_growth_bytes: Option<i64>,
-    /// Idle scenario: growth of /proc/net/sockstat `TCP mem` over the same span, bytes.
+    /// Idle scenario: server RSS once every connection was open minus before connecting, bytes.
+    pub rss_growth_at_connect_bytes: Option<i64>,
+    /// Idle scenario: growth of /proc/net/sockstat `TCP mem` over the same span as
+    /// `rss_growth_bytes`, bytes.
     pub socket_memory_growth_bytes: Option<i64>,
+    /// Idle scenario: the same over the span of `rss_growth_at_connect_bytes`, bytes.
+    pub socket_memory_growth_at_connect_bytes: Option<i64>,
 }
 
 impl Results {

@@ -96,7 +96,7 @@ impl Default for ServerConfig {
             ring_capacity: DEFAULT_RING_CAPACITY,
             max_topics: 10_000,
             sse_keep_alive: Duration::from_secs(15),
-            ws_read_buffer_bytes: 4096,
+            ws_read_buffer_bytes: 1024,
             ws_write_buffer_bytes: 0,
             http_max_buf_bytes: 8192 + 4096 * 100,
             http_writev: true,
