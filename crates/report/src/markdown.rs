@@ -14,7 +14,7 @@ pub fn render_markdown(r: &Results) -> String {
         machine_line(r)
     ));
     if let Some(line) = settings_line(r) {
-        out.push_str(&format!("Server: {line}.\n\n"));
+        out.push_str(&format!("{line}.\n\n"));
     }
     for (columns, rows) in tables(&r.rows) {
         out.push_str(&format!("| {} |\n", columns.headers.join(" | ")));
@@ -30,9 +30,9 @@ pub fn render_markdown(r: &Results) -> String {
     for note in notes(&r.rows) {
         out.push_str(&format!("- **note**: {note}\n"));
     }
-    out.push_str(&format!(
-        "\nLatency counts from each event's scheduled publication time. Reproduce with `{}`.\n",
-        r.command.join(" ")
-    ));
+    if r.rows.iter().any(|row| row.connections.is_none()) {
+        out.push_str("\nLatency counts from each event's scheduled publication time.");
+    }
+    out.push_str(&format!("\nReproduce with `{}`.\n", r.command.join(" ")));
     out
 }
