@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use rtbench_proto::Transport;
+use rtbench_server::ServerConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,9 +32,60 @@ fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 2s, 1m)"))
 }
 
+/// Buffer settings of the server, flags of both `serve` and `run` (which passes them to the server
+/// it starts). They decide much of the server's memory per connection.
+#[derive(Debug, Clone, Args)]
+pub struct ServerTuning {
+    /// WebSocket read buffer per connection, bytes (tungstenite's own default is 128 KiB).
+    #[arg(long, default_value_t = ServerConfig::default().ws_read_buffer_bytes)]
+    pub ws_read_buffer: usize,
+    /// WebSocket write buffer target per connection, bytes (0: write each message at once).
+    #[arg(long, default_value_t = ServerConfig::default().ws_write_buffer_bytes)]
+    pub ws_write_buffer: usize,
+    /// Largest read buffer an HTTP/1 connection may grow to (hyper's max_buf_size), bytes.
+    #[arg(long, default_value_t = ServerConfig::default().http_max_buf_bytes)]
+    pub http_max_buf: usize,
+    /// Write HTTP/1 responses with vectored writes (true/false).
+    #[arg(long, default_value_t = ServerConfig::default().http_writev, action = clap::ArgAction::Set)]
+    pub http_writev: bool,
+}
+
+impl ServerTuning {
+    /// The server configuration these flags give (other settings at their defaults).
+    pub fn to_config(&self) -> ServerConfig {
+        ServerConfig {
+            ws_read_buffer_bytes: self.ws_read_buffer,
+            ws_write_buffer_bytes: self.ws_write_buffer,
+            http_max_buf_bytes: self.http_max_buf,
+            http_writev: self.http_writev,
+            ..ServerConfig::default()
+        }
+    }
+
+    /// The same flags, for a child `rtbench serve`.
+    pub fn to_args(&self) -> Vec<String> {
+        vec![
+            format!("--ws-read-buffer={}", self.ws_read_buffer),
+            format!("--ws-write-buffer={}", self.ws_write_buffer),
+            format!("--http-max-buf={}", self.http_max_buf),
+            format!("--http-writev={}", self.http_writev),
+        ]
+    }
+}
+
 /// Flags of `rtbench run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Scenario: `dashboard` (events pushed to every client) or `idle` (memory per connection and
+    /// the cost of connections that carry no events).
+    #[arg(long, default_value = "dashboard")]
+    pub scenario: String,
+    /// Idle scenario: connections opened and held per transport.
+    #[arg(long, default_value_t = rtbench_loadgen::idle::DEFAULT_IDLE_CONNECTIONS)]
+    pub connections: u64,
+    /// Idle scenario: how long the connections are held with no events.
+    #[arg(long, value_parser = duration, default_value = "30s")]
+    pub idle_window: Duration,
     /// Clients subscribed per transport.
     #[arg(long, default_value_t = 100)]
     pub clients: u64,
@@ -84,6 +136,9 @@ pub struct RunArgs {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The server's buffer settings.
+    #[command(flatten)]
+    pub server: ServerTuning,
 }
 
 /// Flags of `rtbench serve`.
@@ -110,6 +165,9 @@ pub struct ServeArgs {
     /// Payload bytes of the demo publisher's events.
     #[arg(long, default_value_t = 128)]
     pub publish_payload: usize,
+    /// Buffer settings.
+    #[command(flatten)]
+    pub tuning: ServerTuning,
 }
 
 /// Flags of `rtbench report`.

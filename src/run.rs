@@ -1,12 +1,13 @@
 //! `rtbench run`: start a server, measure every transport with the same events, print the table,
-//! write `results.json`, `summary.md` and `index.html`.
+//! write `results.json`, `summary.md` and `index.html`. `--scenario idle` is handed to
+//! [`crate::run_idle`].
 
 use crate::cli::RunArgs;
 use crate::placement::{self, Plan};
 use crate::server_child::ServerChild;
 use anyhow::{Context, bail};
-use rtbench_loadgen::{LoadConfig, Target};
-use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION};
+use rtbench_loadgen::{Control, LoadConfig, Target};
+use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION, ServerSettings};
 use std::path::Path;
 
 fn load_config(args: &RunArgs) -> LoadConfig {
@@ -28,7 +29,7 @@ fn load_config(args: &RunArgs) -> LoadConfig {
 }
 
 /// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
-fn prepare_out(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create --out {}", dir.display()))?;
     let probe = dir.join(".rtbench-write-test");
@@ -38,7 +39,7 @@ fn prepare_out(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
+fn run_config(config: &LoadConfig, target: &Target, server: Option<ServerSettings>) -> RunConfig {
     RunConfig {
         scenario: config.scenario.clone(),
         clients: config.clients,
@@ -57,20 +58,92 @@ fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
             .collect(),
         server_http: target.http.to_string(),
         server_tcp: target.tcp.to_string(),
+        server,
+        connections: None,
+        idle_window_ms: None,
     }
+}
+
+/// The settings `target`'s server reports, with the allocator filled in when the server is this
+/// binary (`None` when it reports none).
+pub(crate) async fn server_settings(
+    control: &Control,
+    ours: bool,
+) -> anyhow::Result<Option<ServerSettings>> {
+    let snapshot = control.scrape().await?;
+    Ok(snapshot.settings.map(|mut s| {
+        s.allocator = if ours { crate::ALLOCATOR } else { "unknown" }.to_string();
+        s
+    }))
+}
+
+/// Fails unless every transport in `transports` is listed once.
+pub(crate) fn check_unique(transports: &[rtbench_proto::Transport]) -> anyhow::Result<()> {
+    if !transports
+        .iter()
+        .all(|t| transports.iter().filter(|u| *u == t).count() == 1)
+    {
+        bail!("--transports lists a transport twice");
+    }
+    Ok(())
+}
+
+/// The load generator's runtime, on the CPUs `plan` gives it.
+pub(crate) fn loadgen_runtime(plan: &Plan) -> anyhow::Result<tokio::runtime::Runtime> {
+    placement::pin_current_thread(&plan.loadgen)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(plan.loadgen.len().max(1))
+        .enable_all()
+        .build()
+        .context("starting the load generator's runtime")
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is before it).
+pub(crate) fn unix_now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Prints the table and writes `results.json`, `summary.md` and `index.html` into `out`.
+pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()> {
+    print!("{}", rtbench_report::render_table(results));
+    let json = out.join("results.json");
+    results.save(&json)?;
+    let md = out.join("summary.md");
+    std::fs::write(&md, rtbench_report::render_markdown(results))
+        .with_context(|| format!("writing {}", md.display()))?;
+    let html = out.join("index.html");
+    let run = rtbench_report::Run {
+        source: "results.json".into(),
+        results: results.clone(),
+    };
+    std::fs::write(
+        &html,
+        rtbench_report::render_html(std::slice::from_ref(&run))?,
+    )
+    .with_context(|| format!("writing {}", html.display()))?;
+    eprintln!(
+        "wrote {}, {} and {}",
+        json.display(),
+        md.display(),
+        html.display()
+    );
+    Ok(())
 }
 
 /// Runs the command.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    match args.scenario.as_str() {
+        "dashboard" => {}
+        "idle" => return crate::run_idle::run_idle(args),
+        other => bail!("unknown scenario '{other}' (expected dashboard or idle)"),
+    }
     let config = load_config(&args);
     config.validate()?;
-    if !args
-        .transports
-        .iter()
-        .all(|t| args.transports.iter().filter(|u| *u == t).count() == 1)
-    {
-        bail!("--transports lists a transport twice");
-    }
+    args.server.to_config().validate()?;
+    check_unique(&args.transports)?;
     prepare_out(&args.out)?;
 
     let external = args
@@ -80,22 +153,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
-        None => Some(ServerChild::start(&plan.server)?),
+        None => Some(ServerChild::start(&plan.server, &args.server)?),
     };
     let target = external
         .or(server.as_ref().map(|s| s.target))
         .expect("one of the two is set");
-    placement::pin_current_thread(&plan.loadgen)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(plan.loadgen.len().max(1))
-        .enable_all()
-        .build()
-        .context("starting the load generator's runtime")?;
-
-    let started_at_unix_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let runtime = loadgen_runtime(&plan)?;
+    let started_at_unix_s = unix_now_s();
     if !config.quiet {
         let pid = server
             .as_ref()
@@ -106,6 +170,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             target.http, target.tcp
         );
     }
+    let settings = runtime.block_on(server_settings(&Control::new(&target)?, server.is_some()))?;
     let rows = runtime.block_on(rtbench_loadgen::run(&config, &target))?;
     drop(server);
 
@@ -120,30 +185,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             loadgen_cpus: plan.loadgen.clone(),
             description,
         }),
-        config: run_config(&config, &target),
+        config: run_config(&config, &target, settings),
         rows,
     };
-    print!("{}", rtbench_report::render_table(&results));
-    let json = args.out.join("results.json");
-    results.save(&json)?;
-    let md = args.out.join("summary.md");
-    std::fs::write(&md, rtbench_report::render_markdown(&results))
-        .with_context(|| format!("writing {}", md.display()))?;
-    let html = args.out.join("index.html");
-    let run = rtbench_report::Run {
-        source: "results.json".into(),
-        results,
-    };
-    std::fs::write(
-        &html,
-        rtbench_report::render_html(std::slice::from_ref(&run))?,
-    )
-    .with_context(|| format!("writing {}", html.display()))?;
-    eprintln!(
-        "wrote {}, {} and {}",
-        json.display(),
-        md.display(),
-        html.display()
-    );
-    Ok(())
+    write_results(&results, &args.out)
 }

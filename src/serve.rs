@@ -14,6 +14,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.ring_capacity == 0 {
         bail!("--ring-capacity must be at least 1");
     }
+    args.tuning.to_config().validate()?;
+    crate::rlimit::raise_open_files_limit();
     placement::pin_current_thread(&args.cpus)?;
     let workers = if args.cpus.is_empty() {
         placement::allowed_cpus().len()
@@ -39,7 +41,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let server = Server::new(ServerConfig {
             ring_capacity: args.ring_capacity,
-            ..ServerConfig::default()
+            ..args.tuning.to_config()
         });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
             let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);

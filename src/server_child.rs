@@ -1,6 +1,7 @@
 //! `rtbench run` measures a server in its own process, so the server's CPU and memory are its own:
 //! this module starts `rtbench serve` as a child on ephemeral loopback ports and stops it again.
 
+use crate::cli::ServerTuning;
 use anyhow::{Context, bail};
 use rtbench_loadgen::Target;
 use rtbench_proto::control::ListeningLine;
@@ -18,7 +19,7 @@ pub struct ServerChild {
 impl ServerChild {
     /// Starts `rtbench serve` on 127.0.0.1 port 0, pinned to `cpus` (none: not pinned), and waits for
     /// the line announcing its addresses.
-    pub fn start(cpus: &[usize]) -> anyhow::Result<ServerChild> {
+    pub fn start(cpus: &[usize], tuning: &ServerTuning) -> anyhow::Result<ServerChild> {
         let exe = std::env::current_exe().context("locating the rtbench executable")?;
         let mut cmd = Command::new(exe);
         cmd.args([
@@ -30,7 +31,8 @@ impl ServerChild {
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::inherit())
+        .args(tuning.to_args());
         if !cpus.is_empty() {
             let list: Vec<String> = cpus.iter().map(usize::to_string).collect();
             cmd.arg("--cpus").arg(list.join(","));

@@ -104,6 +104,13 @@ fn short_run_writes_results_with_every_transport_and_no_loss() {
             row.transport
         );
         assert!(row.bytes_per_delivery > 0.0, "{}", row.transport);
+        assert!(row.kernel_bytes_per_delivery.is_some(), "{}", row.transport);
+        assert!(row.packets_per_delivery.unwrap() > 0.0, "{}", row.transport);
+        assert!(
+            row.meter_kernel_disagreement_pct.is_some(),
+            "{}",
+            row.transport
+        );
     }
     assert_eq!(
         results
@@ -120,4 +127,76 @@ fn short_run_writes_results_with_every_transport_and_no_loss() {
             > 0.0
     );
     assert!(Path::new(&dir.path().join("summary.md")).exists());
+}
+
+#[test]
+fn unknown_scenario_is_one_line() {
+    let out = rtbench(&["run", "--scenario", "rush-hour"]);
+    assert_one_line_error(&out, "unknown scenario 'rush-hour'");
+}
+
+#[test]
+fn too_many_idle_connections_is_one_line() {
+    let out = rtbench(&["run", "--scenario", "idle", "--connections", "1000000"]);
+    assert_one_line_error(&out, "connections must be between 1 and");
+}
+
+#[test]
+fn bad_server_buffer_is_one_line() {
+    let out = rtbench(&["run", "--http-max-buf", "10"]);
+    assert_one_line_error(&out, "http max buffer must be between 8192");
+}
+
+#[test]
+fn idle_scenario_writes_a_row_per_transport() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&[
+        "run",
+        "--quiet",
+        "--scenario",
+        "idle",
+        "--connections",
+        "20",
+        "--idle-window",
+        "500ms",
+        "--poll-interval",
+        "50ms",
+        "--longpoll-timeout",
+        "200ms",
+        "--ws-read-buffer",
+        "2048",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run failed: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("RSS/conn after idle"), "{stdout}");
+    let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
+    assert_eq!(results.config.connections, Some(20));
+    let server = results.config.server.as_ref().expect("settings recorded");
+    assert_eq!(
+        (server.ws_read_buffer_bytes, server.allocator.as_str()),
+        (2048, "jemalloc")
+    );
+    assert_eq!(results.rows.len(), 5);
+    for row in &results.rows {
+        assert_eq!(row.connections, Some(20), "{}", row.transport);
+        assert!(
+            row.memory_per_connection_bytes.is_some(),
+            "{}",
+            row.transport
+        );
+        assert!(row.idle_bytes_per_client_s.is_some(), "{}", row.transport);
+        assert!(
+            row.idle_requests_per_client_s.is_some(),
+            "{}",
+            row.transport
+        );
+        assert!(
+            row.idle_server_cpu_us_per_client_s.is_some(),
+            "{}",
+            row.transport
+        );
+    }
 }

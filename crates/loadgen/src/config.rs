@@ -77,7 +77,7 @@ pub enum ConfigError {
     },
 }
 
-fn check(
+pub(crate) fn check(
     ok: bool,
     name: &'static str,
     rule: impl Into<String>,

@@ -6,6 +6,7 @@ use crate::LoadError;
 use rtbench_proto::control::{ScheduleRequest, ScheduleResponse};
 use rtbench_proto::metrics::{self, Sample};
 use rtbench_proto::{Transport, paths};
+use rtbench_results::ServerSettings;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -27,6 +28,34 @@ pub struct TransportCounters {
     pub bytes_received: u64,
     /// HTTP requests served.
     pub http_requests: u64,
+    /// Connections open now.
+    pub connections_open: u64,
+    /// Kernel: bytes the peers acknowledged (TCP_INFO).
+    pub kernel_bytes_acked: u64,
+    /// Kernel: bytes received in order (TCP_INFO).
+    pub kernel_bytes_received: u64,
+    /// Kernel: bytes written, not yet acknowledged (SIOCOUTQ).
+    pub kernel_send_queue: u64,
+    /// Kernel: bytes received, not yet read (SIOCINQ).
+    pub kernel_receive_queue: u64,
+    /// Kernel: segments sent.
+    pub segments_out: u64,
+    /// Kernel: segments received.
+    pub segments_in: u64,
+}
+
+impl TransportCounters {
+    /// Bytes the server wrote, by the kernel's count: acknowledged plus still queued — the same
+    /// edge of the socket the meter counts at (see the server's `kernel` module).
+    pub fn kernel_sent(&self) -> u64 {
+        self.kernel_bytes_acked + self.kernel_send_queue
+    }
+
+    /// Bytes the server read, by the kernel's count: received minus still queued.
+    pub fn kernel_read(&self) -> u64 {
+        self.kernel_bytes_received
+            .saturating_sub(self.kernel_receive_queue)
+    }
 }
 
 /// The counters of one scrape of `/metrics`.
@@ -36,16 +65,43 @@ pub struct Snapshot {
     pub transports: [TransportCounters; 5],
     /// Server process CPU so far, microseconds.
     pub server_cpu_us: u64,
+    /// The part of `server_cpu_us` spent reading kernel counters for scrapes, microseconds.
+    pub kernel_sweep_cpu_us: u64,
+    /// Whether the server reports kernel counters at all.
+    pub kernel_reported: bool,
+    /// Server resident set size, bytes.
+    pub server_rss_bytes: u64,
+    /// The server's buffer settings, if it reports them (`allocator` left empty: the server does
+    /// not know it).
+    pub settings: Option<ServerSettings>,
 }
 
 impl Snapshot {
     fn from_samples(samples: &[Sample]) -> Snapshot {
         let mut snap = Snapshot::default();
+        let mut settings = ServerSettings {
+            ws_read_buffer_bytes: 0,
+            ws_write_buffer_bytes: 0,
+            http_max_buf_bytes: 0,
+            http_writev: false,
+            sse_keep_alive_ms: 0,
+            allocator: String::new(),
+        };
+        let mut settings_seen = false;
         for s in samples {
-            if s.name == metrics::PROCESS_CPU_US {
-                snap.server_cpu_us = s.value as u64;
-                continue;
+            let v = s.value as u64;
+            match s.name.as_str() {
+                metrics::PROCESS_CPU_US => snap.server_cpu_us = v,
+                metrics::PROCESS_RSS_BYTES => snap.server_rss_bytes = v,
+                metrics::KERNEL_SWEEP_CPU_US => snap.kernel_sweep_cpu_us = v,
+                metrics::CONFIG_WS_READ_BUFFER_BYTES => settings.ws_read_buffer_bytes = v,
+                metrics::CONFIG_WS_WRITE_BUFFER_BYTES => settings.ws_write_buffer_bytes = v,
+                metrics::CONFIG_HTTP_MAX_BUF_BYTES => settings.http_max_buf_bytes = v,
+                metrics::CONFIG_HTTP_WRITEV => settings.http_writev = v != 0,
+                metrics::CONFIG_SSE_KEEP_ALIVE_MS => settings.sse_keep_alive_ms = v,
+                _ => {}
             }
+            settings_seen |= s.name.starts_with("rtbench_config_");
             let Some(t) = s
                 .transport
                 .as_deref()
@@ -57,11 +113,32 @@ impl Snapshot {
             match s.name.as_str() {
                 metrics::BYTES_SENT => c.bytes_sent = s.value as u64,
                 metrics::BYTES_RECEIVED => c.bytes_received = s.value as u64,
-                metrics::HTTP_REQUESTS => c.http_requests = s.value as u64,
+                metrics::HTTP_REQUESTS => c.http_requests = v,
+                metrics::CONNECTIONS_OPEN => c.connections_open = v,
+                metrics::KERNEL_BYTES_ACKED => {
+                    c.kernel_bytes_acked = v;
+                    snap.kernel_reported = true;
+                }
+                metrics::KERNEL_BYTES_RECEIVED => c.kernel_bytes_received = v,
+                metrics::KERNEL_SEND_QUEUE_BYTES => c.kernel_send_queue = v,
+                metrics::KERNEL_RECEIVE_QUEUE_BYTES => c.kernel_receive_queue = v,
+                metrics::KERNEL_SEGMENTS_OUT => c.segments_out = v,
+                metrics::KERNEL_SEGMENTS_IN => c.segments_in = v,
                 _ => {}
             }
         }
+        snap.settings = settings_seen.then_some(settings);
         snap
+    }
+
+    /// Server CPU between `self` and a later snapshot, without the CPU the server spent reading
+    /// kernel counters for the scrapes, microseconds.
+    pub fn server_cpu_us_until(&self, later: &Snapshot) -> u64 {
+        let total = later.server_cpu_us.saturating_sub(self.server_cpu_us);
+        let sweeps = later
+            .kernel_sweep_cpu_us
+            .saturating_sub(self.kernel_sweep_cpu_us);
+        total.saturating_sub(sweeps)
     }
 }
 
@@ -147,5 +224,30 @@ mod tests {
         assert_eq!(s.transports[Transport::Sse.index()].bytes_received, 3);
         assert_eq!(s.transports[Transport::ShortPoll.index()].http_requests, 7);
         assert_eq!(s.server_cpu_us, 1234);
+        assert!(!s.kernel_reported);
+        assert_eq!(s.settings, None);
+
+        let text = "rtbench_kernel_bytes_acked_total{transport=\"tcp\"} 90\n\
+                    rtbench_kernel_send_queue_bytes{transport=\"tcp\"} 10\n\
+                    rtbench_kernel_bytes_received_total{transport=\"tcp\"} 50\n\
+                    rtbench_kernel_receive_queue_bytes{transport=\"tcp\"} 5\n\
+                    rtbench_connections_open{transport=\"tcp\"} 3\n\
+                    rtbench_process_cpu_microseconds_total 1000\n\
+                    rtbench_kernel_sweep_cpu_microseconds_total 30\n\
+                    rtbench_config_http_writev 1\n";
+        let k = Snapshot::from_samples(&metrics::parse_text(text));
+        let tcp = k.transports[Transport::Tcp.index()];
+        assert!(k.kernel_reported);
+        assert_eq!(
+            (tcp.kernel_sent(), tcp.kernel_read(), tcp.connections_open),
+            (100, 45, 3)
+        );
+        assert!(k.settings.as_ref().unwrap().http_writev);
+        let earlier = Snapshot {
+            server_cpu_us: 400,
+            kernel_sweep_cpu_us: 10,
+            ..Snapshot::default()
+        };
+        assert_eq!(earlier.server_cpu_us_until(&k), 580);
     }
 }

@@ -10,12 +10,15 @@ pub mod clients;
 pub mod config;
 pub mod control;
 mod http1;
+pub mod idle;
 mod phase;
 pub mod recorder;
 mod usage;
+mod window;
 
 pub use config::{ConfigError, LoadConfig};
 pub use control::{Control, Target};
+pub use idle::{IdleConfig, run_idle, run_idle_transport};
 pub use phase::run_transport;
 
 use rtbench_results::Row;

@@ -10,9 +10,10 @@
 //!    drain time runs out and they are stopped; whatever never arrived is counted lost.
 
 use crate::clients::{self, ClientCtx};
-use crate::control::{Control, Snapshot, Target};
+use crate::control::{Control, Target};
 use crate::recorder::Tally;
 use crate::usage::process_cpu_us;
+use crate::window::{self, per};
 use crate::{LoadConfig, LoadError};
 use rtbench_proto::control::{ScheduleRequest, ScheduleResponse};
 use rtbench_proto::{Transport, mono_now_ns};
@@ -93,7 +94,7 @@ pub async fn run_transport(
     let _ = stop_tx.send(true);
     let tallies = collect(tasks).await;
 
-    let totals = window_totals(
+    let totals = window::totals(
         transport,
         &m0,
         &m1,
@@ -145,7 +146,7 @@ async fn await_ready(
 }
 
 /// Collects every client's tally; the drain is over, so clients are told to stop and given a grace.
-async fn collect(mut tasks: JoinSet<Tally>) -> Vec<Tally> {
+pub(crate) async fn collect(mut tasks: JoinSet<Tally>) -> Vec<Tally> {
     let mut tallies = Vec::with_capacity(tasks.len());
     let deadline = tokio::time::Instant::now() + STOP_GRACE;
     while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
@@ -155,24 +156,6 @@ async fn collect(mut tasks: JoinSet<Tally>) -> Vec<Tally> {
     }
     tasks.shutdown().await;
     tallies
-}
-
-fn window_totals(
-    t: Transport,
-    m0: &Snapshot,
-    m1: &Snapshot,
-    client_cpu_us: u64,
-    window_us: u64,
-) -> Totals {
-    let (a, b) = (m0.transports[t.index()], m1.transports[t.index()]);
-    Totals {
-        window_us,
-        bytes_to_clients: b.bytes_sent.saturating_sub(a.bytes_sent),
-        bytes_from_clients: b.bytes_received.saturating_sub(a.bytes_received),
-        http_requests: b.http_requests.saturating_sub(a.http_requests),
-        server_cpu_us: m1.server_cpu_us.saturating_sub(m0.server_cpu_us),
-        client_cpu_us,
-    }
 }
 
 fn build_row(
@@ -202,13 +185,6 @@ fn build_row(
     let client_errors =
         tallies.iter().filter(|t| t.error.is_some()).count() as u64 + missing_clients;
     let deliveries = hist.len();
-    let per = |x: u64| {
-        if deliveries == 0 {
-            0.0
-        } else {
-            x as f64 / deliveries as f64
-        }
-    };
     Row {
         scenario: config.scenario.clone(),
         transport: transport.as_str().to_string(),
@@ -226,15 +202,20 @@ fn build_row(
         reconnects: 0,
         latency_us: Latency::from_histogram(&hist),
         ratio_to_floor_p50: None,
-        bytes_per_delivery: per(totals.bytes_to_clients + totals.bytes_from_clients),
-        requests_per_delivery: per(totals.http_requests),
-        server_cpu_us_per_delivery: per(totals.server_cpu_us),
-        client_cpu_us_per_delivery: per(totals.client_cpu_us),
-        packets_per_delivery: None,
-        kernel_bytes_per_delivery: None,
-        meter_kernel_disagreement_pct: None,
+        bytes_per_delivery: per(
+            totals.bytes_to_clients + totals.bytes_from_clients,
+            deliveries,
+        ),
+        requests_per_delivery: per(totals.http_requests, deliveries),
+        server_cpu_us_per_delivery: per(totals.server_cpu_us, deliveries),
+        client_cpu_us_per_delivery: per(totals.client_cpu_us, deliveries),
+        packets_per_delivery: window::segments(&totals).map(|n| per(n, deliveries)),
+        kernel_bytes_per_delivery: window::kernel_bytes(&totals).map(|n| per(n, deliveries)),
+        meter_kernel_disagreement_pct: window::disagreement_pct(&totals),
         connections: None,
         memory_per_connection_bytes: None,
+        memory_per_connection_at_connect_bytes: None,
+        kernel_socket_memory_per_connection_bytes: None,
         idle_bytes_per_client_s: None,
         idle_requests_per_client_s: None,
         idle_server_cpu_us_per_client_s: None,

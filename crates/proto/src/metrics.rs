@@ -23,6 +23,37 @@ pub const EVENTS_PUBLISHED: &str = "rtbench_events_published_total";
 pub const PROCESS_CPU_US: &str = "rtbench_process_cpu_microseconds_total";
 /// Gauge: resident set size of the server process, bytes (no label).
 pub const PROCESS_RSS_BYTES: &str = "rtbench_process_resident_memory_bytes";
+/// Counter: bytes the peers acknowledged, by the kernel's count (`TCP_INFO` `tcpi_bytes_acked`),
+/// summed over the transport's open sockets and the final values of its closed ones.
+pub const KERNEL_BYTES_ACKED: &str = "rtbench_kernel_bytes_acked_total";
+/// Counter: bytes received in order, by the kernel's count (`TCP_INFO` `tcpi_bytes_received`),
+/// summed like [`KERNEL_BYTES_ACKED`].
+pub const KERNEL_BYTES_RECEIVED: &str = "rtbench_kernel_bytes_received_total";
+/// Counter: TCP segments sent, ACKs and retransmissions included (`TCP_INFO` `tcpi_segs_out`).
+pub const KERNEL_SEGMENTS_OUT: &str = "rtbench_kernel_segments_out_total";
+/// Counter: TCP segments received, ACKs included (`TCP_INFO` `tcpi_segs_in`).
+pub const KERNEL_SEGMENTS_IN: &str = "rtbench_kernel_segments_in_total";
+/// Gauge: bytes written by the server but not yet acknowledged by the peer (`SIOCOUTQ`), at the
+/// scrape instant, summed over the transport's open sockets.
+pub const KERNEL_SEND_QUEUE_BYTES: &str = "rtbench_kernel_send_queue_bytes";
+/// Gauge: bytes received by the kernel but not yet read by the server (`SIOCINQ`), at the scrape
+/// instant, summed over the transport's open sockets.
+pub const KERNEL_RECEIVE_QUEUE_BYTES: &str = "rtbench_kernel_receive_queue_bytes";
+/// Gauge: sockets the kernel counters were read from at this scrape.
+pub const KERNEL_SOCKETS: &str = "rtbench_kernel_sockets";
+/// Counter: CPU time the server spent reading the kernel counters for scrapes, microseconds (no
+/// label). Part of [`PROCESS_CPU_US`]; a reader subtracts it to leave the measurement's own cost out.
+pub const KERNEL_SWEEP_CPU_US: &str = "rtbench_kernel_sweep_cpu_microseconds_total";
+/// Gauge: the server's WebSocket read buffer per connection, bytes (no label).
+pub const CONFIG_WS_READ_BUFFER_BYTES: &str = "rtbench_config_ws_read_buffer_bytes";
+/// Gauge: the server's WebSocket write buffer target per connection, bytes (no label).
+pub const CONFIG_WS_WRITE_BUFFER_BYTES: &str = "rtbench_config_ws_write_buffer_bytes";
+/// Gauge: hyper's largest HTTP/1 connection read buffer, bytes (no label).
+pub const CONFIG_HTTP_MAX_BUF_BYTES: &str = "rtbench_config_http_max_buf_bytes";
+/// Gauge: 1 when hyper writes HTTP/1 responses with vectored writes, else 0 (no label).
+pub const CONFIG_HTTP_WRITEV: &str = "rtbench_config_http_writev";
+/// Gauge: the silence after which an SSE stream sends a keep-alive comment, ms (no label).
+pub const CONFIG_SSE_KEEP_ALIVE_MS: &str = "rtbench_config_sse_keep_alive_milliseconds";
 /// Label value for connections that are not one of the five transports.
 pub const CONTROL_LABEL: &str = "control";
 

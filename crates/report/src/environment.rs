@@ -7,6 +7,16 @@ use rtbench_results::Results;
 /// The line that states the workload, as a reader needs it to interpret the table.
 pub fn workload_line(r: &Results) -> String {
     let c = &r.config;
+    if let Some(connections) = c.connections {
+        return format!(
+            "scenario {}: {connections} connections per transport held {} s with no events, \
+             short-poll interval {} ms, long-poll hold {} ms",
+            c.scenario,
+            format::number(c.idle_window_ms.unwrap_or(c.window_ms) as f64 / 1_000.0),
+            c.poll_interval_ms,
+            c.longpoll_timeout_ms,
+        );
+    }
     format!(
         "scenario {}: {} clients per transport, {} events/s, {} B payload, short-poll interval {} ms, \
          {} s warm-up (discarded), {} s measured window",
@@ -18,6 +28,21 @@ pub fn workload_line(r: &Results) -> String {
         format::number(c.warmup_ms as f64 / 1_000.0),
         format::number(c.window_ms as f64 / 1_000.0),
     )
+}
+
+/// The line that states the server's buffer settings, when the results record them.
+pub fn settings_line(r: &Results) -> Option<String> {
+    let s = r.config.server.as_ref()?;
+    Some(format!(
+        "server settings: WebSocket read buffer {} B, write buffer {} B; hyper max buffer {} B, \
+         writev {}; SSE keep-alive {} ms; allocator {}",
+        s.ws_read_buffer_bytes,
+        s.ws_write_buffer_bytes,
+        s.http_max_buf_bytes,
+        if s.http_writev { "on" } else { "off" },
+        s.sse_keep_alive_ms,
+        s.allocator
+    ))
 }
 
 /// The line that states where the numbers were made.

@@ -37,6 +37,28 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// [`number`], or `–` when the figure was not measured.
+pub fn opt_number(x: Option<f64>) -> String {
+    x.map_or("–".into(), number)
+}
+
+/// A percentage with two decimals: `0.00%`, `1.25%`.
+pub fn percent(x: f64) -> String {
+    format!("{x:.2}%")
+}
+
+/// A byte count a person reads: `512 B`, `7.4 KiB`, `12.5 MiB` (negative growth keeps its sign).
+pub fn bytes(x: f64) -> String {
+    let a = x.abs();
+    if a < 1024.0 {
+        format!("{x:.0} B")
+    } else if a < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", x / 1024.0)
+    } else {
+        format!("{:.1} MiB", x / (1024.0 * 1024.0))
+    }
+}
+
 /// A ratio: `1.00×`, `2.3×`, `5,000×`.
 pub fn ratio(x: Option<f64>) -> String {
     match x {
@@ -64,5 +86,11 @@ mod tests {
         assert_eq!(number(20.0), "20");
         assert_eq!(ratio(Some(1.0)), "1.00×");
         assert_eq!(ratio(None), "–");
+        assert_eq!(opt_number(None), "–");
+        assert_eq!(percent(0.1234), "0.12%");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(7_577.6), "7.4 KiB");
+        assert_eq!(bytes(-2_048.0), "-2.0 KiB");
+        assert_eq!(bytes(3.0 * 1024.0 * 1024.0), "3.0 MiB");
     }
 }

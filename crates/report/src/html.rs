@@ -3,7 +3,7 @@
 //! SVG, so the file opens offline and travels alone as a CI artifact.
 
 use crate::charts::{self, Section};
-use crate::columns::{HEADERS, cells};
+use crate::columns::{notes as row_notes, tables};
 use crate::data::Dataset;
 use crate::environment::{
     config_pairs, dirty_note, recorded_command, reproduce_line, utc, workload_line,
@@ -48,10 +48,19 @@ struct TextbookRowView {
     other: String,
 }
 
+/// One table of a run: the delivery rows or the idle rows.
+struct TableView {
+    /// Column headers.
+    headers: &'static [&'static str],
+    /// Cells, row by row.
+    rows: Vec<Vec<String>>,
+}
+
+/// One run's tables and environment.
 struct RunView {
     source: String,
     workload: String,
-    rows: Vec<Vec<String>>,
+    tables: Vec<TableView>,
     notes: Vec<String>,
     /// Shown when it differs from the previous run's (always for the first).
     machine: Option<Vec<(String, String)>>,
@@ -72,7 +81,6 @@ struct Page {
     floor: Option<String>,
     scales: Vec<(&'static str, &'static str, Vec<String>)>,
     sections: Vec<Section>,
-    headers: [&'static str; 14],
     runs: Vec<RunView>,
     css: &'static str,
 }
@@ -80,14 +88,8 @@ struct Page {
 fn run_view(run: &Run) -> RunView {
     let r = &run.results;
     let e = &r.environment;
-    let mut notes = Vec::new();
+    let mut notes = row_notes(&r.rows);
     for row in &r.rows {
-        if row.client_errors > 0 {
-            notes.push(format!(
-                "{}: {} clients ended with an error.",
-                row.transport, row.client_errors
-            ));
-        }
         if row.lost + row.duplicated + row.reordered > 0 {
             notes.push(format!(
                 "{}: {} lost, {} duplicated, {} reordered deliveries.",
@@ -111,7 +113,13 @@ fn run_view(run: &Run) -> RunView {
     RunView {
         source: run.source.clone(),
         workload: workload_line(r),
-        rows: r.rows.iter().map(cells).collect(),
+        tables: tables(&r.rows)
+            .into_iter()
+            .map(|(columns, rows)| TableView {
+                headers: columns.headers,
+                rows: rows.into_iter().map(|row| (columns.cells)(row)).collect(),
+            })
+            .collect(),
         notes,
         machine: Some(
             machine
@@ -166,7 +174,6 @@ pub fn render_html(runs: &[Run]) -> Result<String, ReportError> {
             .map(|s| (s.name, s.measure, s.rules()))
             .collect(),
         sections: charts::sections(&data)?,
-        headers: HEADERS,
         runs: run_views(runs),
         css: include_str!("../templates/report.css"),
     };

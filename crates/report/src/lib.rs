@@ -21,7 +21,7 @@ pub mod transport;
 #[cfg(test)]
 mod test_support;
 
-pub use environment::{machine_line, reproduce_line, workload_line};
+pub use environment::{machine_line, reproduce_line, settings_line, workload_line};
 pub use html::render_html;
 pub use markdown::{render_markdown, render_markdown_runs};
 pub use table::render_table;

@@ -1,8 +1,8 @@
 //! The Markdown summary, for a README or a pull-request comment.
 
-use crate::columns::{HEADERS, cells};
+use crate::columns::{notes, tables};
 use crate::data::Dataset;
-use crate::environment::{machine_line, reproduce_line, workload_line};
+use crate::environment::{machine_line, reproduce_line, settings_line, workload_line};
 use crate::rating::{LATENCY, OVERHEAD};
 use crate::textbook::Cell;
 use crate::{Run, textbook};
@@ -38,18 +38,27 @@ pub fn render_markdown_runs(runs: &[Run]) -> String {
 
 fn run_section(r: &Results) -> String {
     let mut out = format!("{}.\n\nMachine: {}.\n\n", workload_line(r), machine_line(r));
-    out.push_str(&format!("| {} |\n", HEADERS.join(" | ")));
-    let align: Vec<&str> = (0..HEADERS.len())
-        .map(|i| if i == 0 { "---" } else { "---:" })
-        .collect();
-    out.push_str(&format!("| {} |\n", align.join(" | ")));
-    for row in &r.rows {
-        out.push_str(&format!("| {} |\n", cells(row).join(" | ")));
+    if let Some(line) = settings_line(r) {
+        out.push_str(&format!("{line}.\n\n"));
     }
-    out.push_str(&format!(
-        "\nLatency counts from each event's scheduled publication time. Reproduce with `{}`.\n\n",
-        reproduce_line(r)
-    ));
+    for (columns, rows) in tables(&r.rows) {
+        out.push_str(&format!("| {} |\n", columns.headers.join(" | ")));
+        let align: Vec<&str> = (0..columns.headers.len())
+            .map(|i| if i == 0 { "---" } else { "---:" })
+            .collect();
+        out.push_str(&format!("| {} |\n", align.join(" | ")));
+        for row in rows {
+            out.push_str(&format!("| {} |\n", (columns.cells)(row).join(" | ")));
+        }
+        out.push('\n');
+    }
+    for note in notes(&r.rows) {
+        out.push_str(&format!("- **note**: {note}\n"));
+    }
+    if r.rows.iter().any(|row| row.connections.is_none()) {
+        out.push_str("Latency counts from each event's scheduled publication time. ");
+    }
+    out.push_str(&format!("Reproduce with `{}`.\n\n", reproduce_line(r)));
     out
 }
 

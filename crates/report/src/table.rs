@@ -1,33 +1,40 @@
-//! The terminal table, and under it the measured textbook table in short.
+//! The terminal tables (one per kind of row: deliveries, idle) with the notes a reader must see,
+//! and under them the measured textbook table in short.
 
-use crate::columns::{HEADERS, cells};
+use crate::columns::{notes, tables};
 use crate::data::Dataset;
-use crate::environment::{machine_line, workload_line};
+use crate::environment::{machine_line, settings_line, workload_line};
 use crate::textbook::{Cell, measure};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use rtbench_results::Results;
 
-/// Renders the comparison table with the workload and machine lines above it.
+/// Renders the comparison tables with the workload, machine and server-settings lines above them,
+/// the notes below, and the measured textbook table last.
 pub fn render_table(r: &Results) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(HEADERS);
-    for row in &r.rows {
-        table.add_row(cells(row));
-    }
-    for i in 1..HEADERS.len() {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
     let mut out = format!("{}\n{}\n", workload_line(r), machine_line(r));
-    out.push_str(&table.to_string());
-    out.push('\n');
-    for row in r.rows.iter().filter(|row| row.client_errors > 0) {
-        out.push_str(&format!(
-            "note: {}: {} clients ended with an error\n",
-            row.transport, row.client_errors
-        ));
+    if let Some(line) = settings_line(r) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for (columns, rows) in tables(&r.rows) {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(columns.headers);
+        for row in rows {
+            table.add_row((columns.cells)(row));
+        }
+        for i in 1..columns.headers.len() {
+            if let Some(col) = table.column_mut(i) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    for note in notes(&r.rows) {
+        out.push_str(&format!("note: {note}\n"));
     }
     out.push_str(&textbook_table(r));
     out

@@ -92,6 +92,29 @@ pub struct RunConfig {
     pub server_http: String,
     /// Address of the raw-TCP listener measured.
     pub server_tcp: String,
+    /// The server's buffer settings as it reported them (absent if it did not).
+    pub server: Option<ServerSettings>,
+    /// Idle scenario: connections opened per transport.
+    pub connections: Option<u64>,
+    /// Idle scenario: the window held with no events, milliseconds.
+    pub idle_window_ms: Option<u64>,
+}
+
+/// The server's buffer settings, which decide much of its memory per connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// WebSocket read buffer per connection, bytes (tungstenite's default is 128 KiB).
+    pub ws_read_buffer_bytes: u64,
+    /// WebSocket write buffer target per connection, bytes (0: each message written at once).
+    pub ws_write_buffer_bytes: u64,
+    /// Largest HTTP/1 connection read buffer (hyper `max_buf_size`), bytes.
+    pub http_max_buf_bytes: u64,
+    /// Whether HTTP/1 responses are written with vectored writes.
+    pub http_writev: bool,
+    /// Silence before an SSE keep-alive comment, milliseconds.
+    pub sse_keep_alive_ms: u64,
+    /// Memory allocator of the server binary (`jemalloc` or `system`).
+    pub allocator: String,
 }
 
 /// What one transport did under one scenario.
@@ -145,8 +168,14 @@ pub struct Row {
     pub meter_kernel_disagreement_pct: Option<f64>,
     /// Idle scenario: connections held open.
     pub connections: Option<u64>,
-    /// Idle scenario: server RSS growth per open connection, bytes.
+    /// Idle scenario: server RSS growth per open connection at the end of the idle window (after
+    /// a whole idle cycle), bytes.
     pub memory_per_connection_bytes: Option<f64>,
+    /// Idle scenario: server RSS growth per open connection just after they all connected, bytes.
+    pub memory_per_connection_at_connect_bytes: Option<f64>,
+    /// Idle scenario: growth of the kernel's TCP buffer memory (/proc/net/sockstat `TCP mem`, both
+    /// ends of every loopback connection, whole network namespace) per open connection, bytes.
+    pub kernel_socket_memory_per_connection_bytes: Option<f64>,
     /// Idle scenario: bytes per second per connected client while no event flows.
     pub idle_bytes_per_client_s: Option<f64>,
     /// Idle scenario: HTTP requests per second per connected client while no event flows.
@@ -191,6 +220,25 @@ pub struct Totals {
     pub server_cpu_us: u64,
     /// Load-generator process CPU, microseconds.
     pub client_cpu_us: u64,
+    /// Bytes the server wrote to this transport's sockets by the kernel's count (TCP_INFO
+    /// `bytes_acked` plus the send queue), when the server reports it.
+    pub kernel_bytes_to_clients: Option<u64>,
+    /// Bytes the server read from them by the kernel's count (TCP_INFO `bytes_received` minus the
+    /// receive queue), when the server reports it.
+    pub kernel_bytes_from_clients: Option<u64>,
+    /// TCP segments the server's sockets sent (TCP_INFO `segs_out`), when reported.
+    pub segments_out: Option<u64>,
+    /// TCP segments the server's sockets received (TCP_INFO `segs_in`), when reported.
+    pub segments_in: Option<u64>,
+    /// Idle scenario: server RSS at the end of the idle window minus before connecting, bytes.
+    pub rss_growth_bytes: Option<i64>,
+    /// Idle scenario: server RSS once every connection was open minus before connecting, bytes.
+    pub rss_growth_at_connect_bytes: Option<i64>,
+    /// Idle scenario: growth of /proc/net/sockstat `TCP mem` over the same span as
+    /// `rss_growth_bytes`, bytes.
+    pub socket_memory_growth_bytes: Option<i64>,
+    /// Idle scenario: the same over the span of `rss_growth_at_connect_bytes`, bytes.
+    pub socket_memory_growth_at_connect_bytes: Option<i64>,
 }
 
 impl Results {

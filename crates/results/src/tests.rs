@@ -37,6 +37,16 @@ pub(crate) fn sample() -> Results {
             transports: vec!["tcp".into()],
             server_http: "127.0.0.1:1".into(),
             server_tcp: "127.0.0.1:2".into(),
+            server: Some(ServerSettings {
+                ws_read_buffer_bytes: 1024,
+                ws_write_buffer_bytes: 0,
+                http_max_buf_bytes: 417_792,
+                http_writev: true,
+                sse_keep_alive_ms: 15_000,
+                allocator: "jemalloc".into(),
+            }),
+            connections: None,
+            idle_window_ms: None,
         },
         rows: vec![Row {
             scenario: "dashboard".into(),
@@ -64,6 +74,8 @@ pub(crate) fn sample() -> Results {
             meter_kernel_disagreement_pct: None,
             connections: None,
             memory_per_connection_bytes: None,
+            memory_per_connection_at_connect_bytes: None,
+            kernel_socket_memory_per_connection_bytes: None,
             idle_bytes_per_client_s: None,
             idle_requests_per_client_s: None,
             idle_server_cpu_us_per_client_s: None,
@@ -120,9 +132,11 @@ fn shape_is_pinned() {
             "idle_requests_per_client_s",
             "idle_server_cpu_us_per_client_s",
             "kernel_bytes_per_delivery",
+            "kernel_socket_memory_per_connection_bytes",
             "latency_histogram",
             "latency_us",
             "lost",
+            "memory_per_connection_at_connect_bytes",
             "memory_per_connection_bytes",
             "meter_kernel_disagreement_pct",
             "packets_per_delivery",
@@ -143,6 +157,39 @@ fn shape_is_pinned() {
         keys(&row["latency_us"]),
         ["max", "mean", "p50", "p90", "p99", "p999"]
     );
+    assert_eq!(
+        keys(&row["totals"]),
+        [
+            "bytes_from_clients",
+            "bytes_to_clients",
+            "client_cpu_us",
+            "http_requests",
+            "kernel_bytes_from_clients",
+            "kernel_bytes_to_clients",
+            "rss_growth_at_connect_bytes",
+            "rss_growth_bytes",
+            "segments_in",
+            "segments_out",
+            "server_cpu_us",
+            "socket_memory_growth_at_connect_bytes",
+            "socket_memory_growth_bytes",
+            "window_us",
+        ]
+    );
+    assert_eq!(
+        keys(&v["config"]["server"]),
+        [
+            "allocator",
+            "http_max_buf_bytes",
+            "http_writev",
+            "sse_keep_alive_ms",
+            "ws_read_buffer_bytes",
+            "ws_write_buffer_bytes",
+        ]
+    );
+    let config = keys(&v["config"]);
+    assert!(config.contains(&"connections".to_string()));
+    assert!(config.contains(&"idle_window_ms".to_string()));
     assert_eq!(v["schema_version"], 1);
 }
 

@@ -3,11 +3,12 @@
 //!
 //! Serving the `Router` through `hyper::server::conn::http1` keeps an idle connection ~10 KiB
 //! smaller than `axum::serve` (CRATES.md) and lets each connection's IO be wrapped in the byte
-//! meter. The connection's meter handle goes into every request's extensions.
+//! meter. The connection's meter handle goes into every request's extensions. hyper's read-buffer
+//! ceiling and vectored writes come from [`crate::ServerConfig`].
 
 use crate::error::ApiError;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
-use crate::server::{Shutdown, State};
+use crate::server::{MIN_HTTP_MAX_BUF_BYTES, State};
 use crate::{longpoll, metrics, poll, publish, schedule, sse, ws};
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -77,7 +78,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             stream,
             meter,
             router.clone(),
-            state.shutdown(),
+            state.clone(),
         ));
     }
 }
@@ -87,18 +88,24 @@ async fn serve_connection(
     stream: TcpStream,
     meter: Arc<ConnMeter>,
     router: Router,
-    mut shutdown: Shutdown,
+    state: Arc<State>,
 ) {
+    let mut shutdown = state.shutdown();
     let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(Metered::new(stream, meter.clone()));
+    let io = TokioIo::new(Metered::tracked(stream, meter.clone()));
     let handle = ConnHandle(meter);
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         handle.0.on_request(request.uri().path());
         request.extensions_mut().insert(handle.clone());
         router.clone().oneshot(request)
     });
+    let config = &state.config;
     let mut builder = http1::Builder::new();
-    builder.header_read_timeout(None);
+    builder
+        .header_read_timeout(None)
+        .writev(config.http_writev)
+        // hyper asserts the minimum; a config that skipped `validate` must not panic here.
+        .max_buf_size(config.http_max_buf_bytes.max(MIN_HTTP_MAX_BUF_BYTES));
     let mut conn = pin!(builder.serve_connection(io, service).with_upgrades());
     let result = tokio::select! {
         result = conn.as_mut() => result,

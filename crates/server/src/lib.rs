@@ -20,6 +20,7 @@
 mod error;
 mod http;
 pub mod hub;
+mod kernel;
 mod longpoll;
 mod meter;
 mod metrics;
@@ -35,7 +36,10 @@ mod ws;
 pub use error::ApiError;
 pub use hub::Hub;
 pub use schedule::{MAX_START_IN_MS, start_publisher};
-pub use server::{Listeners, Server, ServerConfig};
+pub use server::{
+    BadSetting, Listeners, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES,
+    MIN_WS_READ_BUFFER_BYTES, Server, ServerConfig,
+};
 
 use std::future::Future;
 

@@ -8,9 +8,13 @@
 //! tagged at accept. A connection that closes untagged is credited to `control`.
 //!
 //! The hot path is lock-free: one atomic load and one relaxed `fetch_add` per read or write.
+//! Accepted sockets are also registered with the kernel cross-check ([`crate::kernel`]) once, at
+//! accept, and read one last time just before they close.
 
+use crate::kernel::{Registration, Registry};
 use rtbench_proto::{Transport, paths};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -67,6 +71,8 @@ pub(crate) struct Bucket {
 pub(crate) struct Meters {
     /// Indexed by [`Transport::index`], then [`CONTROL`].
     pub(crate) buckets: [Bucket; BUCKETS],
+    /// The sockets whose kernel counters cross-check these.
+    pub(crate) kernel: Registry,
 }
 
 impl Meters {
@@ -121,6 +127,17 @@ impl ConnMeter {
     pub(crate) fn on_request(&self, path: &str) {
         self.tag(bucket_for_path(path));
         Meters::add(&self.bucket().http_requests, 1);
+    }
+
+    /// The server-wide counters this connection counts into.
+    pub(crate) fn meters(&self) -> &Meters {
+        &self.meters
+    }
+
+    /// The connection's bucket, or `None` while it is untagged.
+    pub(crate) fn bucket_index(&self) -> Option<usize> {
+        let tag = self.tag.load(Ordering::Acquire);
+        (tag != UNTAGGED).then_some(tag as usize)
     }
 
     /// Counts `n` events written to this connection's client.
@@ -189,14 +206,34 @@ pub(crate) struct ConnHandle(pub(crate) Arc<ConnMeter>);
 /// An IO object that counts the bytes going through it into a [`ConnMeter`].
 #[derive(Debug)]
 pub(crate) struct Metered<S> {
+    /// Declared before `inner`, so it is dropped (and the socket's final kernel counts read)
+    /// while the socket is still open.
+    _registration: Option<Registration>,
     inner: S,
     meter: Arc<ConnMeter>,
 }
 
 impl<S> Metered<S> {
-    /// Wraps `inner`, counting into `meter`.
+    /// Wraps `inner`, counting into `meter`, without kernel cross-check (e.g. an in-memory pipe).
+    #[cfg(test)]
     pub(crate) fn new(inner: S, meter: Arc<ConnMeter>) -> Self {
-        Metered { inner, meter }
+        Metered {
+            _registration: None,
+            inner,
+            meter,
+        }
+    }
+}
+
+impl<S: AsRawFd> Metered<S> {
+    /// Wraps socket `inner`, counting into `meter`, and registers it for the kernel cross-check.
+    pub(crate) fn tracked(inner: S, meter: Arc<ConnMeter>) -> Self {
+        let registration = Some(Registration::new(inner.as_raw_fd(), meter.clone()));
+        Metered {
+            _registration: registration,
+            inner,
+            meter,
+        }
     }
 }
 

@@ -1,11 +1,15 @@
 //! `GET /metrics`: Prometheus text exposition with the names of [`rtbench_proto::metrics`].
 //!
 //! Per-transport series carry `transport="tcp|websocket|sse|long_poll|short_poll|control"`; the
-//! process series (CPU from `getrusage(RUSAGE_SELF)`, RSS from `/proc/self/statm`) and the published
-//! event count have no label.
+//! process series (CPU from `getrusage(RUSAGE_SELF)`, RSS from `/proc/self/statm`), the published
+//! event count and the server's buffer settings (`rtbench_config_*`) have no label.
+//!
+//! The `rtbench_kernel_*` series are read from the kernel at each scrape ([`crate::kernel`]), so a
+//! reader can check the byte meter against them and count segments.
 
+use crate::kernel::KernelCounts;
 use crate::meter::{BUCKETS, Bucket, Meters, bucket_label};
-use crate::server::State;
+use crate::server::{ServerConfig, State};
 use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
@@ -61,15 +65,70 @@ const PER_TRANSPORT: [Series; 6] = [
     ),
 ];
 
+/// One per-transport kernel series: name, help, type, and the sum it reads.
+type KernelSeries = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&KernelCounts) -> u64,
+);
+
+const KERNEL: [KernelSeries; 7] = [
+    (
+        names::KERNEL_BYTES_ACKED,
+        "Bytes acknowledged by the peers (TCP_INFO), open and closed sockets.",
+        "counter",
+        |k| k.bytes_acked,
+    ),
+    (
+        names::KERNEL_BYTES_RECEIVED,
+        "Bytes received in order (TCP_INFO), open and closed sockets.",
+        "counter",
+        |k| k.bytes_received,
+    ),
+    (
+        names::KERNEL_SEGMENTS_OUT,
+        "TCP segments sent (TCP_INFO), open and closed sockets.",
+        "counter",
+        |k| k.segs_out,
+    ),
+    (
+        names::KERNEL_SEGMENTS_IN,
+        "TCP segments received (TCP_INFO), open and closed sockets.",
+        "counter",
+        |k| k.segs_in,
+    ),
+    (
+        names::KERNEL_SEND_QUEUE_BYTES,
+        "Bytes written, not yet acknowledged (SIOCOUTQ): now for open sockets, at close for closed ones.",
+        "gauge",
+        |k| k.send_queue,
+    ),
+    (
+        names::KERNEL_RECEIVE_QUEUE_BYTES,
+        "Bytes received, not yet read (SIOCINQ): now for open sockets, at close for closed ones.",
+        "gauge",
+        |k| k.receive_queue,
+    ),
+    (
+        names::KERNEL_SOCKETS,
+        "Open tagged sockets read at this scrape.",
+        "gauge",
+        |k| k.sockets,
+    ),
+];
+
 /// `GET /metrics`.
 pub(crate) async fn handler(AppState(state): AppState<Arc<State>>) -> impl IntoResponse {
-    let text = render(&state.meters, state.hub.events_published());
+    let text = render(&state.meters, state.hub.events_published(), &state.config);
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
-/// The exposition text.
-fn render(meters: &Meters, events_published: u64) -> String {
-    let mut out = String::with_capacity(4096);
+/// The exposition text. The kernel is read first and the meter right after, so the two counts
+/// are as close in time as one pass allows.
+fn render(meters: &Meters, events_published: u64, config: &ServerConfig) -> String {
+    let kernel = meters.kernel.sweep();
+    let mut out = String::with_capacity(8192);
     for (name, help, kind, counter) in PER_TRANSPORT {
         header(&mut out, name, help, kind);
         for (i, bucket) in meters.buckets.iter().enumerate().take(BUCKETS) {
@@ -77,7 +136,54 @@ fn render(meters: &Meters, events_published: u64) -> String {
             let _ = writeln!(out, "{name}{{transport=\"{}\"}} {value}", bucket_label(i));
         }
     }
+    for (name, help, kind, read) in KERNEL {
+        header(&mut out, name, help, kind);
+        for (i, counts) in kernel.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}{{transport=\"{}\"}} {}",
+                bucket_label(i),
+                read(counts)
+            );
+        }
+    }
     let plain = [
+        (
+            names::KERNEL_SWEEP_CPU_US,
+            "CPU time spent reading kernel counters for scrapes, microseconds.",
+            "counter",
+            meters.kernel.sweep_cpu_us(),
+        ),
+        (
+            names::CONFIG_WS_READ_BUFFER_BYTES,
+            "WebSocket read buffer per connection, bytes.",
+            "gauge",
+            config.ws_read_buffer_bytes as u64,
+        ),
+        (
+            names::CONFIG_WS_WRITE_BUFFER_BYTES,
+            "WebSocket write buffer target per connection, bytes.",
+            "gauge",
+            config.ws_write_buffer_bytes as u64,
+        ),
+        (
+            names::CONFIG_HTTP_MAX_BUF_BYTES,
+            "Largest HTTP/1 connection read buffer (hyper max_buf_size), bytes.",
+            "gauge",
+            config.http_max_buf_bytes as u64,
+        ),
+        (
+            names::CONFIG_HTTP_WRITEV,
+            "1 when HTTP/1 responses are written with vectored writes.",
+            "gauge",
+            u64::from(config.http_writev),
+        ),
+        (
+            names::CONFIG_SSE_KEEP_ALIVE_MS,
+            "Silence before an SSE keep-alive comment, milliseconds.",
+            "gauge",
+            config.sse_keep_alive.as_millis() as u64,
+        ),
         (
             names::EVENTS_PUBLISHED,
             "Events published into the hub.",
@@ -144,8 +250,8 @@ mod tests {
     fn every_series_has_every_label_and_process_stats_are_read() {
         let meters = Meters::default();
         meters.buckets[2].bytes_sent.store(42, Ordering::Relaxed);
-        let samples = parse_text(&render(&meters, 7));
-        assert_eq!(samples.len(), 6 * BUCKETS + 3);
+        let samples = parse_text(&render(&meters, 7, &ServerConfig::default()));
+        assert_eq!(samples.len(), (6 + KERNEL.len()) * BUCKETS + 9);
         let sse_sent = samples
             .iter()
             .find(|s| s.name == names::BYTES_SENT && s.transport.as_deref() == Some("sse"))
@@ -155,5 +261,8 @@ mod tests {
         assert_eq!(value(names::EVENTS_PUBLISHED), 7.0);
         assert!(value(names::PROCESS_RSS_BYTES) > 0.0);
         assert!(value(names::CONNECTIONS_OPEN) == 0.0);
+        assert_eq!(value(names::KERNEL_BYTES_ACKED), 0.0);
+        assert_eq!(value(names::CONFIG_WS_WRITE_BUFFER_BYTES), 0.0);
+        assert_eq!(value(names::CONFIG_HTTP_WRITEV), 1.0);
     }
 }

@@ -30,6 +30,64 @@ pub struct ServerConfig {
     pub ws_read_buffer_bytes: usize,
     /// Write buffer target of each WebSocket connection, in bytes (0: write every message at once).
     pub ws_write_buffer_bytes: usize,
+    /// Largest read buffer hyper lets an HTTP/1 connection grow to, in bytes (hyper's
+    /// `max_buf_size`; at least [`MIN_HTTP_MAX_BUF_BYTES`]). Its initial buffer is a fixed 8 KiB.
+    pub http_max_buf_bytes: usize,
+    /// Whether hyper writes HTTP/1 responses with vectored writes (`writev`) rather than
+    /// flattening head and body into one buffer.
+    pub http_writev: bool,
+}
+
+/// Smallest accepted [`ServerConfig::http_max_buf_bytes`] (hyper's own minimum), in bytes.
+pub const MIN_HTTP_MAX_BUF_BYTES: usize = 8192;
+/// Largest accepted buffer setting of [`ServerConfig`], in bytes.
+pub const MAX_BUFFER_SETTING_BYTES: usize = 64 * 1024 * 1024;
+/// Smallest accepted [`ServerConfig::ws_read_buffer_bytes`], in bytes.
+pub const MIN_WS_READ_BUFFER_BYTES: usize = 256;
+
+/// A [`ServerConfig`] value outside its accepted range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} must be between {min} and {max} (got {got})")]
+pub struct BadSetting {
+    /// The setting, as its flag names it.
+    pub name: &'static str,
+    /// Smallest accepted value.
+    pub min: usize,
+    /// Largest accepted value.
+    pub max: usize,
+    /// The value given.
+    pub got: usize,
+}
+
+impl ServerConfig {
+    /// Checks every buffer setting, so a bad value is refused before a server starts (hyper and
+    /// tungstenite would panic on some of them).
+    pub fn validate(&self) -> Result<(), BadSetting> {
+        let checks = [
+            (
+                "ws read buffer",
+                self.ws_read_buffer_bytes,
+                MIN_WS_READ_BUFFER_BYTES,
+            ),
+            ("ws write buffer", self.ws_write_buffer_bytes, 0),
+            (
+                "http max buffer",
+                self.http_max_buf_bytes,
+                MIN_HTTP_MAX_BUF_BYTES,
+            ),
+        ];
+        for (name, got, min) in checks {
+            if !(min..=MAX_BUFFER_SETTING_BYTES).contains(&got) {
+                return Err(BadSetting {
+                    name,
+                    min,
+                    max: MAX_BUFFER_SETTING_BYTES,
+                    got,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for ServerConfig {
@@ -38,8 +96,10 @@ impl Default for ServerConfig {
             ring_capacity: DEFAULT_RING_CAPACITY,
             max_topics: 10_000,
             sse_keep_alive: Duration::from_secs(15),
-            ws_read_buffer_bytes: 4096,
+            ws_read_buffer_bytes: 1024,
             ws_write_buffer_bytes: 0,
+            http_max_buf_bytes: 8192 + 4096 * 100,
+            http_writev: true,
         }
     }
 }

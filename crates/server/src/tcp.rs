@@ -61,7 +61,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
         let state = state.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let io = Metered::new(stream, meter.clone());
+            let io = Metered::tracked(stream, meter.clone());
             if let Err(End::BadFrame(why)) = serve(io, &meter, &state, state.shutdown()).await {
                 tracing::debug!("raw-tcp connection closed: {why}");
             }

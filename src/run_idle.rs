@@ -1,0 +1,115 @@
+//! `rtbench run --scenario idle`: memory per connection and the cost of connections that carry no
+//! events, for every transport. Each transport gets a fresh server process, so memory one
+//! transport's connections freed (and the allocator kept) cannot hide part of the next one's
+//! growth; a server given by `--server-http` serves them all in turn instead.
+
+use crate::cli::RunArgs;
+use crate::placement::{self, Plan};
+use crate::run::{
+    check_unique, loadgen_runtime, prepare_out, server_settings, unix_now_s, write_results,
+};
+use crate::server_child::ServerChild;
+use anyhow::bail;
+use rtbench_loadgen::idle::SCENARIO;
+use rtbench_loadgen::{Control, IdleConfig, Target, run_idle_transport};
+use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION, ServerSettings};
+
+/// Files a process needs besides the idle connections (listeners, control, runtime, stdio).
+const FILES_MARGIN: u64 = 256;
+
+fn idle_config(args: &RunArgs) -> IdleConfig {
+    IdleConfig {
+        connections: args.connections,
+        idle_window: args.idle_window,
+        poll_interval: args.poll_interval,
+        longpoll_timeout: args.longpoll_timeout,
+        transports: args.transports.clone(),
+        quiet: args.quiet,
+        ..IdleConfig::default()
+    }
+}
+
+fn run_config(
+    config: &IdleConfig,
+    external: Option<Target>,
+    server: Option<ServerSettings>,
+) -> RunConfig {
+    let fresh = "127.0.0.1, a fresh server per transport".to_string();
+    RunConfig {
+        scenario: SCENARIO.into(),
+        clients: config.connections,
+        rate_per_s: 0.0,
+        payload_bytes: 0,
+        poll_interval_ms: config.poll_interval.as_millis() as u64,
+        longpoll_timeout_ms: config.longpoll_timeout.as_millis() as u64,
+        warmup_ms: 0,
+        window_ms: config.idle_window.as_millis() as u64,
+        tail_ms: 0,
+        drain_ms: 0,
+        transports: config.transports.iter().map(|t| t.to_string()).collect(),
+        server_http: external.map_or(fresh.clone(), |t| t.http.to_string()),
+        server_tcp: external.map_or(fresh, |t| t.tcp.to_string()),
+        server,
+        connections: Some(config.connections),
+        idle_window_ms: Some(config.idle_window.as_millis() as u64),
+    }
+}
+
+/// Runs the idle scenario.
+pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
+    let config = idle_config(&args);
+    config.validate()?;
+    args.server.to_config().validate()?;
+    check_unique(&args.transports)?;
+    prepare_out(&args.out)?;
+    let limit = crate::rlimit::raise_open_files_limit();
+    let needed = config.connections + FILES_MARGIN;
+    if limit < needed {
+        bail!(
+            "--connections {} needs {needed} open files per process, this one may open {limit}",
+            config.connections
+        );
+    }
+
+    let external = args
+        .server_http
+        .zip(args.server_tcp)
+        .map(|(http, tcp)| Target { http, tcp });
+    let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
+    let runtime = loadgen_runtime(&plan)?;
+    let started_at_unix_s = unix_now_s();
+    let mut rows = Vec::with_capacity(config.transports.len());
+    let mut settings = None;
+    for &transport in &config.transports {
+        let child = match external {
+            Some(_) => None,
+            None => Some(ServerChild::start(&plan.server, &args.server)?),
+        };
+        let target = external
+            .or(child.as_ref().map(|c| c.target))
+            .expect("one of the two is set");
+        let control = Control::new(&target)?;
+        if settings.is_none() {
+            settings = runtime.block_on(server_settings(&control, child.is_some()))?;
+        }
+        let row = runtime.block_on(run_idle_transport(transport, &config, &target, &control))?;
+        rows.push(row);
+        drop(child);
+    }
+
+    let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
+    let results = Results {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("rtbench {}", env!("CARGO_PKG_VERSION")),
+        command: std::env::args().collect(),
+        started_at_unix_s,
+        environment: crate::environment::detect(Placement {
+            server_cpus: plan.server.clone(),
+            loadgen_cpus: plan.loadgen.clone(),
+            description,
+        }),
+        config: run_config(&config, external, settings),
+        rows,
+    };
+    write_results(&results, &args.out)
+}

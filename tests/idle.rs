@@ -1,0 +1,77 @@
+//! The idle scenario against a real server on 127.0.0.1:0: a row per transport with the
+//! connections held and every idle figure present; the polling transports keep asking while the
+//! push transports stay silent. No timing is asserted.
+
+use rtbench_loadgen::{IdleConfig, Target, run_idle};
+use rtbench_proto::Transport;
+use rtbench_server::{Listeners, Server, ServerConfig};
+use std::time::Duration;
+
+const N: u64 = 20;
+
+async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = Target {
+        http: http.local_addr().unwrap(),
+        tcp: tcp.local_addr().unwrap(),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new(ServerConfig::default());
+    tokio::spawn(async move {
+        server
+            .run(Listeners { http, tcp }, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (target, stop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_scenario_reports_every_transport() {
+    let (target, _stop) = start_server().await;
+    let config = IdleConfig {
+        connections: N,
+        idle_window: Duration::from_millis(500),
+        poll_interval: Duration::from_millis(50),
+        longpoll_timeout: Duration::from_millis(200),
+        quiet: true,
+        ..IdleConfig::default()
+    };
+    let rows = tokio::time::timeout(Duration::from_secs(120), run_idle(&config, &target))
+        .await
+        .expect("the scenario is bounded")
+        .expect("the scenario runs");
+    assert_eq!(rows.len(), Transport::ALL.len());
+    for (row, t) in rows.iter().zip(Transport::ALL) {
+        let name = t.as_str();
+        assert_eq!(
+            (row.scenario.as_str(), row.transport.as_str()),
+            ("idle", name)
+        );
+        assert_eq!((row.connections, row.clients), (Some(N), N), "{name}");
+        assert_eq!((row.client_errors, row.deliveries), (0, 0), "{name}");
+        assert!(row.memory_per_connection_bytes.is_some(), "{name}");
+        assert!(row.totals.rss_growth_bytes.is_some(), "{name}");
+        assert!(row.idle_bytes_per_client_s.is_some(), "{name}");
+        assert!(row.idle_server_cpu_us_per_client_s.is_some(), "{name}");
+        assert!(row.meter_kernel_disagreement_pct.is_some(), "{name}");
+        assert!(row.totals.window_us > 0, "{name}");
+        let requests = row.idle_requests_per_client_s.expect("measured");
+        match t {
+            Transport::ShortPoll | Transport::LongPoll => {
+                assert!(requests > 0.0, "{name} asks while idle");
+                assert!(row.totals.bytes_to_clients > 0, "{name}");
+            }
+            Transport::Tcp | Transport::WebSocket | Transport::Sse => {
+                assert_eq!(requests, 0.0, "{name} makes no request while idle");
+            }
+        }
+    }
+    let tcp = &rows[0];
+    assert_eq!(
+        tcp.totals.bytes_to_clients + tcp.totals.bytes_from_clients,
+        0
+    );
+}
