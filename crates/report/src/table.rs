@@ -51,6 +51,9 @@ fn short(c: &Cell) -> String {
 
 /// The textbook's claims and the ratings this run gives them, one line per technique.
 fn textbook_table(r: &Results) -> String {
+    if r.rows.iter().all(|row| row.deliveries == 0) {
+        return String::new();
+    }
     let run = crate::Run {
         source: "results.json".into(),
         results: r.clone(),
