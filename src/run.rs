@@ -57,6 +57,13 @@ fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
             .collect(),
         server_http: target.http.to_string(),
         server_tcp: target.tcp.to_string(),
+        scenario_file: String::new(),
+        scenario_description: String::new(),
+        scenario_toml: String::new(),
+        room_size: config.clients,
+        send_rate_per_s: 0.0,
+        sweep: Vec::new(),
+        repeat: 1,
     }
 }
 
