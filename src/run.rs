@@ -1,31 +1,13 @@
-//! `rtbench run`: start a server, measure every transport with the same events, print the table,
-//! write `results.json` and `summary.md`.
+//! `rtbench run`: start a server, measure every transport of the scenario (every sweep point,
+//! every repetition) with the same events, print the table, write `results.json` and `summary.md`.
 
 use crate::cli::RunArgs;
 use crate::placement::{self, Plan};
 use crate::server_child::ServerChild;
-use anyhow::{Context, bail};
-use rtbench_loadgen::{LoadConfig, Target};
-use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION};
+use anyhow::Context;
+use rtbench_loadgen::{Progress, Target};
+use rtbench_results::{Placement, Results, SCHEMA_VERSION};
 use std::path::Path;
-
-fn load_config(args: &RunArgs) -> LoadConfig {
-    LoadConfig {
-        scenario: "dashboard".into(),
-        clients: args.clients,
-        rate_per_s: args.rate,
-        payload_bytes: args.payload,
-        poll_interval: args.poll_interval,
-        longpoll_timeout: args.longpoll_timeout,
-        warmup: args.warmup,
-        window: args.window,
-        tail: args.tail,
-        drain: args.drain,
-        transports: args.transports.clone(),
-        quiet: args.quiet,
-        ..LoadConfig::default()
-    }
-}
 
 /// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
 fn prepare_out(dir: &Path) -> anyhow::Result<()> {
@@ -38,46 +20,10 @@ fn prepare_out(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
-    RunConfig {
-        scenario: config.scenario.clone(),
-        clients: config.clients,
-        rate_per_s: config.rate_per_s,
-        payload_bytes: config.payload_bytes,
-        poll_interval_ms: config.poll_interval.as_millis() as u64,
-        longpoll_timeout_ms: config.longpoll_timeout.as_millis() as u64,
-        warmup_ms: config.warmup.as_millis() as u64,
-        window_ms: config.window.as_millis() as u64,
-        tail_ms: config.tail.as_millis() as u64,
-        drain_ms: config.drain.as_millis() as u64,
-        transports: config
-            .transports
-            .iter()
-            .map(|t| t.as_str().to_string())
-            .collect(),
-        server_http: target.http.to_string(),
-        server_tcp: target.tcp.to_string(),
-        scenario_file: String::new(),
-        scenario_description: String::new(),
-        scenario_toml: String::new(),
-        room_size: config.clients,
-        send_rate_per_s: 0.0,
-        sweep: Vec::new(),
-        repeat: 1,
-    }
-}
-
 /// Runs the command.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let config = load_config(&args);
-    config.validate()?;
-    if !args
-        .transports
-        .iter()
-        .all(|t| args.transports.iter().filter(|u| *u == t).count() == 1)
-    {
-        bail!("--transports lists a transport twice");
-    }
+    let measured = crate::campaign::from_args(&args)?;
+    let campaign = &measured.campaign;
     prepare_out(&args.out)?;
 
     let external = args
@@ -87,7 +33,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
-        None => Some(ServerChild::start(&plan.server)?),
+        None => Some(ServerChild::start(
+            &plan.server,
+            crate::campaign::topics_needed(campaign),
+        )?),
     };
     let target = external
         .or(server.as_ref().map(|s| s.target))
@@ -103,7 +52,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    if !config.quiet {
+    if !args.quiet {
         let pid = server
             .as_ref()
             .map(|s| format!(" (pid {})", s.pid()))
@@ -113,7 +62,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             target.http, target.tcp
         );
     }
-    let rows = runtime.block_on(rtbench_loadgen::run(&config, &target))?;
+    let progress = Progress::stderr(args.quiet);
+    let rows = runtime.block_on(rtbench_loadgen::run_campaign(campaign, &target, &progress))?;
     drop(server);
 
     let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
@@ -127,7 +77,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             loadgen_cpus: plan.loadgen.clone(),
             description,
         }),
-        config: run_config(&config, &target),
+        config: crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target),
         rows,
     };
     print!("{}", rtbench_report::render_table(&results));

@@ -14,6 +14,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.ring_capacity == 0 {
         bail!("--ring-capacity must be at least 1");
     }
+    if args.max_topics == 0 {
+        bail!("--max-topics must be at least 1");
+    }
     placement::pin_current_thread(&args.cpus)?;
     let workers = if args.cpus.is_empty() {
         placement::allowed_cpus().len()
@@ -39,6 +42,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let server = Server::new(ServerConfig {
             ring_capacity: args.ring_capacity,
+            max_topics: args.max_topics,
             ..ServerConfig::default()
         });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
