@@ -1,6 +1,6 @@
 //! The terminal table.
 
-use crate::columns::{HEADERS, cells};
+use crate::columns::{cells, columns, headers};
 use crate::{machine_line, workload_line};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
@@ -8,12 +8,15 @@ use rtbench_results::Results;
 
 /// Renders the comparison table with the workload and machine lines above it.
 pub fn render_table(r: &Results) -> String {
+    let columns = columns(r);
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(HEADERS);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(headers(&columns));
     for row in &r.rows {
-        table.add_row(cells(row));
+        table.add_row(cells(&columns, row));
     }
-    for i in 1..HEADERS.len() {
+    for i in 1..columns.len() {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }
