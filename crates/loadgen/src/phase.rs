@@ -59,9 +59,12 @@ pub(crate) async fn run_phase(
     let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = mpsc::channel(config.clients as usize);
-    let received = progress.received();
+    let counters = launch::Counters {
+        received: progress.received(),
+        sent: Arc::new(AtomicU64::new(0)),
+    };
     let mut launched = launch::launch(
-        transport, config, *target, &workload, &stop_rx, &received, &ready_tx,
+        transport, config, *target, &workload, &stop_rx, &counters, &ready_tx,
     );
     drop(ready_tx);
     let started = match await_ready(transport, config, launched.expected_ready, ready_rx).await {
@@ -105,7 +108,8 @@ pub(crate) async fn run_phase(
     sleep_until_mono(start + workload.quiet_point(to)).await;
     let (m1, c1, t1) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
 
-    await_deliveries(&received, workload.expected_receipts(), last, deadline).await;
+    let expected = (workload.expected_receipts(), workload.sends.len() as u64);
+    await_deliveries(&counters, expected, last, deadline).await;
     let _ = stop_tx.send(true);
     drop(stop_dispatch);
     let tallies = collect(launched.clients).await;
@@ -143,11 +147,20 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// After the last scheduled event, waits until every member holds every event of its room
-/// (`received` reaches `expected`), or until `deadline_ns`.
-async fn await_deliveries(received: &AtomicU64, expected: u64, last_ns: u64, deadline_ns: u64) {
+/// After the last scheduled event, waits until every member holds every event of its room and
+/// every client message has been sent (`expected` receipts and sends), or until `deadline_ns`.
+async fn await_deliveries(
+    counters: &launch::Counters,
+    (receipts, sends): (u64, u64),
+    last_ns: u64,
+    deadline_ns: u64,
+) {
     sleep_until_mono(last_ns).await;
-    while mono_now_ns() < deadline_ns && received.load(Ordering::Relaxed) < expected {
+    let done = || {
+        counters.received.load(Ordering::Relaxed) >= receipts
+            && counters.sent.load(Ordering::Relaxed) >= sends
+    };
+    while mono_now_ns() < deadline_ns && !done() {
         tokio::time::sleep(DRAIN_CHECK).await;
     }
 }

@@ -21,6 +21,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::watch;
@@ -41,6 +43,8 @@ pub(crate) struct HttpSender {
     pub(crate) client: u32,
     /// Payload bytes per message.
     pub(crate) payload_bytes: usize,
+    /// Messages of the phase answered so far (published or failed).
+    pub(crate) sent: Arc<AtomicU64>,
 }
 
 /// How a sender's run went.
@@ -156,6 +160,7 @@ pub(crate) async fn run(
             biased;
             _ = stop.wait_for(|s| *s) => break,
             Some((conn, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                sender.sent.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = result {
                     tally.failed += 1;
                     tally.first_error.get_or_insert(e);

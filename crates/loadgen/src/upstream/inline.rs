@@ -5,6 +5,8 @@
 //! the wait resumes. Writing a small message to a socket does not wait for any reply.
 
 use super::stamp;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The messages one client sends on its own socket.
@@ -14,16 +16,25 @@ pub struct InlineSends {
     client: u32,
     payload_bytes: usize,
     finished: bool,
+    /// Messages of the phase handed out so far; the caller writes each before it can stop.
+    sent: Arc<AtomicU64>,
 }
 
 impl InlineSends {
-    /// Sends of `client`, `payload_bytes` each, due when `dues` yields their scheduled times.
-    pub(crate) fn new(dues: UnboundedReceiver<u64>, client: u32, payload_bytes: usize) -> Self {
+    /// Sends of `client`, `payload_bytes` each, due when `dues` yields their scheduled times;
+    /// each one handed out is counted in `sent`.
+    pub(crate) fn new(
+        dues: UnboundedReceiver<u64>,
+        client: u32,
+        payload_bytes: usize,
+        sent: Arc<AtomicU64>,
+    ) -> Self {
         InlineSends {
             dues,
             client,
             payload_bytes,
             finished: false,
+            sent,
         }
     }
 
@@ -31,7 +42,10 @@ impl InlineSends {
     /// Cancel-safe.
     pub async fn next(&mut self) -> Option<String> {
         match self.dues.recv().await {
-            Some(t_sched_ns) => Some(stamp::encode(t_sched_ns, self.client, self.payload_bytes)),
+            Some(t_sched_ns) => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                Some(stamp::encode(t_sched_ns, self.client, self.payload_bytes))
+            }
             None => {
                 self.finished = true;
                 None

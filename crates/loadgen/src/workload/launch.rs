@@ -28,6 +28,14 @@ pub(crate) struct Launched {
     pub(crate) expected_ready: u64,
 }
 
+/// What a phase's tasks report to it as they go.
+pub(crate) struct Counters {
+    /// Distinct events received, every client together.
+    pub(crate) received: Arc<AtomicU64>,
+    /// Client messages written to their socket (WebSocket, raw TCP) or answered (HTTP).
+    pub(crate) sent: Arc<AtomicU64>,
+}
+
 /// Spawns every client (and HTTP sender) of `workload`. Each reports once on `ready`.
 pub(crate) fn launch(
     transport: Transport,
@@ -35,7 +43,7 @@ pub(crate) fn launch(
     target: Target,
     workload: &Workload,
     stop: &watch::Receiver<bool>,
-    received: &Arc<AtomicU64>,
+    counters: &Counters,
     ready: &mpsc::Sender<Result<(), String>>,
 ) -> Launched {
     let sends_inline = matches!(transport, Transport::Tcp | Transport::WebSocket);
@@ -80,12 +88,13 @@ pub(crate) fn launch(
             publish_to: publish_to
                 .clone()
                 .filter(|t| sends_inline && *t != room.topic),
-            received: received.clone(),
+            received: counters.received.clone(),
         };
         let mut inline = None;
         if let (Some(send), Some(rx), Some(topic)) = (sending, due_rx, publish_to) {
             if sends_inline {
-                inline = Some(InlineSends::new(rx, client, send.payload_bytes));
+                let sent = counters.sent.clone();
+                inline = Some(InlineSends::new(rx, client, send.payload_bytes, sent));
             } else {
                 let sender = HttpSender {
                     addr: target.http,
@@ -93,6 +102,7 @@ pub(crate) fn launch(
                     topic,
                     client,
                     payload_bytes: send.payload_bytes,
+                    sent: counters.sent.clone(),
                 };
                 launched
                     .senders
