@@ -67,29 +67,13 @@ pub(crate) async fn run_phase(
         transport, config, *target, &workload, &stop_rx, &counters, &ready_tx,
     );
     drop(ready_tx);
-    let started = match await_ready(transport, config, launched.expected_ready, ready_rx).await {
-        Ok(()) => workload.start(config, control).await,
-        Err(e) => Err(e),
-    };
-    let start = match started {
-        Ok(start) => start,
-        Err(e) => {
-            let _ = stop_tx.send(true);
-            launched.clients.shutdown().await;
-            launched.senders.shutdown().await;
-            return Err(e);
-        }
-    };
-    // The dispatcher thread stops when the phase ends, however it ends.
-    let stop_dispatch = StopOnDrop(Arc::new(AtomicBool::new(false)));
-    let dues = std::mem::take(&mut launched.dues);
-    let sends = workload.sends.clone();
-    if let Err(e) = crate::upstream::dispatch(sends, start, dues, stop_dispatch.0.clone()) {
-        let _ = stop_tx.send(true);
-        return Err(LoadError::Control(format!(
-            "cannot start the dispatcher thread: {e}"
-        )));
-    }
+    let (start, stop_dispatch) = start_phase(
+        (transport, config, control, &workload),
+        &mut launched,
+        ready_rx,
+        &stop_tx,
+    )
+    .await?;
 
     let (from, to) = workload.window;
     let (window_start, window_end) = (start + from, start + to);
@@ -136,6 +120,34 @@ pub(crate) async fn run_phase(
         upstream,
         totals,
     ))
+}
+
+/// Waits until every client (and HTTP sender) is connected, starts the server's events and the
+/// dispatcher of clients' messages, and returns time zero with the dispatcher's stop flag. On an
+/// error, the phase's tasks are stopped first.
+async fn start_phase(
+    (transport, config, control, workload): (Transport, &LoadConfig, &Control, &Workload),
+    launched: &mut launch::Launched,
+    ready: mpsc::Receiver<Result<(), String>>,
+    stop: &watch::Sender<bool>,
+) -> Result<(u64, StopOnDrop), LoadError> {
+    let started = async {
+        await_ready(transport, config, launched.expected_ready, ready).await?;
+        let start = workload.start(config, control).await?;
+        // The dispatcher thread stops when the phase ends, however it ends.
+        let stop_dispatch = StopOnDrop(Arc::new(AtomicBool::new(false)));
+        let dues = std::mem::take(&mut launched.dues);
+        crate::upstream::dispatch(workload.sends.clone(), start, dues, stop_dispatch.0.clone())
+            .map_err(|e| LoadError::Control(format!("cannot start the dispatcher thread: {e}")))?;
+        Ok((start, stop_dispatch))
+    }
+    .await;
+    if started.is_err() {
+        let _ = stop.send(true);
+        launched.clients.shutdown().await;
+        launched.senders.shutdown().await;
+    }
+    started
 }
 
 /// Sets its flag when dropped.
