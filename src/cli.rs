@@ -2,6 +2,7 @@
 //! header, so a reader can always tell what was measured.
 
 use clap::{Args, Parser, Subcommand};
+use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::Transport;
 use rtbench_server::ServerConfig;
 use std::net::SocketAddr;
@@ -73,11 +74,12 @@ impl ServerTuning {
     }
 }
 
-/// Flags of `rtbench run`.
+/// Flags of `rtbench run`. Workload flags left out keep the scenario's values.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario: `dashboard` (events pushed to every client) or `idle` (memory per connection and
-    /// the cost of connections that carry no events).
+    /// Workload: a built-in scenario (dashboard, notifications, chat, game, collaboration), `idle`
+    /// (memory per connection and the cost of connections that carry no events), or the path of a
+    /// scenario file.
     #[arg(long, default_value = "dashboard")]
     pub scenario: String,
     /// Idle scenario: connections opened and held per transport.
@@ -86,33 +88,48 @@ pub struct RunArgs {
     /// Idle scenario: how long the connections are held with no events.
     #[arg(long, value_parser = duration, default_value = "30s")]
     pub idle_window: Duration,
-    /// Clients subscribed per transport.
-    #[arg(long, default_value_t = 100)]
-    pub clients: u64,
-    /// Events published per second.
-    #[arg(long, default_value_t = 20.0)]
-    pub rate: f64,
-    /// Payload bytes per event.
-    #[arg(long, default_value_t = 128)]
-    pub payload: usize,
-    /// Short-poll interval.
-    #[arg(long, value_parser = duration, default_value = "500ms")]
-    pub poll_interval: Duration,
-    /// How long each long-poll request asks the server to hold it.
-    #[arg(long, value_parser = duration, default_value = "30s")]
-    pub longpoll_timeout: Duration,
-    /// Warm-up before the measured window; its deliveries are discarded.
-    #[arg(long, value_parser = duration, default_value = "2s")]
-    pub warmup: Duration,
-    /// Measured window.
-    #[arg(long, value_parser = duration, default_value = "10s")]
-    pub window: Duration,
-    /// Events keep flowing this long after the window (unmeasured), so the window ends in steady state.
-    #[arg(long, value_parser = duration, default_value = "500ms")]
-    pub tail: Duration,
-    /// Longest wait for late deliveries after the last event; what has not arrived then is lost.
-    #[arg(long, value_parser = duration, default_value = "2s")]
-    pub drain: Duration,
+    /// Clients per transport [default: the scenario's; dashboard: 100].
+    #[arg(long)]
+    pub clients: Option<u64>,
+    /// Every rate of the scenario: server events per second per room, and each sender's messages
+    /// per second [default: the scenario's; dashboard: 20].
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Payload bytes of server events and client messages [default: the scenario's; dashboard: 128].
+    #[arg(long)]
+    pub payload: Option<usize>,
+    /// Members per room (one topic per room) [default: the scenario's; dashboard: all clients].
+    #[arg(long)]
+    pub room_size: Option<u64>,
+    /// Short-poll interval [default: the scenario's; dashboard: 500ms].
+    #[arg(long, value_parser = duration)]
+    pub poll_interval: Option<Duration>,
+    /// How long each long-poll request asks the server to hold it [default: the scenario's; 30s].
+    #[arg(long, value_parser = duration)]
+    pub longpoll_timeout: Option<Duration>,
+    /// Warm-up before the measured window; its deliveries are discarded [default: the scenario's; 2s].
+    #[arg(long, value_parser = duration)]
+    pub warmup: Option<Duration>,
+    /// Measured window [default: the scenario's; 10s].
+    #[arg(long, value_parser = duration)]
+    pub window: Option<Duration>,
+    /// Events keep flowing this long after the window (unmeasured), so the window ends in steady
+    /// state [default: the scenario's; 500ms].
+    #[arg(long, value_parser = duration)]
+    pub tail: Option<Duration>,
+    /// Longest wait for late deliveries after the last event; what has not arrived then is lost
+    /// [default: the scenario's; 2s].
+    #[arg(long, value_parser = duration)]
+    pub drain: Option<Duration>,
+    /// Sweep a parameter: KEY=V1,V2,... with KEY one of clients, poll_interval, payload, rate,
+    /// room_size; each value is a point with one row per transport. Repeat the flag to sweep
+    /// every combination.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub sweep: Vec<SweepAxis>,
+    /// Run every point N times, transports interleaved across repetitions; rows report medians
+    /// with a min–max spread.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: u32,
     /// Transports to run, comma-separated, in order.
     #[arg(
         long,
@@ -156,6 +173,9 @@ pub struct ServeArgs {
     /// Events retained per topic for cursors to resume from.
     #[arg(long, default_value_t = rtbench_proto::limits::DEFAULT_RING_CAPACITY)]
     pub ring_capacity: usize,
+    /// Most topics the server creates (`rtbench run` raises it to what its phases need).
+    #[arg(long, default_value_t = 10_000)]
+    pub max_topics: usize,
     /// Start a demo publisher on this topic (with --publish-rate), for curl or a browser.
     #[arg(long, requires = "publish_rate")]
     pub publish_topic: Option<String>,

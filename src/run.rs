@@ -1,32 +1,14 @@
-//! `rtbench run`: start a server, measure every transport with the same events, print the table,
-//! write `results.json`, `summary.md` and `index.html`. `--scenario idle` is handed to
-//! [`crate::run_idle`].
+//! `rtbench run`: start a server, measure every transport of the scenario (every sweep point,
+//! every repetition) with the same events, print the table, write `results.json`, `summary.md` and
+//! `index.html`. `--scenario idle` is handed to [`crate::run_idle`].
 
 use crate::cli::RunArgs;
 use crate::placement::{self, Plan};
 use crate::server_child::ServerChild;
 use anyhow::{Context, bail};
-use rtbench_loadgen::{Control, LoadConfig, Target};
+use rtbench_loadgen::{Control, Progress, Target};
 use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION, ServerSettings};
 use std::path::Path;
-
-fn load_config(args: &RunArgs) -> LoadConfig {
-    LoadConfig {
-        scenario: "dashboard".into(),
-        clients: args.clients,
-        rate_per_s: args.rate,
-        payload_bytes: args.payload,
-        poll_interval: args.poll_interval,
-        longpoll_timeout: args.longpoll_timeout,
-        warmup: args.warmup,
-        window: args.window,
-        tail: args.tail,
-        drain: args.drain,
-        transports: args.transports.clone(),
-        quiet: args.quiet,
-        ..LoadConfig::default()
-    }
-}
 
 /// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
 pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
@@ -37,31 +19,6 @@ pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write to --out {}", dir.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
-}
-
-fn run_config(config: &LoadConfig, target: &Target, server: Option<ServerSettings>) -> RunConfig {
-    RunConfig {
-        scenario: config.scenario.clone(),
-        clients: config.clients,
-        rate_per_s: config.rate_per_s,
-        payload_bytes: config.payload_bytes,
-        poll_interval_ms: config.poll_interval.as_millis() as u64,
-        longpoll_timeout_ms: config.longpoll_timeout.as_millis() as u64,
-        warmup_ms: config.warmup.as_millis() as u64,
-        window_ms: config.window.as_millis() as u64,
-        tail_ms: config.tail.as_millis() as u64,
-        drain_ms: config.drain.as_millis() as u64,
-        transports: config
-            .transports
-            .iter()
-            .map(|t| t.as_str().to_string())
-            .collect(),
-        server_http: target.http.to_string(),
-        server_tcp: target.tcp.to_string(),
-        server,
-        connections: None,
-        idle_window_ms: None,
-    }
 }
 
 /// The settings `target`'s server reports, with the allocator filled in when the server is this
@@ -135,15 +92,12 @@ pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()>
 
 /// Runs the command.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    match args.scenario.as_str() {
-        "dashboard" => {}
-        "idle" => return crate::run_idle::run_idle(args),
-        other => bail!("unknown scenario '{other}' (expected dashboard or idle)"),
+    if args.scenario == "idle" {
+        return crate::run_idle::run_idle(args);
     }
-    let config = load_config(&args);
-    config.validate()?;
+    let measured = crate::campaign::from_args(&args)?;
+    let campaign = &measured.campaign;
     args.server.to_config().validate()?;
-    check_unique(&args.transports)?;
     prepare_out(&args.out)?;
 
     let external = args
@@ -153,14 +107,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
-        None => Some(ServerChild::start(&plan.server, &args.server)?),
+        None => Some(ServerChild::start(
+            &plan.server,
+            &args.server,
+            crate::campaign::topics_needed(campaign),
+        )?),
     };
     let target = external
         .or(server.as_ref().map(|s| s.target))
         .expect("one of the two is set");
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
-    if !config.quiet {
+    if !args.quiet {
         let pid = server
             .as_ref()
             .map(|s| format!(" (pid {})", s.pid()))
@@ -171,7 +129,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     let settings = runtime.block_on(server_settings(&Control::new(&target)?, server.is_some()))?;
-    let rows = runtime.block_on(rtbench_loadgen::run(&config, &target))?;
+    let progress = Progress::stderr(args.quiet);
+    let rows = runtime.block_on(rtbench_loadgen::run_campaign(campaign, &target, &progress))?;
     drop(server);
 
     let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
@@ -185,7 +144,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             loadgen_cpus: plan.loadgen.clone(),
             description,
         }),
-        config: run_config(&config, &target, settings),
+        config: RunConfig {
+            server: settings,
+            ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
+        },
         rows,
     };
     write_results(&results, &args.out)

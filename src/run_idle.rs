@@ -21,8 +21,12 @@ fn idle_config(args: &RunArgs) -> IdleConfig {
     IdleConfig {
         connections: args.connections,
         idle_window: args.idle_window,
-        poll_interval: args.poll_interval,
-        longpoll_timeout: args.longpoll_timeout,
+        poll_interval: args
+            .poll_interval
+            .unwrap_or(IdleConfig::default().poll_interval),
+        longpoll_timeout: args
+            .longpoll_timeout
+            .unwrap_or(IdleConfig::default().longpoll_timeout),
         transports: args.transports.clone(),
         quiet: args.quiet,
         ..IdleConfig::default()
@@ -52,11 +56,22 @@ fn run_config(
         server,
         connections: Some(config.connections),
         idle_window_ms: Some(config.idle_window.as_millis() as u64),
+        scenario_file: "built-in".into(),
+        scenario_description:
+            "idle connections: memory per connection and the cost of holding them".into(),
+        scenario_toml: String::new(),
+        room_size: config.connections,
+        send_rate_per_s: 0.0,
+        sweep: Vec::new(),
+        repeat: 1,
     }
 }
 
 /// Runs the idle scenario.
 pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
+    if !args.sweep.is_empty() || args.repeat > 1 {
+        bail!("--sweep and --repeat do not apply to the idle scenario");
+    }
     let config = idle_config(&args);
     config.validate()?;
     args.server.to_config().validate()?;
@@ -83,7 +98,11 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     for &transport in &config.transports {
         let child = match external {
             Some(_) => None,
-            None => Some(ServerChild::start(&plan.server, &args.server)?),
+            None => Some(ServerChild::start(
+                &plan.server,
+                &args.server,
+                rtbench_server::ServerConfig::default().max_topics,
+            )?),
         };
         let target = external
             .or(child.as_ref().map(|c| c.target))

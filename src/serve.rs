@@ -16,6 +16,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     args.tuning.to_config().validate()?;
     crate::rlimit::raise_open_files_limit();
+    if args.max_topics == 0 {
+        bail!("--max-topics must be at least 1");
+    }
     placement::pin_current_thread(&args.cpus)?;
     let workers = if args.cpus.is_empty() {
         placement::allowed_cpus().len()
@@ -41,6 +44,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let server = Server::new(ServerConfig {
             ring_capacity: args.ring_capacity,
+            max_topics: args.max_topics,
             ..args.tuning.to_config()
         });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {

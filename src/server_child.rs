@@ -17,9 +17,14 @@ pub struct ServerChild {
 }
 
 impl ServerChild {
-    /// Starts `rtbench serve` on 127.0.0.1 port 0, pinned to `cpus` (none: not pinned), and waits for
-    /// the line announcing its addresses.
-    pub fn start(cpus: &[usize], tuning: &ServerTuning) -> anyhow::Result<ServerChild> {
+    /// Starts `rtbench serve` on 127.0.0.1 port 0, pinned to `cpus` (none: not pinned), with the
+    /// buffer settings `tuning`, creating at most `max_topics` topics, and waits for the line
+    /// announcing its addresses.
+    pub fn start(
+        cpus: &[usize],
+        tuning: &ServerTuning,
+        max_topics: usize,
+    ) -> anyhow::Result<ServerChild> {
         let exe = std::env::current_exe().context("locating the rtbench executable")?;
         let mut cmd = Command::new(exe);
         cmd.args([
@@ -29,6 +34,8 @@ impl ServerChild {
             "--tcp-addr",
             "127.0.0.1:0",
         ])
+        .arg("--max-topics")
+        .arg(max_topics.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -62,6 +62,111 @@ fn unwritable_out_is_one_line() {
 }
 
 #[test]
+fn unknown_scenario_is_one_line() {
+    let out = rtbench(&["run", "--scenario", "no-such-scenario"]);
+    assert_one_line_error(&out, "scenario 'no-such-scenario' is not a built-in");
+}
+
+#[test]
+fn bad_scenario_file_is_one_line_naming_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    let good = "description = \"x\"\nclients = 10\n[push]\nrate_per_s = 5\narrivals = \"fixed\"\npayload_bytes = 64\n";
+    std::fs::write(&file, format!("{good}rooms = 2\n")).unwrap();
+    let path = file.to_str().unwrap();
+    let out = rtbench(&["run", "--scenario", path]);
+    assert_one_line_error(&out, "mine.toml:7: unknown key `rooms` in [push]");
+    std::fs::write(&file, good.replace("rate_per_s = 5", "rate_per_s = -5")).unwrap();
+    let out = rtbench(&["run", "--scenario", path]);
+    assert_one_line_error(&out, "mine.toml: push.rate_per_s must be greater than 0");
+    std::fs::write(&file, format!("room_size = 20\n{good}")).unwrap();
+    let out = rtbench(&["run", "--scenario", path]);
+    assert_one_line_error(
+        &out,
+        "mine.toml: room_size (20) is larger than clients (10)",
+    );
+}
+
+#[test]
+fn bad_sweep_repeat_and_room_are_one_line() {
+    let out = rtbench(&["run", "--sweep", "speed=1,2"]);
+    assert_one_line_error(&out, "cannot sweep 'speed'");
+    let out = rtbench(&["run", "--repeat", "0"]);
+    assert_one_line_error(&out, "repeat must be between 1 and 100");
+    let out = rtbench(&["run", "--scenario", "chat", "--clients", "5"]);
+    assert_one_line_error(
+        &out,
+        "room size must be between 1 and the client count (5) (got 10)",
+    );
+    let out = rtbench(&["run", "--sweep", "clients=10,0"]);
+    assert_one_line_error(&out, "sweep point clients=0: clients must be between 1");
+}
+
+#[test]
+fn a_swept_and_repeated_chat_gives_one_row_per_point_and_transport() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&[
+        "run",
+        "--quiet",
+        "--scenario",
+        "chat",
+        "--clients",
+        "4",
+        "--room-size",
+        "2",
+        "--rate",
+        "5",
+        "--transports",
+        "websocket,short_poll",
+        "--sweep",
+        "poll_interval=40ms,80ms",
+        "--repeat",
+        "2",
+        "--warmup",
+        "200ms",
+        "--window",
+        "600ms",
+        "--tail",
+        "100ms",
+        "--drain",
+        "2s",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run failed: {stderr}");
+    let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
+    assert_eq!(results.config.sweep, ["poll_interval=40ms,80ms"]);
+    assert_eq!((results.config.repeat, results.config.room_size), (2, 2));
+    assert_eq!(results.config.scenario_file, "benches/scenarios/chat.toml");
+    let shape: Vec<(u64, &str)> = results
+        .rows
+        .iter()
+        .map(|r| (r.poll_interval_ms, r.transport.as_str()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (40, "websocket"),
+            (40, "short_poll"),
+            (80, "websocket"),
+            (80, "short_poll")
+        ]
+    );
+    for row in &results.rows {
+        assert_eq!(row.spread.unwrap().repeats, 2, "{}", row.transport);
+        assert_eq!((row.lost, row.duplicated, row.reordered), (0, 0, 0));
+        assert_eq!(row.sends_lost, 0);
+        assert!(row.sends > 0 && row.deliveries > 0);
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("poll ms") && stdout.contains("p50 min–max"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn short_run_writes_results_with_every_transport_and_no_loss() {
     let dir = tempfile::tempdir().unwrap();
     let out = rtbench(&[
@@ -127,12 +232,6 @@ fn short_run_writes_results_with_every_transport_and_no_loss() {
             > 0.0
     );
     assert!(Path::new(&dir.path().join("summary.md")).exists());
-}
-
-#[test]
-fn unknown_scenario_is_one_line() {
-    let out = rtbench(&["run", "--scenario", "rush-hour"]);
-    assert_one_line_error(&out, "unknown scenario 'rush-hour'");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The workload given to every transport, with its limits.
 
+use crate::workload::{Arrivals, SendFlow};
 use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
 use std::time::Duration;
@@ -18,9 +19,9 @@ pub struct LoadConfig {
     pub scenario: String,
     /// Subscribed clients per transport.
     pub clients: u64,
-    /// Events published per second.
+    /// Events the server publishes per second, to every room (0: none, when clients send).
     pub rate_per_s: f64,
-    /// Payload bytes per event.
+    /// Payload bytes per server-published event.
     pub payload_bytes: usize,
     /// Short-poll interval.
     pub poll_interval: Duration,
@@ -40,6 +41,15 @@ pub struct LoadConfig {
     pub connect_timeout: Duration,
     /// No progress lines on stderr.
     pub quiet: bool,
+    /// Members per room; each room is one topic. `None`: every client in one room.
+    pub room_size: Option<u64>,
+    /// How the server's events are spaced in time.
+    pub arrivals: Arrivals,
+    /// Messages clients publish upstream, if any.
+    pub send: Option<SendFlow>,
+    /// Seed of the schedule's random choices (Poisson gaps, send phases): every transport of a
+    /// run gets the same schedule.
+    pub seed: u64,
 }
 
 impl Default for LoadConfig {
@@ -58,6 +68,10 @@ impl Default for LoadConfig {
             transports: Transport::ALL.to_vec(),
             connect_timeout: Duration::from_secs(20),
             quiet: false,
+            room_size: None,
+            arrivals: Arrivals::Fixed,
+            send: None,
+            seed: 1,
         }
     }
 }
@@ -77,6 +91,7 @@ pub enum ConfigError {
     },
 }
 
+/// `Ok` if `ok`, else the error saying `name` must be `rule`.
 pub(crate) fn check(
     ok: bool,
     name: &'static str,
@@ -109,10 +124,13 @@ impl LoadConfig {
             format!("between 1 and {MAX_CLIENTS}"),
             self.clients,
         )?;
+        // A scenario whose clients send may have no server events at all.
+        let silent_server = self.rate_per_s == 0.0 && self.send.is_some();
         check(
-            self.rate_per_s.is_finite()
-                && self.rate_per_s > 0.0
-                && self.rate_per_s <= MAX_SCHEDULE_RATE_PER_S,
+            silent_server
+                || (self.rate_per_s.is_finite()
+                    && self.rate_per_s > 0.0
+                    && self.rate_per_s <= MAX_SCHEDULE_RATE_PER_S),
             "rate",
             format!("greater than 0 and at most {MAX_SCHEDULE_RATE_PER_S} events/s"),
             self.rate_per_s,
@@ -161,7 +179,8 @@ impl LoadConfig {
             "clients × scheduled events",
             format!("at most {MAX_EXPECTED_DELIVERIES}"),
             events.saturating_mul(self.clients),
-        )
+        )?;
+        crate::workload::validate(self)
     }
 }
 

@@ -3,7 +3,8 @@
 //! measured transport.
 
 use crate::LoadError;
-use rtbench_proto::control::{ScheduleRequest, ScheduleResponse};
+use rtbench_proto::control::{PlanRequest, PlanResponse, ScheduleRequest, ScheduleResponse};
+use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::metrics::{self, Sample};
 use rtbench_proto::{Transport, paths};
 use rtbench_results::ServerSettings;
@@ -199,6 +200,63 @@ impl Control {
             .await
             .map_err(|e| LoadError::Control(e.to_string()))?;
         Ok(Snapshot::from_samples(&metrics::parse_text(&text)))
+    }
+
+    /// Starts the server's publisher on an explicit plan.
+    pub async fn plan(&self, req: &PlanRequest) -> Result<PlanResponse, LoadError> {
+        let resp = self
+            .http
+            .post(format!("{}{}", self.base, paths::PLAN))
+            .json(req)
+            .send()
+            .await
+            .map_err(|e| LoadError::Control(format!("POST {}: {e}", paths::PLAN)))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| LoadError::Control(e.to_string()))?;
+        if !status.is_success() {
+            return Err(LoadError::Control(format!(
+                "POST {}: {status}: {text}",
+                paths::PLAN
+            )));
+        }
+        serde_json::from_str(&text).map_err(|e| LoadError::Control(format!("plan answer: {e}")))
+    }
+
+    /// How many of the first `expected` events `topic` holds, assuming they were published with
+    /// consecutive sequence numbers from 1 (a fresh topic): reads backwards from `expected` with
+    /// short polls, at most `expected / 1024 + 2` of them.
+    pub async fn published(&self, topic: &str, expected: u64) -> Result<u64, LoadError> {
+        let step = MAX_EVENTS_PER_RESPONSE as u64;
+        let mut after = expected.saturating_sub(1);
+        for _ in 0..expected / step + 2 {
+            if expected == 0 {
+                break;
+            }
+            let url = format!("{}{}?topic={topic}&after={after}", self.base, paths::POLL);
+            let body = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(|e| LoadError::Control(format!("GET {}: {e}", paths::POLL)))?
+                .bytes()
+                .await
+                .map_err(|e| LoadError::Control(e.to_string()))?;
+            let batch = rtbench_proto::poll::parse_poll_response(&body)
+                .map_err(|e| LoadError::Control(format!("poll answer: {e}")))?;
+            if let Some(last) = batch.events.last() {
+                return Ok(last.seq.min(expected));
+            }
+            if after == 0 {
+                break;
+            }
+            after = after.saturating_sub(step);
+        }
+        Ok(0)
     }
 
     /// Whether the server answers `/healthz`.

@@ -171,6 +171,9 @@ pub async fn run_idle_transport(
         last_seq: Arc::new(AtomicU64::new(u64::MAX)),
         stop: stop_rx,
         ready: ready_tx,
+        client_id: 0,
+        publish_to: None,
+        received: Arc::new(AtomicU64::new(0)),
     };
     let mut tasks = JoinSet::new();
     let deadline = Instant::now() + config.connect_timeout;
@@ -323,6 +326,12 @@ fn idle_row(
         transport: transport.as_str().to_string(),
         conditions: "loopback".into(),
         clients: n,
+        room_size: n,
+        senders: 0,
+        send_rate_per_s: 0.0,
+        sends: 0,
+        sends_lost: 0,
+        spread: None,
         rate_per_s: 0.0,
         payload_bytes: 0,
         poll_interval_ms: config.poll_interval.as_millis() as u64,

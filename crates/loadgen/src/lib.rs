@@ -1,25 +1,37 @@
-//! rtbench's load generator: drives N clients per transport against a server with one open-loop
-//! stream of events and measures how late each event arrived and what it cost.
+//! rtbench's load generator: drives N clients per transport against a server with open-loop
+//! streams of events — the server's, and the clients' own messages — and measures how late each
+//! event arrived and what it cost.
+//!
+//! A run is a [`campaign::Campaign`]: a scenario ([`scenario`]: dashboard, notifications, chat,
+//! game, collaboration, or a file of one's own), possibly swept over a parameter and repeated;
+//! each phase runs one transport on one [`workload`] (rooms, server events, client messages).
 //!
 //! Results flow one way (as in oha): each client task owns a [`recorder::Recorder`]; when a phase
 //! ends its tallies are merged into one HdrHistogram and one [`rtbench_results::Row`] per transport.
 //! The server is reached only through its wire protocols ([`rtbench_proto`]): it may be a child
 //! process, another host, or an in-process server in a test.
 
+pub mod campaign;
 pub mod clients;
 pub mod config;
 pub mod control;
 mod http1;
 pub mod idle;
 mod phase;
+pub mod progress;
 pub mod recorder;
+pub mod scenario;
+pub mod upstream;
 mod usage;
 mod window;
+pub mod workload;
 
+pub use campaign::{Campaign, Point, run_campaign};
 pub use config::{ConfigError, LoadConfig};
 pub use control::{Control, Target};
 pub use idle::{IdleConfig, run_idle, run_idle_transport};
 pub use phase::run_transport;
+pub use progress::Progress;
 
 use rtbench_results::Row;
 
@@ -29,6 +41,17 @@ pub enum LoadError {
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// One point of a sweep is unusable.
+    #[error("sweep point {point}: {error}")]
+    Point {
+        /// The point's `key=value` label.
+        point: String,
+        /// What is wrong with it.
+        error: ConfigError,
+    },
+    /// Repetitions could not be combined into one row.
+    #[error("combining repetitions: {0}")]
+    Combine(String),
     /// The server's control plane failed (schedule or metrics).
     #[error("server control request failed: {0}")]
     Control(String),
@@ -47,26 +70,11 @@ pub enum LoadError {
 }
 
 /// Runs every configured transport in turn against `target`, each with the same schedule, and
-/// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run.
+/// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run. Progress
+/// goes to stderr unless `config.quiet` (or stderr is not a terminal).
 pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadError> {
-    config.validate()?;
-    let control = Control::new(target)?;
-    let mut rows = Vec::with_capacity(config.transports.len());
-    for (i, &transport) in config.transports.iter().enumerate() {
-        if !config.quiet {
-            eprintln!(
-                "[{}/{}] {transport}: {} clients, {} s warm-up + {} s window ...",
-                i + 1,
-                config.transports.len(),
-                config.clients,
-                config.warmup.as_secs_f64(),
-                config.window.as_secs_f64()
-            );
-        }
-        rows.push(run_transport(transport, config, target, &control).await?);
-    }
-    fill_floor_ratios(&mut rows);
-    Ok(rows)
+    let progress = Progress::stderr(config.quiet);
+    run_campaign(&Campaign::single(config.clone()), target, &progress).await
 }
 
 /// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario.

@@ -1,35 +1,38 @@
 //! One phase: one transport, N clients, one open-loop schedule, one measured window, one row.
 //!
-//! 1. every client connects and subscribes (a fresh topic per phase);
-//! 2. the server's publisher is scheduled to start shortly after, at a fixed rate;
+//! 1. every client connects and subscribes to its room's topic (fresh topics per phase; one room
+//!    for the dashboard), and every HTTP sender opens its publish connection;
+//! 2. the server's events are scheduled to start shortly after (`/schedule` at a fixed rate for
+//!    one room, `/plan` otherwise, see [`crate::workload`]); clients' own messages are handed to
+//!    them by a dispatcher thread on the same clock from the same time zero;
 //! 3. warm-up events are delivered but not measured;
-//! 4. the server's counters and this process's CPU are read at the window's start and end, half
-//!    an event period early so no scrape coincides with an event (bytes, requests and CPU per
-//!    delivery are window deltas);
-//! 5. events keep flowing for a tail, then clients drain until they hold the last event, or the
-//!    drain time runs out and they are stopped; whatever never arrived is counted lost.
+//! 4. the server's counters and this process's CPU are read at the window's start and end, in the
+//!    quiet gap between two scheduled events so no scrape coincides with an event (bytes,
+//!    requests and CPU per delivery are window deltas);
+//! 5. events keep flowing for a tail, then clients drain until every member holds every event of
+//!    its room, or the drain time runs out and they are stopped; whatever never arrived is lost.
 
-use crate::clients::{self, ClientCtx};
 use crate::control::{Control, Target};
+use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
+use crate::upstream::http::SendTally;
 use crate::usage::process_cpu_us;
 use crate::window::{self, per};
+use crate::workload::{Workload, launch};
 use crate::{LoadConfig, LoadError};
-use rtbench_proto::control::{ScheduleRequest, ScheduleResponse};
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
 use rtbench_results::{Latency, Row, Totals, encode_histogram};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-/// Lead time between scheduling and the first event, so the schedule is known to every client
-/// before anything is published.
-const SCHEDULE_LEAD_MS: u64 = 250;
 /// How long stopped clients get to hand in their tallies.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// How often the drain checks whether every expected event has arrived.
+const DRAIN_CHECK: Duration = Duration::from_millis(10);
 
 /// Sleeps until CLOCK_MONOTONIC reaches `t_ns`.
 async fn sleep_until_mono(t_ns: u64) {
@@ -43,56 +46,60 @@ pub async fn run_transport(
     target: &Target,
     control: &Control,
 ) -> Result<Row, LoadError> {
-    let topic = format!("rtbench-{transport}-{:08x}", rand::random::<u32>());
-    let events_total = config.scheduled_events();
-    let last_seq = Arc::new(AtomicU64::new(u64::MAX));
+    run_phase(transport, config, target, control, &PhaseProgress::hidden()).await
+}
+
+/// [`run_transport`], reporting its progress to `progress`.
+pub(crate) async fn run_phase(
+    transport: Transport,
+    config: &LoadConfig,
+    target: &Target,
+    control: &Control,
+    progress: &PhaseProgress,
+) -> Result<Row, LoadError> {
+    let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = mpsc::channel(config.clients as usize);
-    let ctx = ClientCtx {
-        target: *target,
-        topic: topic.clone(),
-        poll_interval: config.poll_interval,
-        longpoll_timeout_ms: config.longpoll_timeout.as_millis() as u64,
-        expected_events: events_total as usize,
-        last_seq: last_seq.clone(),
-        stop: stop_rx,
-        ready: ready_tx,
+    let counters = launch::Counters {
+        received: progress.received(),
+        sent: Arc::new(AtomicU64::new(0)),
     };
-    let mut tasks = JoinSet::new();
-    for _ in 0..config.clients {
-        tasks.spawn(clients::run(transport, ctx.clone()));
-    }
-    drop(ctx);
-    if let Err(e) = await_ready(transport, config, ready_rx).await {
-        let _ = stop_tx.send(true);
-        tasks.shutdown().await;
-        return Err(e);
-    }
+    let mut launched = launch::launch(
+        transport, config, *target, &workload, &stop_rx, &counters, &ready_tx,
+    );
+    drop(ready_tx);
+    let (start, stop_dispatch) = start_phase(
+        (transport, config, control, &workload),
+        &mut launched,
+        ready_rx,
+        &stop_tx,
+    )
+    .await?;
 
-    let schedule = control
-        .schedule(&ScheduleRequest {
-            topic,
-            rate_per_s: config.rate_per_s,
-            payload_bytes: config.payload_bytes,
-            events: events_total,
-            start_in_ms: SCHEDULE_LEAD_MS,
-        })
-        .await?;
-    last_seq.store(schedule.last_seq, Ordering::Relaxed);
-
-    let window_start = schedule.start_mono_ns + config.warmup.as_nanos() as u64;
-    let window_end = window_start + config.window.as_nanos() as u64;
-    // Read the counters half a period before each window edge: between two events, so the scrape
+    let (from, to) = workload.window;
+    let (window_start, window_end) = (start + from, start + to);
+    let last = start + workload.last_offset();
+    let deadline = last + config.drain.as_nanos() as u64;
+    progress.set_timeline(Timeline {
+        start,
+        window: (window_start, window_end),
+        last,
+        deadline,
+    });
+    // Read the counters in the quiet gap at each window edge: between two events, so the scrape
     // never competes with an event's fan-out. The counted span keeps the window's length.
-    let half_period = schedule.period_ns / 2;
-    sleep_until_mono(window_start - half_period).await;
+    sleep_until_mono(start + workload.quiet_point(from)).await;
     let (m0, c0, t0) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
-    sleep_until_mono(window_end - half_period).await;
+    sleep_until_mono(start + workload.quiet_point(to)).await;
     let (m1, c1, t1) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
 
-    sleep_until_mono(schedule.t_pub_ns(schedule.last_seq) + config.drain.as_nanos() as u64).await;
+    let expected = (workload.expected_receipts(), workload.sends.len() as u64);
+    await_deliveries(&counters, expected, last, deadline).await;
     let _ = stop_tx.send(true);
-    let tallies = collect(tasks).await;
+    drop(stop_dispatch);
+    let tallies = collect(launched.clients).await;
+    let send_tallies = collect(launched.senders).await;
+    let sends_lost = workload.sends_lost(control).await?;
 
     let totals = window::totals(
         transport,
@@ -101,25 +108,86 @@ pub async fn run_transport(
         c1.saturating_sub(c0),
         (t1 - t0) / 1_000,
     );
+    let upstream = Upstream {
+        sends_lost,
+        tallies: &send_tallies,
+    };
     Ok(build_row(
         transport,
         config,
-        &schedule,
+        &workload,
         (window_start, window_end),
         &tallies,
+        upstream,
         totals,
     ))
+}
+
+/// Waits until every client (and HTTP sender) is connected, starts the server's events and the
+/// dispatcher of clients' messages, and returns time zero with the dispatcher's stop flag. On an
+/// error, the phase's tasks are stopped first.
+async fn start_phase(
+    (transport, config, control, workload): (Transport, &LoadConfig, &Control, &Workload),
+    launched: &mut launch::Launched,
+    ready: mpsc::Receiver<Result<(), String>>,
+    stop: &watch::Sender<bool>,
+) -> Result<(u64, StopOnDrop), LoadError> {
+    let started = async {
+        await_ready(transport, config, launched.expected_ready, ready).await?;
+        let start = workload.start(config, control).await?;
+        // The dispatcher thread stops when the phase ends, however it ends.
+        let stop_dispatch = StopOnDrop(Arc::new(AtomicBool::new(false)));
+        let dues = std::mem::take(&mut launched.dues);
+        crate::upstream::dispatch(workload.sends.clone(), start, dues, stop_dispatch.0.clone())
+            .map_err(|e| LoadError::Control(format!("cannot start the dispatcher thread: {e}")))?;
+        Ok((start, stop_dispatch))
+    }
+    .await;
+    if started.is_err() {
+        let _ = stop.send(true);
+        launched.clients.shutdown().await;
+        launched.senders.shutdown().await;
+    }
+    started
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// After the last scheduled event, waits until every member holds every event of its room and
+/// every client message has been sent (`expected` receipts and sends), or until `deadline_ns`.
+async fn await_deliveries(
+    counters: &launch::Counters,
+    (receipts, sends): (u64, u64),
+    last_ns: u64,
+    deadline_ns: u64,
+) {
+    sleep_until_mono(last_ns).await;
+    let done = || {
+        counters.received.load(Ordering::Relaxed) >= receipts
+            && counters.sent.load(Ordering::Relaxed) >= sends
+    };
+    while mono_now_ns() < deadline_ns && !done() {
+        tokio::time::sleep(DRAIN_CHECK).await;
+    }
 }
 
 /// Waits until every client reported connected, or fails the phase with the first error.
 async fn await_ready(
     transport: Transport,
     config: &LoadConfig,
+    expected: u64,
     mut ready: mpsc::Receiver<Result<(), String>>,
 ) -> Result<(), LoadError> {
     let (mut ok, mut failed, mut first) = (0u64, 0u64, None);
     let deadline = tokio::time::Instant::now() + config.connect_timeout;
-    while ok + failed < config.clients {
+    while ok + failed < expected {
         match tokio::time::timeout_at(deadline, ready.recv()).await {
             Ok(Some(Ok(()))) => ok += 1,
             Ok(Some(Err(e))) => {
@@ -129,7 +197,7 @@ async fn await_ready(
             Ok(None) => break,
             Err(_) => {
                 first.get_or_insert(format!("timed out after {:?}", config.connect_timeout));
-                failed = config.clients - ok;
+                failed = expected - ok;
                 break;
             }
         }
@@ -140,13 +208,13 @@ async fn await_ready(
     Err(LoadError::Connect {
         transport: transport.as_str(),
         failed,
-        clients: config.clients,
+        clients: expected,
         first: first.unwrap_or_default(),
     })
 }
 
-/// Collects every client's tally; the drain is over, so clients are told to stop and given a grace.
-pub(crate) async fn collect(mut tasks: JoinSet<Tally>) -> Vec<Tally> {
+/// Collects every task's result; the drain is over, so tasks are told to stop and given a grace.
+pub(crate) async fn collect<T: 'static>(mut tasks: JoinSet<T>) -> Vec<T> {
     let mut tallies = Vec::with_capacity(tasks.len());
     let deadline = tokio::time::Instant::now() + STOP_GRACE;
     while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
@@ -158,32 +226,52 @@ pub(crate) async fn collect(mut tasks: JoinSet<Tally>) -> Vec<Tally> {
     tallies
 }
 
+/// What the clients' upstream messages came to.
+struct Upstream<'a> {
+    /// Messages the server never published.
+    sends_lost: u64,
+    /// The HTTP senders' own accounts.
+    tallies: &'a [SendTally],
+}
+
 fn build_row(
     transport: Transport,
     config: &LoadConfig,
-    schedule: &ScheduleResponse,
+    workload: &Workload,
     (from, to): (u64, u64),
-    tallies: &[Tally],
+    tallies: &[(usize, Tally)],
+    upstream: Upstream<'_>,
     totals: Totals,
 ) -> Row {
-    let (first, last) = (schedule.first_seq, schedule.last_seq);
-    let events = (first..=last)
-        .filter(|&s| (from..to).contains(&schedule.t_pub_ns(s)))
-        .count() as u64;
+    let events = workload.events_in_window();
     let mut hist = new_histogram();
     let (mut lost, mut duplicated, mut reordered) = (0, 0, 0);
-    for t in tallies {
+    let mut reported = vec![0u32; workload.rooms.len()];
+    for (room, t) in tallies {
         for latency_ns in t.latencies_in(from, to) {
             hist.saturating_record(latency_ns.max(1));
         }
-        lost += t.lost(first, last);
+        // Each room's topic is fresh: its events carry sequence numbers 1..=room_events.
+        lost += t.lost(1, workload.room_events[*room]);
         duplicated += t.duplicated();
         reordered += t.reordered();
+        reported[*room] += 1;
     }
-    let missing_clients = config.clients.saturating_sub(tallies.len() as u64);
-    lost += missing_clients * (last - first + 1);
-    let client_errors =
-        tallies.iter().filter(|t| t.error.is_some()).count() as u64 + missing_clients;
+    // A client that never handed in its tally lost every event of its room.
+    let mut missing_clients = 0;
+    for (r, room) in workload.rooms.iter().enumerate() {
+        let missing = u64::from(room.members.saturating_sub(reported[r]));
+        missing_clients += missing;
+        lost += missing * workload.room_events[r];
+    }
+    let failed_senders = upstream
+        .tallies
+        .iter()
+        .filter(|t| t.first_error.is_some())
+        .count() as u64;
+    let client_errors = tallies.iter().filter(|(_, t)| t.error.is_some()).count() as u64
+        + missing_clients
+        + failed_senders;
     let deliveries = hist.len();
     Row {
         scenario: config.scenario.clone(),
@@ -193,7 +281,12 @@ fn build_row(
         rate_per_s: config.rate_per_s,
         payload_bytes: config.payload_bytes,
         poll_interval_ms: config.poll_interval.as_millis() as u64,
+        room_size: u64::from(workload.room_size),
+        senders: config.senders(),
+        send_rate_per_s: config.send_rate_per_s(),
         events,
+        sends: workload.sends_in_window(),
+        sends_lost: upstream.sends_lost,
         deliveries,
         lost,
         duplicated,
@@ -219,6 +312,7 @@ fn build_row(
         idle_bytes_per_client_s: None,
         idle_requests_per_client_s: None,
         idle_server_cpu_us_per_client_s: None,
+        spread: None,
         totals,
         latency_histogram: encode_histogram(&hist),
     }

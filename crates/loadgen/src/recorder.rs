@@ -1,6 +1,12 @@
 //! What one client saw: every first receipt with its latency, and the sequence-number checks that
 //! find lost, duplicated and reordered events (DESIGN §6).
+//!
+//! An event a client published itself ([`crate::upstream::stamp`]) counts as received for the
+//! sequence checks but is not a delivery: a message's latency is its send to each *other*
+//! member's receipt, counted from the time the send was scheduled, which the stamp carries.
 
+use crate::upstream::stamp;
+use rtbench_proto::EventRef;
 use rtbench_proto::mono_now_ns;
 
 /// Per-client bookkeeping. Owned by one client task; no locks.
@@ -18,6 +24,10 @@ pub struct Recorder {
     reordered: u64,
     /// Events the server said were dropped from the ring before this client read them.
     gap_dropped: u64,
+    /// Distinct events received (first receipts, own messages included).
+    first_receipts: u64,
+    /// This client's id, as its own messages' stamps carry it.
+    client_id: Option<u32>,
 }
 
 impl Recorder {
@@ -29,28 +39,62 @@ impl Recorder {
         }
     }
 
+    /// A recorder for client `client_id`, expecting about `events` events.
+    pub fn for_client(events: usize, client_id: u32) -> Recorder {
+        Recorder {
+            client_id: Some(client_id),
+            ..Recorder::with_capacity(events)
+        }
+    }
+
     /// Records event `seq`, scheduled at `t_pub_ns`, parsed now.
     pub fn on_event(&mut self, seq: u64, t_pub_ns: u64) {
         self.on_event_at(seq, t_pub_ns, mono_now_ns());
     }
 
+    /// Records a parsed event, parsed at `now_ns`: its latency counts from its sender's stamp when
+    /// a client published it, else from its `t_pub_ns`; this client's own messages are marked
+    /// received without a latency.
+    pub fn on_event_body(&mut self, ev: &EventRef<'_>, now_ns: u64) {
+        match stamp::parse(&ev.payload) {
+            Some(s) if Some(s.client) == self.client_id => {
+                self.mark(ev.seq);
+            }
+            Some(s) => self.on_event_at(ev.seq, s.t_sched_ns, now_ns),
+            None => self.on_event_at(ev.seq, ev.t_pub_ns, now_ns),
+        }
+    }
+
     /// Records event `seq`, scheduled at `t_pub_ns`, parsed at `now_ns`.
     pub fn on_event_at(&mut self, seq: u64, t_pub_ns: u64, now_ns: u64) {
+        if self.mark(seq) {
+            self.receipts
+                .push((t_pub_ns, now_ns.saturating_sub(t_pub_ns)));
+        }
+    }
+
+    /// Marks `seq` received and checks its order; `true` on its first receipt.
+    fn mark(&mut self, seq: u64) -> bool {
         let (word, bit) = ((seq / 64) as usize, 1u64 << (seq % 64));
         if word >= self.seen.len() {
             self.seen.resize(word + 1, 0);
         }
         if self.seen[word] & bit != 0 {
             self.duplicated += 1;
-            return;
+            return false;
         }
         self.seen[word] |= bit;
         if seq < self.max_seen {
             self.reordered += 1;
         }
         self.max_seen = self.max_seen.max(seq);
-        self.receipts
-            .push((t_pub_ns, now_ns.saturating_sub(t_pub_ns)));
+        self.first_receipts += 1;
+        true
+    }
+
+    /// Distinct events received so far, own messages included.
+    pub fn first_receipts(&self) -> u64 {
+        self.first_receipts
     }
 
     /// Records a gap notice: `dropped` events were lost before this client could read them.
@@ -133,5 +177,24 @@ mod tests {
         assert_eq!(t.reordered(), 1);
         assert_eq!(t.lost(1, 6), 2);
         assert_eq!(t.latencies_in(200, 400).collect::<Vec<_>>(), [20, 50]);
+    }
+
+    #[test]
+    fn stamped_messages_count_from_their_stamp_and_own_ones_are_not_deliveries() {
+        let mut r = Recorder::for_client(4, 7);
+        let other = stamp::encode(1_000, 3, 48);
+        let own = stamp::encode(2_000, 7, 48);
+        let pushed = rtbench_proto::make_payload(3, 48);
+        for (seq, payload) in [(1, &other), (2, &own), (3, &pushed)] {
+            let body = rtbench_proto::encode_body(seq, 5_000, payload);
+            r.on_event_body(&rtbench_proto::parse_body(&body).unwrap(), 6_000);
+        }
+        assert_eq!(r.first_receipts(), 3);
+        let t = r.finish(None);
+        assert_eq!(t.lost(1, 3), 0);
+        assert_eq!(
+            t.latencies_in(0, 10_000).collect::<Vec<_>>(),
+            [5_000, 1_000]
+        );
     }
 }

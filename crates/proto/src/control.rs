@@ -1,5 +1,6 @@
-//! The control plane: starting the server's open-loop publisher (`POST /schedule`) and the line
-//! `rtbench serve` prints once it listens.
+//! The control plane: starting the server's open-loop publisher (`POST /schedule` for one topic at
+//! a fixed rate, `POST /plan` for explicit times on many topics) and the line `rtbench serve`
+//! prints once it listens.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,33 @@ impl ScheduleResponse {
     pub fn t_pub_ns(&self, seq: u64) -> u64 {
         self.start_mono_ns + (seq - self.first_seq) * self.period_ns
     }
+}
+
+/// Body of `POST /plan`: publish one event per entry of `events`, each to `topics[index]` when
+/// CLOCK_MONOTONIC reaches `start + offset_ns`, stamped with that *scheduled* time (open loop,
+/// DESIGN §4). Used for workloads a fixed rate on one topic cannot express: many rooms, Poisson
+/// arrivals. Every event carries a generated payload of `payload_bytes` bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// Topics the events go to, addressed by index in `events`.
+    pub topics: Vec<String>,
+    /// Payload bytes per event.
+    pub payload_bytes: usize,
+    /// Delay before the plan's time zero, in milliseconds.
+    pub start_in_ms: u64,
+    /// `[topic index, offset from time zero in ns]` per event, sorted by offset.
+    pub events: Vec<(u32, u64)>,
+}
+
+/// Answer to `POST /plan`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanResponse {
+    /// CLOCK_MONOTONIC time of the plan's time zero, in nanoseconds.
+    pub start_mono_ns: u64,
+    /// Per topic (same order as the request), the sequence number its first planned event gets,
+    /// assuming nothing else publishes to it meanwhile.
+    pub first_seqs: Vec<u64>,
 }
 
 /// The one JSON line `rtbench serve` prints on stdout once both listeners are bound, so a parent

@@ -1,7 +1,8 @@
 //! The raw-TCP floor's framing: a 4-byte big-endian length, then that many bytes.
 //!
 //! Client → server: the first frame is `SUB <topic> <after>` (subscribe, resuming after sequence
-//! number `after`, 0 for everything retained); later frames `PUB <payload>` publish. Server → client:
+//! number `after`, 0 for everything retained) or `SUB <topic> <after> <publish_to>`; later frames
+//! `PUB <payload>` publish, to `publish_to` when given, else to the subscribed topic. Server → client:
 //! each frame is one canonical event body or a gap notice ([`crate::event`]).
 
 use crate::limits::MAX_FRAME_BYTES;
@@ -48,6 +49,8 @@ pub enum Command<'a> {
         topic: &'a str,
         /// Cursor: deliver events with a greater sequence number.
         after: u64,
+        /// Topic later `PUB` frames publish to (`None`: `topic`).
+        publish_to: Option<&'a str>,
     },
     /// Publish `payload` to the subscribed topic.
     Pub {
@@ -63,13 +66,19 @@ pub enum BadCommand {
     #[error("command is not UTF-8")]
     NotUtf8,
     /// Neither `SUB` nor `PUB`, or malformed arguments.
-    #[error("expected 'SUB <topic> <after>' or 'PUB <payload>'")]
+    #[error("expected 'SUB <topic> <after> [<publish_to>]' or 'PUB <payload>'")]
     Malformed,
 }
 
 /// Encodes `SUB <topic> <after>` as a frame.
 pub fn encode_sub(topic: &str, after: u64, out: &mut BytesMut) {
     encode_frame(format!("SUB {topic} {after}").as_bytes(), out);
+}
+
+/// Encodes `SUB <topic> <after> <publish_to>` as a frame: subscribe to `topic`, publish to
+/// `publish_to`.
+pub fn encode_sub_publishing_to(topic: &str, after: u64, publish_to: &str, out: &mut BytesMut) {
+    encode_frame(format!("SUB {topic} {after} {publish_to}").as_bytes(), out);
 }
 
 /// Encodes `PUB <payload>` as a frame.
@@ -87,9 +96,19 @@ pub fn parse_command(body: &[u8]) -> Result<Command<'_>, BadCommand> {
         return Ok(Command::Pub { payload });
     }
     let rest = text.strip_prefix("SUB ").ok_or(BadCommand::Malformed)?;
-    let (topic, after) = rest.split_once(' ').ok_or(BadCommand::Malformed)?;
+    let mut words = rest.split(' ');
+    let topic = words.next().ok_or(BadCommand::Malformed)?;
+    let after = words.next().ok_or(BadCommand::Malformed)?;
     let after = after.parse().map_err(|_| BadCommand::Malformed)?;
-    Ok(Command::Sub { topic, after })
+    let publish_to = words.next();
+    if words.next().is_some() {
+        return Err(BadCommand::Malformed);
+    }
+    Ok(Command::Sub {
+        topic,
+        after,
+        publish_to,
+    })
 }
 
 #[cfg(test)]
@@ -115,7 +134,19 @@ mod tests {
             parse_command(&got[1]).unwrap(),
             Command::Sub {
                 topic: "t",
-                after: 9
+                after: 9,
+                publish_to: None
+            }
+        );
+        let mut sub = BytesMut::new();
+        encode_sub_publishing_to("t", 0, "t.in", &mut sub);
+        let body = decode_frame(&mut sub).unwrap().unwrap();
+        assert_eq!(
+            parse_command(&body).unwrap(),
+            Command::Sub {
+                topic: "t",
+                after: 0,
+                publish_to: Some("t.in")
             }
         );
     }
@@ -126,6 +157,8 @@ mod tests {
         assert!(decode_frame(&mut buf).is_err());
         assert_eq!(parse_command(b"NOPE"), Err(BadCommand::Malformed));
         assert_eq!(parse_command(b"SUB t x"), Err(BadCommand::Malformed));
+        assert_eq!(parse_command(b"SUB t 1 a b"), Err(BadCommand::Malformed));
+        assert_eq!(parse_command(b"SUB t"), Err(BadCommand::Malformed));
         assert_eq!(parse_command(&[0xff]), Err(BadCommand::NotUtf8));
         assert_eq!(parse_command(b"PUB hi"), Ok(Command::Pub { payload: "hi" }));
     }

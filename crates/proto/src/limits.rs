@@ -19,6 +19,12 @@ pub const MAX_EVENTS_PER_RESPONSE: usize = 1_024;
 pub const MAX_SCHEDULED_EVENTS: u64 = 10_000_000;
 /// Highest scheduled publication rate, events per second.
 pub const MAX_SCHEDULE_RATE_PER_S: f64 = 1_000_000.0;
+/// Most events one `POST /plan` may list.
+pub const MAX_PLAN_EVENTS: usize = 500_000;
+/// Latest offset a planned event may have, in nanoseconds (one hour).
+pub const MAX_PLAN_OFFSET_NS: u64 = 3_600_000_000_000;
+/// Largest accepted `POST /plan` body, in bytes.
+pub const MAX_PLAN_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 /// Whether `topic` is a valid topic name: 1..=[`MAX_TOPIC_BYTES`] bytes of `[A-Za-z0-9_.-]`.
 pub fn valid_topic(topic: &str) -> bool {

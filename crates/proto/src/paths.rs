@@ -5,9 +5,10 @@
 //! | `/poll` | GET | `topic`, `after` | short poll: answers at once, maybe with no events |
 //! | `/longpoll` | GET | `topic`, `after`, `timeout_ms` | held until an event after `after`, or timeout |
 //! | `/sse` | GET | `topic`, `after` (or header `Last-Event-ID`) | `text/event-stream` |
-//! | `/ws` | GET | `topic`, `after` | WebSocket: events down, publishes up |
-//! | `/publish` | POST | `topic` | body = payload (UTF-8); answers the event's `seq` |
+//! | `/ws` | GET | `topic`, `after`, `publish_to` | WebSocket: events down, publishes up (to `publish_to` if given) |
+//! | `/publish` | POST | `topic`, `transport` | body = payload (UTF-8); answers the event's `seq` |
 //! | `/schedule` | POST | — | JSON [`crate::control::ScheduleRequest`]: start the open-loop publisher |
+//! | `/plan` | POST | — | JSON [`crate::control::PlanRequest`]: publish at explicit times to many topics |
 //! | `/metrics` | GET | — | Prometheus text, see [`crate::metrics`] |
 //! | `/healthz` | GET | — | `ok` |
 
@@ -23,9 +24,18 @@ pub const WS: &str = "/ws";
 pub const PUBLISH: &str = "/publish";
 /// Start the in-server open-loop publisher.
 pub const SCHEDULE: &str = "/schedule";
+/// Start the in-server publisher on an explicit plan of (topic, time) events.
+pub const PLAN: &str = "/plan";
 /// Prometheus metrics.
 pub const METRICS: &str = "/metrics";
 /// Liveness.
 pub const HEALTHZ: &str = "/healthz";
 /// Header SSE clients send to resume after a reconnect.
 pub const LAST_EVENT_ID: &str = "last-event-id";
+/// Query parameter of `/publish` naming the transport whose client publishes: the server counts
+/// that connection's bytes and requests under this transport instead of `control`, so a
+/// transport's upstream cost is part of its row.
+pub const TRANSPORT_PARAM: &str = "transport";
+/// Query parameter of `/ws` naming the topic the socket's upstream messages are published to
+/// (default: the subscribed topic).
+pub const PUBLISH_TO_PARAM: &str = "publish_to";

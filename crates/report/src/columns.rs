@@ -1,98 +1,177 @@
-//! The columns of the comparison tables: one definition for the terminal and Markdown views.
+//! The columns of the comparison tables: one definition for the terminal, Markdown and HTML views.
+//!
 //! Rows that carry events get the delivery table; idle-scenario rows (those with `connections`)
-//! get the idle table.
+//! get the idle table. The delivery table shows the same core columns for every run. Some appear
+//! only when the run needs them: the kernel's byte and packet counts (when measured), the swept
+//! parameters (one column per swept knob other than `clients`, which is always shown), the
+//! clients' messages and the bytes of each direction (when clients send), and the min–max range
+//! of the median latency and CPU (when points were repeated).
 
 use crate::format::{bytes, latency_us, number, opt_number, percent, ratio};
-use rtbench_results::Row;
+use rtbench_results::{MinMax, Results, Row};
+
+/// One column: its header and how a row fills its cell.
+#[derive(Clone, Copy)]
+pub struct Column {
+    /// Header text.
+    pub header: &'static str,
+    /// The cell of one row.
+    pub cell: fn(&Row) -> String,
+}
+
+const fn col(header: &'static str, cell: fn(&Row) -> String) -> Column {
+    Column { header, cell }
+}
+
+/// `min–max` of a latency range.
+fn latency_range(m: &MinMax) -> String {
+    format!("{}–{}", latency_us(m.min), latency_us(m.max))
+}
+
+/// Bytes per delivery of one direction.
+fn per_delivery(bytes: u64, r: &Row) -> String {
+    match r.deliveries {
+        0 => "0".into(),
+        d => number(bytes as f64 / d as f64),
+    }
+}
 
 /// Disagreement between the byte meter and the kernel above which a row is flagged, percent.
 pub const DISAGREEMENT_FLAG_PCT: f64 = 1.0;
 
-/// One table: its headers and how a row fills them.
-#[derive(Debug, Clone, Copy)]
-pub struct Columns {
-    /// Column headers, in order.
-    pub headers: &'static [&'static str],
-    /// The cells of one row, in header order.
-    pub cells: fn(&Row) -> Vec<String>,
+/// The delivery-table columns for `r`, in order.
+pub fn columns(r: &Results) -> Vec<Column> {
+    let swept = |key: &str| {
+        r.config
+            .sweep
+            .iter()
+            .any(|s| s.starts_with(&format!("{key}=")))
+    };
+    let sends = r.rows.iter().any(|row| row.senders > 0);
+    let spread = r.rows.iter().any(|row| row.spread.is_some());
+    let kernel = r
+        .rows
+        .iter()
+        .any(|row| row.kernel_bytes_per_delivery.is_some());
+    let mut out = vec![col("transport", |r| r.transport.clone())];
+    if swept("poll_interval") {
+        out.push(col("poll ms", |r| r.poll_interval_ms.to_string()));
+    }
+    if swept("room_size") {
+        out.push(col("room", |r| r.room_size.to_string()));
+    }
+    if swept("rate") {
+        out.push(col("rate/s", |r| {
+            number(r.rate_per_s.max(r.send_rate_per_s))
+        }));
+    }
+    if swept("payload") {
+        out.push(col("payload B", |r| r.payload_bytes.to_string()));
+    }
+    out.push(col("clients", |r| r.clients.to_string()));
+    if sends {
+        out.push(col("sends (lost)", |r| {
+            format!("{} ({})", r.sends, r.sends_lost)
+        }));
+    }
+    out.extend([
+        col("deliveries", |r| r.deliveries.to_string()),
+        col("lost/dup/reord", |r| {
+            format!("{}/{}/{}", r.lost, r.duplicated, r.reordered)
+        }),
+        col("p50", |r| latency_us(r.latency_us.p50)),
+    ]);
+    if spread {
+        out.push(col("p50 min–max", |r| {
+            r.spread
+                .map_or("–".into(), |s| latency_range(&s.latency_p50_us))
+        }));
+    }
+    out.extend([
+        col("p90", |r| latency_us(r.latency_us.p90)),
+        col("p99", |r| latency_us(r.latency_us.p99)),
+        col("p99.9", |r| latency_us(r.latency_us.p999)),
+        col("max", |r| latency_us(r.latency_us.max)),
+        col("p50 ÷ tcp", |r| ratio(r.ratio_to_floor_p50)),
+        col("bytes/deliv", |r| number(r.bytes_per_delivery)),
+    ]);
+    if sends {
+        out.push(col("↓ B/deliv", |r| {
+            per_delivery(r.totals.bytes_to_clients, r)
+        }));
+        out.push(col("↑ B/deliv", |r| {
+            per_delivery(r.totals.bytes_from_clients, r)
+        }));
+    }
+    if kernel {
+        out.extend([
+            col("kernel B/deliv", |r| {
+                opt_number(r.kernel_bytes_per_delivery)
+            }),
+            col("meter vs kernel", |r| {
+                disagreement(r.meter_kernel_disagreement_pct)
+            }),
+            col("pkts/deliv", |r| opt_number(r.packets_per_delivery)),
+        ]);
+    }
+    out.extend([
+        col("req/deliv", |r| number(r.requests_per_delivery)),
+        col("srv CPU µs/deliv", |r| {
+            number(r.server_cpu_us_per_delivery)
+        }),
+    ]);
+    if spread {
+        out.push(col("srv CPU min–max", |r| {
+            r.spread.map_or("–".into(), |s| {
+                let m = s.server_cpu_us_per_delivery;
+                format!("{}–{}", number(m.min), number(m.max))
+            })
+        }));
+    }
+    out.push(col("cli CPU µs/deliv", |r| {
+        number(r.client_cpu_us_per_delivery)
+    }));
+    out
 }
 
-/// Rows that carry events.
-pub const DELIVERY: Columns = Columns {
-    headers: &[
-        "transport",
-        "clients",
-        "deliveries",
-        "lost/dup/reord",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max",
-        "p50 ÷ tcp",
-        "bytes/deliv",
-        "kernel B/deliv",
-        "meter vs kernel",
-        "pkts/deliv",
-        "req/deliv",
-        "srv CPU µs/deliv",
-        "cli CPU µs/deliv",
-    ],
-    cells: delivery_cells,
-};
-
-/// Idle-scenario rows.
-pub const IDLE: Columns = Columns {
-    headers: &[
-        "transport",
-        "connections",
-        "RSS/conn at connect",
-        "RSS/conn after idle",
-        "kernel sock mem/conn",
-        "idle B/s/client",
-        "idle req/s/client",
-        "idle srv CPU µs/s/client",
-        "meter vs kernel",
-    ],
-    cells: idle_cells,
-};
-
-fn delivery_cells(r: &Row) -> Vec<String> {
-    let l = &r.latency_us;
-    vec![
-        r.transport.clone(),
-        r.clients.to_string(),
-        r.deliveries.to_string(),
-        format!("{}/{}/{}", r.lost, r.duplicated, r.reordered),
-        latency_us(l.p50),
-        latency_us(l.p90),
-        latency_us(l.p99),
-        latency_us(l.p999),
-        latency_us(l.max),
-        ratio(r.ratio_to_floor_p50),
-        number(r.bytes_per_delivery),
-        opt_number(r.kernel_bytes_per_delivery),
-        disagreement(r.meter_kernel_disagreement_pct),
-        opt_number(r.packets_per_delivery),
-        number(r.requests_per_delivery),
-        number(r.server_cpu_us_per_delivery),
-        number(r.client_cpu_us_per_delivery),
-    ]
+/// The header row for `columns`.
+pub fn headers(columns: &[Column]) -> Vec<&'static str> {
+    columns.iter().map(|c| c.header).collect()
 }
 
-fn idle_cells(r: &Row) -> Vec<String> {
+/// The cells of `row` for `columns`.
+pub fn cells(columns: &[Column], row: &Row) -> Vec<String> {
+    columns.iter().map(|c| (c.cell)(row)).collect()
+}
+
+/// The idle-table columns.
+pub fn idle_columns() -> Vec<Column> {
     vec![
-        r.transport.clone(),
-        r.connections.map_or("–".into(), |c| c.to_string()),
-        r.memory_per_connection_at_connect_bytes
-            .map_or("–".into(), bytes),
-        r.memory_per_connection_bytes.map_or("–".into(), bytes),
-        r.kernel_socket_memory_per_connection_bytes
-            .map_or("–".into(), bytes),
-        opt_number(r.idle_bytes_per_client_s),
-        opt_number(r.idle_requests_per_client_s),
-        opt_number(r.idle_server_cpu_us_per_client_s),
-        disagreement(r.meter_kernel_disagreement_pct),
+        col("transport", |r| r.transport.clone()),
+        col("connections", |r| {
+            r.connections.map_or("–".into(), |c| c.to_string())
+        }),
+        col("RSS/conn at connect", |r| {
+            r.memory_per_connection_at_connect_bytes
+                .map_or("–".into(), bytes)
+        }),
+        col("RSS/conn after idle", |r| {
+            r.memory_per_connection_bytes.map_or("–".into(), bytes)
+        }),
+        col("kernel sock mem/conn", |r| {
+            r.kernel_socket_memory_per_connection_bytes
+                .map_or("–".into(), bytes)
+        }),
+        col("idle B/s/client", |r| opt_number(r.idle_bytes_per_client_s)),
+        col("idle req/s/client", |r| {
+            opt_number(r.idle_requests_per_client_s)
+        }),
+        col("idle srv CPU µs/s/client", |r| {
+            opt_number(r.idle_server_cpu_us_per_client_s)
+        }),
+        col("meter vs kernel", |r| {
+            disagreement(r.meter_kernel_disagreement_pct)
+        }),
     ]
 }
 
@@ -104,11 +183,12 @@ fn disagreement(pct: Option<f64>) -> String {
     }
 }
 
-/// The tables a document needs, each with its rows, in document order: deliveries, then idle.
-pub fn tables(rows: &[Row]) -> Vec<(Columns, Vec<&Row>)> {
+/// The tables a document needs, each with its columns and rows, in document order: deliveries,
+/// then idle.
+pub fn tables(r: &Results) -> Vec<(Vec<Column>, Vec<&Row>)> {
     let (idle, delivery): (Vec<&Row>, Vec<&Row>) =
-        rows.iter().partition(|r| r.connections.is_some());
-    [(DELIVERY, delivery), (IDLE, idle)]
+        r.rows.iter().partition(|row| row.connections.is_some());
+    [(columns(r), delivery), (idle_columns(), idle)]
         .into_iter()
         .filter(|(_, rows)| !rows.is_empty())
         .collect()

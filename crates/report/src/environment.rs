@@ -17,17 +17,48 @@ pub fn workload_line(r: &Results) -> String {
             c.longpoll_timeout_ms,
         );
     }
-    format!(
-        "scenario {}: {} clients per transport, {} events/s, {} B payload, short-poll interval {} ms, \
-         {} s warm-up (discarded), {} s measured window",
-        c.scenario,
-        c.clients,
-        format::number(c.rate_per_s),
-        c.payload_bytes,
+    let mut parts = vec![format!("{} clients per transport", c.clients)];
+    if (1..c.clients).contains(&c.room_size) {
+        parts.push(format!("in rooms of {}", c.room_size));
+    }
+    if c.rate_per_s > 0.0 {
+        let per = if (1..c.clients).contains(&c.room_size) {
+            " per room"
+        } else {
+            ""
+        };
+        parts.push(format!(
+            "server events {}/s{per}, {} B payload",
+            format::number(c.rate_per_s),
+            c.payload_bytes
+        ));
+    }
+    if c.send_rate_per_s > 0.0 {
+        parts.push(format!(
+            "client messages {}/s per sender",
+            format::number(c.send_rate_per_s)
+        ));
+    }
+    parts.push(format!(
+        "short-poll interval {} ms, {} s warm-up (discarded), {} s measured window",
         c.poll_interval_ms,
         format::number(c.warmup_ms as f64 / 1_000.0),
         format::number(c.window_ms as f64 / 1_000.0),
-    )
+    ));
+    if !c.sweep.is_empty() {
+        parts.push(format!("sweep {}", c.sweep.join(" × ")));
+    }
+    if c.repeat > 1 {
+        parts.push(format!(
+            "each point {} times, transports interleaved (medians, min–max)",
+            c.repeat
+        ));
+    }
+    let about = match c.scenario_description.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", c.scenario_description),
+    };
+    format!("scenario {}{about}: {}", c.scenario, parts.join(", "))
 }
 
 /// The line that states the server's buffer settings, when the results record them.

@@ -3,7 +3,7 @@
 //! SVG, so the file opens offline and travels alone as a CI artifact.
 
 use crate::charts::{self, Section};
-use crate::columns::{notes as row_notes, tables};
+use crate::columns::{cells, headers, notes as row_notes, tables};
 use crate::data::Dataset;
 use crate::environment::{
     config_pairs, dirty_note, recorded_command, reproduce_line, utc, workload_line,
@@ -51,7 +51,7 @@ struct TextbookRowView {
 /// One table of a run: the delivery rows or the idle rows.
 struct TableView {
     /// Column headers.
-    headers: &'static [&'static str],
+    headers: Vec<&'static str>,
     /// Cells, row by row.
     rows: Vec<Vec<String>>,
 }
@@ -113,11 +113,11 @@ fn run_view(run: &Run) -> RunView {
     RunView {
         source: run.source.clone(),
         workload: workload_line(r),
-        tables: tables(&r.rows)
+        tables: tables(r)
             .into_iter()
             .map(|(columns, rows)| TableView {
-                headers: columns.headers,
-                rows: rows.into_iter().map(|row| (columns.cells)(row)).collect(),
+                headers: headers(&columns),
+                rows: rows.into_iter().map(|row| cells(&columns, row)).collect(),
             })
             .collect(),
         notes,

@@ -71,3 +71,6 @@ pub enum ReportError {
     #[error("rendering the page: {0}")]
     Template(String),
 }
+
+#[cfg(test)]
+mod tests;

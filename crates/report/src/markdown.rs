@@ -1,6 +1,6 @@
 //! The Markdown summary, for a README or a pull-request comment.
 
-use crate::columns::{notes, tables};
+use crate::columns::{cells, headers, notes, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, reproduce_line, settings_line, workload_line};
 use crate::rating::{LATENCY, OVERHEAD};
@@ -41,14 +41,14 @@ fn run_section(r: &Results) -> String {
     if let Some(line) = settings_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }
-    for (columns, rows) in tables(&r.rows) {
-        out.push_str(&format!("| {} |\n", columns.headers.join(" | ")));
-        let align: Vec<&str> = (0..columns.headers.len())
+    for (columns, rows) in tables(r) {
+        out.push_str(&format!("| {} |\n", headers(&columns).join(" | ")));
+        let align: Vec<&str> = (0..columns.len())
             .map(|i| if i == 0 { "---" } else { "---:" })
             .collect();
         out.push_str(&format!("| {} |\n", align.join(" | ")));
         for row in rows {
-            out.push_str(&format!("| {} |\n", (columns.cells)(row).join(" | ")));
+            out.push_str(&format!("| {} |\n", cells(&columns, row).join(" | ")));
         }
         out.push('\n');
     }

@@ -1,7 +1,7 @@
 //! The terminal tables (one per kind of row: deliveries, idle) with the notes a reader must see,
 //! and under them the measured textbook table in short.
 
-use crate::columns::{notes, tables};
+use crate::columns::{cells, headers, notes, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, settings_line, workload_line};
 use crate::textbook::{Cell, measure};
@@ -17,15 +17,15 @@ pub fn render_table(r: &Results) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    for (columns, rows) in tables(&r.rows) {
+    for (columns, rows) in tables(r) {
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
-            .set_header(columns.headers);
+            .set_header(headers(&columns));
         for row in rows {
-            table.add_row((columns.cells)(row));
+            table.add_row(cells(&columns, row));
         }
-        for i in 1..columns.headers.len() {
+        for i in 1..columns.len() {
             if let Some(col) = table.column_mut(i) {
                 col.set_cell_alignment(CellAlignment::Right);
             }

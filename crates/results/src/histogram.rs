@@ -32,6 +32,13 @@ pub fn encode_histogram(h: &LatencyHistogram) -> String {
 #[error("latency histogram does not decode: {0}")]
 pub struct BadHistogram(String);
 
+impl BadHistogram {
+    /// An error saying `reason`.
+    pub(crate) fn new(reason: String) -> Self {
+        BadHistogram(reason)
+    }
+}
+
 /// Decodes a histogram written by [`encode_histogram`].
 pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, BadHistogram> {
     let bytes = STANDARD

@@ -7,11 +7,19 @@
 
 pub mod histogram;
 mod load;
+mod repeat;
 
 pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
 pub use load::LoadError;
+pub use repeat::combine_repeats;
 
 use serde::{Deserialize, Serialize};
+
+/// Fields added after the first documents of version 1 were written (the scenario, room and
+/// upstream fields) default when absent, so every version-1 document stays readable.
+fn one() -> u32 {
+    1
+}
 
 /// Version of the document's shape. Readers refuse other versions with a clear error.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -92,6 +100,28 @@ pub struct RunConfig {
     pub server_http: String,
     /// Address of the raw-TCP listener measured.
     pub server_tcp: String,
+    /// Where the scenario came from: a built-in's file (`benches/scenarios/chat.toml`) or the path
+    /// given to `--scenario`.
+    #[serde(default)]
+    pub scenario_file: String,
+    /// The scenario's one-line description.
+    #[serde(default)]
+    pub scenario_description: String,
+    /// The scenario file's text as it was run (command-line overrides are in `command`).
+    #[serde(default)]
+    pub scenario_toml: String,
+    /// Members per room (one topic per room); `clients` when every client shares one room.
+    #[serde(default)]
+    pub room_size: u64,
+    /// Upstream messages per second per sending client (0 when clients only receive).
+    #[serde(default)]
+    pub send_rate_per_s: f64,
+    /// The `--sweep` axes as given (`poll_interval=100ms,250ms`); each point is one row per transport.
+    #[serde(default)]
+    pub sweep: Vec<String>,
+    /// Repetitions of every point (`--repeat`); rows then report medians with a min–max spread.
+    #[serde(default = "one")]
+    pub repeat: u32,
     /// The server's buffer settings as it reported them (absent if it did not).
     pub server: Option<ServerSettings>,
     /// Idle scenario: connections opened per transport.
@@ -134,8 +164,24 @@ pub struct Row {
     pub payload_bytes: usize,
     /// Short-poll interval of this row's workload, milliseconds.
     pub poll_interval_ms: u64,
-    /// Events scheduled inside the measured window.
+    /// Members per room in this row's workload; each room is one topic.
+    #[serde(default)]
+    pub room_size: u64,
+    /// Clients that publish upstream (0 when the server is the only publisher).
+    #[serde(default)]
+    pub senders: u64,
+    /// Upstream messages per second per sending client (0 when none).
+    #[serde(default)]
+    pub send_rate_per_s: f64,
+    /// Events scheduled inside the measured window: server pushes and client messages that fan
+    /// out to a room.
     pub events: u64,
+    /// Upstream messages clients were scheduled to send inside the measured window.
+    #[serde(default)]
+    pub sends: u64,
+    /// Upstream messages (whole run) the server never published: failed requests, broken sockets.
+    #[serde(default)]
+    pub sends_lost: u64,
     /// Events × clients actually received inside the window (each counted once).
     pub deliveries: u64,
     /// Scheduled events (warm-up, window and tail) some client never received, summed over clients.
@@ -182,6 +228,10 @@ pub struct Row {
     pub idle_requests_per_client_s: Option<f64>,
     /// Idle scenario: server CPU microseconds per second per connected client while no event flows.
     pub idle_server_cpu_us_per_client_s: Option<f64>,
+    /// With `--repeat N` (N > 1): the range of the key figures across the repetitions. The row's
+    /// latency percentiles and per-delivery figures are then medians, its counts and totals sums,
+    /// its histogram all repetitions merged.
+    pub spread: Option<Spread>,
     /// The raw window totals the per-delivery figures are derived from.
     pub totals: Totals,
     /// The latency histogram in nanoseconds, HdrHistogram V2 + deflate, base64.
@@ -203,6 +253,34 @@ pub struct Latency {
     pub max: f64,
     /// Arithmetic mean.
     pub mean: f64,
+}
+
+/// The smallest and largest value of one figure across repetitions.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct MinMax {
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// How much the key figures of one row varied across `--repeat` repetitions.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Spread {
+    /// Repetitions combined.
+    pub repeats: u32,
+    /// Median latency, microseconds.
+    pub latency_p50_us: MinMax,
+    /// 99th-percentile latency, microseconds.
+    pub latency_p99_us: MinMax,
+    /// Bytes per delivery.
+    pub bytes_per_delivery: MinMax,
+    /// HTTP requests per delivery.
+    pub requests_per_delivery: MinMax,
+    /// Server CPU per delivery, microseconds.
+    pub server_cpu_us_per_delivery: MinMax,
+    /// Load-generator CPU per delivery, microseconds.
+    pub client_cpu_us_per_delivery: MinMax,
 }
 
 /// Counters over the measured window, from which per-delivery figures are computed.

@@ -9,7 +9,7 @@
 use crate::error::ApiError;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::server::{MIN_HTTP_MAX_BUF_BYTES, State};
-use crate::{longpoll, metrics, poll, publish, schedule, sse, ws};
+use crate::{longpoll, metrics, plan, poll, publish, schedule, sse, ws};
 use axum::Router;
 use axum::http::{Method, Uri};
 use axum::routing::{get, post};
@@ -37,6 +37,7 @@ pub(crate) fn app(state: Arc<State>) -> Router {
         .route(paths::WS, get(ws::handler))
         .route(paths::PUBLISH, post(publish::handler))
         .route(paths::SCHEDULE, post(schedule::handler))
+        .route(paths::PLAN, post(plan::handler))
         .route(paths::METRICS, get(metrics::handler))
         .route(paths::HEALTHZ, get(healthz))
         .fallback(not_found)
@@ -95,7 +96,9 @@ async fn serve_connection(
     let io = TokioIo::new(Metered::tracked(stream, meter.clone()));
     let handle = ConnHandle(meter);
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
-        handle.0.on_request(request.uri().path());
+        handle
+            .0
+            .on_request(request.uri().path(), request.uri().query());
         request.extensions_mut().insert(handle.clone());
         router.clone().oneshot(request)
     });

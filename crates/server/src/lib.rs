@@ -1,5 +1,6 @@
 //! rtbench's server: one hub of topics behind five transports — short polling, long polling,
-//! Server-Sent Events, WebSocket and a raw-TCP floor — plus publish, schedule and metrics endpoints.
+//! Server-Sent Events, WebSocket and a raw-TCP floor — plus publish, schedule, plan and metrics
+//! endpoints.
 //!
 //! Every transport carries the same canonical event bodies ([`rtbench_proto::event`]), encoded once
 //! at publish time; only each transport's framing differs. Bytes are counted at the server's
@@ -25,6 +26,7 @@ mod longpoll;
 mod meter;
 mod metrics;
 mod params;
+mod plan;
 mod poll;
 mod publish;
 mod schedule;
@@ -35,6 +37,7 @@ mod ws;
 
 pub use error::ApiError;
 pub use hub::Hub;
+pub use plan::start_plan;
 pub use schedule::{MAX_START_IN_MS, start_publisher};
 pub use server::{
     BadSetting, Listeners, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES,

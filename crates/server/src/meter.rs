@@ -4,7 +4,9 @@
 //! of the connection's *bucket*: one of the five transports ([`Transport::index`]) or
 //! [`CONTROL`]. An HTTP connection's bucket is unknown until its first request arrives; the bytes
 //! it moves before that (the request head itself) are held on the connection and credited when the
-//! first request's path tags it, so request headers and handshakes count. Raw-TCP connections are
+//! first request's path tags it, so request headers and handshakes count. A `/publish` request
+//! that names `transport=<name>` tags its connection with that transport: that is how the HTTP
+//! transports' upstream (a client's own publish connection) is counted in their rows. Raw-TCP connections are
 //! tagged at accept. A connection that closes untagged is credited to `control`.
 //!
 //! The hot path is lock-free: one atomic load and one relaxed `fetch_add` per read or write.
@@ -46,6 +48,21 @@ pub(crate) fn bucket_for_path(path: &str) -> usize {
         _ => return CONTROL,
     };
     transport.index()
+}
+
+/// The bucket of a connection whose first request is `path?query`: by path, except a `/publish`
+/// naming a valid `transport`, which belongs to that transport.
+pub(crate) fn bucket_for_request(path: &str, query: Option<&str>) -> usize {
+    if path != paths::PUBLISH {
+        return bucket_for_path(path);
+    }
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == paths::TRANSPORT_PARAM)
+        .and_then(|(_, value)| value.parse::<Transport>().ok())
+        .map_or(CONTROL, Transport::index)
 }
 
 /// Counters of one bucket, on a cache line of its own.
@@ -123,9 +140,9 @@ impl ConnMeter {
         }
     }
 
-    /// Tags the connection by the path of its first request and counts the request.
-    pub(crate) fn on_request(&self, path: &str) {
-        self.tag(bucket_for_path(path));
+    /// Tags the connection by its first request (see [`bucket_for_request`]) and counts the request.
+    pub(crate) fn on_request(&self, path: &str, query: Option<&str>) {
+        self.tag(bucket_for_request(path, query));
         Meters::add(&self.bucket().http_requests, 1);
     }
 
@@ -317,12 +334,12 @@ mod tests {
             [0; 6],
             "nothing credited before tagging"
         );
-        meter.on_request("/sse");
+        meter.on_request("/sse", Some("topic=t"));
         io.write_all(b"ok").await.unwrap();
         meter.delivered(3);
         let sse = Transport::Sse.index();
         assert_eq!(get(&meters, sse), [8, 2, 1, 1, 1, 3]);
-        meter.on_request("/publish");
+        meter.on_request("/publish", Some("topic=t&transport=tcp"));
         assert_eq!(get(&meters, sse)[4], 2, "later requests keep the first tag");
         drop(io);
         drop(meter);
@@ -338,6 +355,22 @@ mod tests {
         drop(meter);
         assert_eq!(get(&meters, CONTROL), [5, 0, 0, 1, 0, 0]);
         assert_eq!(bucket_for_path("/longpoll"), Transport::LongPoll.index());
+        let publish = |q| bucket_for_request("/publish", q);
+        assert_eq!(
+            publish(Some("topic=t&transport=sse")),
+            Transport::Sse.index()
+        );
+        assert_eq!(
+            publish(Some("transport=long_poll&topic=t")),
+            Transport::LongPoll.index()
+        );
+        assert_eq!(publish(Some("topic=t")), CONTROL);
+        assert_eq!(publish(Some("topic=t&transport=pigeon")), CONTROL);
+        assert_eq!(publish(None), CONTROL);
+        assert_eq!(
+            bucket_for_request("/sse", Some("transport=tcp")),
+            Transport::Sse.index()
+        );
         assert_eq!(bucket_label(CONTROL), "control");
         assert_eq!(bucket_label(Transport::Tcp.index()), "tcp");
     }

@@ -7,6 +7,7 @@ use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use rtbench_proto::Transport;
 use rtbench_proto::limits::{DEFAULT_LONGPOLL_TIMEOUT_MS, MAX_LONGPOLL_TIMEOUT_MS, valid_topic};
 use serde::Deserialize;
 
@@ -16,6 +17,8 @@ pub(crate) struct Params {
     topic: Option<String>,
     after: Option<String>,
     timeout_ms: Option<String>,
+    transport: Option<String>,
+    publish_to: Option<String>,
 }
 
 /// The query extractor every endpoint takes: its rejection is mapped by [`Params::from_query`].
@@ -44,6 +47,26 @@ impl Params {
         self.after
             .as_deref()
             .map_or(Ok(0), |v| parse_seq("after", v))
+    }
+
+    /// The optional `transport` of `/publish`: the transport whose client publishes.
+    pub(crate) fn transport(&self) -> Result<Option<Transport>, ApiError> {
+        self.transport
+            .as_deref()
+            .map(|name| {
+                name.parse::<Transport>()
+                    .map_err(|e| ApiError::bad_request(e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// The optional, valid `publish_to` topic of `/ws`.
+    pub(crate) fn publish_to(&self) -> Result<Option<&str>, ApiError> {
+        let Some(topic) = self.publish_to.as_deref() else {
+            return Ok(None);
+        };
+        check_topic(topic)?;
+        Ok(Some(topic))
     }
 
     /// The long-poll hold `timeout_ms`, default and maximum from [`rtbench_proto::limits`].
@@ -134,6 +157,7 @@ mod tests {
             topic: Some("t".into()),
             after: Some(after.into()),
             timeout_ms: Some(timeout.into()),
+            ..Params::default()
         }
     }
 
@@ -152,6 +176,19 @@ mod tests {
         );
         assert!(Params::default().topic().is_err());
         assert!(check_topic(&"x".repeat(65)).is_err());
+        let upstream = |transport: &str, publish_to: &str| Params {
+            transport: Some(transport.into()),
+            publish_to: Some(publish_to.into()),
+            ..Params::default()
+        };
+        assert_eq!(
+            upstream("sse", "a.in").transport().unwrap(),
+            Some(Transport::Sse)
+        );
+        assert_eq!(upstream("sse", "a.in").publish_to().unwrap(), Some("a.in"));
+        assert!(upstream("pigeon", "a").transport().is_err());
+        assert!(upstream("sse", "a b").publish_to().is_err());
+        assert_eq!(Params::default().transport().unwrap(), None);
         assert!(truncate(&"y".repeat(500)).chars().count() <= 81);
     }
 

@@ -137,7 +137,7 @@ impl Run {
     fn publish_all(self) {
         for k in 0..self.events {
             let due_ns = self.start_mono_ns + k * self.period_ns;
-            if !self.sleep_until(due_ns) {
+            if !sleep_until_or_stop(&self.state, due_ns) {
                 return;
             }
             let bytes = self.payload_bytes;
@@ -145,19 +145,20 @@ impl Run {
                 .publish_with(due_ns, |seq| make_payload(seq, bytes));
         }
     }
+}
 
-    /// Sleeps until `due_ns`; `false` if the server began shutting down first.
-    fn sleep_until(&self, due_ns: u64) -> bool {
-        loop {
-            if self.state.stopping.load(Ordering::Relaxed) {
-                return false;
-            }
-            let now = mono_now_ns();
-            if now >= due_ns {
-                return true;
-            }
-            sleep_until_ns(due_ns.min(now + SLEEP_SLICE_NS));
+/// Sleeps the calling publisher thread until CLOCK_MONOTONIC reaches `due_ns`; `false` if the
+/// server began shutting down first. Sleeps in slices of at most 50 ms to notice shutdown.
+pub(crate) fn sleep_until_or_stop(state: &State, due_ns: u64) -> bool {
+    loop {
+        if state.stopping.load(Ordering::Relaxed) {
+            return false;
         }
+        let now = mono_now_ns();
+        if now >= due_ns {
+            return true;
+        }
+        sleep_until_ns(due_ns.min(now + SLEEP_SLICE_NS));
     }
 }
 

@@ -1,8 +1,9 @@
 //! The raw-TCP floor on the second listener: length-prefixed frames ([`rtbench_proto::frame`]).
 //!
-//! The client's first frame must be `SUB <topic> <after>`, within [`SUB_TIMEOUT`]. After that, each
+//! The client's first frame must be `SUB <topic> <after> [<publish_to>]`, within [`SUB_TIMEOUT`]. After that, each
 //! wake-up reads every event after the cursor and writes them all as frames in one buffer with one
-//! `write_all` (a client far behind gets them in writes of ~256 KiB); `PUB <payload>` frames from the client publish to the subscribed topic. A malformed,
+//! `write_all` (a client far behind gets them in writes of ~256 KiB); `PUB <payload>` frames from the
+//! client publish to `publish_to`, or to the subscribed topic when the `SUB` frame named none. A malformed,
 //! over-size or out-of-place frame closes the connection, as does shutdown.
 
 use crate::http::ACCEPT_BACKOFF;
@@ -100,11 +101,17 @@ async fn serve(
     let Some(first) = first else {
         return Ok(());
     };
-    let (name, mut cursor) = match parse_command(&first) {
-        Ok(Command::Sub { topic, after }) if valid_topic(topic) => (topic, after),
+    let (name, mut cursor, publish_to) = match parse_command(&first) {
+        Ok(Command::Sub {
+            topic,
+            after,
+            publish_to,
+        }) if valid_topic(topic) && publish_to.is_none_or(valid_topic) => {
+            (topic, after, publish_to)
+        }
         _ => {
             return Err(End::BadFrame(
-                "first frame must be 'SUB <topic> <after>'".into(),
+                "first frame must be 'SUB <topic> <after> [<publish_to>]'".into(),
             ));
         }
     };
@@ -112,6 +119,14 @@ async fn serve(
         .hub
         .topic(name)
         .map_err(|e| End::BadFrame(e.to_string()))?;
+    // Where `PUB` frames go: the subscribed topic unless the client named another.
+    let publish_topic = match publish_to {
+        Some(other) => state
+            .hub
+            .topic(other)
+            .map_err(|e| End::BadFrame(e.to_string()))?,
+        None => topic.clone(),
+    };
     let mut published = topic.subscribe();
     let mut events = Vec::new();
     let mut out = BytesMut::new();
@@ -123,7 +138,7 @@ async fn serve(
         while let Some(frame) = read_frame_now(&mut inbuf)? {
             match parse_command(&frame) {
                 Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
-                    topic.publish(rtbench_proto::mono_now_ns(), payload);
+                    publish_topic.publish(rtbench_proto::mono_now_ns(), payload);
                 }
                 _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
             }

@@ -1,8 +1,8 @@
-//! `GET /ws?topic&after`: WebSocket, both directions.
+//! `GET /ws?topic&after[&publish_to]`: WebSocket, both directions.
 //!
 //! Down: each event is one TEXT message whose payload is exactly the canonical body; a client that
 //! fell behind the ring gets a TEXT gap notice `{"dropped":N}`. Up: each TEXT message is a payload
-//! published to the topic. A BINARY message closes with 1003, an over-size one with 1009, a
+//! published to `publish_to`, or to the subscribed topic when the query names none. A BINARY message closes with 1003, an over-size one with 1009, a
 //! protocol violation with 1002, invalid UTF-8 with 1007; shutdown closes with 1001. Pings are
 //! answered by tungstenite itself.
 
@@ -39,7 +39,12 @@ pub(crate) async fn handler(
         status: r.status(),
         message: r.body_text(),
     })?;
+    let publish_to = params.publish_to()?;
     let topic = state.hub.topic(name)?;
+    let publish_topic = match publish_to {
+        Some(other) => state.hub.topic(other)?,
+        None => topic.clone(),
+    };
     let config = &state.config;
     let upgrade = upgrade
         .read_buffer_size(config.ws_read_buffer_bytes)
@@ -48,24 +53,37 @@ pub(crate) async fn handler(
         .max_frame_size(MAX_PAYLOAD_BYTES);
     let shutdown = state.shutdown();
     let conn = conn.map(|Extension(c)| c);
-    Ok(upgrade.on_upgrade(move |socket| serve_socket(socket, topic, cursor, shutdown, conn)))
+    let topics = Topics {
+        subscribed: topic,
+        publish: publish_topic,
+    };
+    Ok(upgrade.on_upgrade(move |socket| serve_socket(socket, topics, cursor, shutdown, conn)))
+}
+
+/// The topics one socket reads from and publishes to.
+struct Topics {
+    /// Events of this topic go down.
+    subscribed: Arc<Topic>,
+    /// Text messages up are published here.
+    publish: Arc<Topic>,
 }
 
 /// Serves one upgraded WebSocket until either side closes it.
 async fn serve_socket(
     mut socket: WebSocket,
-    topic: Arc<Topic>,
+    topics: Topics,
     mut cursor: u64,
     mut shutdown: Shutdown,
     conn: Option<ConnHandle>,
 ) {
+    let topic = &topics.subscribed;
     let mut published = topic.subscribe();
     let mut batch = Vec::new();
     loop {
         if shutdown.is_set() {
             return close(socket, close_code::AWAY, "server shutting down").await;
         }
-        if send_new_events(&mut socket, &topic, &mut cursor, &mut batch, conn.as_ref())
+        if send_new_events(&mut socket, topic, &mut cursor, &mut batch, conn.as_ref())
             .await
             .is_err()
         {
@@ -75,7 +93,7 @@ async fn serve_socket(
             changed = published.changed() => if changed.is_err() { return },
             message = socket.recv() => match message {
                 Some(Ok(Message::Text(payload))) => {
-                    topic.publish(rtbench_proto::mono_now_ns(), payload.as_str());
+                    topics.publish.publish(rtbench_proto::mono_now_ns(), payload.as_str());
                 }
                 Some(Ok(Message::Binary(_))) => {
                     return close(socket, close_code::UNSUPPORTED, "binary messages are not accepted").await;

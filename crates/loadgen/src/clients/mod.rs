@@ -1,7 +1,8 @@
 //! One client per task, one module per transport, all behind the same two calls: `connect` (which
 //! subscribes) and `recv` (which waits for the next message or batch and records what it carried).
 //! The loop around them — stop when every scheduled event is in, or when told to — is written once,
-//! here, so every transport is driven and measured the same way.
+//! here, so every transport is driven and measured the same way. A WebSocket or raw-TCP client
+//! that sends upstream does so from the same loop, on its own socket ([`run_with_sends`]).
 
 mod long_poll;
 mod short_poll;
@@ -14,6 +15,7 @@ pub use sse_parser::{SseBlock, SseParser};
 
 use crate::control::Target;
 use crate::recorder::{Recorder, Tally};
+use crate::upstream::inline::{InlineSends, next_due};
 use rtbench_proto::Transport;
 use rtbench_proto::event::{Message, parse_message};
 use std::sync::Arc;
@@ -40,6 +42,12 @@ pub struct ClientCtx {
     pub stop: watch::Receiver<bool>,
     /// Where the client reports that it is connected and subscribed, or why it is not.
     pub ready: mpsc::Sender<Result<(), String>>,
+    /// This client's id within the phase; its own messages' stamps carry it.
+    pub client_id: u32,
+    /// Topic the socket's upstream messages go to instead of `topic` (WebSocket, raw TCP).
+    pub publish_to: Option<String>,
+    /// Distinct events received so far by every client of the phase (progress and drain).
+    pub received: Arc<AtomicU64>,
 }
 
 impl ClientCtx {
@@ -77,11 +85,30 @@ impl Session {
             Session::ShortPoll(s) => s.recv(ctx, rec).await,
         }
     }
+
+    /// Publishes `payload` on the session's own socket: WebSocket and raw TCP only; the HTTP
+    /// transports publish on connections of their own ([`crate::upstream::http`]).
+    async fn send(&mut self, payload: &str) -> Result<(), String> {
+        match self {
+            Session::Tcp(s) => s.send(payload).await,
+            Session::WebSocket(s) => s.send(payload).await,
+            _ => Err("this transport publishes on connections of its own".into()),
+        }
+    }
 }
 
 /// Runs one client of `transport` until every scheduled event arrived or the phase stops it.
 pub async fn run(transport: Transport, ctx: ClientCtx) -> Tally {
-    let mut rec = Recorder::with_capacity(ctx.expected_events);
+    run_with_sends(transport, ctx, None).await
+}
+
+/// [`run`], also sending `sends` on the client's own socket as they fall due (WebSocket, raw TCP).
+pub(crate) async fn run_with_sends(
+    transport: Transport,
+    ctx: ClientCtx,
+    mut sends: Option<InlineSends>,
+) -> Tally {
+    let mut rec = Recorder::for_client(ctx.expected_events, ctx.client_id);
     let mut session = match Session::connect(transport, &ctx).await {
         Ok(s) => {
             let _ = ctx.ready.send(Ok(())).await;
@@ -94,22 +121,38 @@ pub async fn run(transport: Transport, ctx: ClientCtx) -> Tally {
     };
     let mut stop = ctx.stop.clone();
     let error = loop {
-        if ctx.done(&rec) {
+        let sends_over = sends.as_ref().is_none_or(InlineSends::finished);
+        if ctx.done(&rec) && sends_over {
             break None;
         }
+        let before = rec.first_receipts();
         tokio::select! {
             biased;
-            _ = stop.wait_for(|s| *s) => break None,
+            () = stopped(&mut stop) => break None,
+            Some(payload) = next_due(&mut sends), if !sends_over => {
+                if let Err(e) = session.send(&payload).await {
+                    break Some(e);
+                }
+            }
             r = session.recv(&ctx, &mut rec) => if let Err(e) = r { break Some(e) },
+        }
+        let got = rec.first_receipts() - before;
+        if got > 0 {
+            ctx.received.fetch_add(got, Ordering::Relaxed);
         }
     };
     rec.finish(error)
 }
 
+/// Resolves once the phase says stop (the guard `wait_for` returns must not live across a send).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
 /// Records one pushed message (event body or gap notice).
 fn record_message(body: &[u8], rec: &mut Recorder) -> Result<(), String> {
     match parse_message(body).map_err(|e| e.to_string())? {
-        Message::Event(ev) => rec.on_event(ev.seq, ev.t_pub_ns),
+        Message::Event(ev) => rec.on_event_body(&ev, rtbench_proto::mono_now_ns()),
         Message::Gap { dropped } => rec.on_gap(dropped),
     }
     Ok(())
@@ -123,7 +166,7 @@ fn record_poll_response(body: &[u8], rec: &mut Recorder) -> Result<(), String> {
         rec.on_gap(batch.dropped);
     }
     for ev in &batch.events {
-        rec.on_event_at(ev.seq, ev.t_pub_ns, now);
+        rec.on_event_body(ev, now);
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! Raw-TCP floor client: one `SUB` frame, then length-prefixed event frames.
+//! Raw-TCP floor client: one `SUB` frame, then length-prefixed event frames down; messages it
+//! publishes go up the same socket as `PUB` frames.
 
 use super::{ClientCtx, record_message};
 use crate::recorder::Recorder;
 use bytes::BytesMut;
-use rtbench_proto::frame::{decode_frame, encode_sub};
+use rtbench_proto::frame::{decode_frame, encode_pub, encode_sub, encode_sub_publishing_to};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -20,7 +21,10 @@ impl Session {
             .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut sub = BytesMut::new();
-        encode_sub(&ctx.topic, 0, &mut sub);
+        match &ctx.publish_to {
+            Some(other) => encode_sub_publishing_to(&ctx.topic, 0, other, &mut sub),
+            None => encode_sub(&ctx.topic, 0, &mut sub),
+        }
         stream
             .write_all(&sub)
             .await
@@ -44,5 +48,15 @@ impl Session {
             record_message(&frame, rec)?;
         }
         Ok(())
+    }
+
+    /// Publishes `payload` as one `PUB` frame.
+    pub(super) async fn send(&mut self, payload: &str) -> Result<(), String> {
+        let mut frame = BytesMut::with_capacity(payload.len() + 8);
+        encode_pub(payload, &mut frame);
+        self.stream
+            .write_all(&frame)
+            .await
+            .map_err(|e| format!("sending PUB: {e}"))
     }
 }

@@ -1,8 +1,9 @@
-//! WebSocket client: one connection, one text message per event.
+//! WebSocket client: one connection, one text message per event down; messages it publishes go up
+//! the same socket as text messages.
 
 use super::{ClientCtx, record_message};
 use crate::recorder::Recorder;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use rtbench_proto::{limits, paths};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -20,7 +21,12 @@ impl Session {
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let url = format!("ws://{addr}{}?topic={}&after=0", paths::WS, ctx.topic);
+        let url = format!(
+            "ws://{addr}{}?topic={}&after=0{}",
+            paths::WS,
+            ctx.topic,
+            publish_to_query(ctx)
+        );
         let config = WebSocketConfig::default()
             .read_buffer_size(8192)
             .write_buffer_size(0)
@@ -42,4 +48,20 @@ impl Session {
             None => Err("WebSocket ended".into()),
         }
     }
+
+    /// Publishes `payload` as one text message.
+    pub(super) async fn send(&mut self, payload: &str) -> Result<(), String> {
+        self.ws
+            .send(Message::text(payload))
+            .await
+            .map_err(|e| format!("WebSocket send: {e}"))
+    }
+}
+
+/// `&publish_to=<topic>` when the client's messages go elsewhere than its topic.
+fn publish_to_query(ctx: &ClientCtx) -> String {
+    ctx.publish_to
+        .as_deref()
+        .map(|t| format!("&{}={t}", paths::PUBLISH_TO_PARAM))
+        .unwrap_or_default()
 }

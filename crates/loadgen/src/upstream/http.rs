@@ -1,0 +1,198 @@
+//! The upstream of an HTTP client (SSE, long poll, short poll): `POST /publish` on connections of
+//! its own, apart from the one it receives on (that one is busy holding a stream or a poll).
+//!
+//! HTTP/1.1 cannot pipeline, so one connection would serialise sends behind replies. A sender
+//! therefore keeps up to [`MAX_CONNECTIONS`] keep-alive connections, like a browser's per-host
+//! limit: a due message goes out at once on an idle connection, or on a new one while fewer are
+//! open; only when all are busy does it wait, and its wait counts in its latency (it is stamped
+//! with its scheduled time). Each request names `transport=<the client's>`, so the server counts
+//! these connections — handshakes, headers, bodies, requests — in that transport's row.
+
+use super::stamp;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rtbench_proto::{Transport, paths};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::watch;
+
+/// Most publish connections one client keeps open (browsers allow 6 per host).
+pub const MAX_CONNECTIONS: usize = 6;
+
+/// What one HTTP sender publishes and where.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpSender {
+    /// The server's HTTP address.
+    pub(crate) addr: SocketAddr,
+    /// The client's transport, named in every request.
+    pub(crate) transport: Transport,
+    /// Topic the messages go to.
+    pub(crate) topic: String,
+    /// The sending client's id, for the stamp.
+    pub(crate) client: u32,
+    /// Payload bytes per message.
+    pub(crate) payload_bytes: usize,
+    /// Messages of the phase answered so far (published or failed).
+    pub(crate) sent: Arc<AtomicU64>,
+}
+
+/// How a sender's run went.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct SendTally {
+    /// Messages whose request failed (their events are missing on the server).
+    pub(crate) failed: u64,
+    /// The first failure, if any.
+    pub(crate) first_error: Option<String>,
+}
+
+/// One keep-alive publish connection.
+struct PostConn {
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl PostConn {
+    async fn connect(addr: SocketAddr) -> Result<PostConn, String> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake: {e}"))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(PostConn { sender })
+    }
+
+    async fn post(&mut self, host: &str, path: &str, payload: String) -> Result<(), String> {
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| format!("connection closed: {e}"))?;
+        let req = Request::post(path)
+            .header(hyper::header::HOST, host)
+            .body(Full::new(Bytes::from(payload)))
+            .map_err(|e| e.to_string())?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| format!("POST {path}: {e}"))?;
+        let status = resp.status();
+        resp.into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("reading the publish answer: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("POST {path}: status {status}"));
+        }
+        Ok(())
+    }
+}
+
+/// A request in flight: it gives back its connection (`None` if the connection failed).
+type InFlight = Pin<Box<dyn Future<Output = (Option<PostConn>, Result<(), String>)> + Send>>;
+
+/// Runs one sender: connects its first connection (then reports on `ready`), publishes each
+/// message when its scheduled time arrives on `dues`, and returns once `dues` is closed and
+/// nothing is in flight, or when `stop` turns true.
+pub(crate) async fn run(
+    sender: HttpSender,
+    mut dues: UnboundedReceiver<u64>,
+    ready: mpsc::Sender<Result<(), String>>,
+    mut stop: watch::Receiver<bool>,
+) -> SendTally {
+    let mut tally = SendTally::default();
+    let host = sender.addr.to_string();
+    let path = format!(
+        "{}?topic={}&{}={}",
+        paths::PUBLISH,
+        sender.topic,
+        paths::TRANSPORT_PARAM,
+        sender.transport
+    );
+    let mut idle = match PostConn::connect(sender.addr).await {
+        Ok(conn) => {
+            let _ = ready.send(Ok(())).await;
+            vec![conn]
+        }
+        Err(e) => {
+            let _ = ready.send(Err(format!("publish connection: {e}"))).await;
+            tally.first_error = Some(e);
+            return tally;
+        }
+    };
+    drop(ready);
+    let post = |conn: Option<PostConn>, payload: String| -> InFlight {
+        let (addr, host, path) = (sender.addr, host.clone(), path.clone());
+        Box::pin(async move {
+            let mut conn = match conn {
+                Some(conn) => conn,
+                None => match PostConn::connect(addr).await {
+                    Ok(conn) => conn,
+                    Err(e) => return (None, Err(e)),
+                },
+            };
+            match conn.post(&host, &path, payload).await {
+                Ok(()) => (Some(conn), Ok(())),
+                Err(e) => (None, Err(e)),
+            }
+        })
+    };
+    let mut open = idle.len();
+    let mut queued: VecDeque<String> = VecDeque::new();
+    let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
+    let mut dues_closed = false;
+    while !(dues_closed && queued.is_empty() && in_flight.is_empty()) {
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            Some((conn, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                sender.sent.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = result {
+                    tally.failed += 1;
+                    tally.first_error.get_or_insert(e);
+                }
+                if conn.is_none() {
+                    open -= 1;
+                }
+                match (conn, queued.pop_front()) {
+                    (Some(conn), Some(payload)) => in_flight.push(post(Some(conn), payload)),
+                    (Some(conn), None) => idle.push(conn),
+                    (None, Some(payload)) => {
+                        open += 1;
+                        in_flight.push(post(None, payload));
+                    }
+                    (None, None) => {}
+                }
+            }
+            due = dues.recv(), if !dues_closed => match due {
+                Some(t_sched_ns) => {
+                    let payload = stamp::encode(t_sched_ns, sender.client, sender.payload_bytes);
+                    if let Some(conn) = idle.pop() {
+                        in_flight.push(post(Some(conn), payload));
+                    } else if open < MAX_CONNECTIONS {
+                        open += 1;
+                        in_flight.push(post(None, payload));
+                    } else {
+                        queued.push_back(payload);
+                    }
+                }
+                None => dues_closed = true,
+            },
+        }
+    }
+    tally
+}

@@ -1,0 +1,118 @@
+//! Starting a phase's clients: one task per client, subscribed to its room's topic; a WebSocket or
+//! raw-TCP sender sends from its own loop on its own socket, and an HTTP sender gets an upstream
+//! task with connections of its own ([`crate::upstream::http`]).
+
+use super::{SendTo, Workload};
+use crate::LoadConfig;
+use crate::clients::{self, ClientCtx};
+use crate::control::Target;
+use crate::recorder::Tally;
+use crate::upstream::http::{self, HttpSender, SendTally};
+use crate::upstream::inline::InlineSends;
+use rtbench_proto::Transport;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// The tasks of a started phase.
+pub(crate) struct Launched {
+    /// Client tasks; each hands back its room and its tally.
+    pub(crate) clients: JoinSet<(usize, Tally)>,
+    /// Upstream tasks of HTTP senders.
+    pub(crate) senders: JoinSet<SendTally>,
+    /// Per client, where the dispatcher hands its due messages (`None`: it does not send).
+    pub(crate) dues: Vec<Option<UnboundedSender<u64>>>,
+    /// How many tasks report on `ready`: every client, and every HTTP sender.
+    pub(crate) expected_ready: u64,
+}
+
+/// What a phase's tasks report to it as they go.
+pub(crate) struct Counters {
+    /// Distinct events received, every client together.
+    pub(crate) received: Arc<AtomicU64>,
+    /// Client messages written to their socket (WebSocket, raw TCP) or answered (HTTP).
+    pub(crate) sent: Arc<AtomicU64>,
+}
+
+/// Spawns every client (and HTTP sender) of `workload`. Each reports once on `ready`.
+pub(crate) fn launch(
+    transport: Transport,
+    config: &LoadConfig,
+    target: Target,
+    workload: &Workload,
+    stop: &watch::Receiver<bool>,
+    counters: &Counters,
+    ready: &mpsc::Sender<Result<(), String>>,
+) -> Launched {
+    let sends_inline = matches!(transport, Transport::Tcp | Transport::WebSocket);
+    // Clients are stopped by the phase, not by a last sequence number: a client whose room has no
+    // more events stays connected (and keeps polling) until the schedule is over.
+    let never = Arc::new(AtomicU64::new(u64::MAX));
+    let mut launched = Launched {
+        clients: JoinSet::new(),
+        senders: JoinSet::new(),
+        dues: Vec::with_capacity(config.clients as usize),
+        expected_ready: config.clients,
+    };
+    for client in 0..config.clients as u32 {
+        let r = workload.room_of(client);
+        let room = &workload.rooms[r];
+        let sending = config.send.as_ref().filter(|_| workload.is_sender(client));
+        let publish_to = sending.map(|send| match send.to {
+            SendTo::Room => room.topic.clone(),
+            SendTo::Server => room
+                .input_topic
+                .clone()
+                .unwrap_or_else(|| room.topic.clone()),
+        });
+        let (due_tx, due_rx) = match sending {
+            Some(_) => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
+        launched.dues.push(due_tx);
+        let ctx = ClientCtx {
+            target,
+            topic: room.topic.clone(),
+            poll_interval: config.poll_interval,
+            longpoll_timeout_ms: config.longpoll_timeout.as_millis() as u64,
+            expected_events: workload.room_events[r] as usize,
+            last_seq: never.clone(),
+            stop: stop.clone(),
+            ready: ready.clone(),
+            client_id: client,
+            publish_to: publish_to
+                .clone()
+                .filter(|t| sends_inline && *t != room.topic),
+            received: counters.received.clone(),
+        };
+        let mut inline = None;
+        if let (Some(send), Some(rx), Some(topic)) = (sending, due_rx, publish_to) {
+            if sends_inline {
+                let sent = counters.sent.clone();
+                inline = Some(InlineSends::new(rx, client, send.payload_bytes, sent));
+            } else {
+                let sender = HttpSender {
+                    addr: target.http,
+                    transport,
+                    topic,
+                    client,
+                    payload_bytes: send.payload_bytes,
+                    sent: counters.sent.clone(),
+                };
+                launched
+                    .senders
+                    .spawn(http::run(sender, rx, ready.clone(), stop.clone()));
+                launched.expected_ready += 1;
+            }
+        }
+        launched
+            .clients
+            .spawn(async move { (r, clients::run_with_sends(transport, ctx, inline).await) });
+    }
+    launched
+}

@@ -1,0 +1,123 @@
+//! Every built-in scenario, at a small size, on every transport, against a real server on
+//! 127.0.0.1:0: nothing lost, duplicated or reordered, every expected delivery made, and the
+//! clients' messages counted in their transport's own row.
+
+use rtbench_loadgen::scenario::{self, knobs::Overrides};
+use rtbench_loadgen::workload::SendTo;
+use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
+use rtbench_proto::Transport;
+use rtbench_server::{Listeners, Server, ServerConfig};
+use std::time::Duration;
+
+async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = Target {
+        http: http.local_addr().unwrap(),
+        tcp: tcp.local_addr().unwrap(),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new(ServerConfig::default());
+    tokio::spawn(async move {
+        server
+            .run(Listeners { http, tcp }, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (target, stop)
+}
+
+/// The built-in scenario `name`, shrunk: a few clients, about a second of events, fast polling.
+fn small(name: &str, clients: u64, room_size: Option<u64>, rate: f64) -> LoadConfig {
+    let mut config = scenario::load(name).unwrap().config;
+    Overrides {
+        clients: Some(clients),
+        room_size,
+        rate: Some(rate),
+        poll_interval: Some(Duration::from_millis(40)),
+        warmup: Some(Duration::from_millis(200)),
+        window: Some(Duration::from_millis(800)),
+        tail: Some(Duration::from_millis(100)),
+        drain: Some(Duration::from_secs(3)),
+        ..Overrides::default()
+    }
+    .apply(&mut config);
+    config.quiet = true;
+    config.validate().unwrap();
+    config
+}
+
+/// Runs `config` on every transport and checks each row.
+async fn runs_cleanly_everywhere(config: LoadConfig) {
+    let (target, _stop) = start_server().await;
+    let control = Control::new(&target).unwrap();
+    let k = config.effective_room_size();
+    let sends_to = config.send.as_ref().map(|s| s.to);
+    for transport in Transport::ALL {
+        let row = tokio::time::timeout(
+            Duration::from_secs(30),
+            run_transport(transport, &config, &target, &control),
+        )
+        .await
+        .expect("a phase is bounded")
+        .unwrap_or_else(|e| panic!("{} {transport}: {e}", config.scenario));
+        let what = format!("{} {transport}", config.scenario);
+        assert_eq!(
+            (row.lost, row.duplicated, row.reordered, row.client_errors),
+            (0, 0, 0, 0),
+            "{what}"
+        );
+        assert_eq!(row.sends_lost, 0, "{what}");
+        assert!(row.events > 0, "{what}: no events in the window");
+        // Every member receives every event of its room, except its own messages.
+        let receivers = match sends_to {
+            Some(SendTo::Room) => k - 1,
+            _ => k,
+        };
+        assert_eq!(row.deliveries, row.events * receivers, "{what}");
+        let http_transport = matches!(
+            transport,
+            Transport::Sse | Transport::LongPoll | Transport::ShortPoll
+        );
+        if sends_to.is_some() {
+            assert!(row.sends > 0, "{what}: no sends in the window");
+            assert!(row.totals.bytes_from_clients > 0, "{what}");
+            if transport == Transport::Sse {
+                // SSE's only requests in the window are its clients' publishes.
+                assert!(
+                    row.totals.http_requests > 0,
+                    "{what}: publishes not counted"
+                );
+            }
+        }
+        if !http_transport {
+            assert_eq!(row.totals.http_requests, 0, "{what}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_runs_cleanly_on_every_transport() {
+    runs_cleanly_everywhere(small("dashboard", 4, None, 50.0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_run_cleanly_on_every_transport() {
+    runs_cleanly_everywhere(small("notifications", 24, None, 3.0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_runs_cleanly_on_every_transport() {
+    runs_cleanly_everywhere(small("chat", 6, Some(3), 5.0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn game_runs_cleanly_on_every_transport() {
+    runs_cleanly_everywhere(small("game", 6, Some(3), 20.0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collaboration_runs_cleanly_on_every_transport() {
+    runs_cleanly_everywhere(small("collaboration", 6, None, 2.0)).await;
+}

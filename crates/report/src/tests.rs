@@ -1,0 +1,174 @@
+//! Which columns a run gets, and the workload line.
+
+use crate::columns::{cells, columns, headers};
+use crate::{render_markdown, render_table, workload_line};
+use rtbench_results::*;
+
+fn row(transport: &str) -> Row {
+    let h = histogram::new_histogram();
+    Row {
+        scenario: "chat".into(),
+        transport: transport.into(),
+        conditions: "loopback".into(),
+        clients: 100,
+        rate_per_s: 0.0,
+        payload_bytes: 128,
+        poll_interval_ms: 500,
+        room_size: 10,
+        senders: 0,
+        send_rate_per_s: 0.0,
+        events: 10,
+        sends: 0,
+        sends_lost: 0,
+        deliveries: 90,
+        lost: 0,
+        duplicated: 0,
+        reordered: 0,
+        client_errors: 0,
+        reconnects: 0,
+        latency_us: Latency::default(),
+        ratio_to_floor_p50: Some(1.0),
+        bytes_per_delivery: 200.0,
+        requests_per_delivery: 0.0,
+        server_cpu_us_per_delivery: 1.0,
+        client_cpu_us_per_delivery: 1.0,
+        packets_per_delivery: None,
+        kernel_bytes_per_delivery: None,
+        meter_kernel_disagreement_pct: None,
+        connections: None,
+        memory_per_connection_bytes: None,
+        memory_per_connection_at_connect_bytes: None,
+        kernel_socket_memory_per_connection_bytes: None,
+        idle_bytes_per_client_s: None,
+        idle_requests_per_client_s: None,
+        idle_server_cpu_us_per_client_s: None,
+        spread: None,
+        totals: Totals {
+            bytes_to_clients: 9_000,
+            bytes_from_clients: 900,
+            ..Totals::default()
+        },
+        latency_histogram: encode_histogram(&h),
+    }
+}
+
+fn results(rows: Vec<Row>) -> Results {
+    Results {
+        schema_version: SCHEMA_VERSION,
+        tool: "rtbench".into(),
+        command: vec!["rtbench".into(), "run".into()],
+        started_at_unix_s: 0,
+        environment: Environment {
+            cpu_model: "cpu".into(),
+            cores: 2,
+            kernel: "6".into(),
+            rustc: "rustc".into(),
+            git_commit: "abc".into(),
+            placement: Placement {
+                server_cpus: vec![],
+                loadgen_cpus: vec![],
+                description: "not pinned".into(),
+            },
+        },
+        config: RunConfig {
+            scenario: "dashboard".into(),
+            clients: 100,
+            rate_per_s: 20.0,
+            payload_bytes: 128,
+            poll_interval_ms: 500,
+            longpoll_timeout_ms: 30_000,
+            warmup_ms: 2_000,
+            window_ms: 10_000,
+            tail_ms: 500,
+            drain_ms: 2_000,
+            transports: vec!["tcp".into()],
+            server_http: String::new(),
+            server_tcp: String::new(),
+            scenario_file: String::new(),
+            scenario_description: String::new(),
+            scenario_toml: String::new(),
+            room_size: 100,
+            send_rate_per_s: 0.0,
+            sweep: vec![],
+            repeat: 1,
+            server: None,
+            connections: None,
+            idle_window_ms: None,
+        },
+        rows,
+    }
+}
+
+#[test]
+fn a_plain_run_has_the_core_columns() {
+    let r = results(vec![row("tcp")]);
+    assert_eq!(
+        headers(&columns(&r)),
+        [
+            "transport",
+            "clients",
+            "deliveries",
+            "lost/dup/reord",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+            "p50 ÷ tcp",
+            "bytes/deliv",
+            "req/deliv",
+            "srv CPU µs/deliv",
+            "cli CPU µs/deliv",
+        ]
+    );
+    assert!(workload_line(&r).starts_with(
+        "scenario dashboard: 100 clients per transport, server events 20/s, 128 B payload, \
+         short-poll interval 500 ms"
+    ));
+    assert!(render_markdown(&r).contains("| tcp | 100 | 90 | 0/0/0 |"));
+}
+
+#[test]
+fn sends_sweeps_and_repeats_add_their_columns() {
+    let mut sending = row("sse");
+    sending.senders = 100;
+    sending.sends = 50;
+    sending.sends_lost = 1;
+    sending.poll_interval_ms = 250;
+    sending.spread = Some(Spread {
+        repeats: 3,
+        latency_p50_us: MinMax {
+            min: 90.0,
+            max: 1_500.0,
+        },
+        ..Spread::default()
+    });
+    let mut r = results(vec![sending]);
+    r.config.sweep = vec!["poll_interval=250ms,1s".into()];
+    r.config.repeat = 3;
+    let cols = columns(&r);
+    let h = headers(&cols);
+    assert_eq!(&h[..3], ["transport", "poll ms", "clients"]);
+    for wanted in [
+        "sends (lost)",
+        "↓ B/deliv",
+        "↑ B/deliv",
+        "p50 min–max",
+        "srv CPU min–max",
+    ] {
+        assert!(h.contains(&wanted), "{wanted} missing from {h:?}");
+    }
+    let cells = cells(&cols, &r.rows[0]);
+    let at = |name| cells[h.iter().position(|x| *x == name).unwrap()].clone();
+    assert_eq!(at("poll ms"), "250");
+    assert_eq!(at("sends (lost)"), "50 (1)");
+    assert_eq!(
+        (at("↓ B/deliv"), at("↑ B/deliv")),
+        ("100".into(), "10".into())
+    );
+    assert_eq!(at("p50 min–max"), "90.0 µs–1.50 ms");
+    let line = workload_line(&r);
+    assert!(line.contains("sweep poll_interval=250ms,1s"), "{line}");
+    assert!(line.contains("each point 3 times"), "{line}");
+    assert!(render_table(&r).contains("50 (1)"));
+}
