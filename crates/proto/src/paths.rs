@@ -8,6 +8,8 @@
 //! | `/ws` | GET | `topic`, `after` | WebSocket: events down, publishes up |
 //! | `/publish` | POST | `topic` | body = payload (UTF-8); answers the event's `seq` |
 //! | `/schedule` | POST | — | JSON [`crate::control::ScheduleRequest`]: start the open-loop publisher |
+//! | `/schedule/resume` | POST | — | JSON [`crate::faults::ResumeRequest`]: continue a schedule after a restart |
+//! | `/faults/close` | POST | — | JSON [`crate::faults::CloseRequest`]: close connections (fault endpoints only) |
 //! | `/metrics` | GET | — | Prometheus text, see [`crate::metrics`] |
 //! | `/healthz` | GET | — | `ok` |
 
@@ -23,6 +25,10 @@ pub const WS: &str = "/ws";
 pub const PUBLISH: &str = "/publish";
 /// Start the in-server open-loop publisher.
 pub const SCHEDULE: &str = "/schedule";
+/// Continue an interrupted schedule on a restarted server.
+pub const RESUME: &str = "/schedule/resume";
+/// Close some of a transport's connections from the server side (fault injection).
+pub const FAULTS_CLOSE: &str = "/faults/close";
 /// Prometheus metrics.
 pub const METRICS: &str = "/metrics";
 /// Liveness.

@@ -18,6 +18,7 @@
 //! ```
 
 mod error;
+mod faults;
 mod http;
 pub mod hub;
 mod longpoll;
@@ -26,6 +27,7 @@ mod metrics;
 mod params;
 mod poll;
 mod publish;
+mod resume;
 mod schedule;
 mod server;
 mod sse;

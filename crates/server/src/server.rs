@@ -2,6 +2,7 @@
 //! both listeners until the shutdown future resolves, then ends every stream and waits (bounded) for
 //! the connections to close.
 
+use crate::faults::Registry;
 use crate::hub::Hub;
 use crate::meter::Meters;
 use parking_lot::Mutex;
@@ -30,6 +31,8 @@ pub struct ServerConfig {
     pub ws_read_buffer_bytes: usize,
     /// Write buffer target of each WebSocket connection, in bytes (0: write every message at once).
     pub ws_write_buffer_bytes: usize,
+    /// Serve `POST /faults/close` and track connections for it (fault injection; off by default).
+    pub fault_endpoints: bool,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +43,7 @@ impl Default for ServerConfig {
             sse_keep_alive: Duration::from_secs(15),
             ws_read_buffer_bytes: 4096,
             ws_write_buffer_bytes: 0,
+            fault_endpoints: false,
         }
     }
 }
@@ -85,6 +89,8 @@ pub(crate) struct State {
     pub(crate) stopping: AtomicBool,
     /// Topics that have a scheduled publisher running.
     pub(crate) scheduled_topics: Mutex<HashSet<String>>,
+    /// Connections fault requests may close (empty unless `config.fault_endpoints`).
+    pub(crate) faults: Registry,
 }
 
 impl State {
@@ -123,6 +129,7 @@ impl Server {
     pub fn new(config: ServerConfig) -> Self {
         let state = State {
             hub: Hub::new(config.ring_capacity, config.max_topics),
+            faults: Registry::new(config.fault_endpoints),
             config,
             meters: Arc::new(Meters::default()),
             shutdown: watch::Sender::new(false),
