@@ -2,6 +2,7 @@
 //! raw-TCP floor. This file only parses flags and hands over; see `cli.rs` for the commands.
 
 mod cli;
+mod conditions;
 mod environment;
 mod placement;
 mod run;
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        cli::Command::Run(args) => run::run(args),
+        cli::Command::Run(args) => run::run(*args),
         cli::Command::Serve(args) => serve::serve(args),
     };
     match outcome {

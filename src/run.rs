@@ -2,12 +2,14 @@
 //! write `results.json` and `summary.md`.
 
 use crate::cli::RunArgs;
+use crate::conditions::{fault_plan, faults_spec, profiles, spec};
 use crate::placement::{self, Plan};
-use crate::server_child::ServerChild;
+use crate::server_child::{ManagedServer, ServerChild, ServerSpec};
 use anyhow::{Context, bail};
-use rtbench_loadgen::{LoadConfig, Target};
-use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION};
+use rtbench_loadgen::{Conditions, Control, LoadConfig, Target};
+use rtbench_results::{Placement, Results, Row, RunConfig, SCHEMA_VERSION};
 use std::path::Path;
+use std::sync::Arc;
 
 fn load_config(args: &RunArgs) -> LoadConfig {
     LoadConfig {
@@ -23,6 +25,7 @@ fn load_config(args: &RunArgs) -> LoadConfig {
         drain: args.drain,
         transports: args.transports.clone(),
         quiet: args.quiet,
+        faults: fault_plan(args),
         ..LoadConfig::default()
     }
 }
@@ -38,7 +41,7 @@ fn prepare_out(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
+fn run_config(config: &LoadConfig, target: &Target, profiles: &[Conditions]) -> RunConfig {
     RunConfig {
         scenario: config.scenario.clone(),
         clients: config.clients,
@@ -57,13 +60,20 @@ fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
             .collect(),
         server_http: target.http.to_string(),
         server_tcp: target.tcp.to_string(),
+        conditions: profiles.iter().map(spec).collect(),
+        faults: faults_spec(&config.faults),
     }
 }
 
-/// Runs the command.
-pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let config = load_config(&args);
-    config.validate()?;
+/// Checks every flag, each profile included, before anything starts.
+fn check(args: &RunArgs, config: &LoadConfig, profiles: &[Conditions]) -> anyhow::Result<()> {
+    for profile in profiles {
+        LoadConfig {
+            conditions: profile.clone(),
+            ..config.clone()
+        }
+        .validate()?;
+    }
     if !args
         .transports
         .iter()
@@ -71,6 +81,51 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     {
         bail!("--transports lists a transport twice");
     }
+    if args.server_http.is_some() && args.restart_server_at.is_some() {
+        bail!(
+            "--restart-server-at restarts a server rtbench started itself, not one given by --server-http"
+        );
+    }
+    Ok(())
+}
+
+/// Measures every transport under every profile, in order; one set of rows per profile.
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    config: &LoadConfig,
+    target: &Target,
+    server: Option<&ManagedServer>,
+    profiles: &[Conditions],
+) -> anyhow::Result<Vec<Row>> {
+    let mut control = Control::new(target)?;
+    if let Some(server) = server {
+        control = control.with_restarter(Arc::new(server.clone()));
+    }
+    let mut rows = Vec::new();
+    for profile in profiles {
+        let config = LoadConfig {
+            conditions: profile.clone(),
+            ..config.clone()
+        };
+        if !config.quiet {
+            eprintln!("conditions {}", profile.describe());
+        }
+        rows.extend(runtime.block_on(rtbench_loadgen::run_with(
+            &config,
+            target,
+            control.clone(),
+        ))?);
+    }
+    rtbench_loadgen::fill_floor_ratios(&mut rows);
+    Ok(rows)
+}
+
+/// Runs the command.
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = load_config(&args);
+    config.validate()?;
+    let profiles = profiles(&args, args.server_http.is_some())?;
+    check(&args, &config, &profiles)?;
     prepare_out(&args.out)?;
 
     let external = args
@@ -80,10 +135,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
-        None => Some(ServerChild::start(&plan.server)?),
+        None => Some(ManagedServer::new(ServerChild::start(&ServerSpec {
+            cpus: plan.server.clone(),
+            fault_endpoints: config.faults.drops(),
+        })?)),
     };
     let target = external
-        .or(server.as_ref().map(|s| s.target))
+        .or(server.as_ref().map(ManagedServer::target))
         .expect("one of the two is set");
     placement::pin_current_thread(&plan.loadgen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -106,7 +164,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             target.http, target.tcp
         );
     }
-    let rows = runtime.block_on(rtbench_loadgen::run(&config, &target))?;
+    let rows = measure(&runtime, &config, &target, server.as_ref(), &profiles)?;
     drop(server);
 
     let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
@@ -120,7 +178,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             loadgen_cpus: plan.loadgen.clone(),
             description,
         }),
-        config: run_config(&config, &target),
+        config: run_config(&config, &target, &profiles),
         rows,
     };
     print!("{}", rtbench_report::render_table(&results));

@@ -39,6 +39,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let server = Server::new(ServerConfig {
             ring_capacity: args.ring_capacity,
+            fault_endpoints: args.fault_endpoints,
             ..ServerConfig::default()
         });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {

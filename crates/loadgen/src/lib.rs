@@ -7,15 +7,19 @@
 //! process, another host, or an in-process server in a test.
 
 pub mod clients;
+pub mod conditions;
 pub mod config;
 pub mod control;
+pub mod faults;
 mod http1;
 mod phase;
 pub mod recorder;
 mod usage;
 
+pub use conditions::Conditions;
 pub use config::{ConfigError, LoadConfig};
-pub use control::{Control, Target};
+pub use control::{Control, RestartServer, Target};
+pub use faults::FaultPlan;
 pub use phase::run_transport;
 
 use rtbench_results::Row;
@@ -29,6 +33,9 @@ pub enum LoadError {
     /// The server's control plane failed (schedule or metrics).
     #[error("server control request failed: {0}")]
     Control(String),
+    /// The delay proxy for the network conditions could not start.
+    #[error("cannot start the delay proxy: {0}")]
+    Proxy(String),
     /// Clients could not connect.
     #[error("{transport}: {failed} of {clients} clients failed to connect; first error: {first}")]
     Connect {
@@ -46,15 +53,30 @@ pub enum LoadError {
 /// Runs every configured transport in turn against `target`, each with the same schedule, and
 /// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run.
 pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadError> {
+    run_with(config, target, Control::new(target)?).await
+}
+
+/// Like [`run`], with a control client of the caller's (one that can restart the server, for
+/// `restart_server_at`).
+pub async fn run_with(
+    config: &LoadConfig,
+    target: &Target,
+    control: Control,
+) -> Result<Vec<Row>, LoadError> {
     config.validate()?;
-    let control = Control::new(target)?;
+    if config.faults.restart_server_at.is_some() && !control.can_restart() {
+        return Err(LoadError::Control(
+            "--restart-server-at needs a server rtbench started itself".into(),
+        ));
+    }
     let mut rows = Vec::with_capacity(config.transports.len());
     for (i, &transport) in config.transports.iter().enumerate() {
         if !config.quiet {
             eprintln!(
-                "[{}/{}] {transport}: {} clients, {} s warm-up + {} s window ...",
+                "[{}/{}] {transport} ({}): {} clients, {} s warm-up + {} s window ...",
                 i + 1,
                 config.transports.len(),
+                config.conditions.name,
                 config.clients,
                 config.warmup.as_secs_f64(),
                 config.window.as_secs_f64()
@@ -66,17 +88,18 @@ pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadE
     Ok(rows)
 }
 
-/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario.
+/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario
+/// under the same conditions.
 pub fn fill_floor_ratios(rows: &mut [Row]) {
-    let floors: Vec<(String, f64)> = rows
+    let floors: Vec<(String, String, f64)> = rows
         .iter()
         .filter(|r| r.transport == rtbench_proto::Transport::Tcp.as_str() && r.latency_us.p50 > 0.0)
-        .map(|r| (r.scenario.clone(), r.latency_us.p50))
+        .map(|r| (r.scenario.clone(), r.conditions.clone(), r.latency_us.p50))
         .collect();
     for row in rows.iter_mut() {
         row.ratio_to_floor_p50 = floors
             .iter()
-            .find(|(s, _)| *s == row.scenario)
-            .map(|(_, floor)| row.latency_us.p50 / floor);
+            .find(|(s, c, _)| *s == row.scenario && *c == row.conditions)
+            .map(|(_, _, floor)| row.latency_us.p50 / floor);
     }
 }

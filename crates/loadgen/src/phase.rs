@@ -8,9 +8,15 @@
 //!    delivery are window deltas);
 //! 5. events keep flowing for a tail, then clients drain until they hold the last event, or the
 //!    drain time runs out and they are stopped; whatever never arrived is counted lost.
+//!
+//! Under network conditions other than loopback the clients connect through a delay proxy
+//! ([`crate::conditions`]); faults (dropped connections, a server restart) run beside the phase
+//! ([`crate::faults`]) and are reported in the row.
 
 use crate::clients::{self, ClientCtx};
+use crate::conditions::Proxy;
 use crate::control::{Control, Snapshot, Target};
+use crate::faults::{FaultRun, PhaseFaults, notes};
 use crate::recorder::Tally;
 use crate::usage::process_cpu_us;
 use crate::{LoadConfig, LoadError};
@@ -21,7 +27,7 @@ use rtbench_results::{Latency, Row, Totals, encode_histogram};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
 /// Lead time between scheduling and the first event, so the schedule is known to every client
@@ -47,8 +53,17 @@ pub async fn run_transport(
     let last_seq = Arc::new(AtomicU64::new(u64::MAX));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = mpsc::channel(config.clients as usize);
+    // Conditions: clients go through a delay proxy; the control plane does not.
+    let proxy = match config.conditions.is_loopback() {
+        true => None,
+        false => Some(
+            Proxy::start(*target, config.conditions.link_params())
+                .await
+                .map_err(|e| LoadError::Proxy(e.to_string()))?,
+        ),
+    };
     let ctx = ClientCtx {
-        target: *target,
+        target: proxy.as_ref().map_or(*target, |p| p.target),
         topic: topic.clone(),
         poll_interval: config.poll_interval,
         longpoll_timeout_ms: config.longpoll_timeout.as_millis() as u64,
@@ -56,10 +71,14 @@ pub async fn run_transport(
         last_seq: last_seq.clone(),
         stop: stop_rx,
         ready: ready_tx,
+        reset: Arc::new(Notify::new()),
     };
     let mut tasks = JoinSet::new();
+    let mut resets = Vec::with_capacity(config.clients as usize);
     for _ in 0..config.clients {
-        tasks.spawn(clients::run(transport, ctx.clone()));
+        let client = ctx.for_client();
+        resets.push(client.reset.clone());
+        tasks.spawn(clients::run(transport, client));
     }
     drop(ctx);
     if let Err(e) = await_ready(transport, config, ready_rx).await {
@@ -81,33 +100,56 @@ pub async fn run_transport(
 
     let window_start = schedule.start_mono_ns + config.warmup.as_nanos() as u64;
     let window_end = window_start + config.window.as_nanos() as u64;
+    let faults = FaultRun::start(PhaseFaults {
+        plan: config.faults.clone(),
+        transport,
+        schedule: schedule.clone(),
+        payload_bytes: config.payload_bytes,
+        window_end_ns: window_end,
+        resets,
+        control: control.clone(),
+    });
     // Read the counters half a period before each window edge: between two events, so the scrape
     // never competes with an event's fan-out. The counted span keeps the window's length.
     let half_period = schedule.period_ns / 2;
     sleep_until_mono(window_start - half_period).await;
-    let (m0, c0, t0) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
+    let (m0, c0, t0) = (
+        control.scrape_patiently().await?,
+        process_cpu_us(),
+        mono_now_ns(),
+    );
     sleep_until_mono(window_end - half_period).await;
-    let (m1, c1, t1) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
+    let (m1, c1, t1) = (
+        control.scrape_patiently().await?,
+        process_cpu_us(),
+        mono_now_ns(),
+    );
 
     sleep_until_mono(schedule.t_pub_ns(schedule.last_seq) + config.drain.as_nanos() as u64).await;
     let _ = stop_tx.send(true);
     let tallies = collect(tasks).await;
+    drop(proxy);
+    let faults = faults.finish().await;
 
+    // A restart inside the window splits the server's counters in two; they are added up.
+    let (server, complete) = faults.window_delta((&m0, t0), (&m1, t1));
     let totals = window_totals(
         transport,
-        &m0,
-        &m1,
+        &Snapshot::default(),
+        &server,
         c1.saturating_sub(c0),
         (t1 - t0) / 1_000,
     );
-    Ok(build_row(
+    let mut row = build_row(
         transport,
         config,
         &schedule,
         (window_start, window_end),
         &tallies,
         totals,
-    ))
+    );
+    notes::annotate(&mut row, config, &tallies, &faults, &schedule, complete);
+    Ok(row)
 }
 
 /// Waits until every client reported connected, or fails the phase with the first error.
@@ -222,6 +264,8 @@ fn build_row(
         lost,
         duplicated,
         reordered,
+        lost_in_gaps: 0,
+        notes: Vec::new(),
         client_errors,
         reconnects: 0,
         latency_us: Latency::from_histogram(&hist),

@@ -4,11 +4,12 @@ use crate::format::{latency_us, number, ratio};
 use rtbench_results::Row;
 
 /// Column headers, in order.
-pub const HEADERS: [&str; 14] = [
+pub const HEADERS: [&str; 15] = [
     "transport",
     "clients",
     "deliveries",
     "lost/dup/reord",
+    "reconnects",
     "p50",
     "p90",
     "p99",
@@ -29,6 +30,7 @@ pub fn cells(r: &Row) -> Vec<String> {
         r.clients.to_string(),
         r.deliveries.to_string(),
         format!("{}/{}/{}", r.lost, r.duplicated, r.reordered),
+        r.reconnects.to_string(),
         latency_us(l.p50),
         latency_us(l.p90),
         latency_us(l.p99),

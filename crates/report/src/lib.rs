@@ -4,9 +4,11 @@
 mod columns;
 pub mod format;
 mod markdown;
+mod profiles;
 mod table;
 
 pub use markdown::render_markdown;
+pub use profiles::{conditions_line, faults_line};
 pub use table::render_table;
 
 use rtbench_results::Results;

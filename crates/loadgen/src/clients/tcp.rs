@@ -1,6 +1,7 @@
-//! Raw-TCP floor client: one `SUB` frame, then length-prefixed event frames.
+//! Raw-TCP floor client: one `SUB <topic> <after>` frame, then length-prefixed event frames. After a
+//! lost connection it subscribes again after the last event it holds.
 
-use super::{ClientCtx, record_message};
+use super::{ClientCtx, RecvError, record_message};
 use crate::recorder::Recorder;
 use bytes::BytesMut;
 use rtbench_proto::frame::{decode_frame, encode_sub};
@@ -13,14 +14,14 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
+    pub(super) async fn connect(ctx: &ClientCtx, after: u64) -> Result<Session, String> {
         let addr = ctx.target.tcp;
         let mut stream = TcpStream::connect(addr)
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut sub = BytesMut::new();
-        encode_sub(&ctx.topic, 0, &mut sub);
+        encode_sub(&ctx.topic, after, &mut sub);
         stream
             .write_all(&sub)
             .await
@@ -31,18 +32,24 @@ impl Session {
         })
     }
 
-    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), String> {
+    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), RecvError> {
         let n = self
             .stream
             .read_buf(&mut self.buf)
             .await
             .map_err(|e| format!("read: {e}"))?;
         if n == 0 {
-            return Err("server closed the connection".into());
+            return Err("server closed the connection".to_string().into());
         }
-        while let Some(frame) = decode_frame(&mut self.buf).map_err(|e| e.to_string())? {
+        while let Some(frame) =
+            decode_frame(&mut self.buf).map_err(|e| RecvError::Protocol(e.to_string()))?
+        {
             record_message(&frame, rec)?;
         }
         Ok(())
+    }
+
+    pub(super) fn reset(self) {
+        let _ = self.stream.set_zero_linger();
     }
 }
