@@ -1,43 +1,53 @@
 //! The delay proxy: loopback listeners that forward every client connection to the server through
 //! an emulated link ([`super::link`]), one [`Link`] per direction.
 //!
-//! Per connection, each direction is a reader task and a writer task joined by a bounded queue: the
-//! reader stamps each chunk with its arrival time and computes its segments' release times; the
-//! writer sleeps on the precise [`Timer`] until each release time and writes the segment on. Bytes
-//! are forwarded unchanged, so the server's byte meter still counts exactly what the clients send.
-//! End of stream is forwarded in order (after the data ahead of it, delayed like a segment); a reset
-//! (ECONNRESET) is forwarded as a reset (SO_LINGER 0), so client-side aborts reach the server as
-//! aborts. When the server cannot be reached (e.g. while it restarts) the client is reset at once.
+//! Per connection, each direction is one task: it reads the source socket, stamps each chunk with
+//! its arrival time, queues its segments with their release times ([`Link::schedule`]), and writes
+//! each segment to the destination when the precise [`Timer`] says it is due. Bytes are forwarded
+//! unchanged, so the server's byte meter still counts exactly what the clients send. End of stream
+//! is forwarded in order (after the data ahead of it, delayed like a segment); a reset (ECONNRESET)
+//! is forwarded as a reset (SO_LINGER 0), so client-side aborts reach the server as aborts. When the
+//! server cannot be reached (e.g. while it restarts) the client is reset at once.
 //!
 //! The queue is bounded ([`QUEUE_SEGMENTS`]): a sender faster than the emulated bandwidth is held
 //! back by TCP flow control on the loopback socket rather than by loss (see docs/conditions.md).
 
 use super::link::{Link, LinkParams, Segment};
-use super::timer::Timer;
+use super::timer::{Sleep, Timer};
 use crate::control::Target;
 use bytes::{Bytes, BytesMut};
 use rtbench_proto::mono_now_ns;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// Segments queued per direction before the reader stops reading, segments.
+/// Segments queued per direction before the proxy stops reading that side, segments.
 const QUEUE_SEGMENTS: usize = 1024;
-/// Largest single read, bytes.
+/// Read buffer allocated at a time, bytes; chunks share it until written.
 const READ_BYTES: usize = 16 * 1024;
 
-/// What the writer of one direction is told to do, and when.
+/// What one direction does at a release time.
 #[derive(Debug)]
 enum Item {
-    /// Write these bytes at `release_ns`.
+    /// Write these bytes.
     Data(Bytes, u64),
-    /// Shut down the write side (FIN) at `release_ns`.
+    /// Shut down the write side (FIN).
     Eof(u64),
-    /// Abort the whole connection with a reset at `release_ns`.
+    /// Abort the whole connection with a reset.
     Reset(u64),
+}
+
+impl Item {
+    fn release_ns(&self) -> u64 {
+        match self {
+            Item::Data(_, t) | Item::Eof(t) | Item::Reset(t) => *t,
+        }
+    }
 }
 
 /// A running proxy; everything it started stops when it is dropped.
@@ -114,102 +124,151 @@ async fn serve(
     let (server_r, server_w) = server.into_split();
     // The client's first byte leaves one round trip after its SYN would have.
     let handshake_ns = accepted_ns + 2 * params.one_way_ns;
-    let up = Link::new(params, handshake_ns, seed);
-    let down = Link::new(params, 0, seed.rotate_left(17));
-    let mut halves = JoinSet::new();
-    let (tx_up, rx_up) = mpsc::channel(QUEUE_SEGMENTS);
-    let (tx_down, rx_down) = mpsc::channel(QUEUE_SEGMENTS);
-    halves.spawn(read_side(client_r, up, tx_up, abort_rx.clone()));
-    halves.spawn(write_side(
+    let up = Direction::new(
+        client_r,
         server_w,
-        rx_up,
+        Link::new(params, handshake_ns, seed),
         timer.clone(),
-        abort_tx.clone(),
-        abort_rx.clone(),
-    ));
-    halves.spawn(read_side(server_r, down, tx_down, abort_rx.clone()));
-    halves.spawn(write_side(client_w, rx_down, timer, abort_tx, abort_rx));
+    );
+    let down = Direction::new(
+        server_r,
+        client_w,
+        Link::new(params, 0, seed.rotate_left(17)),
+        timer,
+    );
+    let mut halves = JoinSet::new();
+    halves.spawn(up.run(abort_tx.clone(), abort_rx.clone()));
+    halves.spawn(down.run(abort_tx, abort_rx));
     while halves.join_next().await.is_some() {}
 }
 
-/// Reads one side, scheduling each chunk on `link`, until end of stream, a reset or an abort.
-async fn read_side(
-    mut from: OwnedReadHalf,
-    mut link: Link,
-    to: mpsc::Sender<Item>,
-    mut abort: watch::Receiver<bool>,
-) {
-    let mut segments: Vec<Segment> = Vec::new();
-    loop {
-        let mut buf = BytesMut::with_capacity(READ_BYTES);
-        let read = tokio::select! {
-            read = from.read_buf(&mut buf) => read,
-            _ = abort.wait_for(|a| *a) => return,
-        };
-        let now = mono_now_ns();
-        segments.clear();
-        let n = match read {
-            Ok(n) => n,
-            Err(_) => {
-                link.schedule(now, 0, &mut segments);
-                let _ = to.send(Item::Reset(segments[0].release_ns)).await;
-                return;
-            }
-        };
-        link.schedule(now, n, &mut segments);
-        if n == 0 {
-            let _ = to.send(Item::Eof(segments[0].release_ns)).await;
-            return;
+/// One direction of one connection: a source, a destination, the link between them, the queue.
+struct Direction {
+    from: OwnedReadHalf,
+    to: OwnedWriteHalf,
+    link: Link,
+    timer: Timer,
+    queue: VecDeque<Item>,
+    segments: Vec<Segment>,
+    buf: BytesMut,
+    /// Whether the source may still send (no end of stream or reset read yet).
+    reading: bool,
+}
+
+/// What woke a direction.
+enum Woke {
+    /// The source had bytes, an end of stream or an error.
+    Read(std::io::Result<usize>),
+    /// The head of the queue is due.
+    Due,
+}
+
+/// How a release ended.
+enum Released {
+    /// More to come.
+    Open,
+    /// This direction is finished (end of stream forwarded, or the connection aborted).
+    Done,
+}
+
+impl Direction {
+    fn new(from: OwnedReadHalf, to: OwnedWriteHalf, link: Link, timer: Timer) -> Direction {
+        Direction {
+            from,
+            to,
+            link,
+            timer,
+            queue: VecDeque::new(),
+            segments: Vec::new(),
+            buf: BytesMut::new(),
+            reading: true,
         }
-        let chunk = buf.freeze();
-        for s in &segments {
-            let item = Item::Data(chunk.slice(s.offset..s.offset + s.len), s.release_ns);
-            if to.send(item).await.is_err() {
-                return;
+    }
+
+    /// Reads and releases until this direction is finished or the connection is aborted.
+    async fn run(mut self, abort_tx: watch::Sender<bool>, mut abort: watch::Receiver<bool>) {
+        // One timer registration for the head of the queue, replaced when the head changes.
+        let mut sleep: Option<Pin<Box<Sleep>>> = None;
+        loop {
+            let head = self.queue.front().map(Item::release_ns);
+            if head != sleep.as_ref().map(|s| s.deadline_ns()) {
+                sleep = head.map(|t| Box::pin(self.timer.sleep_until(t)));
+            }
+            if self.buf.capacity() - self.buf.len() < READ_BYTES / 8 {
+                self.buf.reserve(READ_BYTES);
+            }
+            let can_read = self.reading && self.queue.len() < QUEUE_SEGMENTS;
+            let woke = tokio::select! {
+                read = self.from.read_buf(&mut self.buf), if can_read => Woke::Read(read),
+                () = async { if let Some(s) = sleep.as_mut() { s.await } }, if sleep.is_some() => Woke::Due,
+                _ = abort.wait_for(|a| *a) => return,
+            };
+            match woke {
+                Woke::Read(read) => self.on_read(read),
+                Woke::Due => {
+                    sleep = None;
+                    let released = tokio::select! {
+                        r = self.release_due(&abort_tx) => r,
+                        _ = abort.wait_for(|a| *a) => Released::Done,
+                    };
+                    if let Released::Done = released {
+                        return;
+                    }
+                }
             }
         }
     }
-}
 
-/// Writes one side at each item's release time, until end of stream, a reset or an abort.
-async fn write_side(
-    mut to: OwnedWriteHalf,
-    mut from: mpsc::Receiver<Item>,
-    timer: Timer,
-    abort_tx: watch::Sender<bool>,
-    mut abort: watch::Receiver<bool>,
-) {
-    loop {
-        let item = tokio::select! {
-            item = from.recv() => item,
-            _ = abort.wait_for(|a| *a) => return,
-        };
-        let Some(item) = item else { return };
-        let release_ns = match &item {
-            Item::Data(_, t) | Item::Eof(t) | Item::Reset(t) => *t,
-        };
-        tokio::select! {
-            () = timer.sleep_until(release_ns) => {}
-            _ = abort.wait_for(|a| *a) => return,
-        }
-        match item {
-            Item::Data(bytes, _) => {
-                if to.write_all(&bytes).await.is_err() {
-                    abort_tx.send_replace(true);
-                    return;
+    /// Queues what a read brought: data segments, or the end of stream or reset it found.
+    fn on_read(&mut self, read: std::io::Result<usize>) {
+        let now = mono_now_ns();
+        self.segments.clear();
+        let n = *read.as_ref().unwrap_or(&0);
+        self.link.schedule(now, n, &mut self.segments);
+        match read {
+            Ok(0) | Err(_) => {
+                self.reading = false;
+                let t = self.segments[0].release_ns;
+                self.queue.push_back(if read.is_err() {
+                    Item::Reset(t)
+                } else {
+                    Item::Eof(t)
+                });
+            }
+            Ok(_) => {
+                let chunk = self.buf.split().freeze();
+                for s in &self.segments {
+                    let bytes = chunk.slice(s.offset..s.offset + s.len);
+                    self.queue.push_back(Item::Data(bytes, s.release_ns));
                 }
             }
-            Item::Eof(_) => {
-                let _ = to.shutdown().await;
-                return;
-            }
-            Item::Reset(_) => {
-                // SO_LINGER 0 and no FIN first: the socket closes with a reset once both halves go.
-                let _ = to.as_ref().set_zero_linger();
-                to.forget();
-                abort_tx.send_replace(true);
-                return;
+        }
+    }
+
+    /// Writes every queued item that is due.
+    async fn release_due(&mut self, abort_tx: &watch::Sender<bool>) -> Released {
+        let now = mono_now_ns();
+        while self.queue.front().is_some_and(|i| i.release_ns() <= now) {
+            match self.queue.pop_front() {
+                Some(Item::Data(bytes, _)) => {
+                    if self.to.write_all(&bytes).await.is_err() {
+                        abort_tx.send_replace(true);
+                        return Released::Done;
+                    }
+                }
+                Some(Item::Eof(_)) => {
+                    let _ = self.to.shutdown().await;
+                    return Released::Done;
+                }
+                Some(Item::Reset(_)) => {
+                    // SO_LINGER 0 and no FIN first: the socket resets once both halves are gone.
+                    let _ = self.to.as_ref().set_zero_linger();
+                    abort_tx.send_replace(true);
+                    return Released::Done;
+                }
+                None => break,
             }
         }
+        Released::Open
     }
 }

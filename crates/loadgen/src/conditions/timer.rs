@@ -98,23 +98,41 @@ impl Timer {
         Sleep {
             shared: self.shared.clone(),
             deadline_ns,
+            registered: None,
         }
     }
 }
 
-/// See [`Timer::sleep_until`].
+/// See [`Timer::sleep_until`]. Registers with the timer thread once per waker, however often it
+/// is polled.
 pub struct Sleep {
     shared: Arc<Shared>,
     deadline_ns: u64,
+    registered: Option<Waker>,
+}
+
+impl Sleep {
+    /// The deadline, CLOCK_MONOTONIC ns.
+    pub fn deadline_ns(&self) -> u64 {
+        self.deadline_ns
+    }
 }
 
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if mono_now_ns() >= self.deadline_ns {
             return Poll::Ready(());
         }
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
+        }
+        self.registered = Some(cx.waker().clone());
         let mut state = self.shared.state.lock();
         if state.stopped {
             return Poll::Ready(());
