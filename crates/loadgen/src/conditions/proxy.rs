@@ -228,7 +228,7 @@ impl Direction {
         match read {
             Ok(0) | Err(_) => {
                 self.reading = false;
-                let t = self.segments[0].release_ns;
+                let t = self.segments.first().map_or(now, |s| s.release_ns);
                 self.queue.push_back(if read.is_err() {
                     Item::Reset(t)
                 } else {

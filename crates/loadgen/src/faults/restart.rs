@@ -101,9 +101,9 @@ impl RestartRecord {
         ));
         match (self.from_seq, seq_at_or_after(schedule, self.killed_at_ns)) {
             (Some(from), Some(unpublished)) => line.push_str(&format!(
-                "events #{unpublished}–#{} (due while it was down) were never published, and events \
-                 before them that a client had not read yet are gone; resumed at #{from}; clients \
-                 were told by gap notices (counted in lost)",
+                "events #{unpublished}–#{} (due while it was down or before the resume) were never \
+                 published, and events before them that a client had not read yet are gone; resumed \
+                 at #{from}; clients were told by gap notices (counted in lost)",
                 from - 1
             )),
             _ => line.push_str("no event was left to resume"),
