@@ -19,7 +19,7 @@ fi
 shift 2
 BIN=${RTBENCH:-target/release/rtbench}
 NS=rtbench-check; A=rtbchk0; B=rtbchk1; HOST=10.213.0.1; PEER=10.213.0.2
-OUT=${OUT:-reports/netem-check}
+OUT=${OUT:-reports/latest/netem-check}
 [[ -x $BIN ]] || { echo "no $BIN: run cargo build --release first" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || { echo "needs root (ip netns, tc)" >&2; exit 1; }
 command -v tc >/dev/null || { echo "needs iproute2 (apt-get install -y iproute2)" >&2; exit 1; }
