@@ -114,5 +114,7 @@ pub fn run_config(
         server: None,
         connections: None,
         idle_window_ms: None,
+        conditions: Vec::new(),
+        faults: Default::default(),
     }
 }

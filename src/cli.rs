@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a server, measure every transport with the same events, print the table, write the report.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve all transports (short poll, long poll, SSE, WebSocket, raw TCP) until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// Rebuild index.html and summary.md from saved results; several files merge into one page.
@@ -31,6 +31,19 @@ pub enum Command {
 
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 2s, 1m)"))
+}
+
+fn bandwidth(s: &str) -> Result<u64, String> {
+    rtbench_loadgen::conditions::parse_bandwidth(s)
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "'{s}' is not a fraction between 0 and 1 (e.g. 0.1)"
+        )),
+    }
 }
 
 /// Buffer settings of the server, flags of both `serve` and `run` (which passes them to the server
@@ -156,6 +169,31 @@ pub struct RunArgs {
     /// The server's buffer settings.
     #[command(flatten)]
     pub server: ServerTuning,
+    /// Network conditions between clients and server, run one after the other (one table each):
+    /// loopback (nothing added), lan (0.5 ms RTT), continent (40 ms RTT), mobile (150 ms RTT,
+    /// 1.6 Mbit/s). Emulated by a delay proxy in the load generator.
+    #[arg(long, value_delimiter = ',', default_value = "loopback")]
+    pub conditions: Vec<String>,
+    /// Custom round-trip time added by the delay proxy (half each way); with one profile, replaces
+    /// its RTT and names the result `custom`.
+    #[arg(long, value_parser = duration)]
+    pub rtt: Option<Duration>,
+    /// Custom jitter: each segment's one-way delay varies uniformly by up to this much, order kept.
+    #[arg(long, value_parser = duration)]
+    pub jitter: Option<Duration>,
+    /// Custom bandwidth cap per connection and direction, tc-style: 1.6mbit, 500kbit, 1gbit.
+    #[arg(long, value_parser = bandwidth)]
+    pub bandwidth: Option<u64>,
+    /// Fraction of each transport's connections dropped every --drop-every (half closed by the
+    /// server, half reset by clients).
+    #[arg(long, value_parser = fraction, requires = "drop_every")]
+    pub drop_fraction: Option<f64>,
+    /// Time between connection drops (needs --drop-fraction).
+    #[arg(long, value_parser = duration, requires = "drop_fraction")]
+    pub drop_every: Option<Duration>,
+    /// Restart the server process this long after each transport's first event (its ring is lost).
+    #[arg(long, value_parser = duration)]
+    pub restart_server_at: Option<Duration>,
 }
 
 /// Flags of `rtbench serve`.
@@ -185,6 +223,9 @@ pub struct ServeArgs {
     /// Payload bytes of the demo publisher's events.
     #[arg(long, default_value_t = 128)]
     pub publish_payload: usize,
+    /// Serve POST /faults/close, which closes random connections (fault injection).
+    #[arg(long)]
+    pub fault_endpoints: bool,
     /// Buffer settings.
     #[command(flatten)]
     pub tuning: ServerTuning,

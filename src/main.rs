@@ -3,6 +3,7 @@
 
 mod campaign;
 mod cli;
+mod conditions;
 mod environment;
 mod placement;
 mod report_cmd;
@@ -30,13 +31,19 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // clap's first paragraph, on one line: "error: ... not provided: --drop-every <D>".
             let text = e.render().to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            eprintln!("{}", first.join(" "));
             return ExitCode::from(2);
         }
     };
     let outcome = match cli.command {
-        cli::Command::Run(args) => run::run(args),
+        cli::Command::Run(args) => run::run(*args),
         cli::Command::Serve(args) => serve::serve(args),
         cli::Command::Report(args) => report_cmd::report(args),
     };

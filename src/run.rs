@@ -3,12 +3,14 @@
 //! `index.html`. `--scenario idle` is handed to [`crate::run_idle`].
 
 use crate::cli::RunArgs;
+use crate::conditions::{fault_plan, faults_spec, profiles, spec};
 use crate::placement::{self, Plan};
-use crate::server_child::ServerChild;
+use crate::server_child::{ManagedServer, ServerChild, ServerSpec};
 use anyhow::{Context, bail};
-use rtbench_loadgen::{Control, Progress, Target};
-use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION, ServerSettings};
+use rtbench_loadgen::{Campaign, Conditions, Control, Progress, Target};
+use rtbench_results::{Placement, Results, Row, RunConfig, SCHEMA_VERSION, ServerSettings};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
 pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
@@ -90,14 +92,67 @@ pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Checks every flag, each conditions profile included, before anything starts.
+fn check(args: &RunArgs, campaign: &Campaign, profiles: &[Conditions]) -> anyhow::Result<()> {
+    for profile in profiles {
+        let mut c = campaign.clone();
+        for point in &mut c.points {
+            point.config.conditions = profile.clone();
+        }
+        c.validate()?;
+    }
+    if args.server_http.is_some() && args.restart_server_at.is_some() {
+        bail!(
+            "--restart-server-at restarts a server rtbench started itself, not one given by --server-http"
+        );
+    }
+    Ok(())
+}
+
+/// Runs the campaign under every conditions profile, in order; one set of rows per profile.
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    campaign: &Campaign,
+    target: &Target,
+    server: Option<&ManagedServer>,
+    profiles: &[Conditions],
+    quiet: bool,
+) -> anyhow::Result<Vec<Row>> {
+    let mut control = Control::new(target)?;
+    if let Some(server) = server {
+        control = control.with_restarter(Arc::new(server.clone()));
+    }
+    let progress = Progress::stderr(quiet);
+    let mut rows = Vec::new();
+    for profile in profiles {
+        let mut c = campaign.clone();
+        for point in &mut c.points {
+            point.config.conditions = profile.clone();
+        }
+        if !quiet && (profiles.len() > 1 || !profile.is_loopback()) {
+            progress.println(&format!("conditions {}", profile.describe()));
+        }
+        rows.extend(runtime.block_on(rtbench_loadgen::run_campaign_with(
+            &c, target, &control, &progress,
+        ))?);
+    }
+    Ok(rows)
+}
+
 /// Runs the command.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == "idle" {
         return crate::run_idle::run_idle(args);
     }
-    let measured = crate::campaign::from_args(&args)?;
-    let campaign = &measured.campaign;
+    let mut measured = crate::campaign::from_args(&args)?;
+    let faults = fault_plan(&args);
+    for point in &mut measured.campaign.points {
+        point.config.faults = faults.clone();
+    }
+    let profiles = profiles(&args, args.server_http.is_some())?;
+    check(&args, &measured.campaign, &profiles)?;
     args.server.to_config().validate()?;
+    let campaign = &measured.campaign;
     prepare_out(&args.out)?;
 
     let external = args
@@ -107,14 +162,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
-        None => Some(ServerChild::start(
-            &plan.server,
-            &args.server,
-            crate::campaign::topics_needed(campaign),
-        )?),
+        None => Some(ManagedServer::new(ServerChild::start(&ServerSpec {
+            cpus: plan.server.clone(),
+            fault_endpoints: faults.drops(),
+            tuning: args.server.clone(),
+            max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
+        })?)),
     };
     let target = external
-        .or(server.as_ref().map(|s| s.target))
+        .or(server.as_ref().map(ManagedServer::target))
         .expect("one of the two is set");
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
@@ -129,8 +185,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     let settings = runtime.block_on(server_settings(&Control::new(&target)?, server.is_some()))?;
-    let progress = Progress::stderr(args.quiet);
-    let rows = runtime.block_on(rtbench_loadgen::run_campaign(campaign, &target, &progress))?;
+    let rows = measure(
+        &runtime,
+        campaign,
+        &target,
+        server.as_ref(),
+        &profiles,
+        args.quiet,
+    )?;
     drop(server);
 
     let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
@@ -146,6 +208,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }),
         config: RunConfig {
             server: settings,
+            conditions: profiles.iter().map(spec).collect(),
+            faults: faults_spec(&faults),
             ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
         },
         rows,

@@ -8,7 +8,7 @@ use crate::placement::{self, Plan};
 use crate::run::{
     check_unique, loadgen_runtime, prepare_out, server_settings, unix_now_s, write_results,
 };
-use crate::server_child::ServerChild;
+use crate::server_child::{ServerChild, ServerSpec};
 use anyhow::bail;
 use rtbench_loadgen::idle::SCENARIO;
 use rtbench_loadgen::{Control, IdleConfig, Target, run_idle_transport};
@@ -64,6 +64,8 @@ fn run_config(
         send_rate_per_s: 0.0,
         sweep: Vec::new(),
         repeat: 1,
+        conditions: Vec::new(),
+        faults: Default::default(),
     }
 }
 
@@ -98,11 +100,12 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     for &transport in &config.transports {
         let child = match external {
             Some(_) => None,
-            None => Some(ServerChild::start(
-                &plan.server,
-                &args.server,
-                rtbench_server::ServerConfig::default().max_topics,
-            )?),
+            None => Some(ServerChild::start(&ServerSpec {
+                cpus: plan.server.clone(),
+                fault_endpoints: false,
+                tuning: args.server.clone(),
+                max_topics: rtbench_server::ServerConfig::default().max_topics,
+            })?),
         };
         let target = external
             .or(child.as_ref().map(|c| c.target))

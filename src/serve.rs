@@ -45,6 +45,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let server = Server::new(ServerConfig {
             ring_capacity: args.ring_capacity,
             max_topics: args.max_topics,
+            fault_endpoints: args.fault_endpoints,
             ..args.tuning.to_config()
         });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {

@@ -1,48 +1,77 @@
 //! `rtbench run` measures a server in its own process, so the server's CPU and memory are its own:
-//! this module starts `rtbench serve` as a child on ephemeral loopback ports and stops it again.
+//! this module starts `rtbench serve` as a child on ephemeral loopback ports, stops it again, and
+//! for `--restart-server-at` restarts it on the same addresses ([`ManagedServer`]).
 
 use crate::cli::ServerTuning;
 use anyhow::{Context, bail};
-use rtbench_loadgen::Target;
+use rtbench_loadgen::{RestartServer, Target};
 use rtbench_proto::control::ListeningLine;
+use std::future::Future;
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a new server has to announce its addresses.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a stopping server has after SIGTERM before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to start the server process.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    /// CPUs to pin it to (empty: not pinned).
+    pub cpus: Vec<usize>,
+    /// Serve the fault endpoints (`--fault-endpoints`).
+    pub fault_endpoints: bool,
+    /// The server's buffer settings.
+    pub tuning: ServerTuning,
+    /// Most topics it may create (`--max-topics`).
+    pub max_topics: usize,
+}
+
 /// A running server child; stopped (SIGTERM, then SIGKILL) when dropped.
+#[derive(Debug)]
 pub struct ServerChild {
     child: Child,
+    /// Whether `child` was stopped and reaped (its pid must not be signalled again).
+    stopped: bool,
+    spec: ServerSpec,
     /// Where it listens.
     pub target: Target,
 }
 
 impl ServerChild {
-    /// Starts `rtbench serve` on 127.0.0.1 port 0, pinned to `cpus` (none: not pinned), with the
-    /// buffer settings `tuning`, creating at most `max_topics` topics, and waits for the line
-    /// announcing its addresses.
-    pub fn start(
-        cpus: &[usize],
-        tuning: &ServerTuning,
-        max_topics: usize,
+    /// Starts `rtbench serve` on 127.0.0.1 port 0 and waits for the line announcing its addresses.
+    pub fn start(spec: &ServerSpec) -> anyhow::Result<ServerChild> {
+        let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+        Self::start_on(spec, any, any)
+    }
+
+    /// Starts `rtbench serve` listening on `http` and `tcp`.
+    fn start_on(
+        spec: &ServerSpec,
+        http: SocketAddr,
+        tcp: SocketAddr,
     ) -> anyhow::Result<ServerChild> {
         let exe = std::env::current_exe().context("locating the rtbench executable")?;
         let mut cmd = Command::new(exe);
-        cmd.args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--tcp-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--max-topics")
-        .arg(max_topics.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .args(tuning.to_args());
-        if !cpus.is_empty() {
-            let list: Vec<String> = cpus.iter().map(usize::to_string).collect();
+        cmd.arg("serve")
+            .args(["--addr", &http.to_string(), "--tcp-addr", &tcp.to_string()])
+            .arg("--max-topics")
+            .arg(spec.max_topics.to_string())
+            .args(spec.tuning.to_args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if !spec.cpus.is_empty() {
+            let list: Vec<String> = spec.cpus.iter().map(usize::to_string).collect();
             cmd.arg("--cpus").arg(list.join(","));
+        }
+        if spec.fault_endpoints {
+            cmd.arg("--fault-endpoints");
         }
         let mut child = cmd.spawn().context("starting the server process")?;
         let stdout = child.stdout.take().context("server stdout")?;
@@ -52,11 +81,12 @@ impl ServerChild {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = match rx.recv_timeout(Duration::from_secs(15)) {
+        let line = match rx.recv_timeout(START_TIMEOUT) {
             Ok(line) if !line.is_empty() => line,
             _ => {
                 let _ = child.kill();
-                bail!("the server process did not report its addresses within 15 s");
+                let _ = child.wait();
+                bail!("the server process did not report its addresses within {START_TIMEOUT:?}");
             }
         };
         let listening: ListeningLine = serde_json::from_str(line.trim())
@@ -65,20 +95,29 @@ impl ServerChild {
             http: listening.http.parse().context("server http address")?,
             tcp: listening.tcp.parse().context("server tcp address")?,
         };
-        Ok(ServerChild { child, target })
+        Ok(ServerChild {
+            child,
+            stopped: false,
+            spec: spec.clone(),
+            target,
+        })
     }
 
     /// Process id of the server.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
-}
 
-impl Drop for ServerChild {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's pid; at worst the child has already exited.
+    /// Stops the server: SIGTERM (it ends its streams and closes its connections), then SIGKILL
+    /// after [`STOP_TIMEOUT`].
+    fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        // SAFETY: kill(2) on our own child's pid, not yet reaped; at worst it has already exited.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
@@ -87,5 +126,63 @@ impl Drop for ServerChild {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Stops the server and starts a new one on the same addresses; the new one's ring is empty.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        let next = Self::start_on(&self.spec, self.target.http, self.target.tcp)
+            .context("restarting the server on its addresses")?;
+        // The old child is stopped and reaped: dropping it signals nothing.
+        drop(std::mem::replace(self, next));
+        Ok(())
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A server child shared with the load generator, which may restart it.
+#[derive(Debug, Clone)]
+pub struct ManagedServer(Arc<Mutex<ServerChild>>);
+
+impl ManagedServer {
+    /// Wraps a started child.
+    pub fn new(child: ServerChild) -> ManagedServer {
+        ManagedServer(Arc::new(Mutex::new(child)))
+    }
+
+    /// Where the server listens (the same across restarts).
+    pub fn target(&self) -> Target {
+        self.0
+            .lock()
+            .map(|c| c.target)
+            .unwrap_or_else(|p| p.into_inner().target)
+    }
+
+    /// Process id of the current server process.
+    pub fn pid(&self) -> u32 {
+        self.0
+            .lock()
+            .map(|c| c.pid())
+            .unwrap_or_else(|p| p.into_inner().pid())
+    }
+}
+
+impl RestartServer for ManagedServer {
+    fn restart(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        let shared = self.0.clone();
+        Box::pin(async move {
+            let restarted = tokio::task::spawn_blocking(move || {
+                let mut child = shared
+                    .lock()
+                    .map_err(|_| "server handle poisoned".to_string())?;
+                child.restart().map_err(|e| format!("{e:#}"))
+            });
+            restarted.await.map_err(|e| e.to_string())?
+        })
     }
 }

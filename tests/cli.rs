@@ -299,3 +299,45 @@ fn idle_scenario_writes_a_row_per_transport() {
         );
     }
 }
+
+#[test]
+fn unknown_conditions_profile_is_one_line() {
+    assert_one_line_error(
+        &rtbench(&["run", "--conditions", "moon"]),
+        "unknown conditions profile 'moon'",
+    );
+}
+
+#[test]
+fn bad_fault_flags_are_one_line() {
+    assert_one_line_error(
+        &rtbench(&["run", "--drop-fraction", "2", "--drop-every", "1s"]),
+        "--drop-fraction",
+    );
+    assert_one_line_error(&rtbench(&["run", "--drop-fraction", "0.1"]), "--drop-every");
+    assert_one_line_error(&rtbench(&["run", "--bandwidth", "fast"]), "--bandwidth");
+    assert_one_line_error(
+        &rtbench(&["run", "--drop-fraction", "0.1", "--drop-every", "1ms"]),
+        "drop every must be at least",
+    );
+    assert_one_line_error(
+        &rtbench(&["run", "--restart-server-at", "1h"]),
+        "restart-server-at must be after the first event",
+    );
+    assert_one_line_error(
+        &rtbench(&["run", "--conditions", "lan,continent", "--rtt", "10ms"]),
+        "--rtt, --jitter and --bandwidth change one profile",
+    );
+    assert_one_line_error(
+        &rtbench(&[
+            "run",
+            "--restart-server-at",
+            "1s",
+            "--server-http",
+            "127.0.0.1:9",
+            "--server-tcp",
+            "127.0.0.1:9",
+        ]),
+        "--restart-server-at restarts a server rtbench started itself",
+    );
+}

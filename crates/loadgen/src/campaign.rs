@@ -84,8 +84,27 @@ pub async fn run_campaign(
     target: &Target,
     progress: &Progress,
 ) -> Result<Vec<Row>, LoadError> {
+    run_campaign_with(campaign, target, &Control::new(target)?, progress).await
+}
+
+/// Like [`run_campaign`], with a control client of the caller's (one that can restart the server,
+/// for `restart_server_at`).
+pub async fn run_campaign_with(
+    campaign: &Campaign,
+    target: &Target,
+    control: &Control,
+    progress: &Progress,
+) -> Result<Vec<Row>, LoadError> {
     campaign.validate()?;
-    let control = Control::new(target)?;
+    let restarts = campaign
+        .points
+        .iter()
+        .any(|p| p.config.faults.restart_server_at.is_some());
+    if restarts && !control.can_restart() {
+        return Err(LoadError::Control(
+            "--restart-server-at needs a server rtbench started itself".into(),
+        ));
+    }
     let total = campaign.phases();
     let mut done = 0;
     let mut rows = Vec::with_capacity(total);
@@ -102,7 +121,7 @@ pub async fn run_campaign(
                 done += 1;
                 let label = phase_label(done, total, &config, transports[i], point, rep, campaign);
                 let phase = progress.phase(label.clone());
-                let row = run_phase(transports[i], &config, target, &control, &phase).await?;
+                let row = run_phase(transports[i], &config, target, control, &phase).await?;
                 drop(phase);
                 progress.println(&summary(&label, &row));
                 runs[i].push(row);

@@ -1,5 +1,7 @@
 //! The workload given to every transport, with its limits.
 
+use crate::conditions::Conditions;
+use crate::faults::{FaultPlan, MIN_DROP_EVERY};
 use crate::workload::{Arrivals, SendFlow};
 use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
@@ -50,6 +52,10 @@ pub struct LoadConfig {
     /// Seed of the schedule's random choices (Poisson gaps, send phases): every transport of a
     /// run gets the same schedule.
     pub seed: u64,
+    /// Network conditions between clients and server (loopback: none added, no proxy).
+    pub conditions: Conditions,
+    /// Faults injected in every phase (none by default).
+    pub faults: FaultPlan,
 }
 
 impl Default for LoadConfig {
@@ -72,6 +78,8 @@ impl Default for LoadConfig {
             arrivals: Arrivals::Fixed,
             send: None,
             seed: 1,
+            conditions: Conditions::loopback(),
+            faults: FaultPlan::default(),
         }
     }
 }
@@ -167,6 +175,7 @@ impl LoadConfig {
             "a non-empty list",
             "none",
         )?;
+        self.validate_faults()?;
         let events = self.scheduled_events();
         check(
             events <= MAX_SCHEDULED_EVENTS,
@@ -181,6 +190,53 @@ impl LoadConfig {
             events.saturating_mul(self.clients),
         )?;
         crate::workload::validate(self)
+    }
+}
+
+impl LoadConfig {
+    /// Checks the fault plan against the schedule it applies to.
+    fn validate_faults(&self) -> Result<(), ConfigError> {
+        let f = &self.faults;
+        // Faults resume one fixed-rate schedule (a restarted server continues its sequence), so
+        // they need a workload that is one: every client in one room, server events only.
+        let single_schedule =
+            self.rooms() == 1 && self.arrivals == Arrivals::Fixed && self.send.is_none();
+        check(
+            f.is_none() || single_schedule,
+            "faults (--drop-fraction, --restart-server-at)",
+            "used with a one-room, fixed-rate scenario without client messages, such as dashboard",
+            format!("scenario {}", self.scenario),
+        )?;
+        check(
+            (0.0..=1.0).contains(&f.drop_fraction),
+            "drop fraction",
+            "between 0 and 1",
+            f.drop_fraction,
+        )?;
+        check(
+            f.drop_fraction == 0.0 || f.drop_every >= MIN_DROP_EVERY,
+            "drop every",
+            format!("at least {MIN_DROP_EVERY:?} when a drop fraction is set"),
+            format!("{:?}", f.drop_every),
+        )?;
+        if let Some(at) = f.restart_server_at {
+            check(
+                !at.is_zero() && at < self.warmup + self.window,
+                "restart-server-at",
+                "after the first event and before the end of the measured window (warm-up + window)",
+                format!("{at:?}"),
+            )?;
+        }
+        check(
+            self.conditions.rtt <= Duration::from_secs(10)
+                && self.conditions.jitter <= self.conditions.rtt / 2,
+            "conditions",
+            "an RTT of at most 10 s and a jitter of at most half the RTT",
+            format!(
+                "RTT {:?}, jitter {:?}",
+                self.conditions.rtt, self.conditions.jitter
+            ),
+        )
     }
 }
 
@@ -203,5 +259,15 @@ mod tests {
         assert!(bad(|c| c.rate_per_s = f64::NAN).starts_with("rate"));
         assert!(bad(|c| c.transports.clear()).starts_with("transports"));
         assert!(bad(|c| c.window = Duration::ZERO).starts_with("window"));
+        assert!(
+            bad(|c| c.faults.drop_fraction = 1.5)
+                .starts_with("drop fraction must be between 0 and 1")
+        );
+        assert!(bad(|c| c.faults.drop_fraction = 0.1).starts_with("drop every must be at least"));
+        assert!(
+            bad(|c| c.faults.restart_server_at = Some(Duration::from_secs(60)))
+                .starts_with("restart-server-at")
+        );
+        assert!(bad(|c| c.conditions.jitter = Duration::from_millis(1)).starts_with("conditions"));
     }
 }

@@ -1,15 +1,33 @@
-//! The control plane: start the server's open-loop publisher and read its counters. Plain HTTP on
-//! its own connection (reqwest); its bytes are labelled `control` by the server, apart from every
-//! measured transport.
+//! The control plane: start the server's open-loop publisher and read its counters, and for fault
+//! injection close connections, restart the server and resume a schedule. Plain HTTP on its own
+//! connection (reqwest); its bytes are labelled `control` by the server, apart from every measured
+//! transport, and it never goes through the delay proxy.
 
 use crate::LoadError;
 use rtbench_proto::control::{PlanRequest, PlanResponse, ScheduleRequest, ScheduleResponse};
+use rtbench_proto::faults::{CloseRequest, CloseResponse, ResumeRequest};
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::metrics::{self, Sample};
 use rtbench_proto::{Transport, paths};
 use rtbench_results::ServerSettings;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// How long [`Control::scrape_patiently`] keeps trying (a restart may be in progress).
+const SCRAPE_PATIENCE: Duration = Duration::from_secs(20);
+/// Pause between two tries of a control request that must succeed.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Restarts the server process on the same addresses (fault injection). The caller of the load
+/// generator supplies it: `rtbench run` restarts its child process; a test restarts an in-process
+/// server. The future resolves once the new server listens (or with why it could not).
+pub trait RestartServer: Send + Sync + std::fmt::Debug {
+    /// Stops the running server and starts a new one on the same addresses.
+    fn restart(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+}
 
 /// Where the server listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +166,7 @@ impl Snapshot {
 pub struct Control {
     http: reqwest::Client,
     base: String,
+    restarter: Option<Arc<dyn RestartServer>>,
 }
 
 impl Control {
@@ -161,7 +180,99 @@ impl Control {
         Ok(Control {
             http,
             base: format!("http://{}", target.http),
+            restarter: None,
         })
+    }
+
+    /// The same client, able to restart the server with `restarter`.
+    pub fn with_restarter(mut self, restarter: Arc<dyn RestartServer>) -> Control {
+        self.restarter = Some(restarter);
+        self
+    }
+
+    /// Whether [`Control::restart_server`] can work.
+    pub fn can_restart(&self) -> bool {
+        self.restarter.is_some()
+    }
+
+    /// Restarts the server (see [`RestartServer`]).
+    pub async fn restart_server(&self) -> Result<(), LoadError> {
+        let restarter = self
+            .restarter
+            .as_ref()
+            .ok_or_else(|| LoadError::Control("no way to restart this server".into()))?;
+        restarter.restart().await.map_err(LoadError::Control)
+    }
+
+    /// Waits until the server answers `/healthz`, at most `timeout`; whether it did.
+    pub async fn wait_healthy(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if self.healthy().await {
+                return true;
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        false
+    }
+
+    /// Reads the server's counters, retrying for a while: a restart may be in progress.
+    pub async fn scrape_patiently(&self) -> Result<Snapshot, LoadError> {
+        let deadline = tokio::time::Instant::now() + SCRAPE_PATIENCE;
+        loop {
+            match self.scrape().await {
+                Ok(s) => return Ok(s),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(RETRY_PAUSE).await,
+            }
+        }
+    }
+
+    /// Asks the server to close `count` random connections of `transport`; returns how many it did.
+    pub async fn close_connections(
+        &self,
+        transport: Transport,
+        count: u64,
+    ) -> Result<u64, LoadError> {
+        let request = CloseRequest {
+            transport: transport.as_str().into(),
+            count,
+        };
+        let answer: CloseResponse = self.post_json(paths::FAULTS_CLOSE, &request).await?;
+        Ok(answer.closed)
+    }
+
+    /// Resumes an interrupted schedule on a restarted server.
+    pub async fn resume(&self, request: &ResumeRequest) -> Result<ScheduleResponse, LoadError> {
+        self.post_json(paths::RESUME, request).await
+    }
+
+    /// POSTs `body` as JSON to `path` and parses a JSON answer; a non-2xx answer is an error.
+    async fn post_json<B: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, LoadError> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| LoadError::Control(format!("POST {path}: {e}")))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| LoadError::Control(e.to_string()))?;
+        if !status.is_success() {
+            return Err(LoadError::Control(format!(
+                "POST {path}: {status}: {}",
+                text.trim()
+            )));
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| LoadError::Control(format!("POST {path} answer: {e}")))
     }
 
     /// Starts the server's publisher.

@@ -1,18 +1,30 @@
 //! One HTTP/1.1 connection per client, over a `TcpStream` the client owns (hyper's low-level
 //! client): no pool, no hidden reconnects, so each client's requests are exactly what it sends.
+//! A connection can be [reset](Conn::reset) (fault injection): it closes with a TCP reset.
 
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, body::Incoming};
 use hyper_util::rt::TokioIo;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
 
-/// An open HTTP/1.1 connection.
+/// An open HTTP/1.1 connection. Dropping it closes the socket.
 pub struct Conn {
     sender: SendRequest<Empty<Bytes>>,
     host: String,
+    /// Set before the driver is dropped to close with a reset instead of a FIN.
+    reset: Arc<AtomicBool>,
+    /// The task driving the connection; it owns the socket.
+    driver: JoinHandle<()>,
 }
 
 impl Conn {
@@ -22,28 +34,45 @@ impl Conn {
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        let reset = Arc::new(AtomicBool::new(false));
+        let io = ResetOnDrop {
+            stream,
+            reset: reset.clone(),
+        };
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
             .map_err(|e| format!("HTTP handshake: {e}"))?;
-        tokio::spawn(async move {
+        let driver = tokio::spawn(async move {
             let _ = conn.await;
         });
         Ok(Conn {
             sender,
             host: addr.to_string(),
+            reset,
+            driver,
         })
     }
 
     /// Sends `GET path_and_query` and returns the response head with its streaming body.
     pub async fn get(&mut self, path_and_query: &str) -> Result<Response<Incoming>, String> {
+        self.get_with(path_and_query, None).await
+    }
+
+    /// Like [`Conn::get`], with one extra request header.
+    pub async fn get_with(
+        &mut self,
+        path_and_query: &str,
+        header: Option<(&str, &str)>,
+    ) -> Result<Response<Incoming>, String> {
         self.sender
             .ready()
             .await
             .map_err(|e| format!("connection closed: {e}"))?;
-        let req = Request::get(path_and_query)
-            .header(hyper::header::HOST, &self.host)
-            .body(Empty::new())
-            .map_err(|e| e.to_string())?;
+        let mut req = Request::get(path_and_query).header(hyper::header::HOST, &self.host);
+        if let Some((name, value)) = header {
+            req = req.header(name, value);
+        }
+        let req = req.body(Empty::new()).map_err(|e| e.to_string())?;
         let resp = self
             .sender
             .send_request(req)
@@ -65,5 +94,71 @@ impl Conn {
             .await
             .map_err(|e| format!("reading body: {e}"))?;
         Ok(body.to_bytes())
+    }
+
+    /// Aborts the connection with a TCP reset (SO_LINGER 0), as a client that vanished would.
+    pub fn reset(self) {
+        self.reset.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // The driver owns the socket: dropping it closes the socket now, with a reset if asked.
+        self.driver.abort();
+    }
+}
+
+/// A `TcpStream` that closes with a reset when its flag is set by the time it is dropped.
+struct ResetOnDrop {
+    stream: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::SeqCst) {
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for ResetOnDrop {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResetOnDrop {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -174,6 +174,7 @@ pub async fn run_idle_transport(
         client_id: 0,
         publish_to: None,
         received: Arc::new(AtomicU64::new(0)),
+        reset: Arc::new(tokio::sync::Notify::new()),
     };
     let mut tasks = JoinSet::new();
     let deadline = Instant::now() + config.connect_timeout;
@@ -332,6 +333,8 @@ fn idle_row(
         sends: 0,
         sends_lost: 0,
         spread: None,
+        lost_in_gaps: 0,
+        notes: Vec::new(),
         rate_per_s: 0.0,
         payload_bytes: 0,
         poll_interval_ms: config.poll_interval.as_millis() as u64,

@@ -13,8 +13,10 @@
 
 pub mod campaign;
 pub mod clients;
+pub mod conditions;
 pub mod config;
 pub mod control;
+pub mod faults;
 mod http1;
 pub mod idle;
 mod phase;
@@ -26,9 +28,12 @@ mod usage;
 mod window;
 pub mod workload;
 
-pub use campaign::{Campaign, Point, run_campaign};
+pub use campaign::{Campaign, Point, run_campaign, run_campaign_with};
+pub use conditions::Conditions;
 pub use config::{ConfigError, LoadConfig};
+pub use control::RestartServer;
 pub use control::{Control, Target};
+pub use faults::FaultPlan;
 pub use idle::{IdleConfig, run_idle, run_idle_transport};
 pub use phase::run_transport;
 pub use progress::Progress;
@@ -55,6 +60,9 @@ pub enum LoadError {
     /// The server's control plane failed (schedule or metrics).
     #[error("server control request failed: {0}")]
     Control(String),
+    /// The delay proxy for the network conditions could not start.
+    #[error("cannot start the delay proxy: {0}")]
+    Proxy(String),
     /// Clients could not connect.
     #[error("{transport}: {failed} of {clients} clients failed to connect; first error: {first}")]
     Connect {
@@ -73,21 +81,38 @@ pub enum LoadError {
 /// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run. Progress
 /// goes to stderr unless `config.quiet` (or stderr is not a terminal).
 pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadError> {
-    let progress = Progress::stderr(config.quiet);
-    run_campaign(&Campaign::single(config.clone()), target, &progress).await
+    run_with(config, target, Control::new(target)?).await
 }
 
-/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario.
+/// Like [`run`], with a control client of the caller's (one that can restart the server, for
+/// `restart_server_at`).
+pub async fn run_with(
+    config: &LoadConfig,
+    target: &Target,
+    control: Control,
+) -> Result<Vec<Row>, LoadError> {
+    let progress = Progress::stderr(config.quiet);
+    run_campaign_with(
+        &Campaign::single(config.clone()),
+        target,
+        &control,
+        &progress,
+    )
+    .await
+}
+
+/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario
+/// under the same conditions.
 pub fn fill_floor_ratios(rows: &mut [Row]) {
-    let floors: Vec<(String, f64)> = rows
+    let floors: Vec<(String, String, f64)> = rows
         .iter()
         .filter(|r| r.transport == rtbench_proto::Transport::Tcp.as_str() && r.latency_us.p50 > 0.0)
-        .map(|r| (r.scenario.clone(), r.latency_us.p50))
+        .map(|r| (r.scenario.clone(), r.conditions.clone(), r.latency_us.p50))
         .collect();
     for row in rows.iter_mut() {
         row.ratio_to_floor_p50 = floors
             .iter()
-            .find(|(s, _)| *s == row.scenario)
-            .map(|(_, floor)| row.latency_us.p50 / floor);
+            .find(|(s, c, _)| *s == row.scenario && *c == row.conditions)
+            .map(|(_, _, floor)| row.latency_us.p50 / floor);
     }
 }

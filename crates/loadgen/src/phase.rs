@@ -11,8 +11,14 @@
 //!    requests and CPU per delivery are window deltas);
 //! 5. events keep flowing for a tail, then clients drain until every member holds every event of
 //!    its room, or the drain time runs out and they are stopped; whatever never arrived is lost.
+//!
+//! Under network conditions other than loopback the clients connect through a delay proxy
+//! ([`crate::conditions`]); faults (dropped connections, a server restart) run beside the phase
+//! ([`crate::faults`]) and are reported in the row.
 
-use crate::control::{Control, Target};
+use crate::conditions::Proxy;
+use crate::control::{Control, Snapshot, Target};
+use crate::faults::{FaultRun, PhaseFaults, notes};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
 use crate::upstream::http::SendTally;
@@ -20,6 +26,7 @@ use crate::usage::process_cpu_us;
 use crate::window::{self, per};
 use crate::workload::{Workload, launch};
 use crate::{LoadConfig, LoadError};
+use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
 use rtbench_results::{Latency, Row, Totals, encode_histogram};
@@ -64,11 +71,27 @@ pub(crate) async fn run_phase(
         received: progress.received(),
         sent: Arc::new(AtomicU64::new(0)),
     };
+    // Conditions: clients go through a delay proxy; the control plane does not.
+    let proxy = match config.conditions.is_loopback() {
+        true => None,
+        false => Some(
+            Proxy::start(*target, config.conditions.link_params())
+                .await
+                .map_err(|e| LoadError::Proxy(e.to_string()))?,
+        ),
+    };
+    let clients_target = proxy.as_ref().map_or(*target, |p| p.target);
     let mut launched = launch::launch(
-        transport, config, *target, &workload, &stop_rx, &counters, &ready_tx,
+        transport,
+        config,
+        clients_target,
+        &workload,
+        &stop_rx,
+        &counters,
+        &ready_tx,
     );
     drop(ready_tx);
-    let (start, stop_dispatch) = start_phase(
+    let (start, schedule, stop_dispatch) = start_phase(
         (transport, config, control, &workload),
         &mut launched,
         ready_rx,
@@ -86,12 +109,32 @@ pub(crate) async fn run_phase(
         last,
         deadline,
     });
+    let faults = match &schedule {
+        Some(schedule) => FaultRun::start(PhaseFaults {
+            plan: config.faults.clone(),
+            transport,
+            schedule: schedule.clone(),
+            payload_bytes: config.payload_bytes,
+            window_end_ns: window_end,
+            resets: std::mem::take(&mut launched.resets),
+            control: control.clone(),
+        }),
+        None => FaultRun::none(),
+    };
     // Read the counters in the quiet gap at each window edge: between two events, so the scrape
     // never competes with an event's fan-out. The counted span keeps the window's length.
     sleep_until_mono(start + workload.quiet_point(from)).await;
-    let (m0, c0, t0) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
+    let (m0, c0, t0) = (
+        control.scrape_patiently().await?,
+        process_cpu_us(),
+        mono_now_ns(),
+    );
     sleep_until_mono(start + workload.quiet_point(to)).await;
-    let (m1, c1, t1) = (control.scrape().await?, process_cpu_us(), mono_now_ns());
+    let (m1, c1, t1) = (
+        control.scrape_patiently().await?,
+        process_cpu_us(),
+        mono_now_ns(),
+    );
 
     let expected = (workload.expected_receipts(), workload.sends.len() as u64);
     await_deliveries(&counters, expected, last, deadline).await;
@@ -99,20 +142,32 @@ pub(crate) async fn run_phase(
     drop(stop_dispatch);
     let tallies = collect(launched.clients).await;
     let send_tallies = collect(launched.senders).await;
+    drop(proxy);
+    let faults = faults.finish().await;
     let sends_lost = workload.sends_lost(control).await?;
 
-    let totals = window::totals(
-        transport,
-        &m0,
-        &m1,
-        c1.saturating_sub(c0),
-        (t1 - t0) / 1_000,
-    );
+    let (client_cpu_us, window_us) = (c1.saturating_sub(c0), (t1 - t0) / 1_000);
+    let (totals, complete) = if faults.restarted_between(t0, t1) {
+        // A restart inside the window splits the server's counters in two; they are added up.
+        // The kernel's per-socket counts cannot be stitched across it and are left out.
+        let (server, complete) = faults.window_delta((&m0, t0), (&m1, t1));
+        let totals = window::totals(
+            transport,
+            &Snapshot::default(),
+            &server,
+            client_cpu_us,
+            window_us,
+        );
+        (totals, complete)
+    } else {
+        let totals = window::totals(transport, &m0, &m1, client_cpu_us, window_us);
+        (totals, true)
+    };
     let upstream = Upstream {
         sends_lost,
         tallies: &send_tallies,
     };
-    Ok(build_row(
+    let mut row = build_row(
         transport,
         config,
         &workload,
@@ -120,7 +175,20 @@ pub(crate) async fn run_phase(
         &tallies,
         upstream,
         totals,
-    ))
+    );
+    let plain: Vec<&Tally> = tallies.iter().map(|(_, t)| t).collect();
+    match &schedule {
+        Some(schedule) => notes::annotate(&mut row, config, &plain, &faults, schedule, complete),
+        None => {
+            row.conditions = config.conditions.name.clone();
+            row.reconnects = plain.iter().map(|t| t.reconnects()).sum();
+            row.lost_in_gaps = tallies
+                .iter()
+                .map(|(r, t)| t.lost_in_gaps(1, workload.room_events[*r]))
+                .sum();
+        }
+    }
+    Ok(row)
 }
 
 /// Waits until every client (and HTTP sender) is connected, starts the server's events and the
@@ -131,16 +199,16 @@ async fn start_phase(
     launched: &mut launch::Launched,
     ready: mpsc::Receiver<Result<(), String>>,
     stop: &watch::Sender<bool>,
-) -> Result<(u64, StopOnDrop), LoadError> {
+) -> Result<(u64, Option<ScheduleResponse>, StopOnDrop), LoadError> {
     let started = async {
         await_ready(transport, config, launched.expected_ready, ready).await?;
-        let start = workload.start(config, control).await?;
+        let (start, schedule) = workload.start(config, control).await?;
         // The dispatcher thread stops when the phase ends, however it ends.
         let stop_dispatch = StopOnDrop(Arc::new(AtomicBool::new(false)));
         let dues = std::mem::take(&mut launched.dues);
         crate::upstream::dispatch(workload.sends.clone(), start, dues, stop_dispatch.0.clone())
             .map_err(|e| LoadError::Control(format!("cannot start the dispatcher thread: {e}")))?;
-        Ok((start, stop_dispatch))
+        Ok((start, schedule, stop_dispatch))
     }
     .await;
     if started.is_err() {
@@ -291,6 +359,8 @@ fn build_row(
         lost,
         duplicated,
         reordered,
+        lost_in_gaps: 0,
+        notes: Vec::new(),
         client_errors,
         reconnects: 0,
         latency_us: Latency::from_histogram(&hist),

@@ -4,6 +4,9 @@
 //! An event a client published itself ([`crate::upstream::stamp`]) counts as received for the
 //! sequence checks but is not a delivery: a message's latency is its send to each *other*
 //! member's receipt, counted from the time the send was scheduled, which the stamp carries.
+//!
+//! It also keeps the gap notices that explain some of the loss, and how often the client had to
+//! reconnect.
 
 use crate::upstream::stamp;
 use rtbench_proto::EventRef;
@@ -28,7 +31,15 @@ pub struct Recorder {
     first_receipts: u64,
     /// This client's id, as its own messages' stamps carry it.
     client_id: Option<u32>,
+    /// Sequence ranges (inclusive) the server's gap notices covered, merged, oldest first.
+    gap_ranges: Vec<(u64, u64)>,
+    /// Times the client opened a new connection after losing one.
+    reconnects: u64,
 }
+
+/// Most distinct gap ranges a recorder keeps; later ones merge into the last (a client this far
+/// behind is reported by its loss count either way).
+const MAX_GAP_RANGES: usize = 1024;
 
 impl Recorder {
     /// A recorder expecting about `events` events.
@@ -97,9 +108,26 @@ impl Recorder {
         self.first_receipts
     }
 
-    /// Records a gap notice: `dropped` events were lost before this client could read them.
+    /// Records a gap notice: the `dropped` events after the cursor were lost before this client
+    /// could read them (the server's ring no longer holds them).
     pub fn on_gap(&mut self, dropped: u64) {
         self.gap_dropped += dropped;
+        if dropped == 0 {
+            return;
+        }
+        let (from, to) = (self.max_seen + 1, self.max_seen.saturating_add(dropped));
+        let full = self.gap_ranges.len() >= MAX_GAP_RANGES;
+        match self.gap_ranges.last_mut() {
+            Some(last) if from <= last.1.saturating_add(1) || full => {
+                last.1 = last.1.max(to);
+            }
+            _ => self.gap_ranges.push((from, to)),
+        }
+    }
+
+    /// Records that the client connected again after losing its connection.
+    pub fn on_reconnect(&mut self) {
+        self.reconnects += 1;
     }
 
     /// The highest sequence number received (0 before any): the cursor to resume after.
@@ -146,9 +174,30 @@ impl Tally {
         self.recorder.reordered
     }
 
-    /// Events reported dropped by the server's gap notices.
+    /// Events reported dropped by the server's gap notices (summed over notices).
     pub fn gap_dropped(&self) -> u64 {
         self.recorder.gap_dropped
+    }
+
+    /// Sequence numbers in `first..=last` never received that a gap notice announced as gone:
+    /// the part of [`Tally::lost`] the server explained (a client behind the ring, or history a
+    /// restarted server no longer had).
+    pub fn lost_in_gaps(&self, first: u64, last: u64) -> u64 {
+        let seen = &self.recorder.seen;
+        self.recorder
+            .gap_ranges
+            .iter()
+            .flat_map(|&(a, b)| a.max(first)..=b.min(last))
+            .filter(|&s| {
+                seen.get((s / 64) as usize)
+                    .is_none_or(|w| w & (1 << (s % 64)) == 0)
+            })
+            .count() as u64
+    }
+
+    /// Times the client reconnected.
+    pub fn reconnects(&self) -> u64 {
+        self.recorder.reconnects
     }
 
     /// Latencies (ns) of first receipts whose scheduled time lies in `[from_ns, to_ns)`.
@@ -196,5 +245,23 @@ mod tests {
             t.latencies_in(0, 10_000).collect::<Vec<_>>(),
             [5_000, 1_000]
         );
+    }
+
+    #[test]
+    fn gap_notices_explain_loss_once_even_when_repeated() {
+        let mut r = Recorder::default();
+        r.on_event_at(1, 0, 0);
+        r.on_gap(3); // 2, 3, 4 gone
+        r.on_gap(3); // the same notice again after a reconnect
+        r.on_event_at(5, 0, 0);
+        r.on_gap(2); // 6, 7 gone: adjacent, merged
+        r.on_event_at(9, 0, 0);
+        r.on_reconnect();
+        let t = r.finish(None);
+        assert_eq!(t.gap_dropped(), 8, "summed over notices");
+        assert_eq!(t.lost(1, 10), 7, "2, 3, 4, 6, 7, 8, 10");
+        assert_eq!(t.lost_in_gaps(1, 10), 5, "8 and 10 were never announced");
+        assert_eq!(t.lost_in_gaps(3, 6), 3);
+        assert_eq!(t.reconnects(), 1);
     }
 }

@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod control;
 pub mod event;
+pub mod faults;
 pub mod frame;
 pub mod limits;
 pub mod metrics;

@@ -9,6 +9,8 @@
 //! | `/publish` | POST | `topic`, `transport` | body = payload (UTF-8); answers the event's `seq` |
 //! | `/schedule` | POST | — | JSON [`crate::control::ScheduleRequest`]: start the open-loop publisher |
 //! | `/plan` | POST | — | JSON [`crate::control::PlanRequest`]: publish at explicit times to many topics |
+//! | `/schedule/resume` | POST | — | JSON [`crate::faults::ResumeRequest`]: continue a schedule after a restart |
+//! | `/faults/close` | POST | — | JSON [`crate::faults::CloseRequest`]: close connections (fault endpoints only) |
 //! | `/metrics` | GET | — | Prometheus text, see [`crate::metrics`] |
 //! | `/healthz` | GET | — | `ok` |
 
@@ -26,6 +28,10 @@ pub const PUBLISH: &str = "/publish";
 pub const SCHEDULE: &str = "/schedule";
 /// Start the in-server publisher on an explicit plan of (topic, time) events.
 pub const PLAN: &str = "/plan";
+/// Continue an interrupted schedule on a restarted server.
+pub const RESUME: &str = "/schedule/resume";
+/// Close some of a transport's connections from the server side (fault injection).
+pub const FAULTS_CLOSE: &str = "/faults/close";
 /// Prometheus metrics.
 pub const METRICS: &str = "/metrics";
 /// Liveness.

@@ -2,7 +2,8 @@
 //!
 //! Rows that carry events get the delivery table; idle-scenario rows (those with `connections`)
 //! get the idle table. The delivery table shows the same core columns for every run. Some appear
-//! only when the run needs them: the kernel's byte and packet counts (when measured), the swept
+//! only when the run needs them: reconnects (when faults were injected or clients reconnected), the
+//! kernel's byte and packet counts (when measured), the swept
 //! parameters (one column per swept knob other than `clients`, which is always shown), the
 //! clients' messages and the bytes of each direction (when clients send), and the min–max range
 //! of the median latency and CPU (when points were repeated).
@@ -49,6 +50,8 @@ pub fn columns(r: &Results) -> Vec<Column> {
     };
     let sends = r.rows.iter().any(|row| row.senders > 0);
     let spread = r.rows.iter().any(|row| row.spread.is_some());
+    let reconnects =
+        r.rows.iter().any(|row| row.reconnects > 0) || r.config.faults.description.is_some();
     let kernel = r
         .rows
         .iter()
@@ -79,8 +82,11 @@ pub fn columns(r: &Results) -> Vec<Column> {
         col("lost/dup/reord", |r| {
             format!("{}/{}/{}", r.lost, r.duplicated, r.reordered)
         }),
-        col("p50", |r| latency_us(r.latency_us.p50)),
     ]);
+    if reconnects {
+        out.push(col("reconnects", |r| r.reconnects.to_string()));
+    }
+    out.push(col("p50", |r| latency_us(r.latency_us.p50)));
     if spread {
         out.push(col("p50 min–max", |r| {
             r.spread
@@ -183,15 +189,43 @@ fn disagreement(pct: Option<f64>) -> String {
     }
 }
 
-/// The tables a document needs, each with its columns and rows, in document order: deliveries,
-/// then idle.
-pub fn tables(r: &Results) -> Vec<(Vec<Column>, Vec<&Row>)> {
-    let (idle, delivery): (Vec<&Row>, Vec<&Row>) =
-        r.rows.iter().partition(|row| row.connections.is_some());
-    [(columns(r), delivery), (idle_columns(), idle)]
+/// One table of a document: an optional heading (the network conditions, when a run has several
+/// profiles or other than loopback), its columns and its rows.
+pub struct Table<'a> {
+    /// The line above the table.
+    pub heading: Option<String>,
+    /// Its columns.
+    pub columns: Vec<Column>,
+    /// Its rows.
+    pub rows: Vec<&'a Row>,
+}
+
+/// The tables a document needs, in document order: the delivery rows, one table per network
+/// conditions profile ([`crate::profiles`]), then the idle rows.
+pub fn tables(r: &Results) -> Vec<Table<'_>> {
+    let mut out: Vec<Table<'_>> = crate::profiles::groups(r)
         .into_iter()
-        .filter(|(_, rows)| !rows.is_empty())
-        .collect()
+        .map(|g| Table {
+            heading: g.heading,
+            columns: columns(r),
+            rows: g
+                .rows
+                .into_iter()
+                .filter(|row| row.connections.is_none())
+                .collect(),
+        })
+        .collect();
+    out.push(Table {
+        heading: None,
+        columns: idle_columns(),
+        rows: r
+            .rows
+            .iter()
+            .filter(|row| row.connections.is_some())
+            .collect(),
+    });
+    out.retain(|t| !t.rows.is_empty());
+    out
 }
 
 /// Lines a reader must not miss under the tables: clients that failed, and rows whose byte meter
@@ -199,6 +233,11 @@ pub fn tables(r: &Results) -> Vec<(Vec<Column>, Vec<&Row>)> {
 pub fn notes(rows: &[Row]) -> Vec<String> {
     let mut notes = Vec::new();
     for r in rows {
+        notes.extend(
+            r.notes
+                .iter()
+                .map(|n| format!("{} ({}): {n}", r.transport, r.scenario)),
+        );
         if r.client_errors > 0 {
             notes.push(format!(
                 "{} ({}): {} clients ended with an error",

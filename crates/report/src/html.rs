@@ -50,6 +50,8 @@ struct TextbookRowView {
 
 /// One table of a run: the delivery rows or the idle rows.
 struct TableView {
+    /// The network conditions the rows ran under, when the run has several profiles.
+    heading: Option<String>,
     /// Column headers.
     headers: Vec<&'static str>,
     /// Cells, row by row.
@@ -115,9 +117,14 @@ fn run_view(run: &Run) -> RunView {
         workload: workload_line(r),
         tables: tables(r)
             .into_iter()
-            .map(|(columns, rows)| TableView {
-                headers: headers(&columns),
-                rows: rows.into_iter().map(|row| cells(&columns, row)).collect(),
+            .map(|t| TableView {
+                heading: t.heading,
+                headers: headers(&t.columns),
+                rows: t
+                    .rows
+                    .into_iter()
+                    .map(|row| cells(&t.columns, row))
+                    .collect(),
             })
             .collect(),
         notes,

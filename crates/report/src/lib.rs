@@ -13,6 +13,7 @@ pub mod format;
 mod html;
 mod markdown;
 pub mod param;
+mod profiles;
 pub mod rating;
 mod table;
 pub mod textbook;
@@ -24,6 +25,7 @@ mod test_support;
 pub use environment::{machine_line, reproduce_line, settings_line, workload_line};
 pub use html::render_html;
 pub use markdown::{render_markdown, render_markdown_runs};
+pub use profiles::{conditions_line, faults_line};
 pub use table::render_table;
 
 use rtbench_results::Results;

@@ -3,6 +3,7 @@
 use crate::columns::{cells, headers, notes, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, reproduce_line, settings_line, workload_line};
+use crate::profiles::faults_line;
 use crate::rating::{LATENCY, OVERHEAD};
 use crate::textbook::Cell;
 use crate::{Run, textbook};
@@ -41,7 +42,14 @@ fn run_section(r: &Results) -> String {
     if let Some(line) = settings_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }
-    for (columns, rows) in tables(r) {
+    if let Some(line) = faults_line(r) {
+        out.push_str(&format!("{line}.\n\n"));
+    }
+    for t in tables(r) {
+        let (columns, rows) = (t.columns, t.rows);
+        if let Some(heading) = t.heading {
+            out.push_str(&format!("{heading}:\n\n"));
+        }
         out.push_str(&format!("| {} |\n", headers(&columns).join(" | ")));
         let align: Vec<&str> = (0..columns.len())
             .map(|i| if i == 0 { "---" } else { "---:" })

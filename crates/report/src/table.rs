@@ -4,6 +4,7 @@
 use crate::columns::{cells, headers, notes, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, settings_line, workload_line};
+use crate::profiles::faults_line;
 use crate::textbook::{Cell, measure};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
@@ -17,7 +18,15 @@ pub fn render_table(r: &Results) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    for (columns, rows) in tables(r) {
+    if let Some(line) = faults_line(r) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for t in tables(r) {
+        let (columns, rows) = (t.columns, t.rows);
+        if let Some(heading) = t.heading {
+            out.push_str(&format!("{heading}\n"));
+        }
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)

@@ -38,6 +38,8 @@ fn row(transport: &str) -> Row {
         connections: None,
         memory_per_connection_bytes: None,
         memory_per_connection_at_connect_bytes: None,
+        lost_in_gaps: 0,
+        notes: Vec::new(),
         kernel_socket_memory_per_connection_bytes: None,
         idle_bytes_per_client_s: None,
         idle_requests_per_client_s: None,
@@ -94,6 +96,8 @@ fn results(rows: Vec<Row>) -> Results {
             server: None,
             connections: None,
             idle_window_ms: None,
+            conditions: Vec::new(),
+            faults: Default::default(),
         },
         rows,
     }

@@ -5,9 +5,12 @@
 //! test pins the shape. Latency histograms travel serialised ([`histogram`]) so runs can be merged
 //! and re-plotted without re-running.
 
+mod conditions;
 pub mod histogram;
 mod load;
 mod repeat;
+
+pub use conditions::{ConditionsSpec, FaultsSpec};
 
 pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
 pub use load::LoadError;
@@ -128,6 +131,12 @@ pub struct RunConfig {
     pub connections: Option<u64>,
     /// Idle scenario: the window held with no events, milliseconds.
     pub idle_window_ms: Option<u64>,
+    /// Network conditions the rows ran under, one entry per profile, in the order run.
+    #[serde(default)]
+    pub conditions: Vec<ConditionsSpec>,
+    /// Faults injected in every phase.
+    #[serde(default)]
+    pub faults: FaultsSpec,
 }
 
 /// The server's buffer settings, which decide much of its memory per connection.
@@ -190,6 +199,14 @@ pub struct Row {
     pub duplicated: u64,
     /// Receipts of an event older than one the client already had.
     pub reordered: u64,
+    /// Of `lost`, events the server announced as gone with a gap notice (`{"dropped":N}`): the
+    /// client was behind the ring, or a restarted server no longer had them.
+    #[serde(default)]
+    pub lost_in_gaps: u64,
+    /// What a reader needs to interpret this row: faults injected, the cause of any loss, counters
+    /// that could not be read. Empty when nothing happened.
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Clients that ended with an error (connection refused, reset, protocol error).
     pub client_errors: u64,
     /// Times clients reconnected (after a dropped connection or a server restart).

@@ -54,6 +54,12 @@ pub(crate) fn sample() -> Results {
             send_rate_per_s: 0.0,
             sweep: vec![],
             repeat: 1,
+            conditions: vec![ConditionsSpec {
+                name: "loopback".into(),
+                description: "loopback: nothing added".into(),
+                ..ConditionsSpec::default()
+            }],
+            faults: FaultsSpec::default(),
         },
         rows: vec![Row {
             scenario: "dashboard".into(),
@@ -73,6 +79,8 @@ pub(crate) fn sample() -> Results {
             lost: 0,
             duplicated: 0,
             reordered: 0,
+            lost_in_gaps: 0,
+            notes: Vec::new(),
             client_errors: 0,
             reconnects: 0,
             latency_us: Latency::from_histogram(&h),
@@ -149,9 +157,11 @@ fn shape_is_pinned() {
             "latency_histogram",
             "latency_us",
             "lost",
+            "lost_in_gaps",
             "memory_per_connection_at_connect_bytes",
             "memory_per_connection_bytes",
             "meter_kernel_disagreement_pct",
+            "notes",
             "packets_per_delivery",
             "payload_bytes",
             "poll_interval_ms",
@@ -176,8 +186,10 @@ fn shape_is_pinned() {
         keys(&v["config"]),
         [
             "clients",
+            "conditions",
             "connections",
             "drain_ms",
+            "faults",
             "idle_window_ms",
             "longpoll_timeout_ms",
             "payload_bytes",
@@ -274,4 +286,16 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing field"), "{err}");
+}
+
+#[test]
+fn documents_without_conditions_fields_still_load() {
+    let mut v = serde_json::to_value(sample()).unwrap();
+    v["config"].as_object_mut().unwrap().remove("conditions");
+    v["config"].as_object_mut().unwrap().remove("faults");
+    v["rows"][0].as_object_mut().unwrap().remove("lost_in_gaps");
+    v["rows"][0].as_object_mut().unwrap().remove("notes");
+    let r = Results::from_json(&v.to_string(), Path::new("old.json")).unwrap();
+    assert!(r.config.conditions.is_empty() && r.rows[0].notes.is_empty());
+    assert_eq!(r.config.faults, FaultsSpec::default());
 }

@@ -9,7 +9,7 @@
 use crate::error::ApiError;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::server::{MIN_HTTP_MAX_BUF_BYTES, State};
-use crate::{longpoll, metrics, plan, poll, publish, schedule, sse, ws};
+use crate::{faults, longpoll, metrics, plan, poll, publish, resume, schedule, sse, ws};
 use axum::Router;
 use axum::http::{Method, Uri};
 use axum::routing::{get, post};
@@ -30,7 +30,12 @@ pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The router of every HTTP endpoint, with JSON 404 and 405 answers.
 pub(crate) fn app(state: Arc<State>) -> Router {
-    Router::new()
+    let router = Router::new();
+    let router = match state.config.fault_endpoints {
+        true => router.route(paths::FAULTS_CLOSE, post(faults::handler)),
+        false => router,
+    };
+    router
         .route(paths::POLL, get(poll::handler))
         .route(paths::LONGPOLL, get(longpoll::handler))
         .route(paths::SSE, get(sse::handler))
@@ -38,6 +43,7 @@ pub(crate) fn app(state: Arc<State>) -> Router {
         .route(paths::PUBLISH, post(publish::handler))
         .route(paths::SCHEDULE, post(schedule::handler))
         .route(paths::PLAN, post(plan::handler))
+        .route(paths::RESUME, post(resume::handler))
         .route(paths::METRICS, get(metrics::handler))
         .route(paths::HEALTHZ, get(healthz))
         .fallback(not_found)
@@ -74,7 +80,9 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             },
             () = shutdown.wait() => return,
         };
-        let meter = Arc::new(ConnMeter::new(state.meters.clone(), alive.clone()));
+        let meter = state
+            .faults
+            .track(ConnMeter::new(state.meters.clone(), alive.clone()));
         tokio::spawn(serve_connection(
             stream,
             meter,
@@ -94,7 +102,7 @@ async fn serve_connection(
     let mut shutdown = state.shutdown();
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(Metered::tracked(stream, meter.clone()));
-    let handle = ConnHandle(meter);
+    let handle = ConnHandle(meter.clone());
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         handle
             .0
@@ -118,6 +126,8 @@ async fn serve_connection(
             conn.as_mut().graceful_shutdown();
             conn.await
         }
+        // Fault injection: drop the connection mid-whatever, as a crashing worker would.
+        () = meter.killed() => return,
     };
     if let Err(e) = result {
         tracing::debug!("http connection ended with error: {e}");

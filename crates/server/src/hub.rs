@@ -89,6 +89,19 @@ impl Topic {
         seq
     }
 
+    /// Makes the next published event carry `seq + 1`, if nothing was ever published to this
+    /// topic; returns whether it did. A server that restarted uses it to continue a schedule's
+    /// sequence numbers: readers whose cursor is below `seq` then get a gap notice for the events
+    /// in between once the first event is in the ring.
+    pub fn continue_after(&self, seq: u64) -> bool {
+        let mut last = self.publish_lock.lock();
+        if *last != 0 || !self.ring.read().is_empty() {
+            return false;
+        }
+        *last = seq;
+        true
+    }
+
     /// Appends to `out` up to `max` events with `seq > cursor`, oldest first, and returns how many
     /// events after `cursor` have already left the ring (0 unless the reader fell behind).
     pub fn read_after_into(&self, cursor: u64, max: usize, out: &mut Vec<Event>) -> u64 {
@@ -249,6 +262,21 @@ mod tests {
         assert_eq!(hub.read_after("t", 4, 10).0, 0);
         assert_eq!(hub.read_after("t", 0, 10).0, 4);
         assert_eq!(hub.events_published(), 7);
+    }
+
+    #[test]
+    fn continued_topic_reports_the_missing_history_as_a_gap() {
+        let hub = Hub::new(8, 4);
+        let topic = hub.topic("t").unwrap();
+        assert!(topic.continue_after(10));
+        assert_eq!(topic.publish(1, "x"), 11);
+        assert!(
+            !topic.continue_after(20),
+            "only an untouched topic continues"
+        );
+        let (dropped, events) = topic.read_after(4, 10);
+        assert_eq!((dropped, seqs(&events)), (6, vec![11]));
+        assert_eq!(topic.read_after(10, 10).0, 0);
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+mod faults;
 mod http;
 pub mod hub;
 mod kernel;
@@ -29,6 +30,7 @@ mod params;
 mod plan;
 mod poll;
 mod publish;
+mod resume;
 mod schedule;
 mod server;
 mod sse;

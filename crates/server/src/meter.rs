@@ -13,6 +13,7 @@
 //! Accepted sockets are also registered with the kernel cross-check ([`crate::kernel`]) once, at
 //! accept, and read one last time just before they close.
 
+use crate::faults::KillSwitch;
 use crate::kernel::{Registration, Registry};
 use rtbench_proto::{Transport, paths};
 use std::io;
@@ -111,6 +112,8 @@ pub(crate) struct ConnMeter {
     pending_sent: AtomicU64,
     /// Dropped with the connection, so shutdown can wait until every connection has ended.
     _alive: mpsc::Sender<()>,
+    /// Set when the server tracks connections for fault injection ([`crate::faults`]).
+    kill: Option<Arc<KillSwitch>>,
 }
 
 impl ConnMeter {
@@ -122,6 +125,33 @@ impl ConnMeter {
             pending_received: AtomicU64::new(0),
             pending_sent: AtomicU64::new(0),
             _alive: alive,
+            kill: None,
+        }
+    }
+
+    /// The same meter, with a kill switch a fault request can pull.
+    pub(crate) fn with_kill_switch(mut self, kill: Arc<KillSwitch>) -> Self {
+        self.kill = Some(kill);
+        self
+    }
+
+    /// Asks the task serving this connection to drop it (fault injection); no-op without a switch.
+    pub(crate) fn kill(&self) {
+        if let Some(k) = &self.kill {
+            k.kill();
+        }
+    }
+
+    /// Whether [`ConnMeter::kill`] was called.
+    pub(crate) fn is_killed(&self) -> bool {
+        self.kill.as_ref().is_some_and(|k| k.is_killed())
+    }
+
+    /// Resolves when the connection is to be dropped; never, for a connection without a switch.
+    pub(crate) async fn killed(&self) {
+        match &self.kill {
+            Some(k) => k.wait().await,
+            None => std::future::pending().await,
         }
     }
 

@@ -115,25 +115,33 @@ fn start(state: &Arc<State>, request: ScheduleRequest) -> Result<ScheduleRespons
         events: request.events,
         payload_bytes: request.payload_bytes,
     };
-    std::thread::Builder::new()
-        .name("rtbench-publisher".into())
-        .spawn(move || run.publish_all())
-        .map_err(|e| ApiError::Internal(format!("cannot start the publisher thread: {e}")))?;
+    run.spawn()?;
     Ok(response)
 }
 
-/// One scheduled publisher run; releases its topic's claim when dropped.
-struct Run {
-    state: Arc<State>,
-    topic: Arc<Topic>,
-    name: String,
-    start_mono_ns: u64,
-    period_ns: u64,
-    events: u64,
-    payload_bytes: usize,
+/// One scheduled publisher run; releases its topic's claim when dropped. Whoever builds one must
+/// have inserted `name` into `state.scheduled_topics`.
+pub(crate) struct Run {
+    pub(crate) state: Arc<State>,
+    pub(crate) topic: Arc<Topic>,
+    pub(crate) name: String,
+    /// Scheduled time of the run's first event, CLOCK_MONOTONIC ns.
+    pub(crate) start_mono_ns: u64,
+    pub(crate) period_ns: u64,
+    pub(crate) events: u64,
+    pub(crate) payload_bytes: usize,
 }
 
 impl Run {
+    /// Starts the run's publisher thread.
+    pub(crate) fn spawn(self) -> Result<(), ApiError> {
+        std::thread::Builder::new()
+            .name("rtbench-publisher".into())
+            .spawn(move || self.publish_all())
+            .map_err(|e| ApiError::Internal(format!("cannot start the publisher thread: {e}")))?;
+        Ok(())
+    }
+
     fn publish_all(self) {
         for k in 0..self.events {
             let due_ns = self.start_mono_ns + k * self.period_ns;

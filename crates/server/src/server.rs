@@ -2,6 +2,7 @@
 //! both listeners until the shutdown future resolves, then ends every stream and waits (bounded) for
 //! the connections to close.
 
+use crate::faults::Registry;
 use crate::hub::Hub;
 use crate::meter::Meters;
 use parking_lot::Mutex;
@@ -36,6 +37,8 @@ pub struct ServerConfig {
     /// Whether hyper writes HTTP/1 responses with vectored writes (`writev`) rather than
     /// flattening head and body into one buffer.
     pub http_writev: bool,
+    /// Serve `POST /faults/close` and track connections for it (fault injection; off by default).
+    pub fault_endpoints: bool,
 }
 
 /// Smallest accepted [`ServerConfig::http_max_buf_bytes`] (hyper's own minimum), in bytes.
@@ -100,6 +103,7 @@ impl Default for ServerConfig {
             ws_write_buffer_bytes: 0,
             http_max_buf_bytes: 8192 + 4096 * 100,
             http_writev: true,
+            fault_endpoints: false,
         }
     }
 }
@@ -145,6 +149,8 @@ pub(crate) struct State {
     pub(crate) stopping: AtomicBool,
     /// Topics that have a scheduled publisher running.
     pub(crate) scheduled_topics: Mutex<HashSet<String>>,
+    /// Connections fault requests may close (empty unless `config.fault_endpoints`).
+    pub(crate) faults: Registry,
 }
 
 impl State {
@@ -183,6 +189,7 @@ impl Server {
     pub fn new(config: ServerConfig) -> Self {
         let state = State {
             hub: Hub::new(config.ring_capacity, config.max_topics),
+            faults: Registry::new(config.fault_endpoints),
             config,
             meters: Arc::new(Meters::default()),
             shutdown: watch::Sender::new(false),

@@ -57,7 +57,9 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             },
             () = shutdown.wait() => return,
         };
-        let meter = Arc::new(ConnMeter::new(state.meters.clone(), alive.clone()));
+        let meter = state
+            .faults
+            .track(ConnMeter::new(state.meters.clone(), alive.clone()));
         meter.tag(Transport::Tcp.index());
         let state = state.clone();
         tokio::spawn(async move {
@@ -163,6 +165,8 @@ async fn serve(
                 }
             }
             () = shutdown.wait() => return Err(End::Closed),
+            // Fault injection: drop the connection without a goodbye.
+            () = meter.killed() => return Err(End::Closed),
         }
     }
 }

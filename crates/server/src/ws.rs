@@ -113,7 +113,17 @@ async fn serve_socket(
             () = shutdown.wait() => {
                 return close(socket, close_code::AWAY, "server shutting down").await;
             }
+            // Fault injection: drop the socket without a close frame.
+            () = killed(conn.as_ref()) => return,
         }
+    }
+}
+
+/// Resolves when a fault request asks for this connection to be dropped.
+async fn killed(conn: Option<&ConnHandle>) {
+    match conn {
+        Some(conn) => conn.0.killed().await,
+        None => std::future::pending().await,
     }
 }
 

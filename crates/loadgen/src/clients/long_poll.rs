@@ -1,6 +1,7 @@
 //! Long-poll client: one request at a time, re-issued at once with the cursor of the last event.
+//! After a lost connection it connects again and asks with the same cursor: nothing is skipped.
 
-use super::{ClientCtx, record_poll_response};
+use super::{ClientCtx, RecvError, record_poll_response};
 use crate::http1::Conn;
 use crate::recorder::Recorder;
 use rtbench_proto::paths;
@@ -16,7 +17,11 @@ impl Session {
         })
     }
 
-    pub(super) async fn recv(&mut self, ctx: &ClientCtx, rec: &mut Recorder) -> Result<(), String> {
+    pub(super) async fn recv(
+        &mut self,
+        ctx: &ClientCtx,
+        rec: &mut Recorder,
+    ) -> Result<(), RecvError> {
         let path = format!(
             "{}?topic={}&after={}&timeout_ms={}",
             paths::LONGPOLL,
@@ -26,5 +31,9 @@ impl Session {
         );
         let body = self.conn.get_body(&path).await?;
         record_poll_response(&body, rec)
+    }
+
+    pub(super) fn reset(self) {
+        self.conn.reset();
     }
 }

@@ -1,11 +1,14 @@
 //! Short-poll client: asks at a fixed interval from a random phase, like a real fleet of browsers.
 //! The ticks are absolute (open loop): a slow answer makes the next poll late, never shifts the rest.
+//! After a lost connection it connects again and asks at once with the same cursor, then resumes
+//! its interval from there.
 
-use super::{ClientCtx, record_poll_response};
+use super::{ClientCtx, RecvError, record_poll_response};
 use crate::http1::Conn;
 use crate::recorder::Recorder;
 use rand::Rng;
 use rtbench_proto::paths;
+use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
 
 pub(super) struct Session {
@@ -14,18 +17,29 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
+    pub(super) async fn connect(ctx: &ClientCtx, resuming: bool) -> Result<Session, String> {
         let conn = Conn::connect(ctx.target.http).await?;
-        let phase = ctx.poll_interval.mul_f64(rand::rng().random::<f64>());
+        let phase = match resuming {
+            true => Duration::ZERO,
+            false => ctx.poll_interval.mul_f64(rand::rng().random::<f64>()),
+        };
         let mut ticks = interval_at(Instant::now() + phase, ctx.poll_interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
         Ok(Session { conn, ticks })
     }
 
-    pub(super) async fn recv(&mut self, ctx: &ClientCtx, rec: &mut Recorder) -> Result<(), String> {
+    pub(super) async fn recv(
+        &mut self,
+        ctx: &ClientCtx,
+        rec: &mut Recorder,
+    ) -> Result<(), RecvError> {
         self.ticks.tick().await;
         let path = format!("{}?topic={}&after={}", paths::POLL, ctx.topic, rec.cursor());
         let body = self.conn.get_body(&path).await?;
         record_poll_response(&body, rec)
+    }
+
+    pub(super) fn reset(self) {
+        self.conn.reset();
     }
 }

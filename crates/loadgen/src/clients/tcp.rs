@@ -1,7 +1,8 @@
-//! Raw-TCP floor client: one `SUB` frame, then length-prefixed event frames down; messages it
-//! publishes go up the same socket as `PUB` frames.
+//! Raw-TCP floor client: one `SUB <topic> <after>` frame, then length-prefixed event frames down;
+//! messages it publishes go up the same socket as `PUB` frames. After a lost connection it
+//! subscribes again after the last event it holds.
 
-use super::{ClientCtx, record_message};
+use super::{ClientCtx, RecvError, record_message};
 use crate::recorder::Recorder;
 use bytes::BytesMut;
 use rtbench_proto::frame::{decode_frame, encode_pub, encode_sub, encode_sub_publishing_to};
@@ -14,7 +15,7 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
+    pub(super) async fn connect(ctx: &ClientCtx, after: u64) -> Result<Session, String> {
         let addr = ctx.target.tcp;
         let mut stream = TcpStream::connect(addr)
             .await
@@ -22,8 +23,8 @@ impl Session {
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut sub = BytesMut::new();
         match &ctx.publish_to {
-            Some(other) => encode_sub_publishing_to(&ctx.topic, 0, other, &mut sub),
-            None => encode_sub(&ctx.topic, 0, &mut sub),
+            Some(other) => encode_sub_publishing_to(&ctx.topic, after, other, &mut sub),
+            None => encode_sub(&ctx.topic, after, &mut sub),
         }
         stream
             .write_all(&sub)
@@ -35,16 +36,18 @@ impl Session {
         })
     }
 
-    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), String> {
+    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), RecvError> {
         let n = self
             .stream
             .read_buf(&mut self.buf)
             .await
             .map_err(|e| format!("read: {e}"))?;
         if n == 0 {
-            return Err("server closed the connection".into());
+            return Err("server closed the connection".to_string().into());
         }
-        while let Some(frame) = decode_frame(&mut self.buf).map_err(|e| e.to_string())? {
+        while let Some(frame) =
+            decode_frame(&mut self.buf).map_err(|e| RecvError::Protocol(e.to_string()))?
+        {
             record_message(&frame, rec)?;
         }
         Ok(())
@@ -58,5 +61,10 @@ impl Session {
             .write_all(&frame)
             .await
             .map_err(|e| format!("sending PUB: {e}"))
+    }
+
+    /// Aborts the connection with a TCP reset.
+    pub(super) fn reset(self) {
+        let _ = self.stream.set_zero_linger();
     }
 }

@@ -1,7 +1,8 @@
 //! WebSocket client: one connection, one text message per event down; messages it publishes go up
-//! the same socket as text messages.
+//! the same socket as text messages. After a lost connection it connects again with `after=` the
+//! last event it holds.
 
-use super::{ClientCtx, record_message};
+use super::{ClientCtx, RecvError, record_message};
 use crate::recorder::Recorder;
 use futures_util::{SinkExt, StreamExt};
 use rtbench_proto::{limits, paths};
@@ -15,14 +16,14 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
+    pub(super) async fn connect(ctx: &ClientCtx, after: u64) -> Result<Session, String> {
         let addr = ctx.target.http;
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let url = format!(
-            "ws://{addr}{}?topic={}&after=0{}",
+            "ws://{addr}{}?topic={}&after={after}{}",
             paths::WS,
             ctx.topic,
             publish_to_query(ctx)
@@ -37,15 +38,15 @@ impl Session {
         Ok(Session { ws })
     }
 
-    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), String> {
+    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), RecvError> {
         match self.ws.next().await {
             Some(Ok(Message::Text(text))) => record_message(text.as_bytes(), rec),
             Some(Ok(Message::Close(frame))) => {
-                Err(format!("server closed the WebSocket: {frame:?}"))
+                Err(format!("server closed the WebSocket: {frame:?}").into())
             }
             Some(Ok(_)) => Ok(()),
-            Some(Err(e)) => Err(format!("WebSocket: {e}")),
-            None => Err("WebSocket ended".into()),
+            Some(Err(e)) => Err(format!("WebSocket: {e}").into()),
+            None => Err("WebSocket ended".to_string().into()),
         }
     }
 
@@ -55,6 +56,11 @@ impl Session {
             .send(Message::text(payload))
             .await
             .map_err(|e| format!("WebSocket send: {e}"))
+    }
+
+    /// Aborts the connection with a TCP reset.
+    pub(super) fn reset(self) {
+        let _ = self.ws.get_ref().set_zero_linger();
     }
 }
 

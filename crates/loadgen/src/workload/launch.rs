@@ -13,7 +13,7 @@ use rtbench_proto::Transport;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 /// The tasks of a started phase.
@@ -26,6 +26,8 @@ pub(crate) struct Launched {
     pub(crate) dues: Vec<Option<UnboundedSender<u64>>>,
     /// How many tasks report on `ready`: every client, and every HTTP sender.
     pub(crate) expected_ready: u64,
+    /// One reset handle per client, in client order (fault injection).
+    pub(crate) resets: Vec<Arc<Notify>>,
 }
 
 /// What a phase's tasks report to it as they go.
@@ -55,6 +57,7 @@ pub(crate) fn launch(
         senders: JoinSet::new(),
         dues: Vec::with_capacity(config.clients as usize),
         expected_ready: config.clients,
+        resets: Vec::with_capacity(config.clients as usize),
     };
     for client in 0..config.clients as u32 {
         let r = workload.room_of(client);
@@ -89,7 +92,9 @@ pub(crate) fn launch(
                 .clone()
                 .filter(|t| sends_inline && *t != room.topic),
             received: counters.received.clone(),
+            reset: Arc::new(Notify::new()),
         };
+        launched.resets.push(ctx.reset.clone());
         let mut inline = None;
         if let (Some(send), Some(rx), Some(topic)) = (sending, due_rx, publish_to) {
             if sends_inline {

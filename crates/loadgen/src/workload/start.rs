@@ -9,7 +9,7 @@
 use super::{Arrivals, SendTo, Workload};
 use crate::control::Control;
 use crate::{LoadConfig, LoadError};
-use rtbench_proto::control::{PlanRequest, ScheduleRequest};
+use rtbench_proto::control::{PlanRequest, ScheduleRequest, ScheduleResponse};
 use rtbench_proto::mono_now_ns;
 
 /// Lead time between scheduling and time zero, so the schedule is known to every client (and
@@ -17,14 +17,15 @@ use rtbench_proto::mono_now_ns;
 pub(crate) const SCHEDULE_LEAD_MS: u64 = 250;
 
 impl Workload {
-    /// Starts the server's events and returns time zero (CLOCK_MONOTONIC ns).
+    /// Starts the server's events and returns time zero (CLOCK_MONOTONIC ns), with the server's
+    /// answer when one fixed-rate schedule (`POST /schedule`) carries them all.
     pub(crate) async fn start(
         &self,
         config: &LoadConfig,
         control: &Control,
-    ) -> Result<u64, LoadError> {
+    ) -> Result<(u64, Option<ScheduleResponse>), LoadError> {
         if self.pushes.is_empty() {
-            return Ok(mono_now_ns() + SCHEDULE_LEAD_MS * 1_000_000);
+            return Ok((mono_now_ns() + SCHEDULE_LEAD_MS * 1_000_000, None));
         }
         let not_fresh = |what: String| {
             LoadError::Control(format!("{what}: the phase's topics must be new and empty"))
@@ -45,7 +46,7 @@ impl Workload {
                     schedule.first_seq, schedule.period_ns
                 )));
             }
-            return Ok(schedule.start_mono_ns);
+            return Ok((schedule.start_mono_ns, Some(schedule)));
         }
         let request = PlanRequest {
             topics: self.rooms.iter().map(|r| r.topic.clone()).collect(),
@@ -61,7 +62,7 @@ impl Workload {
         if plan.first_seqs.iter().any(|&s| s != 1) {
             return Err(not_fresh("plan answered first_seqs other than 1".into()));
         }
-        Ok(plan.start_mono_ns)
+        Ok((plan.start_mono_ns, None))
     }
 
     /// Clients' messages of the whole phase that the server never published (a failed request,

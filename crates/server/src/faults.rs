@@ -1,0 +1,176 @@
+//! Server-side fault injection: `POST /faults/close` closes some of a transport's open connections,
+//! chosen at random, the way a crashing worker or a load balancer would: the socket is dropped
+//! without any goodbye (no SSE end, no WebSocket close frame), so the client sees its stream end
+//! or reset and must resume on its own.
+//!
+//! Only a server built with [`crate::ServerConfig::fault_endpoints`] tracks its connections and
+//! serves the endpoint; otherwise nothing here costs anything per connection.
+
+use crate::error::ApiError;
+use crate::meter::ConnMeter;
+use crate::params::read_body;
+use crate::server::State;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State as AppState;
+use parking_lot::Mutex;
+use rand::seq::SliceRandom;
+use rtbench_proto::Transport;
+use rtbench_proto::faults::{CloseRequest, CloseResponse};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use tokio::sync::Notify;
+
+/// Largest accepted `/faults/close` body, in bytes.
+const MAX_REQUEST_BYTES: usize = 1024;
+
+/// One connection's kill switch: set once, observed by the task serving the connection.
+#[derive(Debug, Default)]
+pub(crate) struct KillSwitch {
+    killed: AtomicBool,
+    notify: Notify,
+}
+
+impl KillSwitch {
+    /// Asks the connection to close.
+    pub(crate) fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether [`KillSwitch::kill`] was called.
+    pub(crate) fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once [`KillSwitch::kill`] was called (at once if it already was).
+    pub(crate) async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.killed.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The connections a fault request may close. Holds weak handles only: a closed connection's entry
+/// is pruned lazily, and the list never grows past twice the connections alive at the last prune.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    enabled: bool,
+    conns: Mutex<Vec<Weak<ConnMeter>>>,
+    /// Length after the last prune; the next prune happens at twice this (at least 1024).
+    prune_at: Mutex<usize>,
+}
+
+impl Registry {
+    /// A registry that tracks connections only when `enabled`.
+    pub(crate) fn new(enabled: bool) -> Self {
+        Registry {
+            enabled,
+            ..Registry::default()
+        }
+    }
+
+    /// Wraps a new connection's meter, giving it a kill switch and tracking it when enabled.
+    pub(crate) fn track(&self, meter: ConnMeter) -> Arc<ConnMeter> {
+        if !self.enabled {
+            return Arc::new(meter);
+        }
+        let meter = Arc::new(meter.with_kill_switch(Arc::new(KillSwitch::default())));
+        let mut conns = self.conns.lock();
+        let mut prune_at = self.prune_at.lock();
+        if conns.len() >= (*prune_at).max(1024) {
+            conns.retain(|w| w.strong_count() > 0);
+            *prune_at = conns.len() * 2;
+        }
+        conns.push(Arc::downgrade(&meter));
+        meter
+    }
+
+    /// Kills up to `count` random live connections of `transport`; returns (closed, open).
+    pub(crate) fn close(&self, transport: Transport, count: u64) -> (u64, u64) {
+        let mut live: Vec<Arc<ConnMeter>> = self
+            .conns
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|m| m.bucket_index() == Some(transport.index()) && !m.is_killed())
+            .collect();
+        let open = live.len() as u64;
+        live.shuffle(&mut rand::rng());
+        let closed = live
+            .iter()
+            .take(count as usize)
+            .inspect(|m| m.kill())
+            .count();
+        (closed as u64, open)
+    }
+}
+
+/// `POST /faults/close`.
+pub(crate) async fn handler(
+    AppState(state): AppState<Arc<State>>,
+    body: Body,
+) -> Result<Json<CloseResponse>, ApiError> {
+    let bytes = read_body(body, MAX_REQUEST_BYTES).await?;
+    let request: CloseRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid close request: {e}")))?;
+    let transport: Transport =
+        request
+            .transport
+            .parse()
+            .map_err(|e: rtbench_proto::transport::UnknownTransport| {
+                ApiError::bad_request(e.to_string())
+            })?;
+    let (closed, open) = state.faults.close(transport, request.count);
+    Ok(Json(CloseResponse { closed, open }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meter::Meters;
+    use tokio::sync::mpsc;
+
+    #[tokio::test]
+    async fn closes_only_the_asked_transport_and_at_most_count() {
+        let registry = Registry::new(true);
+        let meters = Arc::new(Meters::default());
+        let (alive, _rx) = mpsc::channel(1);
+        let conns: Vec<_> = (0..5)
+            .map(|i| {
+                let m = registry.track(ConnMeter::new(meters.clone(), alive.clone()));
+                let t = if i < 3 {
+                    Transport::Sse
+                } else {
+                    Transport::Tcp
+                };
+                m.tag(t.index());
+                m
+            })
+            .collect();
+        assert_eq!(registry.close(Transport::Sse, 2), (2, 3));
+        assert_eq!(conns.iter().filter(|m| m.is_killed()).count(), 2);
+        assert!(conns[3..].iter().all(|m| !m.is_killed()));
+        // Already killed connections are not counted as open again.
+        assert_eq!(registry.close(Transport::Sse, 5), (1, 1));
+        // A killed connection's waiter resolves at once.
+        tokio::time::timeout(std::time::Duration::from_secs(1), conns[0].killed())
+            .await
+            .expect("killed resolves");
+    }
+
+    #[test]
+    fn disabled_registry_tracks_nothing() {
+        let registry = Registry::new(false);
+        let (alive, _rx) = mpsc::channel(1);
+        let m = registry.track(ConnMeter::new(Arc::new(Meters::default()), alive));
+        m.tag(Transport::Sse.index());
+        assert_eq!(registry.close(Transport::Sse, 1), (0, 0));
+    }
+}
