@@ -60,7 +60,11 @@ pub struct RunArgs {
     #[arg(long, value_parser = duration, default_value = "2s")]
     pub drain: Duration,
     /// Transports to run, comma-separated, in order.
-    #[arg(long, value_delimiter = ',', default_value = "tcp,websocket,sse,long_poll,short_poll")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tcp,websocket,sse,long_poll,short_poll"
+    )]
     pub transports: Vec<Transport>,
     /// Directory for results.json and summary.md.
     #[arg(long, default_value = "reports/latest")]

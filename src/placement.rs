@@ -8,12 +8,15 @@ pub fn allowed_cpus() -> Vec<usize> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity writes at most its size.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: pid 0 is the calling thread; `set` is valid and writable.
-    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {
         return Vec::new();
     }
     // SAFETY: CPU_ISSET only reads the set, for indices below CPU_SETSIZE.
-    (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
+    (0..libc::CPU_SETSIZE as usize)
+        .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+        .collect()
 }
 
 /// Pins the calling thread (and every thread it starts afterwards) to `cpus`.
@@ -33,7 +36,8 @@ pub fn pin_current_thread(cpus: &[usize]) -> anyhow::Result<()> {
     // SAFETY: pid 0 is the calling thread; `set` is a valid cpu set of the size passed.
     let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
     if rc != 0 {
-        return Err(std::io::Error::last_os_error()).with_context(|| format!("pinning to cpus {cpus:?}"));
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("pinning to cpus {cpus:?}"));
     }
     Ok(())
 }
@@ -52,10 +56,16 @@ impl Plan {
     /// or when asked not to.
     pub fn choose(allowed: &[usize], pin: bool) -> Plan {
         if !pin || allowed.len() < 2 {
-            return Plan { server: Vec::new(), loadgen: Vec::new() };
+            return Plan {
+                server: Vec::new(),
+                loadgen: Vec::new(),
+            };
         }
         let half = allowed.len() / 2;
-        Plan { server: allowed[half..].to_vec(), loadgen: allowed[..half].to_vec() }
+        Plan {
+            server: allowed[half..].to_vec(),
+            loadgen: allowed[..half].to_vec(),
+        }
     }
 
     /// One line for the report.
@@ -81,7 +91,13 @@ mod tests {
 
     #[test]
     fn splits_apart_on_two_or_more_cores() {
-        assert_eq!(Plan::choose(&[0, 1], true), Plan { server: vec![1], loadgen: vec![0] });
+        assert_eq!(
+            Plan::choose(&[0, 1], true),
+            Plan {
+                server: vec![1],
+                loadgen: vec![0]
+            }
+        );
         assert_eq!(Plan::choose(&[0, 1, 2, 3], true).server, vec![2, 3]);
         assert!(Plan::choose(&[0], true).server.is_empty());
         assert!(Plan::choose(&[0, 1], false).loadgen.is_empty());

@@ -29,9 +29,11 @@ fn load_config(args: &RunArgs) -> LoadConfig {
 
 /// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
 fn prepare_out(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create --out {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create --out {}", dir.display()))?;
     let probe = dir.join(".rtbench-write-test");
-    std::fs::write(&probe, b"").with_context(|| format!("cannot write to --out {}", dir.display()))?;
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write to --out {}", dir.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -48,7 +50,11 @@ fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
         window_ms: config.window.as_millis() as u64,
         tail_ms: config.tail.as_millis() as u64,
         drain_ms: config.drain.as_millis() as u64,
-        transports: config.transports.iter().map(|t| t.as_str().to_string()).collect(),
+        transports: config
+            .transports
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect(),
         server_http: target.http.to_string(),
         server_tcp: target.tcp.to_string(),
     }
@@ -58,18 +64,27 @@ fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = load_config(&args);
     config.validate()?;
-    if !args.transports.iter().all(|t| args.transports.iter().filter(|u| *u == t).count() == 1) {
+    if !args
+        .transports
+        .iter()
+        .all(|t| args.transports.iter().filter(|u| *u == t).count() == 1)
+    {
         bail!("--transports lists a transport twice");
     }
     prepare_out(&args.out)?;
 
-    let external = args.server_http.zip(args.server_tcp).map(|(http, tcp)| Target { http, tcp });
+    let external = args
+        .server_http
+        .zip(args.server_tcp)
+        .map(|(http, tcp)| Target { http, tcp });
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
         None => Some(ServerChild::start(&plan.server)?),
     };
-    let target = external.or(server.as_ref().map(|s| s.target)).expect("one of the two is set");
+    let target = external
+        .or(server.as_ref().map(|s| s.target))
+        .expect("one of the two is set");
     placement::pin_current_thread(&plan.loadgen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.loadgen.len().max(1))
@@ -82,8 +97,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     if !config.quiet {
-        let pid = server.as_ref().map(|s| format!(" (pid {})", s.pid())).unwrap_or_default();
-        eprintln!("server at http://{} and tcp://{}{pid}", target.http, target.tcp);
+        let pid = server
+            .as_ref()
+            .map(|s| format!(" (pid {})", s.pid()))
+            .unwrap_or_default();
+        eprintln!(
+            "server at http://{} and tcp://{}{pid}",
+            target.http, target.tcp
+        );
     }
     let rows = runtime.block_on(rtbench_loadgen::run(&config, &target))?;
     drop(server);

@@ -15,7 +15,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bail!("--ring-capacity must be at least 1");
     }
     placement::pin_current_thread(&args.cpus)?;
-    let workers = if args.cpus.is_empty() { placement::allowed_cpus().len() } else { args.cpus.len() };
+    let workers = if args.cpus.is_empty() {
+        placement::allowed_cpus().len()
+    } else {
+        args.cpus.len()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.max(1))
         .enable_all()
@@ -33,7 +37,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tcp: tcp.local_addr()?.to_string(),
             pid: std::process::id(),
         };
-        let server = Server::new(ServerConfig { ring_capacity: args.ring_capacity, ..ServerConfig::default() });
+        let server = Server::new(ServerConfig {
+            ring_capacity: args.ring_capacity,
+            ..ServerConfig::default()
+        });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
             let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);
             let request = ScheduleRequest {
@@ -43,7 +50,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 events,
                 start_in_ms: 0,
             };
-            start_publisher(&server, request).map_err(|e| anyhow::anyhow!("demo publisher: {e}"))?;
+            start_publisher(&server, request)
+                .map_err(|e| anyhow::anyhow!("demo publisher: {e}"))?;
             eprintln!("publishing {rate} events/s to topic '{topic}'");
         }
         let mut stdout = std::io::stdout().lock();

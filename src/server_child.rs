@@ -21,10 +21,16 @@ impl ServerChild {
     pub fn start(cpus: &[usize]) -> anyhow::Result<ServerChild> {
         let exe = std::env::current_exe().context("locating the rtbench executable")?;
         let mut cmd = Command::new(exe);
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--tcp-addr",
+            "127.0.0.1:0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         if !cpus.is_empty() {
             let list: Vec<String> = cpus.iter().map(usize::to_string).collect();
             cmd.arg("--cpus").arg(list.join(","));
@@ -44,8 +50,8 @@ impl ServerChild {
                 bail!("the server process did not report its addresses within 15 s");
             }
         };
-        let listening: ListeningLine =
-            serde_json::from_str(line.trim()).with_context(|| format!("server announced {line:?}"))?;
+        let listening: ListeningLine = serde_json::from_str(line.trim())
+            .with_context(|| format!("server announced {line:?}"))?;
         let target = Target {
             http: listening.http.parse().context("server http address")?,
             tcp: listening.tcp.parse().context("server tcp address")?,

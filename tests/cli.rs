@@ -15,7 +15,11 @@ fn rtbench(args: &[&str]) -> Output {
 fn assert_one_line_error(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "expected failure, stderr: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "not one line: {stderr:?}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr:?}"
+    );
     assert!(stderr.contains(needle), "{needle:?} not in {stderr:?}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -28,12 +32,18 @@ fn unknown_transport_is_one_line() {
 
 #[test]
 fn zero_clients_is_one_line() {
-    assert_one_line_error(&rtbench(&["run", "--clients", "0"]), "clients must be between 1");
+    assert_one_line_error(
+        &rtbench(&["run", "--clients", "0"]),
+        "clients must be between 1",
+    );
 }
 
 #[test]
 fn zero_rate_is_one_line() {
-    assert_one_line_error(&rtbench(&["run", "--rate", "0"]), "rate must be greater than 0");
+    assert_one_line_error(
+        &rtbench(&["run", "--rate", "0"]),
+        "rate must be greater than 0",
+    );
 }
 
 #[test]
@@ -81,12 +91,33 @@ fn short_run_writes_results_with_every_transport_and_no_loss() {
     let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
     assert_eq!(results.rows.len(), 5);
     for row in &results.rows {
-        assert_eq!(row.events, 40, "{}: events in a 1 s window at 40/s", row.transport);
+        assert_eq!(
+            row.events, 40,
+            "{}: events in a 1 s window at 40/s",
+            row.transport
+        );
         assert_eq!(row.deliveries, 3 * 40, "{}", row.transport);
-        assert_eq!((row.lost, row.duplicated, row.reordered, row.client_errors), (0, 0, 0, 0), "{}", row.transport);
+        assert_eq!(
+            (row.lost, row.duplicated, row.reordered, row.client_errors),
+            (0, 0, 0, 0),
+            "{}",
+            row.transport
+        );
         assert!(row.bytes_per_delivery > 0.0, "{}", row.transport);
     }
-    assert_eq!(results.row("dashboard", "tcp").unwrap().requests_per_delivery, 0.0);
-    assert!(results.row("dashboard", "long_poll").unwrap().requests_per_delivery > 0.0);
+    assert_eq!(
+        results
+            .row("dashboard", "tcp")
+            .unwrap()
+            .requests_per_delivery,
+        0.0
+    );
+    assert!(
+        results
+            .row("dashboard", "long_poll")
+            .unwrap()
+            .requests_per_delivery
+            > 0.0
+    );
     assert!(Path::new(&dir.path().join("summary.md")).exists());
 }

@@ -9,7 +9,10 @@ use std::time::Duration;
 async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
     let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let target = Target { http: http.local_addr().unwrap(), tcp: tcp.local_addr().unwrap() };
+    let target = Target {
+        http: http.local_addr().unwrap(),
+        tcp: tcp.local_addr().unwrap(),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = Server::new(ServerConfig::default());
     tokio::spawn(async move {
@@ -50,7 +53,11 @@ async fn delivers_everything(transport: Transport) {
     .expect("phase runs");
     assert_eq!(row.transport, transport.as_str());
     assert_eq!(row.events, 50, "a 1 s window at 50 events/s");
-    assert_eq!(row.deliveries, 5 * 50, "every client got every windowed event");
+    assert_eq!(
+        row.deliveries,
+        5 * 50,
+        "every client got every windowed event"
+    );
     assert_eq!((row.lost, row.duplicated, row.reordered), (0, 0, 0));
     assert_eq!(row.client_errors, 0);
     assert!(row.totals.bytes_to_clients > 0);

@@ -77,11 +77,20 @@ pub enum ConfigError {
     },
 }
 
-fn check(ok: bool, name: &'static str, rule: impl Into<String>, got: impl ToString) -> Result<(), ConfigError> {
+fn check(
+    ok: bool,
+    name: &'static str,
+    rule: impl Into<String>,
+    got: impl ToString,
+) -> Result<(), ConfigError> {
     if ok {
         Ok(())
     } else {
-        Err(ConfigError::OutOfRange { name, rule: rule.into(), got: got.to_string() })
+        Err(ConfigError::OutOfRange {
+            name,
+            rule: rule.into(),
+            got: got.to_string(),
+        })
     }
 }
 
@@ -101,7 +110,9 @@ impl LoadConfig {
             self.clients,
         )?;
         check(
-            self.rate_per_s.is_finite() && self.rate_per_s > 0.0 && self.rate_per_s <= MAX_SCHEDULE_RATE_PER_S,
+            self.rate_per_s.is_finite()
+                && self.rate_per_s > 0.0
+                && self.rate_per_s <= MAX_SCHEDULE_RATE_PER_S,
             "rate",
             format!("greater than 0 and at most {MAX_SCHEDULE_RATE_PER_S} events/s"),
             self.rate_per_s,
@@ -112,7 +123,12 @@ impl LoadConfig {
             format!("at most {MAX_PAYLOAD_BYTES} bytes"),
             self.payload_bytes,
         )?;
-        check(!self.window.is_zero(), "window", "longer than 0", format!("{:?}", self.window))?;
+        check(
+            !self.window.is_zero(),
+            "window",
+            "longer than 0",
+            format!("{:?}", self.window),
+        )?;
         check(
             self.poll_interval >= Duration::from_millis(1),
             "poll interval",
@@ -121,12 +137,18 @@ impl LoadConfig {
         )?;
         check(
             self.longpoll_timeout >= Duration::from_millis(1)
-                && self.longpoll_timeout.as_millis() <= u128::from(rtbench_proto::limits::MAX_LONGPOLL_TIMEOUT_MS),
+                && self.longpoll_timeout.as_millis()
+                    <= u128::from(rtbench_proto::limits::MAX_LONGPOLL_TIMEOUT_MS),
             "long-poll timeout",
             "between 1ms and 120s",
             format!("{:?}", self.longpoll_timeout),
         )?;
-        check(!self.transports.is_empty(), "transports", "a non-empty list", "none")?;
+        check(
+            !self.transports.is_empty(),
+            "transports",
+            "a non-empty list",
+            "none",
+        )?;
         let events = self.scheduled_events();
         check(
             events <= MAX_SCHEDULED_EVENTS,

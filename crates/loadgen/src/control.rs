@@ -46,7 +46,11 @@ impl Snapshot {
                 snap.server_cpu_us = s.value as u64;
                 continue;
             }
-            let Some(t) = s.transport.as_deref().and_then(|t| t.parse::<Transport>().ok()) else {
+            let Some(t) = s
+                .transport
+                .as_deref()
+                .and_then(|t| t.parse::<Transport>().ok())
+            else {
                 continue;
             };
             let c = &mut snap.transports[t.index()];
@@ -76,7 +80,10 @@ impl Control {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| LoadError::Control(e.to_string()))?;
-        Ok(Control { http, base: format!("http://{}", target.http) })
+        Ok(Control {
+            http,
+            base: format!("http://{}", target.http),
+        })
     }
 
     /// Starts the server's publisher.
@@ -89,9 +96,15 @@ impl Control {
             .await
             .map_err(|e| LoadError::Control(format!("POST {}: {e}", paths::SCHEDULE)))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| LoadError::Control(e.to_string()))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| LoadError::Control(e.to_string()))?;
         if !status.is_success() {
-            return Err(LoadError::Control(format!("POST {}: {status}: {text}", paths::SCHEDULE)));
+            return Err(LoadError::Control(format!(
+                "POST {}: {status}: {text}",
+                paths::SCHEDULE
+            )));
         }
         serde_json::from_str(&text).map_err(|e| LoadError::Control(format!("schedule answer: {e}")))
     }

@@ -18,7 +18,9 @@ pub struct Conn {
 impl Conn {
     /// Connects to `addr` with TCP_NODELAY (as the server sets on its side).
     pub async fn connect(addr: SocketAddr) -> Result<Conn, String> {
-        let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -26,12 +28,18 @@ impl Conn {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(Conn { sender, host: addr.to_string() })
+        Ok(Conn {
+            sender,
+            host: addr.to_string(),
+        })
     }
 
     /// Sends `GET path_and_query` and returns the response head with its streaming body.
     pub async fn get(&mut self, path_and_query: &str) -> Result<Response<Incoming>, String> {
-        self.sender.ready().await.map_err(|e| format!("connection closed: {e}"))?;
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| format!("connection closed: {e}"))?;
         let req = Request::get(path_and_query)
             .header(hyper::header::HOST, &self.host)
             .body(Empty::new())
@@ -51,7 +59,11 @@ impl Conn {
     pub async fn get_body(&mut self, path_and_query: &str) -> Result<Bytes, String> {
         use http_body_util::BodyExt;
         let resp = self.get(path_and_query).await?;
-        let body = resp.into_body().collect().await.map_err(|e| format!("reading body: {e}"))?;
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("reading body: {e}"))?;
         Ok(body.to_bytes())
     }
 }

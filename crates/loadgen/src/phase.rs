@@ -93,8 +93,21 @@ pub async fn run_transport(
     let _ = stop_tx.send(true);
     let tallies = collect(tasks).await;
 
-    let totals = window_totals(transport, &m0, &m1, c1.saturating_sub(c0), (t1 - t0) / 1_000);
-    Ok(build_row(transport, config, &schedule, (window_start, window_end), &tallies, totals))
+    let totals = window_totals(
+        transport,
+        &m0,
+        &m1,
+        c1.saturating_sub(c0),
+        (t1 - t0) / 1_000,
+    );
+    Ok(build_row(
+        transport,
+        config,
+        &schedule,
+        (window_start, window_end),
+        &tallies,
+        totals,
+    ))
 }
 
 /// Waits until every client reported connected, or fails the phase with the first error.
@@ -144,7 +157,13 @@ async fn collect(mut tasks: JoinSet<Tally>) -> Vec<Tally> {
     tallies
 }
 
-fn window_totals(t: Transport, m0: &Snapshot, m1: &Snapshot, client_cpu_us: u64, window_us: u64) -> Totals {
+fn window_totals(
+    t: Transport,
+    m0: &Snapshot,
+    m1: &Snapshot,
+    client_cpu_us: u64,
+    window_us: u64,
+) -> Totals {
     let (a, b) = (m0.transports[t.index()], m1.transports[t.index()]);
     Totals {
         window_us,
@@ -165,7 +184,9 @@ fn build_row(
     totals: Totals,
 ) -> Row {
     let (first, last) = (schedule.first_seq, schedule.last_seq);
-    let events = (first..=last).filter(|&s| (from..to).contains(&schedule.t_pub_ns(s))).count() as u64;
+    let events = (first..=last)
+        .filter(|&s| (from..to).contains(&schedule.t_pub_ns(s)))
+        .count() as u64;
     let mut hist = new_histogram();
     let (mut lost, mut duplicated, mut reordered) = (0, 0, 0);
     for t in tallies {
@@ -178,9 +199,16 @@ fn build_row(
     }
     let missing_clients = config.clients.saturating_sub(tallies.len() as u64);
     lost += missing_clients * (last - first + 1);
-    let client_errors = tallies.iter().filter(|t| t.error.is_some()).count() as u64 + missing_clients;
+    let client_errors =
+        tallies.iter().filter(|t| t.error.is_some()).count() as u64 + missing_clients;
     let deliveries = hist.len();
-    let per = |x: u64| if deliveries == 0 { 0.0 } else { x as f64 / deliveries as f64 };
+    let per = |x: u64| {
+        if deliveries == 0 {
+            0.0
+        } else {
+            x as f64 / deliveries as f64
+        }
+    };
     Row {
         scenario: config.scenario.clone(),
         transport: transport.as_str().to_string(),

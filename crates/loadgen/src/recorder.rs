@@ -23,7 +23,10 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder expecting about `events` events.
     pub fn with_capacity(events: usize) -> Recorder {
-        Recorder { receipts: Vec::with_capacity(events), ..Recorder::default() }
+        Recorder {
+            receipts: Vec::with_capacity(events),
+            ..Recorder::default()
+        }
     }
 
     /// Records event `seq`, scheduled at `t_pub_ns`, parsed now.
@@ -46,7 +49,8 @@ impl Recorder {
             self.reordered += 1;
         }
         self.max_seen = self.max_seen.max(seq);
-        self.receipts.push((t_pub_ns, now_ns.saturating_sub(t_pub_ns)));
+        self.receipts
+            .push((t_pub_ns, now_ns.saturating_sub(t_pub_ns)));
     }
 
     /// Records a gap notice: `dropped` events were lost before this client could read them.
@@ -61,7 +65,10 @@ impl Recorder {
 
     /// Ends recording.
     pub fn finish(self, error: Option<String>) -> Tally {
-        Tally { recorder: self, error }
+        Tally {
+            recorder: self,
+            error,
+        }
     }
 }
 
@@ -78,7 +85,10 @@ impl Tally {
     pub fn lost(&self, first: u64, last: u64) -> u64 {
         let seen = &self.recorder.seen;
         (first..=last)
-            .filter(|&s| seen.get((s / 64) as usize).is_none_or(|w| w & (1 << (s % 64)) == 0))
+            .filter(|&s| {
+                seen.get((s / 64) as usize)
+                    .is_none_or(|w| w & (1 << (s % 64)) == 0)
+            })
             .count() as u64
     }
 

@@ -86,7 +86,9 @@ pub fn parse_message(body: &[u8]) -> Result<Message<'_>, BadBody> {
     }
     if body.starts_with(b"{\"dropped\"") {
         let gap: Gap = serde_json::from_slice(body)?;
-        return Ok(Message::Gap { dropped: gap.dropped });
+        return Ok(Message::Gap {
+            dropped: gap.dropped,
+        });
     }
     Ok(Message::Event(parse_body(body)?))
 }
@@ -110,7 +112,10 @@ mod tests {
         let body = encode_body(7, 1_234_567, &p);
         assert_eq!(body.len(), body_len(7, 1_234_567, 128));
         let ev = parse_body(&body).unwrap();
-        assert_eq!((ev.seq, ev.t_pub_ns, ev.payload.as_ref()), (7, 1_234_567, p.as_str()));
+        assert_eq!(
+            (ev.seq, ev.t_pub_ns, ev.payload.as_ref()),
+            (7, 1_234_567, p.as_str())
+        );
     }
 
     #[test]
@@ -122,8 +127,14 @@ mod tests {
 
     #[test]
     fn gap_is_parsed_as_gap() {
-        assert_eq!(parse_message(&encode_gap(5)).unwrap(), Message::Gap { dropped: 5 });
-        assert!(matches!(parse_message(&encode_body(1, 2, "x")).unwrap(), Message::Event(_)));
+        assert_eq!(
+            parse_message(&encode_gap(5)).unwrap(),
+            Message::Gap { dropped: 5 }
+        );
+        assert!(matches!(
+            parse_message(&encode_body(1, 2, "x")).unwrap(),
+            Message::Event(_)
+        ));
         assert!(parse_message(b"{\"seq\":1}").is_err());
     }
 }

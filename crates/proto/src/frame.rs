@@ -111,7 +111,13 @@ mod tests {
             }
         }
         assert_eq!(&got[0][..], b"hello");
-        assert_eq!(parse_command(&got[1]).unwrap(), Command::Sub { topic: "t", after: 9 });
+        assert_eq!(
+            parse_command(&got[1]).unwrap(),
+            Command::Sub {
+                topic: "t",
+                after: 9
+            }
+        );
     }
 
     #[test]

@@ -55,7 +55,11 @@ pub fn parse_text(text: &str) -> Vec<Sample> {
                 }
                 None => (series, None),
             };
-            Some(Sample { name: name.to_string(), transport, value })
+            Some(Sample {
+                name: name.to_string(),
+                transport,
+                value,
+            })
         })
         .collect()
 }

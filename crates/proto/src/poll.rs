@@ -8,7 +8,10 @@ use crate::event::EventRef;
 use serde::Deserialize;
 
 /// Encodes a poll response body around already-encoded event bodies.
-pub fn encode_poll_response<'a>(dropped: u64, bodies: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+pub fn encode_poll_response<'a>(
+    dropped: u64,
+    bodies: impl IntoIterator<Item = &'a [u8]>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"dropped\":");
     out.extend_from_slice(dropped.to_string().as_bytes());
@@ -49,9 +52,15 @@ mod tests {
         let a = encode_body(1, 10, "a");
         let b = encode_body(2, 20, "b");
         let body = encode_poll_response(0, [&a[..], &b[..]]);
-        assert_eq!(body.len(), r#"{"dropped":0,"events":[,]}"#.len() + a.len() + b.len());
+        assert_eq!(
+            body.len(),
+            r#"{"dropped":0,"events":[,]}"#.len() + a.len() + b.len()
+        );
         let batch = parse_poll_response(&body).unwrap();
-        assert_eq!(batch.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            batch.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [1, 2]
+        );
         assert_eq!(encode_poll_response(3, []), br#"{"dropped":3,"events":[]}"#);
     }
 }

@@ -30,7 +30,11 @@ pub fn number(x: f64) -> String {
     } else {
         format!("{x:.3}")
     };
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// A ratio: `1.00×`, `2.3×`, `5,000×`.

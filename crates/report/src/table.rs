@@ -22,7 +22,10 @@ pub fn render_table(r: &Results) -> String {
     out.push_str(&table.to_string());
     out.push('\n');
     for row in r.rows.iter().filter(|row| row.client_errors > 0) {
-        out.push_str(&format!("note: {}: {} clients ended with an error\n", row.transport, row.client_errors));
+        out.push_str(&format!(
+            "note: {}: {} clients ended with an error\n",
+            row.transport, row.client_errors
+        ));
     }
     out
 }

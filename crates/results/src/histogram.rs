@@ -34,7 +34,9 @@ pub struct BadHistogram(String);
 
 /// Decodes a histogram written by [`encode_histogram`].
 pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, BadHistogram> {
-    let bytes = STANDARD.decode(text).map_err(|e| BadHistogram(e.to_string()))?;
+    let bytes = STANDARD
+        .decode(text)
+        .map_err(|e| BadHistogram(e.to_string()))?;
     Deserializer::new()
         .deserialize(&mut bytes.as_slice())
         .map_err(|e| BadHistogram(format!("{e:?}")))
@@ -74,6 +76,9 @@ mod tests {
         assert!((l.p50 - 500.0).abs() <= 1.0, "p50 {}", l.p50);
         assert!((l.max - 1000.0).abs() <= 1.0);
         assert!(decode_histogram("not base64!").is_err());
-        assert_eq!(Latency::from_histogram(&new_histogram()), Latency::default());
+        assert_eq!(
+            Latency::from_histogram(&new_histogram()),
+            Latency::default()
+        );
     }
 }

@@ -196,7 +196,9 @@ pub struct Totals {
 impl Results {
     /// The row of `transport` under `scenario`, if the run has one.
     pub fn row(&self, scenario: &str, transport: &str) -> Option<&Row> {
-        self.rows.iter().find(|r| r.scenario == scenario && r.transport == transport)
+        self.rows
+            .iter()
+            .find(|r| r.scenario == scenario && r.transport == transport)
     }
 }
 

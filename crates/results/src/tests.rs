@@ -82,11 +82,26 @@ fn shape_is_pinned() {
     let v = serde_json::to_value(sample()).unwrap();
     assert_eq!(
         keys(&v),
-        ["command", "config", "environment", "rows", "schema_version", "started_at_unix_s", "tool"]
+        [
+            "command",
+            "config",
+            "environment",
+            "rows",
+            "schema_version",
+            "started_at_unix_s",
+            "tool"
+        ]
     );
     assert_eq!(
         keys(&v["environment"]),
-        ["cores", "cpu_model", "git_commit", "kernel", "placement", "rustc"]
+        [
+            "cores",
+            "cpu_model",
+            "git_commit",
+            "kernel",
+            "placement",
+            "rustc"
+        ]
     );
     let row = &v["rows"][0];
     assert_eq!(
@@ -124,7 +139,10 @@ fn shape_is_pinned() {
             "transport",
         ]
     );
-    assert_eq!(keys(&row["latency_us"]), ["max", "mean", "p50", "p90", "p99", "p999"]);
+    assert_eq!(
+        keys(&row["latency_us"]),
+        ["max", "mean", "p50", "p90", "p99", "p999"]
+    );
     assert_eq!(v["schema_version"], 1);
 }
 
@@ -137,10 +155,18 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
 
     let old = text.replace("\"schema_version\":1", "\"schema_version\":0");
     let err = Results::from_json(&old, p).unwrap_err().to_string();
-    assert!(err.starts_with("results.json: results schema version 0"), "{err}");
+    assert!(
+        err.starts_with("results.json: results schema version 0"),
+        "{err}"
+    );
 
     let err = Results::from_json("{not json", p).unwrap_err().to_string();
-    assert!(err.starts_with("results.json: not an rtbench results file"), "{err}");
-    let err = Results::from_json("{\"schema_version\":1}", p).unwrap_err().to_string();
+    assert!(
+        err.starts_with("results.json: not an rtbench results file"),
+        "{err}"
+    );
+    let err = Results::from_json("{\"schema_version\":1}", p)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field"), "{err}");
 }

@@ -11,7 +11,9 @@ pub(super) struct Session {
 
 impl Session {
     pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
-        Ok(Session { conn: Conn::connect(ctx.target.http).await? })
+        Ok(Session {
+            conn: Conn::connect(ctx.target.http).await?,
+        })
     }
 
     pub(super) async fn recv(&mut self, ctx: &ClientCtx, rec: &mut Recorder) -> Result<(), String> {

@@ -16,8 +16,14 @@ pub(super) struct Session {
 impl Session {
     pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
         let mut conn = Conn::connect(ctx.target.http).await?;
-        let resp = conn.get(&format!("{}?topic={}&after=0", paths::SSE, ctx.topic)).await?;
-        Ok(Session { body: resp.into_body(), parser: SseParser::default(), _conn: conn })
+        let resp = conn
+            .get(&format!("{}?topic={}&after=0", paths::SSE, ctx.topic))
+            .await?;
+        Ok(Session {
+            body: resp.into_body(),
+            parser: SseParser::default(),
+            _conn: conn,
+        })
     }
 
     pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), String> {
@@ -26,7 +32,9 @@ impl Session {
             Some(Err(e)) => return Err(format!("SSE stream: {e}")),
             None => return Err("SSE stream ended".into()),
         };
-        let Ok(data) = frame.into_data() else { return Ok(()) };
+        let Ok(data) = frame.into_data() else {
+            return Ok(());
+        };
         self.parser.push(&data);
         while let Some(block) = self.parser.next_block() {
             match block.event.as_deref() {

@@ -39,7 +39,11 @@ impl SseParser {
             if self.buf[end] == b'\r' && end + 1 == self.buf.len() {
                 return None;
             }
-            let skip = if self.buf[end] == b'\r' && self.buf.get(end + 1) == Some(&b'\n') { 2 } else { 1 };
+            let skip = if self.buf[end] == b'\r' && self.buf.get(end + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
             let line = self.buf.split_to(end + skip);
             let line = &line[..end];
             if line.is_empty() {

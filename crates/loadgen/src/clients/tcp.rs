@@ -15,16 +15,28 @@ pub(super) struct Session {
 impl Session {
     pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
         let addr = ctx.target.tcp;
-        let mut stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut sub = BytesMut::new();
         encode_sub(&ctx.topic, 0, &mut sub);
-        stream.write_all(&sub).await.map_err(|e| format!("sending SUB: {e}"))?;
-        Ok(Session { stream, buf: BytesMut::with_capacity(8192) })
+        stream
+            .write_all(&sub)
+            .await
+            .map_err(|e| format!("sending SUB: {e}"))?;
+        Ok(Session {
+            stream,
+            buf: BytesMut::with_capacity(8192),
+        })
     }
 
     pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), String> {
-        let n = self.stream.read_buf(&mut self.buf).await.map_err(|e| format!("read: {e}"))?;
+        let n = self
+            .stream
+            .read_buf(&mut self.buf)
+            .await
+            .map_err(|e| format!("read: {e}"))?;
         if n == 0 {
             return Err("server closed the connection".into());
         }

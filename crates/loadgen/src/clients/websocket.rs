@@ -16,7 +16,9 @@ pub(super) struct Session {
 impl Session {
     pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
         let addr = ctx.target.http;
-        let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let url = format!("ws://{addr}{}?topic={}&after=0", paths::WS, ctx.topic);
         let config = WebSocketConfig::default()
@@ -32,7 +34,9 @@ impl Session {
     pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), String> {
         match self.ws.next().await {
             Some(Ok(Message::Text(text))) => record_message(text.as_bytes(), rec),
-            Some(Ok(Message::Close(frame))) => Err(format!("server closed the WebSocket: {frame:?}")),
+            Some(Ok(Message::Close(frame))) => {
+                Err(format!("server closed the WebSocket: {frame:?}"))
+            }
             Some(Ok(_)) => Ok(()),
             Some(Err(e)) => Err(format!("WebSocket: {e}")),
             None => Err("WebSocket ended".into()),
