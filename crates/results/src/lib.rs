@@ -92,6 +92,25 @@ pub struct RunConfig {
     pub server_http: String,
     /// Address of the raw-TCP listener measured.
     pub server_tcp: String,
+    /// Faults the server was told to inject (all 0 for a real measurement). Absent in older files.
+    #[serde(default)]
+    pub server_fault: ServerFault,
+}
+
+/// Faults injected into the server to prove the regression gate catches them; all 0 normally.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerFault {
+    /// Busy-wait before each write to an HTTP transport's socket, microseconds.
+    pub delay_us: u64,
+    /// Spaces appended to every event body, bytes.
+    pub pad_bytes: usize,
+}
+
+impl ServerFault {
+    /// Whether no fault was injected.
+    pub fn is_off(&self) -> bool {
+        *self == ServerFault::default()
+    }
 }
 
 /// What one transport did under one scenario.

@@ -37,6 +37,7 @@ pub(crate) fn sample() -> Results {
             transports: vec!["tcp".into()],
             server_http: "127.0.0.1:1".into(),
             server_tcp: "127.0.0.1:2".into(),
+            server_fault: ServerFault::default(),
         },
         rows: vec![Row {
             scenario: "dashboard".into(),
@@ -140,6 +141,10 @@ fn shape_is_pinned() {
         ]
     );
     assert_eq!(
+        v["config"]["server_fault"],
+        serde_json::json!({"delay_us": 0, "pad_bytes": 0})
+    );
+    assert_eq!(
         keys(&row["latency_us"]),
         ["max", "mean", "p50", "p90", "p99", "p999"]
     );
@@ -165,6 +170,17 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
         err.starts_with("results.json: not an rtbench results file"),
         "{err}"
     );
+    let mut older = serde_json::to_value(&r).unwrap();
+    older["config"]
+        .as_object_mut()
+        .unwrap()
+        .remove("server_fault");
+    assert_eq!(
+        Results::from_json(&older.to_string(), p).unwrap(),
+        r,
+        "files without server_fault load"
+    );
+
     let err = Results::from_json("{\"schema_version\":1}", p)
         .unwrap_err()
         .to_string();

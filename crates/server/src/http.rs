@@ -6,6 +6,7 @@
 //! meter. The connection's meter handle goes into every request's extensions.
 
 use crate::error::ApiError;
+use crate::fault::Delayed;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::server::{Shutdown, State};
 use crate::{longpoll, metrics, poll, publish, schedule, sse, ws};
@@ -76,6 +77,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
         tokio::spawn(serve_connection(
             stream,
             meter,
+            state.config.fault.delay_us,
             router.clone(),
             state.shutdown(),
         ));
@@ -86,11 +88,15 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
 async fn serve_connection(
     stream: TcpStream,
     meter: Arc<ConnMeter>,
+    fault_delay_us: u64,
     router: Router,
     mut shutdown: Shutdown,
 ) {
     let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(Metered::new(stream, meter.clone()));
+    let io = TokioIo::new(Delayed::new(
+        Metered::new(stream, meter.clone()),
+        fault_delay_us,
+    ));
     let handle = ConnHandle(meter);
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         handle.0.on_request(request.uri().path());

@@ -18,6 +18,7 @@
 //! ```
 
 mod error;
+mod fault;
 mod http;
 pub mod hub;
 mod longpoll;
@@ -33,6 +34,7 @@ mod tcp;
 mod ws;
 
 pub use error::ApiError;
+pub use fault::Fault;
 pub use hub::Hub;
 pub use schedule::{MAX_START_IN_MS, start_publisher};
 pub use server::{Listeners, Server, ServerConfig};

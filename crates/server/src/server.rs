@@ -2,6 +2,7 @@
 //! both listeners until the shutdown future resolves, then ends every stream and waits (bounded) for
 //! the connections to close.
 
+use crate::fault::Fault;
 use crate::hub::Hub;
 use crate::meter::Meters;
 use parking_lot::Mutex;
@@ -30,6 +31,8 @@ pub struct ServerConfig {
     pub ws_read_buffer_bytes: usize,
     /// Write buffer target of each WebSocket connection, in bytes (0: write every message at once).
     pub ws_write_buffer_bytes: usize,
+    /// Injected faults for testing the performance gate; off by default ([`Fault`]).
+    pub fault: Fault,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +43,7 @@ impl Default for ServerConfig {
             sse_keep_alive: Duration::from_secs(15),
             ws_read_buffer_bytes: 4096,
             ws_write_buffer_bytes: 0,
+            fault: Fault::default(),
         }
     }
 }
@@ -122,7 +126,8 @@ impl Server {
     /// A server with an empty hub.
     pub fn new(config: ServerConfig) -> Self {
         let state = State {
-            hub: Hub::new(config.ring_capacity, config.max_topics),
+            hub: Hub::new(config.ring_capacity, config.max_topics)
+                .with_body_padding(config.fault.pad_bytes),
             config,
             meters: Arc::new(Meters::default()),
             shutdown: watch::Sender::new(false),
