@@ -79,6 +79,16 @@ pub struct RunArgs {
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// Fault injection (tests the regression gate, never a real measurement): the server
+    /// busy-waits this long before each write to an HTTP transport's socket, microseconds.
+    #[arg(long, default_value_t = 0, conflicts_with = "server_http",
+          value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_DELAY_US))]
+    pub server_fault_delay_us: u64,
+    /// Fault injection (tests the regression gate): the server appends this many spaces to every
+    /// event body, bytes.
+    #[arg(long, default_value_t = 0, conflicts_with = "server_http",
+          value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_PAD_BYTES))]
+    pub server_fault_pad_bytes: u64,
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -108,4 +118,17 @@ pub struct ServeArgs {
     /// Payload bytes of the demo publisher's events.
     #[arg(long, default_value_t = 128)]
     pub publish_payload: usize,
+    /// Fault injection, off by default (tests the regression gate): busy-wait this long before
+    /// each write to an HTTP transport's socket, microseconds. The raw-TCP floor is not slowed.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_DELAY_US))]
+    pub fault_delay_us: u64,
+    /// Fault injection, off by default (tests the regression gate): append this many spaces to
+    /// every event body, bytes.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_PAD_BYTES))]
+    pub fault_pad_bytes: u64,
 }
+
+/// Largest accepted fault delay, microseconds.
+pub const MAX_FAULT_DELAY_US: u64 = 100_000;
+/// Largest accepted fault padding, bytes.
+pub const MAX_FAULT_PAD_BYTES: u64 = 65_536;

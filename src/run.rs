@@ -6,7 +6,7 @@ use crate::placement::{self, Plan};
 use crate::server_child::ServerChild;
 use anyhow::{Context, bail};
 use rtbench_loadgen::{LoadConfig, Target};
-use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION};
+use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION, ServerFault};
 use std::path::Path;
 
 fn load_config(args: &RunArgs) -> LoadConfig {
@@ -38,7 +38,7 @@ fn prepare_out(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
+fn run_config(config: &LoadConfig, target: &Target, server_fault: ServerFault) -> RunConfig {
     RunConfig {
         scenario: config.scenario.clone(),
         clients: config.clients,
@@ -57,6 +57,7 @@ fn run_config(config: &LoadConfig, target: &Target) -> RunConfig {
             .collect(),
         server_http: target.http.to_string(),
         server_tcp: target.tcp.to_string(),
+        server_fault,
     }
 }
 
@@ -72,6 +73,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         bail!("--transports lists a transport twice");
     }
     prepare_out(&args.out)?;
+    let fault = ServerFault {
+        delay_us: args.server_fault_delay_us,
+        pad_bytes: args.server_fault_pad_bytes as usize,
+    };
 
     let external = args
         .server_http
@@ -80,7 +85,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let server = match external {
         Some(_) => None,
-        None => Some(ServerChild::start(&plan.server)?),
+        None => Some(ServerChild::start(&plan.server, fault)?),
     };
     let target = external
         .or(server.as_ref().map(|s| s.target))
@@ -120,7 +125,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             loadgen_cpus: plan.loadgen.clone(),
             description,
         }),
-        config: run_config(&config, &target),
+        config: run_config(&config, &target, fault),
         rows,
     };
     print!("{}", rtbench_report::render_table(&results));

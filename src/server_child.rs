@@ -4,6 +4,7 @@
 use anyhow::{Context, bail};
 use rtbench_loadgen::Target;
 use rtbench_proto::control::ListeningLine;
+use rtbench_results::ServerFault;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,9 +17,9 @@ pub struct ServerChild {
 }
 
 impl ServerChild {
-    /// Starts `rtbench serve` on 127.0.0.1 port 0, pinned to `cpus` (none: not pinned), and waits for
-    /// the line announcing its addresses.
-    pub fn start(cpus: &[usize]) -> anyhow::Result<ServerChild> {
+    /// Starts `rtbench serve` on 127.0.0.1 port 0, pinned to `cpus` (none: not pinned), injecting
+    /// `fault` (normally off), and waits for the line announcing its addresses.
+    pub fn start(cpus: &[usize], fault: ServerFault) -> anyhow::Result<ServerChild> {
         let exe = std::env::current_exe().context("locating the rtbench executable")?;
         let mut cmd = Command::new(exe);
         cmd.args([
@@ -34,6 +35,11 @@ impl ServerChild {
         if !cpus.is_empty() {
             let list: Vec<String> = cpus.iter().map(usize::to_string).collect();
             cmd.arg("--cpus").arg(list.join(","));
+        }
+        if !fault.is_off() {
+            cmd.arg("--fault-delay-us").arg(fault.delay_us.to_string());
+            cmd.arg("--fault-pad-bytes")
+                .arg(fault.pad_bytes.to_string());
         }
         let mut child = cmd.spawn().context("starting the server process")?;
         let stdout = child.stdout.take().context("server stdout")?;
