@@ -23,6 +23,9 @@ pub enum Command {
     Run(RunArgs),
     /// Serve all transports (short poll, long poll, SSE, WebSocket, raw TCP) until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Compare results against a baseline: exit 0 within tolerance, 3 on a regression, 2 when an
+    /// input cannot be used.
+    Compare(CompareArgs),
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -132,3 +135,31 @@ pub struct ServeArgs {
 pub const MAX_FAULT_DELAY_US: u64 = 100_000;
 /// Largest accepted fault padding, bytes.
 pub const MAX_FAULT_PAD_BYTES: u64 = 65_536;
+
+/// Output format of `rtbench compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A terminal table.
+    Text,
+    /// Markdown, for a pull-request comment.
+    Markdown,
+}
+
+/// Flags of `rtbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline results file (e.g. reports/baseline/results.json).
+    pub baseline: PathBuf,
+    /// The results file(s) to judge (e.g. reports/latest/results.json). Given several runs of one
+    /// tree, a cost or timing counts as regressed only if it regressed in every run.
+    #[arg(required = true)]
+    pub current: Vec<PathBuf>,
+    /// Override a tolerance, in percent of the baseline: NAME=PERCENT with NAME one of bytes,
+    /// requests, packets, p50, cpu (e.g. --tolerance p50=50,bytes=1). Defaults: bytes 2,
+    /// requests 2, packets 10, p50 100, cpu 100. Repeatable.
+    #[arg(long, value_delimiter = ',')]
+    pub tolerance: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}

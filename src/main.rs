@@ -2,6 +2,7 @@
 //! raw-TCP floor. This file only parses flags and hands over; see `cli.rs` for the commands.
 
 mod cli;
+mod compare_cmd;
 mod environment;
 mod placement;
 mod run;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Serve(args) => serve::serve(args),
+        cli::Command::Compare(args) => return compare_cmd::compare_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

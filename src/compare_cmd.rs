@@ -1,0 +1,48 @@
+//! `rtbench compare BASELINE CURRENT...`: the regression gate. Prints a table of every figure and
+//! exits 0 (within tolerance), 3 (a regression) or 2 (an input that cannot be used).
+
+use crate::cli::{CompareArgs, Format};
+use rtbench_compare::{EXIT_UNUSABLE, Names, Tolerances, compare, render_markdown, render_text};
+use rtbench_results::Results;
+use std::process::ExitCode;
+
+/// Runs the command; every failure is one line on stderr and a documented exit code.
+pub fn compare_cmd(args: CompareArgs) -> ExitCode {
+    match run(&args) {
+        Ok((report, code)) => {
+            print!("{report}");
+            ExitCode::from(code)
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_UNUSABLE)
+        }
+    }
+}
+
+fn run(args: &CompareArgs) -> Result<(String, u8), String> {
+    let tolerances = Tolerances::from_settings(&args.tolerance).map_err(|e| e.to_string())?;
+    let baseline = Results::load(&args.baseline).map_err(|e| e.to_string())?;
+    let currents = args
+        .current
+        .iter()
+        .map(|p| Results::load(p).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let b = args.baseline.display().to_string();
+    let c: Vec<String> = args
+        .current
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let c = c.join(", ");
+    let cmp = compare(&baseline, &currents, &tolerances).map_err(|e| format!("{b} vs {c}: {e}"))?;
+    let names = Names {
+        baseline: &b,
+        current: &c,
+    };
+    let report = match args.format {
+        Format::Text => render_text(&cmp, names),
+        Format::Markdown => render_markdown(&cmp, names),
+    };
+    Ok((report, cmp.exit_code()))
+}
