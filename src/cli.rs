@@ -155,8 +155,8 @@ pub struct CompareArgs {
     #[arg(required = true)]
     pub current: Vec<PathBuf>,
     /// Override a tolerance, in percent of the baseline: NAME=PERCENT with NAME one of bytes,
-    /// requests, packets, p50, cpu (e.g. --tolerance p50=50,bytes=1). Defaults: bytes 2,
-    /// requests 2, packets 10, p50 100, cpu 100. Repeatable.
+    /// requests, packets, p50, cpu (e.g. --tolerance p50=50,bytes=1). Defaults: bytes 3,
+    /// requests 3, packets 10, p50 100, cpu 100. Repeatable.
     #[arg(long, value_delimiter = ',')]
     pub tolerance: Vec<String>,
     /// Output format.

@@ -3,8 +3,9 @@
 //!
 //! The defaults come from the run-to-run spread measured on the CI machine kind with the CI
 //! profile, 21 runs under light to heavy load from other processes (`docs/perf-gate.md` has the
-//! numbers). Deterministic figures (bytes, requests per delivery) moved at most 0.5 % between
-//! runs and get 2 %; TCP segments were not measured then and get 10 % until they are. Timings —
+//! numbers). Deterministic figures (bytes, requests per delivery) moved at most 2.0 % between two
+//! runs (1.5 % on the best of several) — an event's fan-out straddling a window edge under load —
+//! and get 3 %; TCP segments were not measured then and get 10 % until they are. Timings —
 //! always ratios to the same run's raw-TCP floor, judged on the best of up to four runs (see
 //! [`crate::gate`]) — moved at most +58 % (median latency) and +61 % (server CPU): they get
 //! +100 %, i.e. a regression must double a ratio in every run.
@@ -29,8 +30,8 @@ pub struct Tolerances {
 impl Default for Tolerances {
     fn default() -> Self {
         Tolerances {
-            bytes: 2.0,
-            requests: 2.0,
+            bytes: 3.0,
+            requests: 3.0,
             packets: 10.0,
             p50: 100.0,
             cpu: 100.0,
@@ -136,6 +137,6 @@ mod tests {
             Tolerances::from_settings(&["p50=lots"]),
             Err(ToleranceError::Value(_))
         ));
-        assert!(Tolerances::default().to_string().starts_with("bytes +2%"));
+        assert!(Tolerances::default().to_string().starts_with("bytes +3%"));
     }
 }
