@@ -80,42 +80,27 @@ gate() {
 
 if [ "$update" -eq 1 ]; then
   # The baseline must be a typical run, neither lucky nor unlucky: make PERF_BASELINE_RUNS runs
-  # and keep the one that agrees with the most others both ways under tight timing tolerances
-  # (neither is more than 1.4× the other on any gated ratio): a medoid, not an extreme.
+  # and keep the one whose gated figures are closest to the median of all of them
+  # (`rtbench pick-baseline`; runs that lost events are never kept).
   n=${PERF_BASELINE_RUNS:-5}
-  tight=(--tolerance p50=40,cpu=40)
-  for i in $(seq 1 "$n"); do run_profile "$out/candidates/run-$i" || exit 2; done
-  best=0 best_score=-1
+  cands=()
   for i in $(seq 1 "$n"); do
-    cand="$out/candidates/run-$i/results.json"
-    # A candidate that lost events is never kept (judged against itself, delivery must be complete).
-    "$RTBENCH" compare "$cand" "$cand" >/dev/null || continue
-    score=0
-    for j in $(seq 1 "$n"); do
-      [ "$j" -eq "$i" ] && continue
-      other="$out/candidates/run-$j/results.json"
-      "$RTBENCH" compare "$cand" "$other" "${tight[@]}" >/dev/null &&
-        "$RTBENCH" compare "$other" "$cand" "${tight[@]}" >/dev/null &&
-        score=$((score + 1))
-    done
-    echo "perf-check: candidate $i agrees with $score of $((n - 1)) other runs"
-    if [ "$score" -gt "$best_score" ]; then best=$i best_score=$score; fi
+    run_profile "$out/candidates/run-$i" || exit 2
+    cands+=("$out/candidates/run-$i/results.json")
   done
-  if [ "$best" -eq 0 ]; then
-    echo "perf-check: every candidate run lost events; no baseline written" >&2
-    exit 2
-  fi
+  chosen=$("$RTBENCH" pick-baseline "${cands[@]}") || exit 2
+  best=$(basename "$(dirname "$chosen")")
   mkdir -p "$(dirname "$baseline")"
-  cp "$out/candidates/run-$best/results.json" "$baseline"
-  cp "$out/candidates/run-$best/summary.md" "$(dirname "$baseline")/summary.md"
-  cat "$out/candidates/run-$best/table.txt"
+  cp "$chosen" "$baseline"
+  cp "$out/candidates/$best/summary.md" "$(dirname "$baseline")/summary.md"
+  cat "$out/candidates/$best/table.txt"
   # Say so if a candidate alone would not pass against the new baseline.
-  for j in $(seq 1 "$n"); do
-    [ "$j" -eq "$best" ] && continue
-    "$RTBENCH" compare "$baseline" "$out/candidates/run-$j/results.json" "${tolerance[@]}" >/dev/null ||
-      echo "perf-check: warning: candidate $j alone does not pass against the new baseline (noise; the gate repeats runs)"
+  for cand in "${cands[@]}"; do
+    [ "$cand" = "$chosen" ] && continue
+    "$RTBENCH" compare "$baseline" "$cand" "${tolerance[@]}" >/dev/null ||
+      echo "perf-check: note: $cand alone does not pass against the new baseline (noise; the gate repeats runs)"
   done
-  echo "perf-check: wrote $baseline from candidate $best (agrees with $best_score of $((n - 1))); commit it"
+  echo "perf-check: wrote $baseline from candidates/$best, the most typical of $n runs; commit it"
   exit 0
 fi
 

@@ -26,6 +26,9 @@ pub enum Command {
     /// Compare results against a baseline: exit 0 within tolerance, 3 on a regression, 2 when an
     /// input cannot be used.
     Compare(CompareArgs),
+    /// Of several results files of one tree, print the path of the most typical one (each gated
+    /// figure closest to the median of all): the baseline `scripts/perf-check.sh` keeps.
+    PickBaseline(PickBaselineArgs),
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -162,4 +165,12 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// Flags of `rtbench pick-baseline`.
+#[derive(Debug, Args)]
+pub struct PickBaselineArgs {
+    /// Results files of the same workload and tree.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
 }

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Serve(args) => serve::serve(args),
         cli::Command::Compare(args) => return compare_cmd::compare_cmd(args),
+        cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

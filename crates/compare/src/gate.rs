@@ -28,13 +28,16 @@ pub const FLOOR: &str = "tcp";
 pub const TIMED: [&str; 3] = ["websocket", "sse", "long_poll"];
 
 /// A figure of a row, given the row and its run's floor row.
-type Figure = fn(&Row, Option<&Row>) -> Option<f64>;
+pub(crate) type Figure = fn(&Row, Option<&Row>) -> Option<f64>;
 
 /// One figure the gate looks at, and the rule it is held to.
-struct Metric {
-    name: &'static str,
-    value: Figure,
-    rule: Rule,
+pub(crate) struct Metric {
+    /// Name in the tables.
+    pub(crate) name: &'static str,
+    /// How to read it from a row and its run's floor row.
+    pub(crate) value: Figure,
+    /// The rule it is held to.
+    pub(crate) rule: Rule,
 }
 
 /// `f(row) / f(floor)`, when the run has a floor with a non-zero value.
@@ -43,7 +46,7 @@ fn over_floor(row: &Row, floor: Option<&Row>, f: fn(&Row) -> f64) -> Option<f64>
 }
 
 /// The metrics of a row of `transport`.
-fn metrics(transport: &str, tol: &Tolerances) -> Vec<Metric> {
+pub(crate) fn metrics(transport: &str, tol: &Tolerances) -> Vec<Metric> {
     let m = |name, value: Figure, rule| Metric { name, value, rule };
     let mut out = vec![
         m(

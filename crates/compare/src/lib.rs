@@ -4,18 +4,21 @@
 //! It reads only [`rtbench_results::Results`]. What is checked and why is in [`gate`]; how far a
 //! figure may move is in [`Tolerances`]; the verdict of each figure is a [`Check`]. `rtbench
 //! compare` prints [`render_text`] or [`render_markdown`] and exits with [`EXIT_OK`],
-//! [`EXIT_REGRESSION`] or [`EXIT_UNUSABLE`].
+//! [`EXIT_REGRESSION`] or [`EXIT_UNUSABLE`]. [`most_typical`] chooses a baseline among several
+//! runs of one tree.
 
 mod check;
 mod compat;
 pub mod gate;
 mod render;
 pub mod tolerance;
+mod typical;
 
 pub use check::{Check, Rule, Verdict};
 pub use compat::{Incompatible, check_compatible};
 pub use render::{Names, render_markdown, render_text};
 pub use tolerance::{ToleranceError, Tolerances};
+pub use typical::{PickError, most_typical};
 
 use rtbench_results::Results;
 

@@ -242,3 +242,31 @@ fn with_several_runs_a_regression_must_show_in_every_run_and_loss_in_none() {
         Incompatible::NoCurrent
     );
 }
+
+#[test]
+fn the_most_typical_run_is_chosen_as_baseline_and_never_a_lossy_one() {
+    let with_ws = |factor: f64| {
+        let mut d = doc();
+        row_mut(&mut d, "websocket").latency_us.p50 *= factor;
+        d
+    };
+    let runs = [with_ws(0.7), with_ws(1.0), with_ws(1.4)];
+    assert_eq!(most_typical(&runs), Ok(1));
+
+    let mut lossy = with_ws(1.0);
+    row_mut(&mut lossy, "sse").lost = 1;
+    assert_eq!(
+        most_typical(&[with_ws(0.8), lossy.clone(), with_ws(1.4)]),
+        Ok(0),
+        "ln 0.8 is nearer 0 than ln 1.4; the lossy middle run is never chosen"
+    );
+    assert_eq!(most_typical(&[lossy]), Err(PickError::AllIncomplete));
+    assert_eq!(most_typical(&[]), Err(PickError::NoRuns));
+
+    let mut other = doc();
+    other.config.rate_per_s = 10.0;
+    assert!(matches!(
+        most_typical(&[doc(), other]),
+        Err(PickError::Incompatible(_))
+    ));
+}
