@@ -18,7 +18,7 @@ use rtbench_server::Server;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -109,67 +109,59 @@ impl Client {
 
     /// Publishes one event to `topic` and returns how long until this client had parsed it.
     async fn deliver(&mut self, publisher: &Publisher, topic: &str) -> Duration {
+        if let Client::LongPoll(stream, _, cursor) = self {
+            let path = format!(
+                "{}?topic={topic}&after={cursor}&timeout_ms=30000",
+                paths::LONGPOLL
+            );
+            http::get(stream, &path).await;
+            // Blocking on purpose: nothing else runs on this thread, and the server's thread
+            // parks the request meanwhile.
+            std::thread::sleep(LONGPOLL_SETTLE);
+        }
+        let (start, seq) = (Instant::now(), publisher.publish(topic));
+        self.receive(topic, seq).await;
+        start.elapsed()
+    }
+
+    /// Waits until event `seq` of `topic` has arrived and been parsed.
+    async fn receive(&mut self, topic: &str, seq: u64) {
         match self {
-            Client::Tcp(stream, buf) => {
-                let (start, seq) = (Instant::now(), publisher.publish(topic));
-                loop {
-                    while let Some(f) = frame::decode_frame(buf).expect("valid frame") {
-                        if seq_of(&f) == seq {
-                            return start.elapsed();
-                        }
-                    }
-                    use tokio::io::AsyncReadExt;
-                    assert!(stream.read_buf(buf).await.expect("read") > 0, "closed");
-                }
-            }
-            Client::WebSocket(ws) => {
-                let (start, seq) = (Instant::now(), publisher.publish(topic));
-                loop {
-                    match ws.next().await.expect("open").expect("valid") {
-                        WsMessage::Text(t) if seq_of(t.as_bytes()) == seq => {
-                            return start.elapsed();
-                        }
-                        _ => {}
+            Client::Tcp(stream, buf) => loop {
+                while let Some(f) = frame::decode_frame(buf).expect("valid frame") {
+                    if seq_of(&f) == seq {
+                        return;
                     }
                 }
-            }
-            Client::Sse(stream, buf, parser) => {
-                let (start, seq) = (Instant::now(), publisher.publish(topic));
-                loop {
-                    while let Some(block) = parser.next_block() {
-                        if !block.data.is_empty() && seq_of(&block.data) == seq {
-                            return start.elapsed();
-                        }
-                    }
-                    parser.push(&http::read_chunk(stream, buf).await);
+                assert!(stream.read_buf(buf).await.expect("read") > 0, "closed");
+            },
+            Client::WebSocket(ws) => loop {
+                let message = ws.next().await.expect("open").expect("valid");
+                if let WsMessage::Text(t) = message
+                    && seq_of(t.as_bytes()) == seq
+                {
+                    return;
                 }
-            }
+            },
+            Client::Sse(stream, buf, parser) => loop {
+                while let Some(block) = parser.next_block() {
+                    if !block.data.is_empty() && seq_of(&block.data) == seq {
+                        return;
+                    }
+                }
+                parser.push(&http::read_chunk(stream, buf).await);
+            },
             Client::LongPoll(stream, buf, cursor) => {
-                let path = format!(
-                    "{}?topic={topic}&after={cursor}&timeout_ms=30000",
-                    paths::LONGPOLL
-                );
-                http::get(stream, &path).await;
-                // Blocking on purpose: nothing else runs on this thread, and the server's
-                // thread parks the request meanwhile.
-                std::thread::sleep(LONGPOLL_SETTLE);
-                let (start, seq) = (Instant::now(), publisher.publish(topic));
                 let body = http::read_response(stream, buf).await;
                 assert!(poll_has(&body, seq), "long poll answered without the event");
                 *cursor = seq;
-                start.elapsed()
             }
             Client::ShortPoll(stream, buf, cursor) => {
-                let (start, seq) = (Instant::now(), publisher.publish(topic));
-                http::get(
-                    stream,
-                    &format!("{}?topic={topic}&after={cursor}", paths::POLL),
-                )
-                .await;
+                let path = format!("{}?topic={topic}&after={cursor}", paths::POLL);
+                http::get(stream, &path).await;
                 let body = http::read_response(stream, buf).await;
                 assert!(poll_has(&body, seq), "poll answered without the event");
                 *cursor = seq;
-                start.elapsed()
             }
         }
     }
