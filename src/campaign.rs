@@ -116,5 +116,6 @@ pub fn run_config(
         idle_window_ms: None,
         conditions: Vec::new(),
         faults: Default::default(),
+        server_fault: Default::default(),
     }
 }

@@ -25,6 +25,12 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve all transports (short poll, long poll, SSE, WebSocket, raw TCP) until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Compare results against a baseline: exit 0 within tolerance, 3 on a regression, 2 when an
+    /// input cannot be used.
+    Compare(CompareArgs),
+    /// Of several results files of one tree, print the path of the most typical one (each gated
+    /// figure closest to the median of all): the baseline `scripts/perf-check.sh` keeps.
+    PickBaseline(PickBaselineArgs),
     /// Rebuild index.html and summary.md from saved results; several files merge into one page.
     Report(ReportArgs),
 }
@@ -163,6 +169,16 @@ pub struct RunArgs {
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// Fault injection (tests the regression gate, never a real measurement): the server
+    /// busy-waits this long before each write to an HTTP transport's socket, microseconds.
+    #[arg(long, default_value_t = 0, conflicts_with = "server_http",
+          value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_DELAY_US))]
+    pub server_fault_delay_us: u64,
+    /// Fault injection (tests the regression gate): the server appends this many spaces to every
+    /// event body, bytes.
+    #[arg(long, default_value_t = 0, conflicts_with = "server_http",
+          value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_PAD_BYTES))]
+    pub server_fault_pad_bytes: u64,
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -226,6 +242,14 @@ pub struct ServeArgs {
     /// Serve POST /faults/close, which closes random connections (fault injection).
     #[arg(long)]
     pub fault_endpoints: bool,
+    /// Fault injection, off by default (tests the regression gate): busy-wait this long before
+    /// each write to an HTTP transport's socket, microseconds. The raw-TCP floor is not slowed.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_DELAY_US))]
+    pub fault_delay_us: u64,
+    /// Fault injection, off by default (tests the regression gate): append this many spaces to
+    /// every event body, bytes.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=MAX_FAULT_PAD_BYTES))]
+    pub fault_pad_bytes: u64,
     /// Buffer settings.
     #[command(flatten)]
     pub tuning: ServerTuning,
@@ -241,4 +265,45 @@ pub struct ReportArgs {
     /// Directory for index.html and summary.md [default: the first file's directory].
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Largest accepted fault delay, microseconds.
+pub const MAX_FAULT_DELAY_US: u64 = 100_000;
+/// Largest accepted fault padding, bytes.
+pub const MAX_FAULT_PAD_BYTES: u64 = 65_536;
+
+/// Output format of `rtbench compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A terminal table.
+    Text,
+    /// Markdown, for a pull-request comment.
+    Markdown,
+}
+
+/// Flags of `rtbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline results file (e.g. reports/baseline/results.json).
+    pub baseline: PathBuf,
+    /// The results file(s) to judge (e.g. reports/latest/results.json). Given several runs of one
+    /// tree, a cost or timing counts as regressed only if it regressed in every run.
+    #[arg(required = true)]
+    pub current: Vec<PathBuf>,
+    /// Override a tolerance, in percent of the baseline: NAME=PERCENT with NAME one of bytes,
+    /// requests, packets, p50, cpu (e.g. --tolerance p50=50,bytes=1). Defaults: bytes 3,
+    /// requests 3, packets 10, p50 100, cpu 100. Repeatable.
+    #[arg(long, value_delimiter = ',')]
+    pub tolerance: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Flags of `rtbench pick-baseline`.
+#[derive(Debug, Args)]
+pub struct PickBaselineArgs {
+    /// Results files of the same workload and tree.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
 }

@@ -3,6 +3,7 @@
 
 mod campaign;
 mod cli;
+mod compare_cmd;
 mod conditions;
 mod environment;
 mod placement;
@@ -45,6 +46,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         cli::Command::Run(args) => run::run(*args),
         cli::Command::Serve(args) => serve::serve(args),
+        cli::Command::Compare(args) => return compare_cmd::compare_cmd(args),
+        cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
         cli::Command::Report(args) => report_cmd::report(args),
     };
     match outcome {

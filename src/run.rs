@@ -8,7 +8,9 @@ use crate::placement::{self, Plan};
 use crate::server_child::{ManagedServer, ServerChild, ServerSpec};
 use anyhow::{Context, bail};
 use rtbench_loadgen::{Campaign, Conditions, Control, Progress, Target};
-use rtbench_results::{Placement, Results, Row, RunConfig, SCHEMA_VERSION, ServerSettings};
+use rtbench_results::{
+    Placement, Results, Row, RunConfig, SCHEMA_VERSION, ServerFault, ServerSettings,
+};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -153,6 +155,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     check(&args, &measured.campaign, &profiles)?;
     args.server.to_config().validate()?;
     let campaign = &measured.campaign;
+    let server_fault = ServerFault {
+        delay_us: args.server_fault_delay_us,
+        pad_bytes: args.server_fault_pad_bytes as usize,
+    };
     prepare_out(&args.out)?;
 
     let external = args
@@ -167,6 +173,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             fault_endpoints: faults.drops(),
             tuning: args.server.clone(),
             max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
+            fault: server_fault,
         })?)),
     };
     let target = external
@@ -210,6 +217,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             server: settings,
             conditions: profiles.iter().map(spec).collect(),
             faults: faults_spec(&faults),
+            server_fault,
             ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
         },
         rows,

@@ -66,6 +66,7 @@ fn run_config(
         repeat: 1,
         conditions: Vec::new(),
         faults: Default::default(),
+        server_fault: Default::default(),
     }
 }
 
@@ -105,6 +106,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
                 fault_endpoints: false,
                 tuning: args.server.clone(),
                 max_topics: rtbench_server::ServerConfig::default().max_topics,
+                fault: Default::default(),
             })?),
         };
         let target = external

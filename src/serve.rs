@@ -6,7 +6,7 @@ use crate::placement;
 use anyhow::{Context, bail};
 use rtbench_proto::control::{ListeningLine, ScheduleRequest};
 use rtbench_proto::limits::MAX_SCHEDULED_EVENTS;
-use rtbench_server::{Listeners, Server, ServerConfig, shutdown_signal, start_publisher};
+use rtbench_server::{Fault, Listeners, Server, ServerConfig, shutdown_signal, start_publisher};
 use std::io::Write;
 
 /// Runs the command.
@@ -42,10 +42,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tcp: tcp.local_addr()?.to_string(),
             pid: std::process::id(),
         };
+        let fault = Fault {
+            delay_us: args.fault_delay_us,
+            pad_bytes: args.fault_pad_bytes as usize,
+        };
+        if !fault.is_off() {
+            eprintln!("rtbench serve: FAULT INJECTION ON ({fault:?}): not a real measurement");
+        }
         let server = Server::new(ServerConfig {
             ring_capacity: args.ring_capacity,
             max_topics: args.max_topics,
             fault_endpoints: args.fault_endpoints,
+            fault,
             ..args.tuning.to_config()
         });
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {

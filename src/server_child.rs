@@ -6,6 +6,7 @@ use crate::cli::ServerTuning;
 use anyhow::{Context, bail};
 use rtbench_loadgen::{RestartServer, Target};
 use rtbench_proto::control::ListeningLine;
+use rtbench_results::ServerFault;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -30,6 +31,8 @@ pub struct ServerSpec {
     pub tuning: ServerTuning,
     /// Most topics it may create (`--max-topics`).
     pub max_topics: usize,
+    /// Degradations to inject (normally off; tests the regression gate).
+    pub fault: ServerFault,
 }
 
 /// A running server child; stopped (SIGTERM, then SIGKILL) when dropped.
@@ -63,6 +66,7 @@ impl ServerChild {
             .arg("--max-topics")
             .arg(spec.max_topics.to_string())
             .args(spec.tuning.to_args())
+            .args(fault_args(spec.fault))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -185,4 +189,15 @@ impl RestartServer for ManagedServer {
             restarted.await.map_err(|e| e.to_string())?
         })
     }
+}
+
+/// The `serve` flags that inject `fault` (none when it is off).
+fn fault_args(fault: ServerFault) -> Vec<String> {
+    if fault.is_off() {
+        return Vec::new();
+    }
+    vec![
+        format!("--fault-delay-us={}", fault.delay_us),
+        format!("--fault-pad-bytes={}", fault.pad_bytes),
+    ]
 }

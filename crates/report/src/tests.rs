@@ -98,6 +98,7 @@ fn results(rows: Vec<Row>) -> Results {
             idle_window_ms: None,
             conditions: Vec::new(),
             faults: Default::default(),
+            server_fault: Default::default(),
         },
         rows,
     }

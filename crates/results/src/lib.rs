@@ -137,6 +137,26 @@ pub struct RunConfig {
     /// Faults injected in every phase.
     #[serde(default)]
     pub faults: FaultsSpec,
+    /// Degradations the server was told to inject (all 0 for a real measurement). Absent in older
+    /// files.
+    #[serde(default)]
+    pub server_fault: ServerFault,
+}
+
+/// Degradations injected into the server to prove the regression gate catches them; all 0 normally.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerFault {
+    /// Busy-wait before each write to an HTTP transport's socket, microseconds.
+    pub delay_us: u64,
+    /// Spaces appended to every event body, bytes.
+    pub pad_bytes: usize,
+}
+
+impl ServerFault {
+    /// Whether no fault was injected.
+    pub fn is_off(&self) -> bool {
+        *self == ServerFault::default()
+    }
 }
 
 /// The server's buffer settings, which decide much of its memory per connection.

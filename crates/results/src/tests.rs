@@ -60,6 +60,7 @@ pub(crate) fn sample() -> Results {
                 ..ConditionsSpec::default()
             }],
             faults: FaultsSpec::default(),
+            server_fault: ServerFault::default(),
         },
         rows: vec![Row {
             scenario: "dashboard".into(),
@@ -203,6 +204,7 @@ fn shape_is_pinned() {
             "scenario_toml",
             "send_rate_per_s",
             "server",
+            "server_fault",
             "server_http",
             "server_tcp",
             "sweep",

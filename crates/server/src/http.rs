@@ -7,6 +7,7 @@
 //! ceiling and vectored writes come from [`crate::ServerConfig`].
 
 use crate::error::ApiError;
+use crate::fault::Delayed;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::server::{MIN_HTTP_MAX_BUF_BYTES, State};
 use crate::{faults, longpoll, metrics, plan, poll, publish, resume, schedule, sse, ws};
@@ -101,7 +102,10 @@ async fn serve_connection(
 ) {
     let mut shutdown = state.shutdown();
     let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(Metered::tracked(stream, meter.clone()));
+    let io = TokioIo::new(Delayed::new(
+        Metered::tracked(stream, meter.clone()),
+        state.config.fault.delay_us,
+    ));
     let handle = ConnHandle(meter.clone());
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         handle

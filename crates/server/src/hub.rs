@@ -51,15 +51,18 @@ pub struct Topic {
     capacity: usize,
     /// Latest published sequence number (0 before the first), wakes waiting readers.
     latest: watch::Sender<u64>,
+    /// Spaces appended to every body: an injected fault, 0 normally ([`crate::Fault`]).
+    pad_bytes: usize,
 }
 
 impl Topic {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, pad_bytes: usize) -> Self {
         Topic {
             publish_lock: Mutex::new(0),
             ring: RwLock::new(VecDeque::new()),
             capacity: capacity.max(1),
             latest: watch::Sender::new(0),
+            pad_bytes,
         }
     }
 
@@ -73,6 +76,7 @@ impl Topic {
         let mut last = self.publish_lock.lock();
         let seq = *last + 1;
         let body = rtbench_proto::encode_body(seq, t_pub_ns, &payload(seq));
+        let body = crate::fault::pad_body(body, self.pad_bytes);
         {
             let mut ring = self.ring.write();
             if ring.len() >= self.capacity {
@@ -153,6 +157,8 @@ pub struct Hub {
     ring_capacity: usize,
     /// Most topics the hub creates.
     max_topics: usize,
+    /// Spaces appended to every event body (an injected fault; 0 normally).
+    pad_bytes: usize,
 }
 
 impl Hub {
@@ -162,7 +168,15 @@ impl Hub {
             topics: RwLock::new(HashMap::new()),
             ring_capacity,
             max_topics,
+            pad_bytes: 0,
         }
+    }
+
+    /// The same hub with `pad_bytes` spaces appended to every event body: the padding fault of
+    /// [`crate::Fault::pad_bytes`], for testing the performance gate. 0 (the default) is off.
+    pub fn with_body_padding(mut self, pad_bytes: usize) -> Self {
+        self.pad_bytes = pad_bytes;
+        self
     }
 
     /// The topic named `name`, created (empty) if it does not exist yet.
@@ -180,7 +194,7 @@ impl Hub {
         if topics.len() >= self.max_topics {
             return Err(HubError::TooManyTopics(self.max_topics));
         }
-        let topic = Arc::new(Topic::new(self.ring_capacity));
+        let topic = Arc::new(Topic::new(self.ring_capacity, self.pad_bytes));
         topics.insert(name.into(), topic.clone());
         Ok(topic)
     }

@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+mod fault;
 mod faults;
 mod http;
 pub mod hub;
@@ -38,6 +39,7 @@ mod tcp;
 mod ws;
 
 pub use error::ApiError;
+pub use fault::Fault;
 pub use hub::Hub;
 pub use plan::start_plan;
 pub use schedule::{MAX_START_IN_MS, start_publisher};

@@ -2,6 +2,7 @@
 //! both listeners until the shutdown future resolves, then ends every stream and waits (bounded) for
 //! the connections to close.
 
+use crate::fault::Fault;
 use crate::faults::Registry;
 use crate::hub::Hub;
 use crate::meter::Meters;
@@ -39,6 +40,8 @@ pub struct ServerConfig {
     pub http_writev: bool,
     /// Serve `POST /faults/close` and track connections for it (fault injection; off by default).
     pub fault_endpoints: bool,
+    /// Injected degradations for testing the performance gate; off by default ([`Fault`]).
+    pub fault: Fault,
 }
 
 /// Smallest accepted [`ServerConfig::http_max_buf_bytes`] (hyper's own minimum), in bytes.
@@ -104,6 +107,7 @@ impl Default for ServerConfig {
             http_max_buf_bytes: 8192 + 4096 * 100,
             http_writev: true,
             fault_endpoints: false,
+            fault: Fault::default(),
         }
     }
 }
@@ -188,7 +192,8 @@ impl Server {
     /// A server with an empty hub.
     pub fn new(config: ServerConfig) -> Self {
         let state = State {
-            hub: Hub::new(config.ring_capacity, config.max_topics),
+            hub: Hub::new(config.ring_capacity, config.max_topics)
+                .with_body_padding(config.fault.pad_bytes),
             faults: Registry::new(config.fault_endpoints),
             config,
             meters: Arc::new(Meters::default()),

@@ -1,0 +1,108 @@
+//! Whether two results documents can be compared at all: the same workload, the same rows.
+//! Comparing a 20-client run against a 100-client run would judge the workload, not the code.
+
+use rtbench_results::Results;
+
+/// Why two documents cannot be compared. The gate's "unusable input" exit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Incompatible {
+    /// A workload setting differs.
+    #[error(
+        "the runs measured different workloads ({setting}: baseline {baseline}, current {current}); \
+         re-run with the baseline's settings or regenerate the baseline"
+    )]
+    Workload {
+        /// The setting.
+        setting: &'static str,
+        /// Its value in the baseline.
+        baseline: String,
+        /// Its value in the current run.
+        current: String,
+    },
+    /// A row of one run is missing from the other.
+    #[error("the {missing_from} run has no row for {scenario}/{transport}")]
+    MissingRow {
+        /// `baseline` or `current`.
+        missing_from: &'static str,
+        /// Scenario of the row.
+        scenario: String,
+        /// Transport of the row.
+        transport: String,
+    },
+    /// The baseline has no rows at all.
+    #[error("the baseline has no rows")]
+    Empty,
+    /// No current run was given.
+    #[error("no current results to compare")]
+    NoCurrent,
+}
+
+/// Checks that `current` ran the workload of `baseline` and has the same rows.
+pub fn check_compatible(baseline: &Results, current: &Results) -> Result<(), Incompatible> {
+    let (b, c) = (&baseline.config, &current.config);
+    let settings: [(&'static str, String, String); 9] = [
+        ("scenario", b.scenario.clone(), c.scenario.clone()),
+        ("clients", b.clients.to_string(), c.clients.to_string()),
+        (
+            "rate_per_s",
+            b.rate_per_s.to_string(),
+            c.rate_per_s.to_string(),
+        ),
+        (
+            "payload_bytes",
+            b.payload_bytes.to_string(),
+            c.payload_bytes.to_string(),
+        ),
+        (
+            "poll_interval_ms",
+            b.poll_interval_ms.to_string(),
+            c.poll_interval_ms.to_string(),
+        ),
+        (
+            "longpoll_timeout_ms",
+            b.longpoll_timeout_ms.to_string(),
+            c.longpoll_timeout_ms.to_string(),
+        ),
+        (
+            "warmup_ms",
+            b.warmup_ms.to_string(),
+            c.warmup_ms.to_string(),
+        ),
+        (
+            "window_ms",
+            b.window_ms.to_string(),
+            c.window_ms.to_string(),
+        ),
+        ("transports", b.transports.join(","), c.transports.join(",")),
+    ];
+    for (setting, baseline, current) in settings {
+        if baseline != current {
+            return Err(Incompatible::Workload {
+                setting,
+                baseline,
+                current,
+            });
+        }
+    }
+    if baseline.rows.is_empty() {
+        return Err(Incompatible::Empty);
+    }
+    let pairs = [
+        ("current", baseline, current),
+        ("baseline", current, baseline),
+    ];
+    for (missing_from, have, lack) in pairs {
+        if let Some(row) = have
+            .rows
+            .iter()
+            .find(|r| lack.row(&r.scenario, &r.transport).is_none())
+        {
+            return Err(Incompatible::MissingRow {
+                missing_from,
+                scenario: row.scenario.clone(),
+                transport: row.transport.clone(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! The gate on synthetic documents: an unchanged run passes, each kind of regression fails it,
+//! and runs of different workloads are refused.
+
+use super::*;
+use rtbench_results::{
+    Environment, Latency, Placement, Row, RunConfig, SCHEMA_VERSION, ServerFault, Totals,
+};
+
+/// A row with the figures the gate reads; the rest zero.
+fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
+    Row {
+        scenario: "dashboard".into(),
+        transport: transport.into(),
+        conditions: "loopback".into(),
+        clients: 20,
+        rate_per_s: 50.0,
+        payload_bytes: 128,
+        poll_interval_ms: 100,
+        events: 200,
+        deliveries: 4_000,
+        lost: 0,
+        duplicated: 0,
+        reordered: 0,
+        client_errors: 0,
+        reconnects: 0,
+        latency_us: Latency {
+            p50: p50_us,
+            p99: p50_us * 4.0,
+            ..Latency::default()
+        },
+        ratio_to_floor_p50: None,
+        bytes_per_delivery: bytes,
+        requests_per_delivery: requests,
+        server_cpu_us_per_delivery: 10.0 + requests * 10.0,
+        client_cpu_us_per_delivery: 10.0,
+        packets_per_delivery: None,
+        kernel_bytes_per_delivery: None,
+        meter_kernel_disagreement_pct: None,
+        connections: None,
+        memory_per_connection_bytes: None,
+        idle_bytes_per_client_s: None,
+        idle_requests_per_client_s: None,
+        idle_server_cpu_us_per_client_s: None,
+        memory_per_connection_at_connect_bytes: None,
+        kernel_socket_memory_per_connection_bytes: None,
+        room_size: 20,
+        senders: 0,
+        send_rate_per_s: 0.0,
+        sends: 0,
+        sends_lost: 0,
+        spread: None,
+        lost_in_gaps: 0,
+        notes: Vec::new(),
+        totals: Totals::default(),
+        latency_histogram: String::new(),
+    }
+}
+
+fn doc() -> Results {
+    let rows = vec![
+        row("tcp", 250.0, 181.0, 0.0),
+        row("websocket", 300.0, 182.0, 0.0),
+        row("sse", 380.0, 199.0, 0.0),
+        row("long_poll", 480.0, 417.0, 0.99),
+        row("short_poll", 52_000.0, 222.0, 0.2),
+    ];
+    Results {
+        schema_version: SCHEMA_VERSION,
+        tool: "rtbench 0.1.0".into(),
+        command: vec!["rtbench".into(), "run".into()],
+        started_at_unix_s: 1,
+        environment: Environment {
+            cpu_model: "cpu".into(),
+            cores: 2,
+            kernel: "6".into(),
+            rustc: "rustc".into(),
+            git_commit: "abc".into(),
+            placement: Placement {
+                server_cpus: vec![1],
+                loadgen_cpus: vec![0],
+                description: String::new(),
+            },
+        },
+        config: RunConfig {
+            scenario: "dashboard".into(),
+            clients: 20,
+            rate_per_s: 50.0,
+            payload_bytes: 128,
+            poll_interval_ms: 100,
+            longpoll_timeout_ms: 30_000,
+            warmup_ms: 1_000,
+            window_ms: 4_000,
+            tail_ms: 300,
+            drain_ms: 1_000,
+            transports: rows.iter().map(|r| r.transport.clone()).collect(),
+            server_http: "127.0.0.1:1".into(),
+            server_tcp: "127.0.0.1:2".into(),
+            server_fault: ServerFault::default(),
+            scenario_file: String::new(),
+            scenario_description: String::new(),
+            scenario_toml: String::new(),
+            room_size: 20,
+            send_rate_per_s: 0.0,
+            sweep: Vec::new(),
+            repeat: 1,
+            server: None,
+            connections: None,
+            idle_window_ms: None,
+            conditions: Vec::new(),
+            faults: Default::default(),
+        },
+        rows,
+    }
+}
+
+fn row_mut<'a>(d: &'a mut Results, transport: &str) -> &'a mut Row {
+    d.rows
+        .iter_mut()
+        .find(|r| r.transport == transport)
+        .unwrap()
+}
+
+fn failed(cmp: &Comparison) -> Vec<String> {
+    cmp.regressions()
+        .map(|c| format!("{} {}", c.transport, c.metric))
+        .collect()
+}
+
+fn gate(current: &Results) -> Comparison {
+    compare(
+        &doc(),
+        std::slice::from_ref(current),
+        &Tolerances::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_unchanged_run_passes_and_noise_within_tolerance_passes() {
+    let cmp = gate(&doc());
+    assert!(cmp.passed(), "{:?}", failed(&cmp));
+    assert_eq!(cmp.exit_code(), EXIT_OK);
+    assert!(cmp.gated() > 20);
+
+    // The machine got slower for everyone: ratios to the floor do not move.
+    let mut slower = doc();
+    for r in &mut slower.rows {
+        r.latency_us.p50 *= 3.0;
+        r.latency_us.p99 *= 3.0;
+    }
+    assert!(gate(&slower).passed());
+}
+
+#[test]
+fn timing_regressions_of_the_transports_under_test_fail() {
+    let mut cur = doc();
+    row_mut(&mut cur, "websocket").latency_us.p50 = 300.0 * 2.5;
+    let cmp = gate(&cur);
+    assert_eq!(failed(&cmp), ["websocket p50 ÷ tcp"]);
+    assert_eq!(cmp.exit_code(), EXIT_REGRESSION);
+
+    // Short polling's latency is not gated, only shown.
+    let mut cur = doc();
+    row_mut(&mut cur, "short_poll").latency_us.p50 *= 3.0;
+    assert!(gate(&cur).passed());
+}
+
+#[test]
+fn cost_and_delivery_regressions_fail_tightly() {
+    let mut cur = doc();
+    row_mut(&mut cur, "sse").bytes_per_delivery = 199.0 + 8.0; // +4 %
+    row_mut(&mut cur, "long_poll").requests_per_delivery = 1.2;
+    row_mut(&mut cur, "websocket").requests_per_delivery = 0.01;
+    row_mut(&mut cur, "tcp").lost = 1;
+    row_mut(&mut cur, "tcp").deliveries = 3_999;
+    assert_eq!(
+        failed(&gate(&cur)),
+        [
+            "tcp lost+dup+reord+errors",
+            "tcp deliveries",
+            "websocket requests_per_delivery",
+            "sse bytes_per_delivery",
+            "long_poll requests_per_delivery",
+        ]
+    );
+}
+
+#[test]
+fn improvements_pass_and_are_marked() {
+    let mut cur = doc();
+    row_mut(&mut cur, "sse").bytes_per_delivery = 150.0;
+    let cmp = gate(&cur);
+    assert!(cmp.passed());
+    assert!(cmp.checks.iter().any(|c| c.verdict == Verdict::Better));
+}
+
+#[test]
+fn other_workloads_and_missing_rows_are_unusable() {
+    let mut cur = doc();
+    cur.config.clients = 100;
+    let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("clients: baseline 20, current 100"),
+        "{err}"
+    );
+
+    let mut cur = doc();
+    cur.rows.pop();
+    let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the current run has no row for dashboard/short_poll"
+    );
+}
+
+#[test]
+fn views_state_the_verdict_and_the_injected_fault() {
+    let mut cur = doc();
+    cur.config.server_fault.pad_bytes = 64;
+    row_mut(&mut cur, "tcp").bytes_per_delivery += 64.0;
+    let cmp = gate(&cur);
+    let names = Names {
+        baseline: "base.json",
+        current: "cur.json",
+    };
+    let text = render_text(&cmp, names);
+    assert!(text.contains("FAIL: 1 of"), "{text}");
+    assert!(
+        text.contains("regression: tcp bytes_per_delivery: 181 → 245 (+35.4%, limit ≤ +3%)"),
+        "{text}"
+    );
+    assert!(text.contains("injected a server fault"), "{text}");
+    let md = render_markdown(&cmp, names);
+    assert!(
+        md.starts_with("### rtbench performance gate: ❌ regression"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| tcp | bytes_per_delivery | 181 | 245 | +35.4% | ≤ +3% | **REGRESSION** |"),
+        "{md}"
+    );
+    assert!(render_text(&gate(&doc()), names).contains("PASS: none of"));
+}
+
+#[test]
+fn with_several_runs_a_regression_must_show_in_every_run_and_loss_in_none() {
+    let mut noisy = doc();
+    row_mut(&mut noisy, "sse").latency_us.p50 *= 10.0;
+    let tol = Tolerances::default();
+    let cmp = compare(&doc(), &[noisy.clone(), doc()], &tol).unwrap();
+    assert!(cmp.passed(), "{:?}", failed(&cmp));
+    assert_eq!(cmp.runs, 2);
+
+    let cmp = compare(&doc(), &[noisy.clone(), noisy.clone()], &tol).unwrap();
+    assert_eq!(failed(&cmp), ["sse p50 ÷ tcp"]);
+
+    let mut lossy = doc();
+    row_mut(&mut lossy, "sse").lost = 2;
+    let cmp = compare(&doc(), &[doc(), lossy], &tol).unwrap();
+    assert_eq!(failed(&cmp), ["sse lost+dup+reord+errors"]);
+    assert_eq!(
+        compare(&doc(), &[], &tol).unwrap_err(),
+        Incompatible::NoCurrent
+    );
+}
+
+#[test]
+fn the_most_typical_run_is_chosen_as_baseline_and_never_a_lossy_one() {
+    let with_ws = |factor: f64| {
+        let mut d = doc();
+        row_mut(&mut d, "websocket").latency_us.p50 *= factor;
+        d
+    };
+    let runs = [with_ws(0.7), with_ws(1.0), with_ws(1.4)];
+    assert_eq!(most_typical(&runs), Ok(1));
+
+    let mut lossy = with_ws(1.0);
+    row_mut(&mut lossy, "sse").lost = 1;
+    assert_eq!(
+        most_typical(&[with_ws(0.8), lossy.clone(), with_ws(1.4)]),
+        Ok(0),
+        "ln 0.8 is nearer 0 than ln 1.4; the lossy middle run is never chosen"
+    );
+    assert_eq!(most_typical(&[lossy]), Err(PickError::AllIncomplete));
+    assert_eq!(most_typical(&[]), Err(PickError::NoRuns));
+
+    let mut other = doc();
+    other.config.rate_per_s = 10.0;
+    assert!(matches!(
+        most_typical(&[doc(), other]),
+        Err(PickError::Incompatible(_))
+    ));
+}
