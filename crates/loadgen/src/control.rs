@@ -277,25 +277,7 @@ impl Control {
 
     /// Starts the server's publisher.
     pub async fn schedule(&self, req: &ScheduleRequest) -> Result<ScheduleResponse, LoadError> {
-        let resp = self
-            .http
-            .post(format!("{}{}", self.base, paths::SCHEDULE))
-            .json(req)
-            .send()
-            .await
-            .map_err(|e| LoadError::Control(format!("POST {}: {e}", paths::SCHEDULE)))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| LoadError::Control(e.to_string()))?;
-        if !status.is_success() {
-            return Err(LoadError::Control(format!(
-                "POST {}: {status}: {text}",
-                paths::SCHEDULE
-            )));
-        }
-        serde_json::from_str(&text).map_err(|e| LoadError::Control(format!("schedule answer: {e}")))
+        self.post_json(paths::SCHEDULE, req).await
     }
 
     /// Reads the server's counters.
@@ -315,25 +297,7 @@ impl Control {
 
     /// Starts the server's publisher on an explicit plan.
     pub async fn plan(&self, req: &PlanRequest) -> Result<PlanResponse, LoadError> {
-        let resp = self
-            .http
-            .post(format!("{}{}", self.base, paths::PLAN))
-            .json(req)
-            .send()
-            .await
-            .map_err(|e| LoadError::Control(format!("POST {}: {e}", paths::PLAN)))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| LoadError::Control(e.to_string()))?;
-        if !status.is_success() {
-            return Err(LoadError::Control(format!(
-                "POST {}: {status}: {text}",
-                paths::PLAN
-            )));
-        }
-        serde_json::from_str(&text).map_err(|e| LoadError::Control(format!("plan answer: {e}")))
+        self.post_json(paths::PLAN, req).await
     }
 
     /// How many of the first `expected` events `topic` holds, assuming they were published with
