@@ -68,6 +68,20 @@ pub struct ServerTuning {
     /// Write HTTP/1 responses with vectored writes (true/false).
     #[arg(long, default_value_t = ServerConfig::default().http_writev, action = clap::ArgAction::Set)]
     pub http_writev: bool,
+    /// Who answers GET /poll, /longpoll and /sse: rtbench's lean HTTP/1.1 path, which holds no
+    /// buffer while a connection waits, or hyper (8 KiB read + 8 KiB write buffer per connection).
+    /// Both write the same bytes; everything else is always hyper's.
+    #[arg(long, value_enum, default_value_t = HttpEngine::Lean)]
+    pub http_engine: HttpEngine,
+}
+
+/// The HTTP/1.1 implementation that answers the event endpoints (`--http-engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HttpEngine {
+    /// rtbench's own responder for the plain GETs of /poll, /longpoll and /sse.
+    Lean,
+    /// hyper, like every other endpoint.
+    Hyper,
 }
 
 impl ServerTuning {
@@ -78,6 +92,7 @@ impl ServerTuning {
             ws_write_buffer_bytes: self.ws_write_buffer,
             http_max_buf_bytes: self.http_max_buf,
             http_writev: self.http_writev,
+            lean_http: self.http_engine == HttpEngine::Lean,
             ..ServerConfig::default()
         }
     }
@@ -89,6 +104,13 @@ impl ServerTuning {
             format!("--ws-write-buffer={}", self.ws_write_buffer),
             format!("--http-max-buf={}", self.http_max_buf),
             format!("--http-writev={}", self.http_writev),
+            format!(
+                "--http-engine={}",
+                match self.http_engine {
+                    HttpEngine::Lean => "lean",
+                    HttpEngine::Hyper => "hyper",
+                }
+            ),
         ]
     }
 }

@@ -103,6 +103,7 @@ impl Snapshot {
             ws_write_buffer_bytes: 0,
             http_max_buf_bytes: 0,
             http_writev: false,
+            http_engine: "hyper".into(),
             sse_keep_alive_ms: 0,
             allocator: String::new(),
         };
@@ -117,6 +118,7 @@ impl Snapshot {
                 metrics::CONFIG_WS_WRITE_BUFFER_BYTES => settings.ws_write_buffer_bytes = v,
                 metrics::CONFIG_HTTP_MAX_BUF_BYTES => settings.http_max_buf_bytes = v,
                 metrics::CONFIG_HTTP_WRITEV => settings.http_writev = v != 0,
+                metrics::CONFIG_HTTP_LEAN if v != 0 => settings.http_engine = "lean".into(),
                 metrics::CONFIG_SSE_KEEP_ALIVE_MS => settings.sse_keep_alive_ms = v,
                 _ => {}
             }

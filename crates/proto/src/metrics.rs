@@ -11,6 +11,9 @@ pub const CONNECTIONS_OPEN: &str = "rtbench_connections_open";
 pub const CONNECTIONS_ACCEPTED: &str = "rtbench_connections_accepted_total";
 /// Counter: HTTP requests served (WebSocket upgrades and SSE streams count one each).
 pub const HTTP_REQUESTS: &str = "rtbench_http_requests_total";
+/// Counter: the part of [`HTTP_REQUESTS`] answered by the server's lean HTTP/1.1 path rather than
+/// by hyper (per transport).
+pub const HTTP_LEAN_REQUESTS: &str = "rtbench_http_lean_requests_total";
 /// Counter: events written to clients (one per event per client).
 pub const EVENTS_DELIVERED: &str = "rtbench_events_delivered_total";
 /// Counter: bytes read from client sockets (TCP payload).
@@ -52,6 +55,9 @@ pub const CONFIG_WS_WRITE_BUFFER_BYTES: &str = "rtbench_config_ws_write_buffer_b
 pub const CONFIG_HTTP_MAX_BUF_BYTES: &str = "rtbench_config_http_max_buf_bytes";
 /// Gauge: 1 when hyper writes HTTP/1 responses with vectored writes, else 0 (no label).
 pub const CONFIG_HTTP_WRITEV: &str = "rtbench_config_http_writev";
+/// Gauge: 1 when the server answers the plain GETs of `/poll`, `/longpoll` and `/sse` on its lean
+/// HTTP/1.1 path, 0 when hyper serves every connection (no label).
+pub const CONFIG_HTTP_LEAN: &str = "rtbench_config_http_lean";
 /// Gauge: the silence after which an SSE stream sends a keep-alive comment, ms (no label).
 pub const CONFIG_SSE_KEEP_ALIVE_MS: &str = "rtbench_config_sse_keep_alive_milliseconds";
 /// Label value for connections that are not one of the five transports.

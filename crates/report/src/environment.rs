@@ -65,10 +65,11 @@ pub fn workload_line(r: &Results) -> String {
 pub fn settings_line(r: &Results) -> Option<String> {
     let s = r.config.server.as_ref()?;
     Some(format!(
-        "server settings: WebSocket read buffer {} B, write buffer {} B; hyper max buffer {} B, \
-         writev {}; SSE keep-alive {} ms; allocator {}",
+        "server settings: WebSocket read buffer {} B, write buffer {} B; HTTP engine {}, hyper max \
+         buffer {} B, writev {}; SSE keep-alive {} ms; allocator {}",
         s.ws_read_buffer_bytes,
         s.ws_write_buffer_bytes,
+        s.http_engine,
         s.http_max_buf_bytes,
         if s.http_writev { "on" } else { "off" },
         s.sse_keep_alive_ms,

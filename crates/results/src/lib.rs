@@ -170,10 +170,19 @@ pub struct ServerSettings {
     pub http_max_buf_bytes: u64,
     /// Whether HTTP/1 responses are written with vectored writes.
     pub http_writev: bool,
+    /// Which HTTP/1.1 implementation answered poll, long-poll and SSE requests: `lean` (rtbench's
+    /// own, holding no buffer while a connection waits) or `hyper`. Results made before the lean
+    /// path existed read as `hyper`.
+    #[serde(default = "hyper_engine")]
+    pub http_engine: String,
     /// Silence before an SSE keep-alive comment, milliseconds.
     pub sse_keep_alive_ms: u64,
     /// Memory allocator of the server binary (`jemalloc` or `system`).
     pub allocator: String,
+}
+
+fn hyper_engine() -> String {
+    "hyper".into()
 }
 
 /// What one transport did under one scenario.

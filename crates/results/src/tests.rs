@@ -42,6 +42,7 @@ pub(crate) fn sample() -> Results {
                 ws_write_buffer_bytes: 0,
                 http_max_buf_bytes: 417_792,
                 http_writev: true,
+                http_engine: "lean".into(),
                 sse_keep_alive_ms: 15_000,
                 allocator: "jemalloc".into(),
             }),

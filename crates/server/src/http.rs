@@ -4,13 +4,15 @@
 //! Serving the `Router` through `hyper::server::conn::http1` keeps an idle connection ~10 KiB
 //! smaller than `axum::serve` (CRATES.md) and lets each connection's IO be wrapped in the byte
 //! meter. The connection's meter handle goes into every request's extensions. hyper's read-buffer
-//! ceiling and vectored writes come from [`crate::ServerConfig`].
+//! ceiling and vectored writes come from [`crate::ServerConfig`]. Each connection starts on the
+//! lean path ([`crate::lean`]), which answers the plain GETs of the event endpoints itself and
+//! hands anything else to hyper.
 
 use crate::error::ApiError;
 use crate::fault::Delayed;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::server::{MIN_HTTP_MAX_BUF_BYTES, State};
-use crate::{faults, longpoll, metrics, plan, poll, publish, resume, schedule, sse, ws};
+use crate::{faults, lean, longpoll, metrics, plan, poll, publish, resume, schedule, sse, ws};
 use axum::Router;
 use axum::http::{Method, Uri};
 use axum::routing::{get, post};
@@ -22,6 +24,7 @@ use rtbench_proto::paths;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
@@ -93,19 +96,34 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
     }
 }
 
-/// Serves one HTTP/1.1 connection (with upgrades) until it closes or shutdown ends it gracefully.
+/// Serves one HTTP connection: on the lean path ([`crate::lean`]) unless the server is configured
+/// to give every connection to hyper.
 async fn serve_connection(
     stream: TcpStream,
     meter: Arc<ConnMeter>,
     router: Router,
     state: Arc<State>,
 ) {
-    let mut shutdown = state.shutdown();
     let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(Delayed::new(
+    let io = Delayed::new(
         Metered::tracked(stream, meter.clone()),
         state.config.fault.delay_us,
-    ));
+    );
+    if state.config.lean_http {
+        lean::serve(io, meter, router, state).await;
+    } else {
+        serve_hyper(io, meter, router, state).await;
+    }
+}
+
+/// Serves one HTTP/1.1 connection with hyper (with upgrades) until it closes or shutdown ends it
+/// gracefully.
+pub(crate) async fn serve_hyper<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut shutdown = state.shutdown();
+    let io = TokioIo::new(io);
     let handle = ConnHandle(meter.clone());
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         handle

@@ -24,6 +24,7 @@ mod faults;
 mod http;
 pub mod hub;
 mod kernel;
+mod lean;
 mod longpoll;
 mod meter;
 mod metrics;

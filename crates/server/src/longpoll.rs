@@ -2,43 +2,90 @@
 //! the cursor exists, the timeout passes (answered with no events) or the server shuts down.
 
 use crate::error::ApiError;
+use crate::hub::{Event, Topic};
+use crate::lean::head::Head;
+use crate::lean::{Conn, Served};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
-use crate::poll::poll_response;
-use crate::server::State;
+use crate::poll::{poll_response, write_lean};
+use crate::server::{Shutdown, State};
 use axum::Extension;
 use axum::extract::State as AppState;
 use axum::response::Response;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
-/// `GET /longpoll`.
+/// `GET /longpoll` through hyper.
 pub(crate) async fn handler(
     AppState(state): AppState<Arc<State>>,
     conn: Option<Extension<ConnHandle>>,
     query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::from_query(query)?;
-    let name = params.topic()?;
-    let after = params.after()?;
-    let deadline = Instant::now() + Duration::from_millis(params.timeout_ms()?);
-    let topic = state.hub.topic(name)?;
-    let mut shutdown = state.shutdown();
-    // Subscribe before reading: a publish between the read and the wait still wakes us.
-    let mut published = topic.subscribe();
-    let mut events = Vec::new();
-    loop {
-        let dropped = topic.read_after_into(after, MAX_EVENTS_PER_RESPONSE, &mut events);
-        if dropped > 0 || !events.is_empty() {
-            return Ok(poll_response(conn.as_deref(), dropped, &events));
-        }
-        tokio::select! {
-            changed = published.changed() => if changed.is_err() { break },
-            () = sleep_until(deadline) => break,
-            () = shutdown.wait() => break,
-        }
+    let hold = Hold::open(&state, Params::from_query(query)?)?;
+    let (dropped, events) = hold.answer().await;
+    Ok(poll_response(conn.as_deref(), dropped, &events))
+}
+
+/// `GET /longpoll` on the lean path. A client that leaves while held ends the hold at once.
+pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
+    let Ok(hold) = Params::from_target(&head.target).and_then(|p| Hold::open(conn.state(), p))
+    else {
+        return Served::Declined;
+    };
+    conn.count_request(head);
+    let (dropped, events) = tokio::select! {
+        answer = hold.answer() => answer,
+        () = conn.closed(true) => return Served::Close,
+    };
+    write_lean(conn, dropped, &events).await
+}
+
+/// One held request: its topic, cursor and deadline.
+struct Hold {
+    topic: Arc<Topic>,
+    after: u64,
+    deadline: Instant,
+    /// Subscribed before the first read: a publish between the read and the wait still wakes us.
+    published: watch::Receiver<u64>,
+    shutdown: Shutdown,
+}
+
+impl Hold {
+    /// Starts holding the request `params` describe (its timeout counts from now).
+    fn open(state: &State, params: Params) -> Result<Hold, ApiError> {
+        let name = params.topic()?;
+        let after = params.after()?;
+        let deadline = Instant::now() + Duration::from_millis(params.timeout_ms()?);
+        let topic = state.hub.topic(name)?;
+        Ok(Hold {
+            published: topic.subscribe(),
+            topic,
+            after,
+            deadline,
+            shutdown: state.shutdown(),
+        })
     }
-    Ok(poll_response(conn.as_deref(), 0, &[]))
+
+    /// The events after the cursor and how many of them left the ring, once there are any; no
+    /// events at the deadline or on shutdown.
+    async fn answer(mut self) -> (u64, Vec<Event>) {
+        let mut events = Vec::new();
+        loop {
+            let dropped =
+                self.topic
+                    .read_after_into(self.after, MAX_EVENTS_PER_RESPONSE, &mut events);
+            if dropped > 0 || !events.is_empty() {
+                return (dropped, events);
+            }
+            tokio::select! {
+                changed = self.published.changed() => if changed.is_err() { break },
+                () = sleep_until(self.deadline) => break,
+                () = self.shutdown.wait() => break,
+            }
+        }
+        (0, Vec::new())
+    }
 }

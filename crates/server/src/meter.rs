@@ -80,6 +80,8 @@ pub(crate) struct Bucket {
     pub(crate) connections_accepted: AtomicU64,
     /// HTTP requests served on connections of this bucket.
     pub(crate) http_requests: AtomicU64,
+    /// The part of `http_requests` the lean path answered.
+    pub(crate) lean_requests: AtomicU64,
     /// Events written to clients on connections of this bucket.
     pub(crate) events_delivered: AtomicU64,
 }
@@ -174,6 +176,12 @@ impl ConnMeter {
     pub(crate) fn on_request(&self, path: &str, query: Option<&str>) {
         self.tag(bucket_for_request(path, query));
         Meters::add(&self.bucket().http_requests, 1);
+    }
+
+    /// Like [`ConnMeter::on_request`], for a request the lean path answers.
+    pub(crate) fn on_lean_request(&self, path: &str, query: Option<&str>) {
+        self.on_request(path, query);
+        Meters::add(&self.bucket().lean_requests, 1);
     }
 
     /// The server-wide counters this connection counts into.

@@ -26,7 +26,7 @@ type Series = (
     fn(&Bucket) -> &AtomicU64,
 );
 
-const PER_TRANSPORT: [Series; 6] = [
+const PER_TRANSPORT: [Series; 7] = [
     (
         names::CONNECTIONS_OPEN,
         "Connections open now.",
@@ -44,6 +44,12 @@ const PER_TRANSPORT: [Series; 6] = [
         "HTTP requests served.",
         "counter",
         |b| &b.http_requests,
+    ),
+    (
+        names::HTTP_LEAN_REQUESTS,
+        "HTTP requests answered by the lean HTTP/1.1 path (the rest by hyper).",
+        "counter",
+        |b| &b.lean_requests,
     ),
     (
         names::EVENTS_DELIVERED,
@@ -177,6 +183,12 @@ fn render(meters: &Meters, events_published: u64, config: &ServerConfig) -> Stri
             "1 when HTTP/1 responses are written with vectored writes.",
             "gauge",
             u64::from(config.http_writev),
+        ),
+        (
+            names::CONFIG_HTTP_LEAN,
+            "1 when the plain GETs of /poll, /longpoll and /sse take the lean HTTP/1.1 path.",
+            "gauge",
+            u64::from(config.lean_http),
         ),
         (
             names::CONFIG_SSE_KEEP_ALIVE_MS,

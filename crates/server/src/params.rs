@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
+use axum::http::Uri;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use rtbench_proto::Transport;
@@ -30,6 +31,14 @@ impl Params {
         query
             .map(|Query(p)| p)
             .map_err(|r| ApiError::bad_request(format!("bad query string: {}", r.body_text())))
+    }
+
+    /// The parameters of a request target (`/path?query`), parsed exactly as [`RawQuery`] is.
+    pub(crate) fn from_target(target: &str) -> Result<Params, ApiError> {
+        let uri: Uri = target
+            .parse()
+            .map_err(|_| ApiError::bad_request("bad request target"))?;
+        Params::from_query(Query::try_from_uri(&uri))
     }
 
     /// The required, valid `topic`.

@@ -3,6 +3,8 @@
 
 use crate::error::ApiError;
 use crate::hub::Event;
+use crate::lean::head::Head;
+use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
 use crate::server::State;
@@ -10,28 +12,61 @@ use axum::Extension;
 use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::poll::encode_poll_response;
 use std::sync::Arc;
 
-/// `GET /poll`.
+/// `GET /poll` through hyper.
 pub(crate) async fn handler(
     AppState(state): AppState<Arc<State>>,
     conn: Option<Extension<ConnHandle>>,
     query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::from_query(query)?;
-    let topic = params.topic()?;
-    let after = params.after()?;
-    let (dropped, events) = state.hub.read_after(topic, after, MAX_EVENTS_PER_RESPONSE);
+    let (dropped, events) = answer(&state, Params::from_query(query)?)?;
     Ok(poll_response(conn.as_deref(), dropped, &events))
 }
 
-/// The JSON answer of a poll or long-poll, counting its events as delivered on `conn`.
-pub(crate) fn poll_response(conn: Option<&ConnHandle>, dropped: u64, events: &[Event]) -> Response {
+/// `GET /poll` on the lean path.
+pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
+    let Ok((dropped, events)) =
+        Params::from_target(&head.target).and_then(|p| answer(conn.state(), p))
+    else {
+        return Served::Declined;
+    };
+    conn.count_request(head);
+    write_lean(conn, dropped, &events).await
+}
+
+/// The events a poll with `params` asks for, and how many after its cursor left the ring.
+fn answer(state: &State, params: Params) -> Result<(u64, Vec<Event>), ApiError> {
+    let topic = params.topic()?;
+    let after = params.after()?;
+    Ok(state.hub.read_after(topic, after, MAX_EVENTS_PER_RESPONSE))
+}
+
+/// The JSON body of a poll or long-poll answer, counting its events as delivered on `conn`.
+fn poll_body(conn: Option<&ConnHandle>, dropped: u64, events: &[Event]) -> Bytes {
     if let Some(conn) = conn {
         conn.0.delivered(events.len());
     }
-    let body = encode_poll_response(dropped, events.iter().map(|e| &e.body[..]));
-    ([(CONTENT_TYPE, "application/json")], body).into_response()
+    encode_poll_response(dropped, events.iter().map(|e| &e.body[..])).into()
+}
+
+/// The answer of a poll or long-poll through hyper, counting its events as delivered on `conn`.
+pub(crate) fn poll_response(conn: Option<&ConnHandle>, dropped: u64, events: &[Event]) -> Response {
+    let body = poll_body(conn, dropped, events);
+    ([(CONTENT_TYPE, wire::JSON)], body).into_response()
+}
+
+/// Writes the answer of a poll or long-poll on the lean path, counting its events as delivered.
+pub(crate) async fn write_lean(conn: &mut Conn, dropped: u64, events: &[Event]) -> Served {
+    let body = poll_body(Some(&conn.handle()), dropped, events);
+    let mut out = Vec::with_capacity(128 + body.len());
+    wire::json_head(&mut out, body.len());
+    out.extend_from_slice(&body);
+    match conn.write(&out).await {
+        Ok(()) => Served::KeepAlive,
+        Err(_) => Served::Close,
+    }
 }

@@ -38,6 +38,10 @@ pub struct ServerConfig {
     /// Whether hyper writes HTTP/1 responses with vectored writes (`writev`) rather than
     /// flattening head and body into one buffer.
     pub http_writev: bool,
+    /// Serve the plain GETs of `/poll`, `/longpoll` and `/sse` with rtbench's lean HTTP/1.1
+    /// responder, which holds no buffer while a connection waits (`true`), or give every
+    /// connection to hyper (`false`). Both write the same bytes.
+    pub lean_http: bool,
     /// Serve `POST /faults/close` and track connections for it (fault injection; off by default).
     pub fault_endpoints: bool,
     /// Injected degradations for testing the performance gate; off by default ([`Fault`]).
@@ -106,6 +110,7 @@ impl Default for ServerConfig {
             ws_write_buffer_bytes: 0,
             http_max_buf_bytes: 8192 + 4096 * 100,
             http_writev: true,
+            lean_http: true,
             fault_endpoints: false,
             fault: Fault::default(),
         }

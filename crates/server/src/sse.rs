@@ -7,6 +7,8 @@
 
 use crate::error::ApiError;
 use crate::hub::{Event, Topic, release_if_large};
+use crate::lean::head::Head;
+use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery, parse_seq};
 use crate::server::{Shutdown, State};
@@ -24,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// `GET /sse`.
+/// `GET /sse` through hyper.
 pub(crate) async fn handler(
     AppState(state): AppState<Arc<State>>,
     conn: Option<Extension<ConnHandle>>,
@@ -32,38 +34,59 @@ pub(crate) async fn handler(
     query: RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::from_query(query)?;
-    let name = params.topic()?;
-    let cursor = match headers.get(paths::LAST_EVENT_ID) {
-        Some(value) => {
-            let value = value
-                .to_str()
-                .map_err(|_| ApiError::bad_request("bad Last-Event-ID"))?;
-            parse_seq("Last-Event-ID", value.trim())?
-        }
-        None => params.after()?,
-    };
-    let topic = state.hub.topic(name)?;
-    let feed = Feed {
-        published: topic.subscribe(),
-        topic,
-        cursor,
-        batch: Vec::new(),
-        next: 0,
-        gap: None,
-        started: false,
-        keep_alive: state.config.sse_keep_alive,
-        shutdown: state.shutdown(),
-        conn: conn.map(|Extension(c)| c),
-    };
+    let last_event_id = headers.get(paths::LAST_EVENT_ID);
+    let feed = Feed::open(&state, &params, last_event_id, conn.map(|Extension(c)| c))?;
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let chunk = feed.next_chunk().await?;
         Some((Ok::<_, Infallible>(chunk), feed))
     });
     let headers = [
-        (CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
-        (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (CONTENT_TYPE, HeaderValue::from_static(wire::EVENT_STREAM)),
+        (CACHE_CONTROL, HeaderValue::from_static(wire::NO_CACHE)),
     ];
     Ok((headers, Body::from_stream(stream)).into_response())
+}
+
+/// `GET /sse` on the lean path: the head, then each chunk as it is ready (those ready together in
+/// one write), until shutdown ends the stream or the client leaves.
+pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
+    let feed = Params::from_target(&head.target).and_then(|params| {
+        Feed::open(
+            conn.state(),
+            &params,
+            head.last_event_id.as_ref(),
+            Some(conn.handle()),
+        )
+    });
+    let Ok(mut feed) = feed else {
+        return Served::Declined;
+    };
+    conn.count_request(head);
+    let mut out = Vec::new();
+    wire::event_stream_head(&mut out);
+    loop {
+        while let Some(chunk) = feed.ready_chunk() {
+            wire::chunk(&mut out, &chunk);
+        }
+        // Taken, so a waiting stream holds no buffer.
+        let bytes = std::mem::take(&mut out);
+        if !bytes.is_empty() && conn.write(&bytes).await.is_err() {
+            return Served::Close;
+        }
+        drop(bytes);
+        let wait = tokio::select! {
+            wait = feed.wait() => wait,
+            () = conn.closed(false) => return Served::Close,
+        };
+        match wait {
+            Wait::Published => {}
+            Wait::KeepAlive => wire::chunk(&mut out, sse::KEEP_ALIVE),
+            Wait::End => {
+                let _ = conn.write(wire::LAST_CHUNK).await;
+                return Served::Close;
+            }
+        }
+    }
 }
 
 /// The state of one SSE stream: a cursor into its topic and the batch being sent.
@@ -85,9 +108,66 @@ struct Feed {
     conn: Option<ConnHandle>,
 }
 
+/// What ended a [`Feed::wait`].
+enum Wait {
+    /// Something was published to the topic.
+    Published,
+    /// `keep_alive` passed in silence: send a keep-alive comment.
+    KeepAlive,
+    /// The server is stopping: end the stream.
+    End,
+}
+
 impl Feed {
+    /// The stream `params` ask for, from the `Last-Event-ID` header if sent, else `?after`, else 0.
+    fn open(
+        state: &State,
+        params: &Params,
+        last_event_id: Option<&HeaderValue>,
+        conn: Option<ConnHandle>,
+    ) -> Result<Feed, ApiError> {
+        let name = params.topic()?;
+        let cursor = match last_event_id {
+            Some(value) => {
+                let value = value
+                    .to_str()
+                    .map_err(|_| ApiError::bad_request("bad Last-Event-ID"))?;
+                parse_seq("Last-Event-ID", value.trim())?
+            }
+            None => params.after()?,
+        };
+        let topic = state.hub.topic(name)?;
+        Ok(Feed {
+            published: topic.subscribe(),
+            topic,
+            cursor,
+            batch: Vec::new(),
+            next: 0,
+            gap: None,
+            started: false,
+            keep_alive: state.config.sse_keep_alive,
+            shutdown: state.shutdown(),
+            conn,
+        })
+    }
+
     /// The next chunk of the body, or `None` to end the stream.
     async fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(chunk) = self.ready_chunk() {
+                return Some(chunk);
+            }
+            match self.wait().await {
+                Wait::Published => {}
+                Wait::KeepAlive => return Some(Bytes::from_static(sse::KEEP_ALIVE)),
+                Wait::End => return None,
+            }
+        }
+    }
+
+    /// The next chunk that is ready without waiting: the retry preamble first, then gap notices
+    /// and events after the cursor. `None` once there is nothing to send (or the server stops).
+    fn ready_chunk(&mut self) -> Option<Bytes> {
         if !self.started {
             self.started = true;
             return Some(Bytes::from_static(sse::RETRY_PREAMBLE));
@@ -108,17 +188,22 @@ impl Feed {
                 return None;
             }
             self.refill();
-            if self.gap.is_some() || !self.batch.is_empty() {
-                continue;
+            if self.gap.is_none() && self.batch.is_empty() {
+                release_if_large(&mut self.batch);
+                return None;
             }
-            release_if_large(&mut self.batch);
-            tokio::select! {
-                changed = self.published.changed() => changed.ok()?,
-                () = tokio::time::sleep(self.keep_alive) => {
-                    return Some(Bytes::from_static(sse::KEEP_ALIVE));
-                }
-                () = self.shutdown.wait() => return None,
-            }
+        }
+    }
+
+    /// Waits for a publish, the keep-alive interval or shutdown.
+    async fn wait(&mut self) -> Wait {
+        tokio::select! {
+            changed = self.published.changed() => match changed {
+                Ok(()) => Wait::Published,
+                Err(_) => Wait::End,
+            },
+            () = tokio::time::sleep(self.keep_alive) => Wait::KeepAlive,
+            () = self.shutdown.wait() => Wait::End,
         }
     }
 

@@ -6,17 +6,19 @@
 //!
 //! Every expected length is computed here from those rules, independently of the server's and
 //! `rtbench-proto`'s encoders; the event is published straight into the hub with a known
-//! `t_pub_ns`, so its canonical body is known in full.
+//! `t_pub_ns`, so its canonical body is known in full. Each test runs on both HTTP engines (the
+//! lean path and hyper) and checks which of the two answered.
 
 mod common;
 
+use common::raw::Raw;
 use common::{STEP, sample, within};
 use rtbench_proto::metrics::{self as names, Sample, parse_text};
 use rtbench_server::{Listeners, Server, ServerConfig};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 /// Payload bytes of the event every test delivers.
@@ -29,15 +31,18 @@ const IMF_FIXDATE_LEN: usize = 29;
 /// A server whose hub the test publishes into directly.
 struct Fixture {
     server: Server,
+    /// Whether the server's lean HTTP path is on.
+    lean: bool,
     http: SocketAddr,
     _stop: oneshot::Sender<()>,
 }
 
 impl Fixture {
-    async fn start() -> Fixture {
+    async fn start(lean: bool) -> Fixture {
         // No SSE keep-alive may fall between two scrapes.
         let config = ServerConfig {
             sse_keep_alive: Duration::from_secs(3600),
+            lean_http: lean,
             ..ServerConfig::default()
         };
         let server = Server::new(config);
@@ -54,6 +59,7 @@ impl Fixture {
         });
         Fixture {
             server,
+            lean,
             http: addr,
             _stop: stop,
         }
@@ -77,64 +83,6 @@ impl Fixture {
         .await;
         let (_, body) = text.split_once("\r\n\r\n").unwrap();
         parse_text(body)
-    }
-}
-
-/// A raw client socket and what it has read.
-struct Raw {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Raw {
-    async fn connect(addr: SocketAddr) -> Raw {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        Raw {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).await.unwrap();
-    }
-
-    /// Reads until `self.buf` holds at least `n` bytes.
-    async fn fill(&mut self, n: usize) {
-        within(STEP, async {
-            while self.buf.len() < n {
-                let mut chunk = [0u8; 4096];
-                let got = self.stream.read(&mut chunk).await.unwrap();
-                assert!(got > 0, "server closed early");
-                self.buf.extend_from_slice(&chunk[..got]);
-            }
-        })
-        .await;
-    }
-
-    /// Reads one response head; returns the status line, the header lines and the head's length.
-    async fn head(&mut self) -> (String, Vec<String>, usize) {
-        within(STEP, async {
-            loop {
-                if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8(self.buf[..end].to_vec()).unwrap();
-                    self.buf.drain(..end + 4);
-                    let mut lines = head.split("\r\n").map(str::to_string);
-                    let status = lines.next().unwrap();
-                    return (status, lines.collect(), end + 4);
-                }
-                let have = self.buf.len();
-                self.fill(have + 1).await;
-            }
-        })
-        .await
-    }
-
-    /// Takes exactly `n` bytes after the head.
-    async fn take(&mut self, n: usize) -> Vec<u8> {
-        self.fill(n).await;
-        self.buf.drain(..n).collect()
     }
 }
 
@@ -194,6 +142,20 @@ fn counts(m: &[Sample], transport: &str) -> ((f64, f64), (f64, f64)) {
     (meter, kernel)
 }
 
+/// Asserts the window held one request of `transport`, answered by the lean path exactly when it
+/// is on and the request is one of its (every one here but the WebSocket handshake).
+fn assert_engine(f: &Fixture, before: &[Sample], after: &[Sample], transport: &str) {
+    let delta = |name| sample(after, name, Some(transport)) - sample(before, name, Some(transport));
+    assert_eq!(delta(names::HTTP_REQUESTS), 1.0, "{transport}");
+    let lean = f.lean && transport != "websocket";
+    assert_eq!(
+        delta(names::HTTP_LEAN_REQUESTS),
+        if lean { 1.0 } else { 0.0 },
+        "{transport}, lean path on: {}",
+        f.lean
+    );
+}
+
 /// Asserts the window's meter delta for `transport` is `(sent, received)` and the kernel agrees.
 fn assert_costs(
     before: &[Sample],
@@ -215,7 +177,13 @@ fn assert_costs(
 
 /// Poll and long-poll: a JSON body after a head of content-type, content-length and date.
 async fn poll_costs_exactly(path: &str, transport: &str, held: bool) {
-    let f = Fixture::start().await;
+    for lean in [true, false] {
+        poll_costs_exactly_on(path, transport, held, lean).await;
+    }
+}
+
+async fn poll_costs_exactly_on(path: &str, transport: &str, held: bool, lean: bool) {
+    let f = Fixture::start(lean).await;
     let payload = rtbench_proto::make_payload(1, P);
     let after = if held {
         0
@@ -252,6 +220,7 @@ async fn poll_costs_exactly(path: &str, transport: &str, held: bool) {
     assert_eq!(c.take(body.len()).await, body.as_bytes());
     let after = f.metrics().await;
     assert_costs(&before, &after, transport, head + body.len(), request.len());
+    assert_engine(&f, &before, &after, transport);
 }
 
 #[tokio::test]
@@ -271,7 +240,13 @@ async fn held_long_poll_costs_exactly_its_head_and_body() {
 
 #[tokio::test]
 async fn sse_costs_exactly_its_head_preamble_and_chunked_event() {
-    let f = Fixture::start().await;
+    for lean in [true, false] {
+        sse_costs_exactly_on(lean).await;
+    }
+}
+
+async fn sse_costs_exactly_on(lean: bool) {
+    let f = Fixture::start(lean).await;
     let request = "GET /sse?topic=w HTTP/1.1\r\nhost: t\r\n\r\n";
     let before = f.metrics().await;
     let mut c = Raw::connect(f.http).await;
@@ -299,11 +274,18 @@ async fn sse_costs_exactly_its_head_preamble_and_chunked_event() {
     let after = f.metrics().await;
     let sent = head + chunk_len(preamble.len()) + chunk_len(block.len());
     assert_costs(&before, &after, "sse", sent, request.len());
+    assert_engine(&f, &before, &after, "sse");
 }
 
 #[tokio::test]
 async fn websocket_costs_exactly_its_handshake_and_frame() {
-    let f = Fixture::start().await;
+    for lean in [true, false] {
+        websocket_costs_exactly_on(lean).await;
+    }
+}
+
+async fn websocket_costs_exactly_on(lean: bool) {
+    let f = Fixture::start(lean).await;
     // The sample key of RFC 6455 §1.3, whose accept value the RFC gives.
     let request = "GET /ws?topic=w HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
                    sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
@@ -350,4 +332,5 @@ async fn websocket_costs_exactly_its_handshake_and_frame() {
         head + header + body.len(),
         request.len(),
     );
+    assert_engine(&f, &before, &after, "websocket");
 }

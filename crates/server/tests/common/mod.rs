@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
+
 use reqwest::StatusCode;
 use rtbench_proto::metrics::{Sample, parse_text};
 use rtbench_server::{Listeners, ServerConfig, run};
@@ -87,9 +89,13 @@ impl TestServer {
 
     /// Scrapes `/metrics` on a fresh connection.
     pub async fn metrics(&self) -> Vec<Sample> {
-        let resp = within(STEP, client().get(self.url("/metrics")).send())
-            .await
-            .unwrap();
+        Self::metrics_at(self.http).await
+    }
+
+    /// Scrapes `/metrics` of the server at `http` on a fresh connection.
+    pub async fn metrics_at(http: SocketAddr) -> Vec<Sample> {
+        let url = format!("http://{http}/metrics");
+        let resp = within(STEP, client().get(url).send()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         parse_text(&resp.text().await.unwrap())
     }

@@ -1,0 +1,179 @@
+//! Reading a request head: which requests the lean path serves itself and which it hands to hyper.
+//!
+//! The lean path takes only the plain case: `GET` of `/poll`, `/longpoll` or `/sse`, HTTP/1.1, no
+//! body, no `Connection`, `Upgrade` or `Expect` header, a head of at most [`MAX_HEAD_BYTES`].
+//! Everything else — other methods and paths, HTTP/1.0, bodies, malformed or over-long heads — goes
+//! to hyper with the bytes already read, so every error and edge case keeps hyper's answer.
+
+use axum::http::HeaderValue;
+use rtbench_proto::paths;
+
+/// Longest request head the lean path parses; a longer one is hyper's (up to its own limit).
+pub(crate) const MAX_HEAD_BYTES: usize = 8 * 1024;
+
+/// Most header fields the lean path parses; a head with more is hyper's.
+const MAX_HEADERS: usize = 32;
+
+/// An endpoint the lean path serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `GET /poll`.
+    Poll,
+    /// `GET /longpoll`.
+    LongPoll,
+    /// `GET /sse`.
+    Sse,
+}
+
+/// A request the lean path serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    /// The endpoint.
+    pub(crate) route: Route,
+    /// The request target as sent: path and query.
+    pub(crate) target: String,
+    /// The `Last-Event-ID` header, if sent once.
+    pub(crate) last_event_id: Option<HeaderValue>,
+}
+
+impl Head {
+    /// The path of the target.
+    pub(crate) fn path(&self) -> &str {
+        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    }
+
+    /// The query of the target, if any.
+    pub(crate) fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, q)| q)
+    }
+}
+
+/// What the bytes read so far hold.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    /// Not a whole head yet; read more.
+    Partial,
+    /// A request the lean path serves, and the length of its head in bytes.
+    Lean(Head, usize),
+    /// A request for hyper (or bytes hyper will refuse with its own error).
+    Hyper,
+}
+
+/// Parses the head at the start of `buf`.
+pub(crate) fn parse(buf: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD_BYTES => return Parsed::Partial,
+        _ => return Parsed::Hyper,
+    };
+    if len > MAX_HEAD_BYTES || request.method != Some("GET") || request.version != Some(1) {
+        return Parsed::Hyper;
+    }
+    let Some(target) = request.path else {
+        return Parsed::Hyper;
+    };
+    let route = match target.split_once('?').map_or(target, |(p, _)| p) {
+        paths::POLL => Route::Poll,
+        paths::LONGPOLL => Route::LongPoll,
+        paths::SSE => Route::Sse,
+        _ => return Parsed::Hyper,
+    };
+    let mut last_event_id = None;
+    for h in request.headers.iter() {
+        let name = h.name;
+        if ["connection", "upgrade", "expect", "transfer-encoding"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        {
+            return Parsed::Hyper;
+        }
+        if name.eq_ignore_ascii_case("content-length") && h.value != b"0" {
+            return Parsed::Hyper;
+        }
+        if name.eq_ignore_ascii_case(paths::LAST_EVENT_ID) {
+            if last_event_id.is_some() {
+                return Parsed::Hyper;
+            }
+            match HeaderValue::from_bytes(h.value) {
+                Ok(v) => last_event_id = Some(v),
+                Err(_) => return Parsed::Hyper,
+            }
+        }
+    }
+    let head = Head {
+        route,
+        target: target.to_owned(),
+        last_event_id,
+    };
+    Parsed::Lean(head, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lean(raw: &str) -> Head {
+        match parse(raw.as_bytes()) {
+            Parsed::Lean(head, len) => {
+                assert_eq!(len, raw.find("\r\n\r\n").unwrap() + 4);
+                head
+            }
+            other => panic!("{raw:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serves_the_plain_gets_of_the_three_endpoints() {
+        let h = lean("GET /poll?topic=a&after=3 HTTP/1.1\r\nhost: x\r\n\r\n");
+        assert_eq!(
+            (h.route, h.path(), h.query()),
+            (Route::Poll, "/poll", Some("topic=a&after=3"))
+        );
+        assert_eq!(
+            lean("GET /longpoll?topic=a HTTP/1.1\r\n\r\n").route,
+            Route::LongPoll
+        );
+        let h = lean("GET /sse HTTP/1.1\r\nLast-Event-ID: 7\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!((h.route, h.query()), (Route::Sse, None));
+        assert_eq!(h.last_event_id.unwrap(), "7");
+        // Pipelined bytes after the head are not part of it.
+        let two = "GET /poll?topic=a HTTP/1.1\r\n\r\nGET /poll";
+        assert!(matches!(parse(two.as_bytes()), Parsed::Lean(_, 30)));
+    }
+
+    #[test]
+    fn waits_for_the_rest_of_a_head() {
+        assert_eq!(parse(b""), Parsed::Partial);
+        assert_eq!(parse(b"GET /sse?topic=a HTTP/1.1\r\nhost"), Parsed::Partial);
+    }
+
+    #[test]
+    fn hands_everything_else_to_hyper() {
+        for raw in [
+            "POST /poll?topic=a HTTP/1.1\r\n\r\n",
+            "GET /ws?topic=a HTTP/1.1\r\n\r\n",
+            "GET /poll/ HTTP/1.1\r\n\r\n",
+            "GET /metrics HTTP/1.1\r\n\r\n",
+            "GET /poll?topic=a HTTP/1.0\r\n\r\n",
+            "GET /poll?topic=a HTTP/1.1\r\nConnection: close\r\n\r\n",
+            "GET /sse?topic=a HTTP/1.1\r\nupgrade: websocket\r\n\r\n",
+            "GET /poll?topic=a HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc",
+            "GET /poll?topic=a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n",
+            "GET /poll?topic=a HTTP/1.1\r\nexpect: 100-continue\r\n\r\n",
+            "GET /sse?topic=a HTTP/1.1\r\nlast-event-id: 1\r\nlast-event-id: 2\r\n\r\n",
+            "GET\x01 / HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(parse(raw.as_bytes()), Parsed::Hyper, "{raw:?}");
+        }
+        let long = format!(
+            "GET /poll?topic={} HTTP/1.1\r\n",
+            "a".repeat(MAX_HEAD_BYTES)
+        );
+        assert_eq!(parse(long.as_bytes()), Parsed::Hyper);
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("x{i}: y\r\n")).collect();
+        let raw = format!("GET /poll?topic=a HTTP/1.1\r\n{many}\r\n");
+        assert_eq!(parse(raw.as_bytes()), Parsed::Hyper);
+    }
+}

@@ -1,0 +1,175 @@
+//! The lean HTTP/1.1 path: rtbench's own responder for the three endpoints that carry events over
+//! HTTP — `GET /poll`, `GET /longpoll` and `GET /sse` — with hyper serving everything else.
+//!
+//! Why: those connections spend their life waiting, and hyper keeps an 8 KiB read buffer and an
+//! 8 KiB write buffer for every connection for its whole life (a touched 4 KiB page of each stays
+//! resident), which alone breaks the 8 KiB per idle connection budget. Here a waiting connection
+//! holds no buffer at all: bytes are read through a buffer on the stack and kept only while a
+//! head is incomplete, and each response is built, written and freed.
+//!
+//! The bytes on the wire are hyper's (see [`wire`]), and every request the lean path does not take
+//! (see [`head`]) — including each malformed or refused one — goes to hyper with the bytes already
+//! read, so answers and errors are the same whichever side serves a connection. Once hyper has a
+//! connection it keeps it. `--http-engine hyper` sends every connection to hyper, for comparison.
+
+pub(crate) mod head;
+mod prefixed;
+pub(crate) mod wire;
+
+use crate::fault::Delayed;
+use crate::meter::{ConnHandle, ConnMeter, Metered};
+use crate::server::State;
+use crate::{longpoll, poll, sse};
+use axum::Router;
+use head::{Head, Parsed, Route};
+use prefixed::Prefixed;
+use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Poll, ready};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+/// The socket as every HTTP connection sees it: fault delay over the byte meter.
+pub(crate) type Io = Delayed<Metered<TcpStream>>;
+
+/// Bytes one read can take (a stack buffer, so an idle connection holds none).
+const READ_CHUNK: usize = 2048;
+
+/// What a served request leaves the connection to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Served {
+    /// Answered; read the next request.
+    KeepAlive,
+    /// Over: the client left, a write failed, the stream ended or the server is stopping.
+    Close,
+    /// Not taken (e.g. a bad query): nothing was written; hyper answers it.
+    Declined,
+}
+
+/// How a connection leaves the lean path.
+enum Exit {
+    Close,
+    Hyper,
+}
+
+/// One connection on the lean path.
+pub(crate) struct Conn {
+    io: Io,
+    /// Bytes read but not yet consumed; empty, without allocation, while idle between requests.
+    pending: Vec<u8>,
+    meter: Arc<ConnMeter>,
+    state: Arc<State>,
+}
+
+/// Serves one HTTP connection: on the lean path while its requests are the plain GETs of the event
+/// endpoints, then (if ever) by hyper for the rest of its life.
+pub(crate) async fn serve(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
+    let mut conn = Conn {
+        io,
+        pending: Vec::new(),
+        meter: meter.clone(),
+        state: state.clone(),
+    };
+    let exit = tokio::select! {
+        exit = conn.run() => exit,
+        // Fault injection: drop the connection mid-whatever, as a crashing worker would.
+        () = meter.killed() => return,
+    };
+    if let Exit::Hyper = exit {
+        let io = Prefixed::new(conn.pending, conn.io);
+        // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
+        Box::pin(crate::http::serve_hyper(io, meter, router, state)).await;
+    }
+}
+
+impl Conn {
+    async fn run(&mut self) -> Exit {
+        let mut shutdown = self.state.shutdown();
+        loop {
+            let (head, len) = loop {
+                match head::parse(&self.pending) {
+                    Parsed::Partial => {}
+                    Parsed::Lean(head, len) => break (head, len),
+                    Parsed::Hyper => return Exit::Hyper,
+                }
+                let idle = self.pending.is_empty();
+                let read = tokio::select! {
+                    read = self.read_some(true) => read,
+                    // Between requests a stopping server closes the connection, as hyper does.
+                    () = shutdown.wait(), if idle => return Exit::Close,
+                };
+                if !matches!(read, Ok(n) if n > 0) {
+                    return Exit::Close;
+                }
+            };
+            let served = match head.route {
+                Route::Poll => poll::serve_lean(self, &head).await,
+                Route::LongPoll => longpoll::serve_lean(self, &head).await,
+                Route::Sse => sse::serve_lean(self, &head).await,
+            };
+            match served {
+                Served::KeepAlive => {
+                    self.pending.drain(..len);
+                    if self.pending.is_empty() {
+                        self.pending = Vec::new();
+                    }
+                }
+                Served::Close => return Exit::Close,
+                Served::Declined => return Exit::Hyper,
+            }
+        }
+    }
+
+    /// The server's shared state.
+    pub(crate) fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// The meter handle the endpoints count deliveries on.
+    pub(crate) fn handle(&self) -> ConnHandle {
+        ConnHandle(self.meter.clone())
+    }
+
+    /// Counts `head` as a request of this connection (tagging the connection by its first one).
+    pub(crate) fn count_request(&self, head: &Head) {
+        self.meter.on_lean_request(head.path(), head.query());
+    }
+
+    /// Writes all of `bytes`.
+    pub(crate) async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.io.write_all(bytes).await?;
+        self.io.flush().await
+    }
+
+    /// Resolves when the client closes the connection (or it fails). Bytes it sends meanwhile are
+    /// kept for the next request when `keep` (up to one head's worth, then reading pauses), else
+    /// discarded.
+    pub(crate) async fn closed(&mut self, keep: bool) {
+        loop {
+            if keep && self.pending.len() > head::MAX_HEAD_BYTES {
+                std::future::pending::<()>().await;
+            }
+            match self.read_some(keep).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Reads once through a stack buffer, appending to `pending` when `keep`; returns the count
+    /// (0 at end of stream). Cancel-safe: bytes are only ever taken inside one poll.
+    async fn read_some(&mut self, keep: bool) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            let mut space = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut buf = ReadBuf::uninit(&mut space);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+            if keep {
+                self.pending.extend_from_slice(buf.filled());
+            }
+            Poll::Ready(Ok(buf.filled().len()))
+        })
+        .await
+    }
+}
