@@ -256,6 +256,7 @@ fn shape_is_pinned() {
         keys(&v["config"]["server"]),
         [
             "allocator",
+            "http_engine",
             "http_max_buf_bytes",
             "http_writev",
             "sse_keep_alive_ms",
@@ -298,7 +299,13 @@ fn documents_without_conditions_fields_still_load() {
     v["config"].as_object_mut().unwrap().remove("faults");
     v["rows"][0].as_object_mut().unwrap().remove("lost_in_gaps");
     v["rows"][0].as_object_mut().unwrap().remove("notes");
+    // Made before the lean HTTP path existed: hyper answered everything.
+    v["config"]["server"]
+        .as_object_mut()
+        .unwrap()
+        .remove("http_engine");
     let r = Results::from_json(&v.to_string(), Path::new("old.json")).unwrap();
     assert!(r.config.conditions.is_empty() && r.rows[0].notes.is_empty());
     assert_eq!(r.config.faults, FaultsSpec::default());
+    assert_eq!(r.config.server.unwrap().http_engine, "hyper");
 }

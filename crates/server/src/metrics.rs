@@ -263,7 +263,7 @@ mod tests {
         let meters = Meters::default();
         meters.buckets[2].bytes_sent.store(42, Ordering::Relaxed);
         let samples = parse_text(&render(&meters, 7, &ServerConfig::default()));
-        assert_eq!(samples.len(), (6 + KERNEL.len()) * BUCKETS + 9);
+        assert_eq!(samples.len(), (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 10);
         let sse_sent = samples
             .iter()
             .find(|s| s.name == names::BYTES_SENT && s.transport.as_deref() == Some("sse"))
@@ -276,5 +276,6 @@ mod tests {
         assert_eq!(value(names::KERNEL_BYTES_ACKED), 0.0);
         assert_eq!(value(names::CONFIG_WS_WRITE_BUFFER_BYTES), 0.0);
         assert_eq!(value(names::CONFIG_HTTP_WRITEV), 1.0);
+        assert_eq!(value(names::CONFIG_HTTP_LEAN), 1.0);
     }
 }
