@@ -263,7 +263,10 @@ mod tests {
         let meters = Meters::default();
         meters.buckets[2].bytes_sent.store(42, Ordering::Relaxed);
         let samples = parse_text(&render(&meters, 7, &ServerConfig::default()));
-        assert_eq!(samples.len(), (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 10);
+        assert_eq!(
+            samples.len(),
+            (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 10
+        );
         let sse_sent = samples
             .iter()
             .find(|s| s.name == names::BYTES_SENT && s.transport.as_deref() == Some("sse"))
