@@ -275,6 +275,9 @@ pub struct ServeArgs {
     /// Buffer settings.
     #[command(flatten)]
     pub tuning: ServerTuning,
+    /// No startup line on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Flags of `rtbench report`.

@@ -174,6 +174,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             tuning: args.server.clone(),
             max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
             fault: server_fault,
+            quiet: args.quiet,
         })?)),
     };
     let target = external

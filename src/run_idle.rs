@@ -107,6 +107,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
                 tuning: args.server.clone(),
                 max_topics: rtbench_server::ServerConfig::default().max_topics,
                 fault: Default::default(),
+                quiet: args.quiet,
             })?),
         };
         let target = external

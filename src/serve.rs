@@ -73,10 +73,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "{}", serde_json::to_string(&line)?)?;
         stdout.flush()?;
         drop(stdout);
-        eprintln!(
-            "rtbench serve: http://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
-            line.http, line.tcp
-        );
+        if !args.quiet {
+            eprintln!(
+                "rtbench serve: http://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
+                line.http, line.tcp
+            );
+        }
         server
             .run(Listeners { http, tcp }, shutdown_signal())
             .await

@@ -33,6 +33,8 @@ pub struct ServerSpec {
     pub max_topics: usize,
     /// Degradations to inject (normally off; tests the regression gate).
     pub fault: ServerFault,
+    /// Leave out the server's startup line on stderr (`rtbench run -q`).
+    pub quiet: bool,
 }
 
 /// A running server child; stopped (SIGTERM, then SIGKILL) when dropped.
@@ -76,6 +78,9 @@ impl ServerChild {
         }
         if spec.fault_endpoints {
             cmd.arg("--fault-endpoints");
+        }
+        if spec.quiet {
+            cmd.arg("--quiet");
         }
         let mut child = cmd.spawn().context("starting the server process")?;
         let stdout = child.stdout.take().context("server stdout")?;
