@@ -1,29 +1,10 @@
 //! Every transport delivers a known sequence of events to several clients with none lost,
 //! duplicated or reordered, against a real server on 127.0.0.1:0, driven by the real load generator.
 
-use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
+mod common;
+use rtbench_loadgen::{Control, LoadConfig, run_transport};
 use rtbench_proto::Transport;
-use rtbench_server::{Listeners, Server, ServerConfig};
 use std::time::Duration;
-
-async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let target = Target {
-        http: http.local_addr().unwrap(),
-        tcp: tcp.local_addr().unwrap(),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = Server::new(ServerConfig::default());
-    tokio::spawn(async move {
-        server
-            .run(Listeners { http, tcp }, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    (target, stop)
-}
 
 fn small_config() -> LoadConfig {
     LoadConfig {
@@ -41,7 +22,8 @@ fn small_config() -> LoadConfig {
 }
 
 async fn delivers_everything(transport: Transport) {
-    let (target, _stop) = start_server().await;
+    let server = common::TestServer::start(false).await;
+    let target = server.target;
     let control = Control::new(&target).unwrap();
     let config = small_config();
     let row = tokio::time::timeout(

@@ -2,35 +2,17 @@
 //! connections held and every idle figure present; the polling transports keep asking while the
 //! push transports stay silent. No timing is asserted.
 
-use rtbench_loadgen::{IdleConfig, Target, run_idle};
+mod common;
+use rtbench_loadgen::{IdleConfig, run_idle};
 use rtbench_proto::Transport;
-use rtbench_server::{Listeners, Server, ServerConfig};
 use std::time::Duration;
 
 const N: u64 = 20;
 
-async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let target = Target {
-        http: http.local_addr().unwrap(),
-        tcp: tcp.local_addr().unwrap(),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = Server::new(ServerConfig::default());
-    tokio::spawn(async move {
-        server
-            .run(Listeners { http, tcp }, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    (target, stop)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_scenario_reports_every_transport() {
-    let (target, _stop) = start_server().await;
+    let server = common::TestServer::start(false).await;
+    let target = server.target;
     let config = IdleConfig {
         connections: N,
         idle_window: Duration::from_millis(500),

@@ -99,6 +99,35 @@ pub enum ConfigError {
     },
 }
 
+/// The limits a workload and the idle scenario share: the short-poll interval, the long-poll hold
+/// and a non-empty transport list.
+pub(crate) fn check_polling(
+    poll_interval: Duration,
+    longpoll_timeout: Duration,
+    transports: &[Transport],
+) -> Result<(), ConfigError> {
+    check(
+        poll_interval >= Duration::from_millis(1),
+        "poll interval",
+        "at least 1ms",
+        format!("{poll_interval:?}"),
+    )?;
+    check(
+        longpoll_timeout >= Duration::from_millis(1)
+            && longpoll_timeout.as_millis()
+                <= u128::from(rtbench_proto::limits::MAX_LONGPOLL_TIMEOUT_MS),
+        "long-poll timeout",
+        "between 1ms and 120s",
+        format!("{longpoll_timeout:?}"),
+    )?;
+    check(
+        !transports.is_empty(),
+        "transports",
+        "a non-empty list",
+        "none",
+    )
+}
+
 /// `Ok` if `ok`, else the error saying `name` must be `rule`.
 pub(crate) fn check(
     ok: bool,
@@ -155,26 +184,7 @@ impl LoadConfig {
             "longer than 0",
             format!("{:?}", self.window),
         )?;
-        check(
-            self.poll_interval >= Duration::from_millis(1),
-            "poll interval",
-            "at least 1ms",
-            format!("{:?}", self.poll_interval),
-        )?;
-        check(
-            self.longpoll_timeout >= Duration::from_millis(1)
-                && self.longpoll_timeout.as_millis()
-                    <= u128::from(rtbench_proto::limits::MAX_LONGPOLL_TIMEOUT_MS),
-            "long-poll timeout",
-            "between 1ms and 120s",
-            format!("{:?}", self.longpoll_timeout),
-        )?;
-        check(
-            !self.transports.is_empty(),
-            "transports",
-            "a non-empty list",
-            "none",
-        )?;
+        check_polling(self.poll_interval, self.longpoll_timeout, &self.transports)?;
         self.validate_faults()?;
         let events = self.scheduled_events();
         check(

@@ -27,7 +27,7 @@
 //! reused by the next one's and hide part of its growth.
 
 use crate::clients::{self, ClientCtx};
-use crate::config::{ConfigError, check};
+use crate::config::{ConfigError, check, check_polling};
 use crate::control::{Control, Snapshot, Target};
 use crate::phase::collect;
 use crate::recorder::Tally;
@@ -108,26 +108,7 @@ impl IdleConfig {
             "at least 100ms",
             format!("{:?}", self.idle_window),
         )?;
-        check(
-            self.poll_interval >= Duration::from_millis(1),
-            "poll interval",
-            "at least 1ms",
-            format!("{:?}", self.poll_interval),
-        )?;
-        check(
-            self.longpoll_timeout >= Duration::from_millis(1)
-                && self.longpoll_timeout.as_millis()
-                    <= u128::from(rtbench_proto::limits::MAX_LONGPOLL_TIMEOUT_MS),
-            "long-poll timeout",
-            "between 1ms and 120s",
-            format!("{:?}", self.longpoll_timeout),
-        )?;
-        check(
-            !self.transports.is_empty(),
-            "transports",
-            "a non-empty list",
-            "none",
-        )
+        check_polling(self.poll_interval, self.longpoll_timeout, &self.transports)
     }
 }
 
