@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group};
 use futures_util::StreamExt;
 use rtbench_loadgen::clients::SseParser;
 use rtbench_proto::event::{Message, parse_message};
-use rtbench_proto::{Transport, frame, make_payload, mono_now_ns, paths, poll};
+use rtbench_proto::{Transport, frame, make_payload, mono_now_ns, poll};
 use rtbench_server::Server;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,7 +82,11 @@ impl Client {
                 Client::Tcp(stream, buf)
             }
             Transport::WebSocket => {
-                let url = format!("ws://{}{}?topic={topic}&after=0", srv.http, paths::WS);
+                let url = format!(
+                    "ws://{}{}?topic={topic}&after=0",
+                    srv.http,
+                    Transport::WebSocket.path()
+                );
                 let (ws, _) = tokio_tungstenite::client_async(url, connect(srv.http).await)
                     .await
                     .expect("WebSocket handshake");
@@ -92,7 +96,7 @@ impl Client {
                 let (mut stream, mut buf) = (connect(srv.http).await, buf);
                 http::get(
                     &mut stream,
-                    &format!("{}?topic={topic}&after=0", paths::SSE),
+                    &format!("{}?topic={topic}&after=0", Transport::Sse.path()),
                 )
                 .await;
                 assert_eq!(
@@ -112,7 +116,7 @@ impl Client {
         if let Client::LongPoll(stream, _, cursor) = self {
             let path = format!(
                 "{}?topic={topic}&after={cursor}&timeout_ms=30000",
-                paths::LONGPOLL
+                Transport::LongPoll.path()
             );
             http::get(stream, &path).await;
             // Blocking on purpose: nothing else runs on this thread, and the server's thread
@@ -157,7 +161,10 @@ impl Client {
                 *cursor = seq;
             }
             Client::ShortPoll(stream, buf, cursor) => {
-                let path = format!("{}?topic={topic}&after={cursor}", paths::POLL);
+                let path = format!(
+                    "{}?topic={topic}&after={cursor}",
+                    Transport::ShortPoll.path()
+                );
                 http::get(stream, &path).await;
                 let body = http::read_response(stream, buf).await;
                 assert!(poll_has(&body, seq), "poll answered without the event");

@@ -312,14 +312,20 @@ impl Control {
             if expected == 0 {
                 break;
             }
-            let url = format!("{}{}?topic={topic}&after={after}", self.base, paths::POLL);
+            let url = format!(
+                "{}{}?topic={topic}&after={after}",
+                self.base,
+                Transport::ShortPoll.path()
+            );
             let body = self
                 .http
                 .get(url)
                 .send()
                 .await
                 .and_then(reqwest::Response::error_for_status)
-                .map_err(|e| LoadError::Control(format!("GET {}: {e}", paths::POLL)))?
+                .map_err(|e| {
+                    LoadError::Control(format!("GET {}: {e}", Transport::ShortPoll.path()))
+                })?
                 .bytes()
                 .await
                 .map_err(|e| LoadError::Control(e.to_string()))?;

@@ -16,9 +16,11 @@ pub mod limits;
 pub mod metrics;
 pub mod paths;
 pub mod poll;
+pub mod settings;
 pub mod sse;
 pub mod transport;
 
 pub use clock::mono_now_ns;
 pub use event::{EventRef, encode_body, make_payload, parse_body};
-pub use transport::Transport;
+pub use settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
+pub use transport::{Transport, TransportSpec};

@@ -12,16 +12,9 @@
 //! | `/schedule/resume` | POST | — | JSON [`crate::faults::ResumeRequest`]: continue a schedule after a restart |
 //! | `/faults/close` | POST | — | JSON [`crate::faults::CloseRequest`]: close connections (fault endpoints only) |
 //! | `/metrics` | GET | — | Prometheus text, see [`crate::metrics`] |
+//! | `/settings` | GET | — | JSON [`crate::settings::ServerInfo`]: the settings the server runs with |
 //! | `/healthz` | GET | — | `ok` |
 
-/// Short poll.
-pub const POLL: &str = "/poll";
-/// Long poll.
-pub const LONGPOLL: &str = "/longpoll";
-/// Server-Sent Events stream.
-pub const SSE: &str = "/sse";
-/// WebSocket upgrade.
-pub const WS: &str = "/ws";
 /// Publish one event over HTTP.
 pub const PUBLISH: &str = "/publish";
 /// Start the in-server open-loop publisher.
@@ -34,6 +27,8 @@ pub const RESUME: &str = "/schedule/resume";
 pub const FAULTS_CLOSE: &str = "/faults/close";
 /// Prometheus metrics.
 pub const METRICS: &str = "/metrics";
+/// The server's settings as JSON.
+pub const SETTINGS: &str = "/settings";
 /// Liveness.
 pub const HEALTHZ: &str = "/healthz";
 /// Header SSE clients send to resume after a reconnect.

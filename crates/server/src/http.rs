@@ -20,6 +20,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use rtbench_proto::Transport;
 use rtbench_proto::paths;
 use std::pin::pin;
 use std::sync::Arc;
@@ -40,10 +41,10 @@ pub(crate) fn app(state: Arc<State>) -> Router {
         false => router,
     };
     router
-        .route(paths::POLL, get(poll::handler))
-        .route(paths::LONGPOLL, get(longpoll::handler))
-        .route(paths::SSE, get(sse::handler))
-        .route(paths::WS, get(ws::handler))
+        .route(Transport::ShortPoll.path(), get(poll::handler))
+        .route(Transport::LongPoll.path(), get(longpoll::handler))
+        .route(Transport::Sse.path(), get(sse::handler))
+        .route(Transport::WebSocket.path(), get(ws::handler))
         .route(paths::PUBLISH, post(publish::handler))
         .route(paths::SCHEDULE, post(schedule::handler))
         .route(paths::PLAN, post(plan::handler))

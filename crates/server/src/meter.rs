@@ -41,14 +41,7 @@ pub(crate) fn bucket_label(i: usize) -> &'static str {
 
 /// The bucket a connection whose first request is for `path` belongs to.
 pub(crate) fn bucket_for_path(path: &str) -> usize {
-    let transport = match path {
-        paths::POLL => Transport::ShortPoll,
-        paths::LONGPOLL => Transport::LongPoll,
-        paths::SSE => Transport::Sse,
-        paths::WS => Transport::WebSocket,
-        _ => return CONTROL,
-    };
-    transport.index()
+    Transport::for_http_path(path).map_or(CONTROL, Transport::index)
 }
 
 /// The bucket of a connection whose first request is `path?query`: by path, except a `/publish`

@@ -4,7 +4,7 @@
 use super::{ClientCtx, RecvError, record_poll_response};
 use crate::http1::Conn;
 use crate::recorder::Recorder;
-use rtbench_proto::paths;
+use rtbench_proto::Transport;
 
 pub(super) struct Session {
     conn: Conn,
@@ -24,7 +24,7 @@ impl Session {
     ) -> Result<(), RecvError> {
         let path = format!(
             "{}?topic={}&after={}&timeout_ms={}",
-            paths::LONGPOLL,
+            Transport::LongPoll.path(),
             ctx.topic,
             rec.cursor(),
             ctx.longpoll_timeout_ms

@@ -7,7 +7,7 @@ use super::{ClientCtx, RecvError, record_poll_response};
 use crate::http1::Conn;
 use crate::recorder::Recorder;
 use rand::Rng;
-use rtbench_proto::paths;
+use rtbench_proto::Transport;
 use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
 
@@ -34,7 +34,12 @@ impl Session {
         rec: &mut Recorder,
     ) -> Result<(), RecvError> {
         self.ticks.tick().await;
-        let path = format!("{}?topic={}&after={}", paths::POLL, ctx.topic, rec.cursor());
+        let path = format!(
+            "{}?topic={}&after={}",
+            Transport::ShortPoll.path(),
+            ctx.topic,
+            rec.cursor()
+        );
         let body = self.conn.get_body(&path).await?;
         record_poll_response(&body, rec)
     }

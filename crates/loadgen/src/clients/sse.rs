@@ -7,6 +7,7 @@ use crate::http1::Conn;
 use crate::recorder::Recorder;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use rtbench_proto::Transport;
 use rtbench_proto::paths;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ pub(super) struct Session {
 impl Session {
     pub(super) async fn connect(ctx: &ClientCtx, carry: &Carry) -> Result<Session, String> {
         let mut conn = Conn::connect(ctx.target.http).await?;
-        let path = format!("{}?topic={}", paths::SSE, ctx.topic);
+        let path = format!("{}?topic={}", Transport::Sse.path(), ctx.topic);
         let header = carry
             .last_event_id
             .as_deref()

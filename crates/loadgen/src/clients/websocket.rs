@@ -5,6 +5,7 @@
 use super::{ClientCtx, RecvError, record_message};
 use crate::recorder::Recorder;
 use futures_util::{SinkExt, StreamExt};
+use rtbench_proto::Transport;
 use rtbench_proto::{limits, paths};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -24,7 +25,7 @@ impl Session {
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let url = format!(
             "ws://{addr}{}?topic={}&after={after}{}",
-            paths::WS,
+            Transport::WebSocket.path(),
             ctx.topic,
             publish_to_query(ctx)
         );

@@ -6,6 +6,7 @@
 //! to hyper with the bytes already read, so every error and edge case keeps hyper's answer.
 
 use axum::http::HeaderValue;
+use rtbench_proto::Transport;
 use rtbench_proto::paths;
 
 /// Longest request head the lean path parses; a longer one is hyper's (up to its own limit).
@@ -74,10 +75,10 @@ pub(crate) fn parse(buf: &[u8]) -> Parsed {
     let Some(target) = request.path else {
         return Parsed::Hyper;
     };
-    let route = match target.split_once('?').map_or(target, |(p, _)| p) {
-        paths::POLL => Route::Poll,
-        paths::LONGPOLL => Route::LongPoll,
-        paths::SSE => Route::Sse,
+    let route = match Transport::for_http_path(target.split_once('?').map_or(target, |(p, _)| p)) {
+        Some(Transport::ShortPoll) => Route::Poll,
+        Some(Transport::LongPoll) => Route::LongPoll,
+        Some(Transport::Sse) => Route::Sse,
         _ => return Parsed::Hyper,
     };
     let mut last_event_id = None;

@@ -1,0 +1,222 @@
+//! The server's settings as one value: what `rtbench serve`'s flags build, what `rtbench run`
+//! hands its server child, what the server answers on `GET /settings`, and what results record.
+//! One struct end to end, so a setting cannot change shape between the command line and a report.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::limits::DEFAULT_RING_CAPACITY;
+
+/// The HTTP/1.1 implementation that answers the plain GETs of the polled and streamed endpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpEngine {
+    /// rtbench's own responder, which holds no buffer while a connection waits.
+    #[default]
+    Lean,
+    /// hyper, like every other endpoint.
+    Hyper,
+}
+
+impl HttpEngine {
+    /// Both engines, default first.
+    pub const ALL: [HttpEngine; 2] = [HttpEngine::Lean, HttpEngine::Hyper];
+
+    /// The name used on the command line and in results.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HttpEngine::Lean => "lean",
+            HttpEngine::Hyper => "hyper",
+        }
+    }
+}
+
+impl fmt::Display for HttpEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An engine name that is not `lean` or `hyper`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown HTTP engine '{0}' (expected lean or hyper)")]
+pub struct UnknownEngine(pub String);
+
+impl FromStr for HttpEngine {
+    type Err = UnknownEngine;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HttpEngine::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| UnknownEngine(s.to_string()))
+    }
+}
+
+/// Degradations the server injects so the regression gate can be shown to catch them; all 0 for
+/// a real measurement. Never switch one on for a figure you report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerFault {
+    /// Busy-wait before each write to an HTTP transport's socket, in microseconds (0: off).
+    pub delay_us: u64,
+    /// Spaces appended to every event body, in bytes (0: off).
+    pub pad_bytes: usize,
+}
+
+impl ServerFault {
+    /// Whether no fault is injected.
+    pub fn is_off(&self) -> bool {
+        *self == ServerFault::default()
+    }
+}
+
+/// Smallest accepted [`ServerSettings::http_max_buf_bytes`] (hyper's own minimum), in bytes.
+pub const MIN_HTTP_MAX_BUF_BYTES: usize = 8192;
+/// Largest accepted buffer setting of [`ServerSettings`], in bytes.
+pub const MAX_BUFFER_SETTING_BYTES: usize = 64 * 1024 * 1024;
+/// Smallest accepted [`ServerSettings::ws_read_buffer_bytes`], in bytes.
+pub const MIN_WS_READ_BUFFER_BYTES: usize = 256;
+
+/// Everything that configures a server: buffers, limits, the HTTP engine, fault injection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// Events retained per topic for cursors to resume from, in events.
+    pub ring_capacity: usize,
+    /// Most topics the hub creates; requests for a new topic beyond it get a 503, in topics.
+    pub max_topics: usize,
+    /// Silence after which an SSE stream sends a keep-alive comment, in milliseconds.
+    pub sse_keep_alive_ms: u64,
+    /// Read buffer of each WebSocket connection, in bytes (tungstenite's default is 128 KiB).
+    pub ws_read_buffer_bytes: usize,
+    /// Write buffer target of each WebSocket connection, in bytes (0: write every message at once).
+    pub ws_write_buffer_bytes: usize,
+    /// Largest read buffer hyper lets an HTTP/1 connection grow to, in bytes (hyper's
+    /// `max_buf_size`; at least [`MIN_HTTP_MAX_BUF_BYTES`]). Its initial buffer is a fixed 8 KiB.
+    pub http_max_buf_bytes: usize,
+    /// Whether hyper writes HTTP/1 responses with vectored writes (`writev`).
+    pub http_writev: bool,
+    /// Who answers the plain GETs of the polled and streamed endpoints.
+    pub http_engine: HttpEngine,
+    /// Serve `POST /faults/close` and track connections for it (fault injection).
+    pub fault_endpoints: bool,
+    /// Injected degradations (off for a real measurement).
+    pub fault: ServerFault,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            ring_capacity: DEFAULT_RING_CAPACITY,
+            max_topics: 10_000,
+            sse_keep_alive_ms: 15_000,
+            ws_read_buffer_bytes: 1024,
+            ws_write_buffer_bytes: 0,
+            http_max_buf_bytes: 8192 + 4096 * 100,
+            http_writev: true,
+            http_engine: HttpEngine::Lean,
+            fault_endpoints: false,
+            fault: ServerFault::default(),
+        }
+    }
+}
+
+/// A [`ServerSettings`] value outside its accepted range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} must be between {min} and {max} (got {got})")]
+pub struct BadSetting {
+    /// The setting, as its flag names it.
+    pub name: &'static str,
+    /// Smallest accepted value.
+    pub min: usize,
+    /// Largest accepted value.
+    pub max: usize,
+    /// The value given.
+    pub got: usize,
+}
+
+impl ServerSettings {
+    /// The SSE keep-alive period.
+    pub fn sse_keep_alive(&self) -> Duration {
+        Duration::from_millis(self.sse_keep_alive_ms)
+    }
+
+    /// Checks every buffer setting, so a bad value is refused before a server starts (hyper and
+    /// tungstenite would panic on some of them).
+    pub fn validate(&self) -> Result<(), BadSetting> {
+        let checks = [
+            (
+                "ws read buffer",
+                self.ws_read_buffer_bytes,
+                MIN_WS_READ_BUFFER_BYTES,
+            ),
+            ("ws write buffer", self.ws_write_buffer_bytes, 0),
+            (
+                "http max buffer",
+                self.http_max_buf_bytes,
+                MIN_HTTP_MAX_BUF_BYTES,
+            ),
+        ];
+        for (name, got, min) in checks {
+            if !(min..=MAX_BUFFER_SETTING_BYTES).contains(&got) {
+                return Err(BadSetting {
+                    name,
+                    min,
+                    max: MAX_BUFFER_SETTING_BYTES,
+                    got,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What `GET /settings` answers: the settings the server runs with, and facts of its binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// The settings in force.
+    pub settings: ServerSettings,
+    /// Memory allocator of the server binary (`jemalloc` or `system`).
+    pub allocator: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_names_round_trip() {
+        for e in HttpEngine::ALL {
+            assert_eq!(e.as_str().parse::<HttpEngine>().unwrap(), e);
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(json, format!("\"{e}\""));
+        }
+        assert!("nginx".parse::<HttpEngine>().is_err());
+    }
+
+    #[test]
+    fn defaults_validate_and_bad_buffers_are_refused() {
+        assert!(ServerSettings::default().validate().is_ok());
+        let bad = ServerSettings {
+            http_max_buf_bytes: 100,
+            ..ServerSettings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().name, "http max buffer");
+    }
+
+    #[test]
+    fn settings_round_trip_through_json() {
+        let s = ServerSettings {
+            http_engine: HttpEngine::Hyper,
+            fault: ServerFault {
+                delay_us: 3,
+                pad_bytes: 4,
+            },
+            ..ServerSettings::default()
+        };
+        let back: ServerSettings =
+            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+}
