@@ -29,6 +29,7 @@
 use crate::clients::{self, ClientCtx};
 use crate::config::{ConfigError, check, check_polling};
 use crate::control::{Control, Snapshot, Target};
+use crate::error::ClientError;
 use crate::phase::collect;
 use crate::recorder::Tally;
 use crate::usage::process_cpu_us;
@@ -200,7 +201,7 @@ async fn connect_all(
     config: &IdleConfig,
     ctx: ClientCtx,
     tasks: &mut JoinSet<Tally>,
-    mut ready: mpsc::Receiver<Result<(), String>>,
+    mut ready: mpsc::Receiver<Result<(), ClientError>>,
     deadline: Instant,
 ) -> Result<(), LoadError> {
     let n = config.connections;
@@ -216,10 +217,12 @@ async fn connect_all(
                 Ok(Some(Ok(()))) => {}
                 Ok(Some(Err(e))) => {
                     failed += 1;
-                    first.get_or_insert(e);
+                    first.get_or_insert_with(|| e.to_string());
                 }
                 Ok(None) | Err(_) => {
-                    first.get_or_insert(format!("timed out after {:?}", config.connect_timeout));
+                    first.get_or_insert_with(|| {
+                        ClientError::ReadyTimeout(config.connect_timeout).to_string()
+                    });
                     failed = n - (spawned - batch);
                     break;
                 }

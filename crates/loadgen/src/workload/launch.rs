@@ -1,15 +1,18 @@
-//! Starting a phase's clients: one task per client, subscribed to its room's topic; a WebSocket or
-//! raw-TCP sender sends from its own loop on its own socket, and an HTTP sender gets an upstream
-//! task with connections of its own ([`crate::upstream::http`]).
+//! Starting a phase's clients: one task per client, subscribed to its room's topic. A sender whose
+//! transport's `SendPath` is inline (WebSocket, raw TCP) sends from its own loop on its own
+//! socket; any other sender gets an upstream task with connections of its own
+//! ([`crate::upstream::http`]).
 
 use super::{SendTo, Workload};
 use crate::LoadConfig;
 use crate::clients::{self, ClientCtx};
 use crate::control::Target;
+use crate::error::ClientError;
 use crate::recorder::Tally;
 use crate::upstream::http::{self, HttpSender, SendTally};
 use crate::upstream::inline::InlineSends;
 use rtbench_proto::Transport;
+use rtbench_proto::transport::SendPath;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use tokio::sync::mpsc::{self, UnboundedSender};
@@ -46,9 +49,9 @@ pub(crate) fn launch(
     workload: &Workload,
     stop: &watch::Receiver<bool>,
     counters: &Counters,
-    ready: &mpsc::Sender<Result<(), String>>,
+    ready: &mpsc::Sender<Result<(), ClientError>>,
 ) -> Launched {
-    let sends_inline = matches!(transport, Transport::Tcp | Transport::WebSocket);
+    let sends_inline = transport.spec().send == SendPath::Inline;
     // Clients are stopped by the phase, not by a last sequence number: a client whose room has no
     // more events stays connected (and keeps polling) until the schedule is over.
     let never = Arc::new(AtomicU64::new(u64::MAX));
