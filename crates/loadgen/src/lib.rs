@@ -24,6 +24,7 @@ mod phase;
 pub mod progress;
 pub mod recorder;
 pub mod scenario;
+pub mod server_info;
 pub mod upstream;
 mod usage;
 mod window;
