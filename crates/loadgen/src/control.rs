@@ -3,7 +3,7 @@
 //! connection (reqwest); its bytes are labelled `control` by the server, apart from every measured
 //! transport, and it never goes through the delay proxy.
 
-use crate::LoadError;
+use crate::error::LoadError;
 use rtbench_proto::control::{PlanRequest, PlanResponse, ScheduleRequest, ScheduleResponse};
 use rtbench_proto::faults::{CloseRequest, CloseResponse, ResumeRequest};
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;

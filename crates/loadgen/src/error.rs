@@ -1,11 +1,65 @@
-//! Why a client's connection, request or publish failed: one typed error for every wire the load
-//! generator speaks (raw TCP, WebSocket, HTTP/1.1). Each message is one line, and is what a row's
-//! `first_error` and a failed phase show.
+//! The load generator's errors: why a run could not be completed ([`LoadError`]), why a
+//! configuration cannot be run ([`ConfigError`]), and why a client's connection, request or
+//! publish failed ([`ClientError`], one typed error for every wire the load generator speaks: raw
+//! TCP, WebSocket, HTTP/1.1). Each message is one line, and is what a user, a row's notes or a
+//! failed phase show.
 
 use hyper::StatusCode;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite;
+
+/// Why a run could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// One point of a sweep is unusable.
+    #[error("sweep point {point}: {error}")]
+    Point {
+        /// The point's `key=value` label.
+        point: String,
+        /// What is wrong with it.
+        error: ConfigError,
+    },
+    /// Repetitions could not be combined into one row.
+    #[error("combining repetitions: {0}")]
+    Combine(String),
+    /// The server's control plane failed (schedule or metrics).
+    #[error("server control request failed: {0}")]
+    Control(String),
+    /// The delay proxy for the network conditions could not start.
+    #[error("cannot start the delay proxy: {0}")]
+    Proxy(String),
+    /// Clients could not connect.
+    #[error("{transport}: {failed} of {clients} clients failed to connect; first error: {first}")]
+    Connect {
+        /// Transport of the phase.
+        transport: &'static str,
+        /// Clients that failed.
+        failed: u64,
+        /// Clients started.
+        clients: u64,
+        /// First error seen.
+        first: String,
+    },
+}
+
+/// A configuration that cannot be run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// A value outside its allowed range.
+    #[error("{name} must be {rule} (got {got})")]
+    OutOfRange {
+        /// The setting.
+        name: &'static str,
+        /// The rule it breaks.
+        rule: String,
+        /// The value given.
+        got: String,
+    },
+}
 
 /// A client-side failure on one connection.
 #[derive(Debug, thiserror::Error)]

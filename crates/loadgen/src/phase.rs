@@ -17,8 +17,10 @@
 //! ([`crate::faults`]) and are reported in the row.
 
 use crate::conditions::Proxy;
+use crate::config::LoadConfig;
 use crate::control::{Control, Snapshot, Target};
 use crate::error::ClientError;
+use crate::error::LoadError;
 use crate::faults::{FaultRun, PhaseFaults, notes};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
@@ -26,7 +28,6 @@ use crate::upstream::http::SendTally;
 use crate::usage::process_cpu_us;
 use crate::window::{self, per};
 use crate::workload::{Workload, launch};
-use crate::{LoadConfig, LoadError};
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;

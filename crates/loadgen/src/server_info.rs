@@ -2,7 +2,7 @@
 //! [`rtbench_proto::ServerInfo`]; a server from before the route answers 404, read as "no
 //! settings". Also the one conversion to the shape results record today.
 
-use crate::LoadError;
+use crate::error::LoadError;
 use rtbench_proto::{ServerInfo, paths};
 
 /// Reads a `GET /settings` answer: the server's settings, `None` on a 404 (a server from before

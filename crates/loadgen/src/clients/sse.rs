@@ -3,7 +3,7 @@
 //! `retry` (3 s if the server sent none, as browsers default) and connects again with
 //! `Last-Event-ID` (see [`super::reconnect`]).
 
-use super::SseParser;
+use super::sse_parser::SseParser;
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_message};
 use crate::error::ClientError;
 use crate::http1::Conn;

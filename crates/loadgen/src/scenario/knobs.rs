@@ -4,8 +4,8 @@
 //! `rate` sets every rate of the scenario — the server's events per room and each sender's
 //! messages — and `payload` every payload size, so a sweep of either moves the whole workload.
 
-use crate::LoadConfig;
 use crate::campaign::Point;
+use crate::config::LoadConfig;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;

@@ -10,9 +10,9 @@ pub mod builtin;
 mod file;
 pub mod knobs;
 
-use crate::LoadConfig;
+use crate::config::LoadConfig;
 use crate::config::MAX_CLIENTS;
-use crate::workload::SendFlow;
+use crate::config::SendFlow;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S};
 use std::path::Path;
 

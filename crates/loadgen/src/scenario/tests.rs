@@ -3,7 +3,7 @@
 
 use super::knobs::{Knob, Overrides, SweepAxis, expand};
 use super::*;
-use crate::workload::{Arrivals, SendTo};
+use crate::config::{Arrivals, SendTo};
 use std::time::Duration;
 
 const GOOD: &str = r#"

@@ -3,9 +3,10 @@
 //! socket; any other sender gets an upstream task with connections of its own
 //! ([`crate::upstream::http`]).
 
-use super::{SendTo, Workload};
-use crate::LoadConfig;
+use super::Workload;
 use crate::clients::{self, ClientCtx};
+use crate::config::LoadConfig;
+use crate::config::SendTo;
 use crate::control::Target;
 use crate::error::ClientError;
 use crate::recorder::Tally;
