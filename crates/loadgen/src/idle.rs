@@ -1,4 +1,4 @@
-//! The idle scenario (DESIGN §5, "memory per connection" and "idle cost per client"): for each
+//! The idle scenario ("memory per connection" and "idle cost per client"; docs/model.md): for each
 //! transport, N clients connect and subscribe, then sit through a window in which nothing is
 //! published.
 //!
@@ -49,7 +49,8 @@ use tokio::time::Instant;
 /// Connections per transport unless told otherwise.
 pub const DEFAULT_IDLE_CONNECTIONS: u64 = 2_000;
 /// Most connections per transport: the server and the load generator each hold all of them open,
-/// and a process may hold at most 20,000 files on this machine kind (CRATES.md).
+/// and a process may hold at most 20,000 files on the machines rtbench runs on (their open-file
+/// limit).
 pub const MAX_IDLE_CONNECTIONS: u64 = 18_000;
 /// Most clients connecting at once, so the listen backlog never overflows.
 pub const CONNECT_BATCH: u64 = 256;

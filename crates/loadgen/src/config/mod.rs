@@ -13,8 +13,9 @@ use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
 use std::time::Duration;
 
-/// Most clients per transport. One server process may hold at most 20,000 open files on this
-/// machine kind (see docs/measurement.md), and a phase holds every client's connection open at once.
+/// Most clients per transport. One server process may hold at most 20,000 open files on the
+/// machines rtbench runs on (their open-file limit), and a phase holds every client's connection
+/// open at once.
 pub const MAX_CLIENTS: u64 = 15_000;
 /// Most deliveries (clients × scheduled events) one phase may expect; each first receipt keeps
 /// 16 bytes until the phase ends.
