@@ -125,3 +125,67 @@ pub(crate) fn launch(
     }
     launched
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Arrivals, SendFlow};
+    use std::time::Duration;
+
+    /// Who publishes how is the spec's `SendPath`: inline transports get no HTTP sender task, the
+    /// others one per sending client (whose connections fail at once: nothing listens).
+    #[tokio::test]
+    async fn send_path_decides_who_gets_an_http_sender() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = closed.local_addr().unwrap();
+        drop(closed);
+        let config = LoadConfig {
+            clients: 4,
+            rate_per_s: 0.0,
+            room_size: Some(2),
+            send: Some(SendFlow {
+                senders_per_room: Some(1),
+                rate_per_s: 1.0,
+                arrivals: Arrivals::Fixed,
+                payload_bytes: 64,
+                burst: 1,
+                burst_gap: Duration::ZERO,
+                to: SendTo::Room,
+            }),
+            ..LoadConfig::default()
+        };
+        let target = Target {
+            http: addr,
+            tcp: addr,
+        };
+        for transport in Transport::ALL {
+            let workload = Workload::build(transport, &config).unwrap();
+            let (stop_tx, stop) = watch::channel(false);
+            let counters = Counters {
+                received: Arc::new(AtomicU64::new(0)),
+                sent: Arc::new(AtomicU64::new(0)),
+            };
+            let (ready, mut ready_rx) = mpsc::channel(16);
+            let mut launched = launch(
+                transport, &config, target, &workload, &stop, &counters, &ready,
+            );
+            let http_senders = match transport.spec().send {
+                SendPath::Inline => 0,
+                SendPath::HttpPublish => 2,
+            };
+            assert_eq!(launched.senders.len(), http_senders, "{transport}");
+            assert_eq!(launched.expected_ready, 4 + http_senders as u64);
+            assert_eq!(launched.dues.iter().flatten().count(), 2, "{transport}");
+            for _ in 0..launched.expected_ready {
+                let refused = tokio::time::timeout(Duration::from_secs(10), ready_rx.recv())
+                    .await
+                    .expect("a refused connection reports at once")
+                    .unwrap();
+                assert!(refused.is_err(), "{transport}: nothing listens");
+            }
+            let _ = stop_tx.send(true);
+            launched.clients.shutdown().await;
+            launched.senders.shutdown().await;
+        }
+    }
+}
