@@ -109,4 +109,31 @@ mod tests {
             "raw TCP and WebSocket publish on their own socket"
         );
     }
+
+    #[test]
+    fn sse_waits_the_servers_retry_and_the_others_back_off() {
+        use std::time::Duration;
+        use subscription::Carry;
+        let carry = Carry {
+            retry: Some(Duration::from_millis(1000)),
+            ..Carry::default()
+        };
+        assert_eq!(
+            sse::Session::reconnect_delay(0, &carry),
+            Duration::from_millis(1000)
+        );
+        assert_eq!(
+            sse::Session::reconnect_delay(0, &Carry::default()),
+            sse::SSE_DEFAULT_RETRY
+        );
+        assert_eq!(
+            websocket::Session::reconnect_delay(0, &carry),
+            Duration::ZERO
+        );
+        assert_eq!(
+            tcp::Session::reconnect_delay(3, &carry),
+            backoff(3),
+            "no standard delay: back off"
+        );
+    }
 }

@@ -69,8 +69,6 @@ pub(super) async fn reconnect<S: Subscription>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::sse::{self, SSE_DEFAULT_RETRY};
-    use super::super::websocket;
     use super::*;
 
     #[test]
@@ -79,22 +77,6 @@ mod tests {
         assert_eq!(
             [ms(0), ms(1), ms(2), ms(3), ms(5), ms(6), ms(40)],
             [0, 100, 200, 400, 1600, 2000, 2000]
-        );
-        let carry = Carry {
-            retry: Some(Duration::from_millis(1000)),
-            ..Carry::default()
-        };
-        assert_eq!(
-            sse::Session::reconnect_delay(0, &carry),
-            Duration::from_millis(1000)
-        );
-        assert_eq!(
-            sse::Session::reconnect_delay(0, &Carry::default()),
-            SSE_DEFAULT_RETRY
-        );
-        assert_eq!(
-            websocket::Session::reconnect_delay(0, &carry),
-            Duration::ZERO
         );
     }
 }
