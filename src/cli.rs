@@ -40,7 +40,7 @@ fn duration(s: &str) -> Result<Duration, String> {
 }
 
 fn bandwidth(s: &str) -> Result<u64, String> {
-    rtbench_loadgen::conditions::parse_bandwidth(s)
+    rtbench_loadgen::conditions::parse_bandwidth(s).map_err(|e| e.to_string())
 }
 
 fn fraction(s: &str) -> Result<f64, String> {

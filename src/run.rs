@@ -31,8 +31,9 @@ pub(crate) async fn server_settings(
     control: &Control,
     ours: bool,
 ) -> anyhow::Result<Option<ServerSettings>> {
-    let snapshot = control.scrape().await?;
-    Ok(snapshot.settings.map(|mut s| {
+    let snapshot = control.scrape_with_settings().await?;
+    Ok(snapshot.settings.map(|info| {
+        let mut s = rtbench_loadgen::server_info::results_settings(&info);
         s.allocator = if ours { crate::ALLOCATOR } else { "unknown" }.to_string();
         s
     }))

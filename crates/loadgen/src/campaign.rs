@@ -7,10 +7,12 @@
 //! between transports. The repetitions of one (point, transport) are combined into one row:
 //! medians with a min–max spread ([`rtbench_results::combine_repeats`]).
 
+use crate::config::LoadConfig;
 use crate::control::{Control, Target};
+use crate::error::LoadError;
+use crate::floor::fill_floor_ratios;
 use crate::phase::run_phase;
 use crate::progress::Progress;
-use crate::{LoadConfig, LoadError, fill_floor_ratios};
 use rtbench_results::{Row, combine_repeats};
 
 /// Most repetitions of one point.
@@ -49,7 +51,7 @@ impl Campaign {
     /// Checks every point and the repetition count before anything runs.
     pub fn validate(&self) -> Result<(), LoadError> {
         if !(1..=MAX_REPEAT).contains(&self.repeat) {
-            return Err(LoadError::Config(crate::ConfigError::OutOfRange {
+            return Err(LoadError::Config(crate::error::ConfigError::OutOfRange {
                 name: "repeat",
                 rule: format!("between 1 and {MAX_REPEAT}"),
                 got: self.repeat.to_string(),

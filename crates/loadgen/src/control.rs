@@ -3,13 +3,12 @@
 //! connection (reqwest); its bytes are labelled `control` by the server, apart from every measured
 //! transport, and it never goes through the delay proxy.
 
-use crate::LoadError;
+use crate::error::LoadError;
 use rtbench_proto::control::{PlanRequest, PlanResponse, ScheduleRequest, ScheduleResponse};
 use rtbench_proto::faults::{CloseRequest, CloseResponse, ResumeRequest};
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::metrics::{self, Sample};
-use rtbench_proto::{Transport, paths};
-use rtbench_results::ServerSettings;
+use rtbench_proto::{ServerInfo, Transport, paths};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -81,7 +80,7 @@ impl TransportCounters {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     /// Per transport, indexed by [`Transport::index`].
-    pub transports: [TransportCounters; 5],
+    pub transports: [TransportCounters; Transport::ALL.len()],
     /// Server process CPU so far, microseconds.
     pub server_cpu_us: u64,
     /// The part of `server_cpu_us` spent reading kernel counters for scrapes, microseconds.
@@ -90,39 +89,23 @@ pub struct Snapshot {
     pub kernel_reported: bool,
     /// Server resident set size, bytes.
     pub server_rss_bytes: u64,
-    /// The server's buffer settings, if it reports them (`allocator` left empty: the server does
-    /// not know it).
-    pub settings: Option<ServerSettings>,
+    /// What the server answers on `GET /settings`: filled by [`Control::scrape_with_settings`]
+    /// only (`None` from [`Control::scrape`], which stays one request so it fits the quiet gap
+    /// between two events, and `None` from a server without the route).
+    pub settings: Option<ServerInfo>,
 }
 
 impl Snapshot {
     fn from_samples(samples: &[Sample]) -> Snapshot {
         let mut snap = Snapshot::default();
-        let mut settings = ServerSettings {
-            ws_read_buffer_bytes: 0,
-            ws_write_buffer_bytes: 0,
-            http_max_buf_bytes: 0,
-            http_writev: false,
-            http_engine: "hyper".into(),
-            sse_keep_alive_ms: 0,
-            allocator: String::new(),
-        };
-        let mut settings_seen = false;
         for s in samples {
             let v = s.value as u64;
             match s.name.as_str() {
                 metrics::PROCESS_CPU_US => snap.server_cpu_us = v,
                 metrics::PROCESS_RSS_BYTES => snap.server_rss_bytes = v,
                 metrics::KERNEL_SWEEP_CPU_US => snap.kernel_sweep_cpu_us = v,
-                metrics::CONFIG_WS_READ_BUFFER_BYTES => settings.ws_read_buffer_bytes = v,
-                metrics::CONFIG_WS_WRITE_BUFFER_BYTES => settings.ws_write_buffer_bytes = v,
-                metrics::CONFIG_HTTP_MAX_BUF_BYTES => settings.http_max_buf_bytes = v,
-                metrics::CONFIG_HTTP_WRITEV => settings.http_writev = v != 0,
-                metrics::CONFIG_HTTP_LEAN if v != 0 => settings.http_engine = "lean".into(),
-                metrics::CONFIG_SSE_KEEP_ALIVE_MS => settings.sse_keep_alive_ms = v,
                 _ => {}
             }
-            settings_seen |= s.name.starts_with("rtbench_config_");
             let Some(t) = s
                 .transport
                 .as_deref()
@@ -148,7 +131,6 @@ impl Snapshot {
                 _ => {}
             }
         }
-        snap.settings = settings_seen.then_some(settings);
         snap
     }
 
@@ -297,6 +279,31 @@ impl Control {
         Ok(Snapshot::from_samples(&metrics::parse_text(&text)))
     }
 
+    /// [`Control::scrape`], then the server's settings ([`Control::server_info`]) in the snapshot.
+    /// Two requests: not for a window edge.
+    pub async fn scrape_with_settings(&self) -> Result<Snapshot, LoadError> {
+        let mut snapshot = self.scrape().await?;
+        snapshot.settings = self.server_info().await?;
+        Ok(snapshot)
+    }
+
+    /// What the server answers on `GET /settings`; `None` from a server without the route (404).
+    pub async fn server_info(&self) -> Result<Option<ServerInfo>, LoadError> {
+        let path = paths::SETTINGS;
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| LoadError::Control(format!("GET {path}: {e}")))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| LoadError::Control(e.to_string()))?;
+        crate::server_info::from_answer(status, &text)
+    }
+
     /// Starts the server's publisher on an explicit plan.
     pub async fn plan(&self, req: &PlanRequest) -> Result<PlanResponse, LoadError> {
         self.post_json(paths::PLAN, req).await
@@ -383,7 +390,10 @@ mod tests {
             (tcp.kernel_sent(), tcp.kernel_read(), tcp.connections_open),
             (100, 45, 3)
         );
-        assert!(k.settings.as_ref().unwrap().http_writev);
+        assert_eq!(
+            k.settings, None,
+            "settings come from GET /settings, not gauges"
+        );
         let earlier = Snapshot {
             server_cpu_us: 400,
             kernel_sweep_cpu_us: 10,

@@ -2,6 +2,7 @@
 //! client): no pool, no hidden reconnects, so each client's requests are exactly what it sends.
 //! A connection can be [reset](Conn::reset) (fault injection): it closes with a TCP reset.
 
+use crate::error::ClientError;
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::client::conn::http1::SendRequest;
@@ -29,11 +30,13 @@ pub struct Conn {
 
 impl Conn {
     /// Connects to `addr` with TCP_NODELAY (as the server sets on its side).
-    pub async fn connect(addr: SocketAddr) -> Result<Conn, String> {
+    pub async fn connect(addr: SocketAddr) -> Result<Conn, ClientError> {
         let stream = TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            .map_err(ClientError::connect(addr))?;
+        stream
+            .set_nodelay(true)
+            .map_err(ClientError::SocketOption)?;
         let reset = Arc::new(AtomicBool::new(false));
         let io = ResetOnDrop {
             stream,
@@ -41,7 +44,7 @@ impl Conn {
         };
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
-            .map_err(|e| format!("HTTP handshake: {e}"))?;
+            .map_err(ClientError::Handshake)?;
         let driver = tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -54,7 +57,7 @@ impl Conn {
     }
 
     /// Sends `GET path_and_query` and returns the response head with its streaming body.
-    pub async fn get(&mut self, path_and_query: &str) -> Result<Response<Incoming>, String> {
+    pub async fn get(&mut self, path_and_query: &str) -> Result<Response<Incoming>, ClientError> {
         self.get_with(path_and_query, None).await
     }
 
@@ -63,36 +66,44 @@ impl Conn {
         &mut self,
         path_and_query: &str,
         header: Option<(&str, &str)>,
-    ) -> Result<Response<Incoming>, String> {
-        self.sender
-            .ready()
-            .await
-            .map_err(|e| format!("connection closed: {e}"))?;
+    ) -> Result<Response<Incoming>, ClientError> {
+        self.sender.ready().await.map_err(ClientError::Closed)?;
         let mut req = Request::get(path_and_query).header(hyper::header::HOST, &self.host);
         if let Some((name, value)) = header {
             req = req.header(name, value);
         }
-        let req = req.body(Empty::new()).map_err(|e| e.to_string())?;
+        let req = req.body(Empty::new()).map_err(ClientError::BadRequest)?;
         let resp = self
             .sender
             .send_request(req)
             .await
-            .map_err(|e| format!("GET {path_and_query}: {e}"))?;
+            .map_err(|source| ClientError::Request {
+                method: "GET",
+                path: path_and_query.to_string(),
+                source,
+            })?;
         if !resp.status().is_success() {
-            return Err(format!("GET {path_and_query}: status {}", resp.status()));
+            return Err(ClientError::Status {
+                method: "GET",
+                path: path_and_query.to_string(),
+                status: resp.status(),
+            });
         }
         Ok(resp)
     }
 
     /// Sends `GET path_and_query` and reads the whole body.
-    pub async fn get_body(&mut self, path_and_query: &str) -> Result<Bytes, String> {
+    pub async fn get_body(&mut self, path_and_query: &str) -> Result<Bytes, ClientError> {
         use http_body_util::BodyExt;
         let resp = self.get(path_and_query).await?;
         let body = resp
             .into_body()
             .collect()
             .await
-            .map_err(|e| format!("reading body: {e}"))?;
+            .map_err(|source| ClientError::Body {
+                what: "reading body",
+                source,
+            })?;
         Ok(body.to_bytes())
     }
 

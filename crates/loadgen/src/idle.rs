@@ -1,4 +1,4 @@
-//! The idle scenario (DESIGN §5, "memory per connection" and "idle cost per client"): for each
+//! The idle scenario ("memory per connection" and "idle cost per client"; docs/model.md): for each
 //! transport, N clients connect and subscribe, then sit through a window in which nothing is
 //! published.
 //!
@@ -29,11 +29,13 @@
 use crate::clients::{self, ClientCtx};
 use crate::config::{ConfigError, check, check_polling};
 use crate::control::{Control, Snapshot, Target};
+use crate::error::ClientError;
+use crate::error::LoadError;
+use crate::floor::fill_floor_ratios;
 use crate::phase::collect;
 use crate::recorder::Tally;
 use crate::usage::process_cpu_us;
 use crate::window;
-use crate::{LoadError, fill_floor_ratios};
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
 use rtbench_results::{Latency, Row, encode_histogram};
@@ -47,7 +49,8 @@ use tokio::time::Instant;
 /// Connections per transport unless told otherwise.
 pub const DEFAULT_IDLE_CONNECTIONS: u64 = 2_000;
 /// Most connections per transport: the server and the load generator each hold all of them open,
-/// and a process may hold at most 20,000 files on this machine kind (CRATES.md).
+/// and a process may hold at most 20,000 files on the machines rtbench runs on (their open-file
+/// limit).
 pub const MAX_IDLE_CONNECTIONS: u64 = 18_000;
 /// Most clients connecting at once, so the listen backlog never overflows.
 pub const CONNECT_BATCH: u64 = 256;
@@ -200,7 +203,7 @@ async fn connect_all(
     config: &IdleConfig,
     ctx: ClientCtx,
     tasks: &mut JoinSet<Tally>,
-    mut ready: mpsc::Receiver<Result<(), String>>,
+    mut ready: mpsc::Receiver<Result<(), ClientError>>,
     deadline: Instant,
 ) -> Result<(), LoadError> {
     let n = config.connections;
@@ -216,10 +219,12 @@ async fn connect_all(
                 Ok(Some(Ok(()))) => {}
                 Ok(Some(Err(e))) => {
                     failed += 1;
-                    first.get_or_insert(e);
+                    first.get_or_insert_with(|| e.to_string());
                 }
                 Ok(None) | Err(_) => {
-                    first.get_or_insert(format!("timed out after {:?}", config.connect_timeout));
+                    first.get_or_insert_with(|| {
+                        ClientError::ReadyTimeout(config.connect_timeout).to_string()
+                    });
                     failed = n - (spawned - batch);
                     break;
                 }

@@ -16,13 +16,16 @@ pub mod clients;
 pub mod conditions;
 pub mod config;
 pub mod control;
+pub mod error;
 pub mod faults;
+mod floor;
 mod http1;
 pub mod idle;
 mod phase;
 pub mod progress;
 pub mod recorder;
 pub mod scenario;
+pub mod server_info;
 pub mod upstream;
 mod usage;
 mod window;
@@ -30,52 +33,18 @@ pub mod workload;
 
 pub use campaign::{Campaign, Point, run_campaign, run_campaign_with};
 pub use conditions::Conditions;
-pub use config::{ConfigError, LoadConfig};
+pub use config::LoadConfig;
 pub use control::RestartServer;
 pub use control::{Control, Target};
+pub use error::ClientError;
+pub use error::{ConfigError, LoadError};
 pub use faults::FaultPlan;
+pub use floor::fill_floor_ratios;
 pub use idle::{IdleConfig, run_idle, run_idle_transport};
 pub use phase::run_transport;
 pub use progress::Progress;
 
 use rtbench_results::Row;
-
-/// Why a run could not be completed.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The configuration is unusable.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// One point of a sweep is unusable.
-    #[error("sweep point {point}: {error}")]
-    Point {
-        /// The point's `key=value` label.
-        point: String,
-        /// What is wrong with it.
-        error: ConfigError,
-    },
-    /// Repetitions could not be combined into one row.
-    #[error("combining repetitions: {0}")]
-    Combine(String),
-    /// The server's control plane failed (schedule or metrics).
-    #[error("server control request failed: {0}")]
-    Control(String),
-    /// The delay proxy for the network conditions could not start.
-    #[error("cannot start the delay proxy: {0}")]
-    Proxy(String),
-    /// Clients could not connect.
-    #[error("{transport}: {failed} of {clients} clients failed to connect; first error: {first}")]
-    Connect {
-        /// Transport of the phase.
-        transport: &'static str,
-        /// Clients that failed.
-        failed: u64,
-        /// Clients started.
-        clients: u64,
-        /// First error seen.
-        first: String,
-    },
-}
 
 /// Runs every configured transport in turn against `target`, each with the same schedule, and
 /// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run. Progress
@@ -99,20 +68,4 @@ pub async fn run_with(
         &progress,
     )
     .await
-}
-
-/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario
-/// under the same conditions.
-pub fn fill_floor_ratios(rows: &mut [Row]) {
-    let floors: Vec<(String, String, f64)> = rows
-        .iter()
-        .filter(|r| r.transport == rtbench_proto::Transport::Tcp.as_str() && r.latency_us.p50 > 0.0)
-        .map(|r| (r.scenario.clone(), r.conditions.clone(), r.latency_us.p50))
-        .collect();
-    for row in rows.iter_mut() {
-        row.ratio_to_floor_p50 = floors
-            .iter()
-            .find(|(s, c, _)| *s == row.scenario && *c == row.conditions)
-            .map(|(_, _, floor)| row.latency_us.p50 / floor);
-    }
 }

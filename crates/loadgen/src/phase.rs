@@ -17,7 +17,10 @@
 //! ([`crate::faults`]) and are reported in the row.
 
 use crate::conditions::Proxy;
+use crate::config::LoadConfig;
 use crate::control::{Control, Snapshot, Target};
+use crate::error::ClientError;
+use crate::error::LoadError;
 use crate::faults::{FaultRun, PhaseFaults, notes};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
@@ -25,7 +28,6 @@ use crate::upstream::http::SendTally;
 use crate::usage::process_cpu_us;
 use crate::window::{self, per};
 use crate::workload::{Workload, launch};
-use crate::{LoadConfig, LoadError};
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
@@ -197,7 +199,7 @@ pub(crate) async fn run_phase(
 async fn start_phase(
     (transport, config, control, workload): (Transport, &LoadConfig, &Control, &Workload),
     launched: &mut launch::Launched,
-    ready: mpsc::Receiver<Result<(), String>>,
+    ready: mpsc::Receiver<Result<(), ClientError>>,
     stop: &watch::Sender<bool>,
 ) -> Result<(u64, Option<ScheduleResponse>, StopOnDrop), LoadError> {
     let started = async {
@@ -251,7 +253,7 @@ async fn await_ready(
     transport: Transport,
     config: &LoadConfig,
     expected: u64,
-    mut ready: mpsc::Receiver<Result<(), String>>,
+    mut ready: mpsc::Receiver<Result<(), ClientError>>,
 ) -> Result<(), LoadError> {
     let (mut ok, mut failed, mut first) = (0u64, 0u64, None);
     let deadline = tokio::time::Instant::now() + config.connect_timeout;
@@ -260,11 +262,13 @@ async fn await_ready(
             Ok(Some(Ok(()))) => ok += 1,
             Ok(Some(Err(e))) => {
                 failed += 1;
-                first.get_or_insert(e);
+                first.get_or_insert_with(|| e.to_string());
             }
             Ok(None) => break,
             Err(_) => {
-                first.get_or_insert(format!("timed out after {:?}", config.connect_timeout));
+                first.get_or_insert_with(|| {
+                    ClientError::ReadyTimeout(config.connect_timeout).to_string()
+                });
                 failed = expected - ok;
                 break;
             }

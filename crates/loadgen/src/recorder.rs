@@ -1,5 +1,5 @@
 //! What one client saw: every first receipt with its latency, and the sequence-number checks that
-//! find lost, duplicated and reordered events (DESIGN §6).
+//! find lost, duplicated and reordered events (docs/measurement.md, "Delivery checks").
 //!
 //! An event a client published itself ([`crate::upstream::stamp`]) counts as received for the
 //! sequence checks but is not a delivery: a message's latency is its send to each *other*

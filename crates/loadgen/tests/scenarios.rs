@@ -6,6 +6,7 @@ use rtbench_loadgen::scenario::{self, knobs::Overrides};
 use rtbench_loadgen::workload::SendTo;
 use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
 use rtbench_proto::Transport;
+use rtbench_proto::transport::SendPath;
 use rtbench_server::{Listeners, Server, ServerConfig};
 use std::time::Duration;
 
@@ -76,14 +77,12 @@ async fn runs_cleanly_everywhere(config: LoadConfig) {
             _ => k,
         };
         assert_eq!(row.deliveries, row.events * receivers, "{what}");
-        let http_transport = matches!(
-            transport,
-            Transport::Sse | Transport::LongPoll | Transport::ShortPoll
-        );
+        // Transports that publish over HTTP make requests; the others none in the window.
+        let http_publish = transport.spec().send == SendPath::HttpPublish;
         if sends_to.is_some() {
             assert!(row.sends > 0, "{what}: no sends in the window");
             assert!(row.totals.bytes_from_clients > 0, "{what}");
-            if transport == Transport::Sse {
+            if http_publish {
                 // SSE's only requests in the window are its clients' publishes.
                 assert!(
                     row.totals.http_requests > 0,
@@ -91,7 +90,7 @@ async fn runs_cleanly_everywhere(config: LoadConfig) {
                 );
             }
         }
-        if !http_transport {
+        if !http_publish {
             assert_eq!(row.totals.http_requests, 0, "{what}");
         }
     }

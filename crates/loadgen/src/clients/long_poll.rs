@@ -1,7 +1,8 @@
 //! Long-poll client: one request at a time, re-issued at once with the cursor of the last event.
 //! After a lost connection it connects again and asks with the same cursor: nothing is skipped.
 
-use super::{ClientCtx, RecvError, record_poll_response};
+use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_poll_response};
+use crate::error::ClientError;
 use crate::http1::Conn;
 use crate::recorder::Recorder;
 use rtbench_proto::Transport;
@@ -10,21 +11,28 @@ pub(super) struct Session {
     conn: Conn,
 }
 
-impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx) -> Result<Session, String> {
+impl Subscription for Session {
+    const TRANSPORT: Transport = Transport::LongPoll;
+
+    async fn connect(
+        ctx: &ClientCtx,
+        _carry: &Carry,
+        _cursor: u64,
+    ) -> Result<Session, ClientError> {
         Ok(Session {
             conn: Conn::connect(ctx.target.http).await?,
         })
     }
 
-    pub(super) async fn recv(
+    async fn recv(
         &mut self,
         ctx: &ClientCtx,
         rec: &mut Recorder,
+        _carry: &mut Carry,
     ) -> Result<(), RecvError> {
         let path = format!(
             "{}?topic={}&after={}&timeout_ms={}",
-            Transport::LongPoll.path(),
+            Self::TRANSPORT.path(),
             ctx.topic,
             rec.cursor(),
             ctx.longpoll_timeout_ms
@@ -33,7 +41,7 @@ impl Session {
         record_poll_response(&body, rec)
     }
 
-    pub(super) fn reset(self) {
+    fn reset(self) {
         self.conn.reset();
     }
 }

@@ -11,9 +11,9 @@
 //! Attempts are bounded ([`MAX_ATTEMPTS`], each connect bounded by [`CONNECT_TIMEOUT`]), and the
 //! phase's stop ends a reconnection at once.
 
-use super::{Carry, ClientCtx, Session};
+use super::subscription::{Carry, ClientCtx, Subscription};
+use crate::error::ClientError;
 use crate::recorder::Recorder;
-use rtbench_proto::Transport;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -21,8 +21,6 @@ use tokio::sync::watch;
 pub const MAX_ATTEMPTS: u32 = 60;
 /// Longest one connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// SSE reconnection time when the server sent no `retry:`.
-const SSE_DEFAULT_RETRY: Duration = Duration::from_secs(3);
 
 /// Wait before attempt `attempt` (0-based) of a transport without a standard delay: 0, then
 /// 100 ms doubling up to 2 s.
@@ -33,33 +31,21 @@ pub fn backoff(attempt: u32) -> Duration {
     }
 }
 
-fn delay(transport: Transport, attempt: u32, carry: &Carry) -> Duration {
-    match transport {
-        Transport::Sse => carry.retry.unwrap_or(SSE_DEFAULT_RETRY),
-        _ => backoff(attempt),
-    }
-}
-
 /// Connects again after a lost connection (`why`); `Ok(None)` if the phase stopped first.
-pub(super) async fn reconnect(
-    transport: Transport,
+pub(super) async fn reconnect<S: Subscription>(
     ctx: &ClientCtx,
     carry: &Carry,
     rec: &mut Recorder,
     stop: &mut watch::Receiver<bool>,
-    why: String,
-) -> Result<Option<Session>, String> {
+    why: ClientError,
+) -> Result<Option<S>, ClientError> {
     let mut last = why;
     for attempt in 0..MAX_ATTEMPTS {
-        let wait = delay(transport, attempt, carry);
+        let wait = S::reconnect_delay(attempt, carry);
         let cursor = rec.cursor();
         let attempt_once = async {
             tokio::time::sleep(wait).await;
-            tokio::time::timeout(
-                CONNECT_TIMEOUT,
-                Session::connect(transport, ctx, carry, cursor),
-            )
-            .await
+            tokio::time::timeout(CONNECT_TIMEOUT, S::connect(ctx, carry, cursor)).await
         };
         let result = tokio::select! {
             biased;
@@ -72,12 +58,13 @@ pub(super) async fn reconnect(
                 return Ok(Some(session));
             }
             Ok(Err(e)) => last = e,
-            Err(_) => last = format!("connect timed out after {CONNECT_TIMEOUT:?}"),
+            Err(_) => last = ClientError::ConnectTimeout(CONNECT_TIMEOUT),
         }
     }
-    Err(format!(
-        "gave up after {MAX_ATTEMPTS} reconnection attempts; last error: {last}"
-    ))
+    Err(ClientError::GaveUp {
+        attempts: MAX_ATTEMPTS,
+        last: Box::new(last),
+    })
 }
 
 #[cfg(test)]
@@ -91,18 +78,5 @@ mod tests {
             [ms(0), ms(1), ms(2), ms(3), ms(5), ms(6), ms(40)],
             [0, 100, 200, 400, 1600, 2000, 2000]
         );
-        let carry = Carry {
-            retry: Some(Duration::from_millis(1000)),
-            ..Carry::default()
-        };
-        assert_eq!(
-            delay(Transport::Sse, 0, &carry),
-            Duration::from_millis(1000)
-        );
-        assert_eq!(
-            delay(Transport::Sse, 0, &Carry::default()),
-            SSE_DEFAULT_RETRY
-        );
-        assert_eq!(delay(Transport::WebSocket, 0, &carry), Duration::ZERO);
     }
 }

@@ -3,7 +3,8 @@
 //! After a lost connection it connects again and asks at once with the same cursor, then resumes
 //! its interval from there.
 
-use super::{ClientCtx, RecvError, record_poll_response};
+use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_poll_response};
+use crate::error::ClientError;
 use crate::http1::Conn;
 use crate::recorder::Recorder;
 use rand::Rng;
@@ -16,10 +17,12 @@ pub(super) struct Session {
     ticks: Interval,
 }
 
-impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx, resuming: bool) -> Result<Session, String> {
+impl Subscription for Session {
+    const TRANSPORT: Transport = Transport::ShortPoll;
+
+    async fn connect(ctx: &ClientCtx, carry: &Carry, _cursor: u64) -> Result<Session, ClientError> {
         let conn = Conn::connect(ctx.target.http).await?;
-        let phase = match resuming {
+        let phase = match carry.resuming {
             true => Duration::ZERO,
             false => ctx.poll_interval.mul_f64(rand::rng().random::<f64>()),
         };
@@ -28,15 +31,16 @@ impl Session {
         Ok(Session { conn, ticks })
     }
 
-    pub(super) async fn recv(
+    async fn recv(
         &mut self,
         ctx: &ClientCtx,
         rec: &mut Recorder,
+        _carry: &mut Carry,
     ) -> Result<(), RecvError> {
         self.ticks.tick().await;
         let path = format!(
             "{}?topic={}&after={}",
-            Transport::ShortPoll.path(),
+            Self::TRANSPORT.path(),
             ctx.topic,
             rec.cursor()
         );
@@ -44,7 +48,7 @@ impl Session {
         record_poll_response(&body, rec)
     }
 
-    pub(super) fn reset(self) {
+    fn reset(self) {
         self.conn.reset();
     }
 }

@@ -1,8 +1,11 @@
 //! Server-Sent Events client: one streaming response, parsed block by block. Like a browser's
 //! `EventSource`, it remembers the last `id:` and the server's `retry:`; after a lost stream it waits
-//! `retry` and connects again with `Last-Event-ID` (see [`super::reconnect`]).
+//! `retry` (3 s if the server sent none, as browsers default) and connects again with
+//! `Last-Event-ID` (see [`super::reconnect`]).
 
-use super::{Carry, ClientCtx, RecvError, SseParser, record_message};
+use super::sse_parser::SseParser;
+use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_message};
+use crate::error::ClientError;
 use crate::http1::Conn;
 use crate::recorder::Recorder;
 use http_body_util::BodyExt;
@@ -11,16 +14,21 @@ use rtbench_proto::Transport;
 use rtbench_proto::paths;
 use std::time::Duration;
 
+/// SSE reconnection time when the server sent no `retry:`.
+pub(super) const SSE_DEFAULT_RETRY: Duration = Duration::from_secs(3);
+
 pub(super) struct Session {
     body: Incoming,
     parser: SseParser,
     conn: Conn,
 }
 
-impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx, carry: &Carry) -> Result<Session, String> {
+impl Subscription for Session {
+    const TRANSPORT: Transport = Transport::Sse;
+
+    async fn connect(ctx: &ClientCtx, carry: &Carry, _cursor: u64) -> Result<Session, ClientError> {
         let mut conn = Conn::connect(ctx.target.http).await?;
-        let path = format!("{}?topic={}", Transport::Sse.path(), ctx.topic);
+        let path = format!("{}?topic={}", Self::TRANSPORT.path(), ctx.topic);
         let header = carry
             .last_event_id
             .as_deref()
@@ -33,15 +41,22 @@ impl Session {
         })
     }
 
-    pub(super) async fn recv(
+    async fn recv(
         &mut self,
+        _ctx: &ClientCtx,
         rec: &mut Recorder,
         carry: &mut Carry,
     ) -> Result<(), RecvError> {
         let frame = match self.body.frame().await {
             Some(Ok(frame)) => frame,
-            Some(Err(e)) => return Err(format!("SSE stream: {e}").into()),
-            None => return Err("SSE stream ended".to_string().into()),
+            Some(Err(source)) => {
+                return Err(ClientError::Body {
+                    what: "SSE stream",
+                    source,
+                }
+                .into());
+            }
+            None => return Err(ClientError::Ended("SSE stream ended").into()),
         };
         let Ok(data) = frame.into_data() else {
             return Ok(());
@@ -65,7 +80,12 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn reset(self) {
+    fn reset(self) {
         self.conn.reset();
+    }
+
+    /// What `EventSource` waits: the server's `retry:`, before every attempt.
+    fn reconnect_delay(_attempt: u32, carry: &Carry) -> Duration {
+        carry.retry.unwrap_or(SSE_DEFAULT_RETRY)
     }
 }

@@ -2,9 +2,11 @@
 //! messages it publishes go up the same socket as `PUB` frames. After a lost connection it
 //! subscribes again after the last event it holds.
 
-use super::{ClientCtx, RecvError, record_message};
+use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
+use crate::error::ClientError;
 use crate::recorder::Recorder;
 use bytes::BytesMut;
+use rtbench_proto::Transport;
 use rtbench_proto::frame::{decode_frame, encode_pub, encode_sub, encode_sub_publishing_to};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -14,13 +16,18 @@ pub(super) struct Session {
     buf: BytesMut,
 }
 
-impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx, after: u64) -> Result<Session, String> {
+impl Subscription for Session {
+    const TRANSPORT: Transport = Transport::Tcp;
+    const SENDS_INLINE: bool = true;
+
+    async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
         let addr = ctx.target.tcp;
         let mut stream = TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            .map_err(ClientError::connect(addr))?;
+        stream
+            .set_nodelay(true)
+            .map_err(ClientError::SocketOption)?;
         let mut sub = BytesMut::new();
         match &ctx.publish_to {
             Some(other) => encode_sub_publishing_to(&ctx.topic, after, other, &mut sub),
@@ -29,42 +36,44 @@ impl Session {
         stream
             .write_all(&sub)
             .await
-            .map_err(|e| format!("sending SUB: {e}"))?;
+            .map_err(ClientError::io("sending SUB"))?;
         Ok(Session {
             stream,
             buf: BytesMut::with_capacity(8192),
         })
     }
 
-    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), RecvError> {
+    async fn recv(
+        &mut self,
+        _ctx: &ClientCtx,
+        rec: &mut Recorder,
+        _carry: &mut Carry,
+    ) -> Result<(), RecvError> {
         let n = self
             .stream
             .read_buf(&mut self.buf)
             .await
-            .map_err(|e| format!("read: {e}"))?;
+            .map_err(ClientError::io("read"))?;
         if n == 0 {
-            return Err("server closed the connection".to_string().into());
+            return Err(ClientError::Ended("server closed the connection").into());
         }
-        while let Some(frame) =
-            decode_frame(&mut self.buf).map_err(|e| RecvError::Protocol(e.to_string()))?
-        {
+        while let Some(frame) = decode_frame(&mut self.buf).map_err(protocol)? {
             record_message(&frame, rec)?;
         }
         Ok(())
     }
 
     /// Publishes `payload` as one `PUB` frame.
-    pub(super) async fn send(&mut self, payload: &str) -> Result<(), String> {
+    async fn send(&mut self, payload: &str) -> Result<(), ClientError> {
         let mut frame = BytesMut::with_capacity(payload.len() + 8);
         encode_pub(payload, &mut frame);
         self.stream
             .write_all(&frame)
             .await
-            .map_err(|e| format!("sending PUB: {e}"))
+            .map_err(ClientError::io("sending PUB"))
     }
 
-    /// Aborts the connection with a TCP reset.
-    pub(super) fn reset(self) {
+    fn reset(self) {
         let _ = self.stream.set_zero_linger();
     }
 }

@@ -2,7 +2,8 @@
 //! the same socket as text messages. After a lost connection it connects again with `after=` the
 //! last event it holds.
 
-use super::{ClientCtx, RecvError, record_message};
+use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_message};
+use crate::error::ClientError;
 use crate::recorder::Recorder;
 use futures_util::{SinkExt, StreamExt};
 use rtbench_proto::Transport;
@@ -16,16 +17,21 @@ pub(super) struct Session {
     ws: WebSocketStream<TcpStream>,
 }
 
-impl Session {
-    pub(super) async fn connect(ctx: &ClientCtx, after: u64) -> Result<Session, String> {
+impl Subscription for Session {
+    const TRANSPORT: Transport = Transport::WebSocket;
+    const SENDS_INLINE: bool = true;
+
+    async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
         let addr = ctx.target.http;
         let stream = TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            .map_err(ClientError::connect(addr))?;
+        stream
+            .set_nodelay(true)
+            .map_err(ClientError::SocketOption)?;
         let url = format!(
             "ws://{addr}{}?topic={}&after={after}{}",
-            Transport::WebSocket.path(),
+            Self::TRANSPORT.path(),
             ctx.topic,
             publish_to_query(ctx)
         );
@@ -35,32 +41,34 @@ impl Session {
             .max_message_size(Some(limits::MAX_FRAME_BYTES));
         let (ws, _) = client_async_with_config(url, stream, Some(config))
             .await
-            .map_err(|e| format!("WebSocket handshake: {e}"))?;
+            .map_err(ClientError::WebSocketHandshake)?;
         Ok(Session { ws })
     }
 
-    pub(super) async fn recv(&mut self, rec: &mut Recorder) -> Result<(), RecvError> {
+    async fn recv(
+        &mut self,
+        _ctx: &ClientCtx,
+        rec: &mut Recorder,
+        _carry: &mut Carry,
+    ) -> Result<(), RecvError> {
         match self.ws.next().await {
             Some(Ok(Message::Text(text))) => record_message(text.as_bytes(), rec),
-            Some(Ok(Message::Close(frame))) => {
-                Err(format!("server closed the WebSocket: {frame:?}").into())
-            }
+            Some(Ok(Message::Close(frame))) => Err(ClientError::WebSocketClosed(frame).into()),
             Some(Ok(_)) => Ok(()),
-            Some(Err(e)) => Err(format!("WebSocket: {e}").into()),
-            None => Err("WebSocket ended".to_string().into()),
+            Some(Err(e)) => Err(ClientError::WebSocket(e).into()),
+            None => Err(ClientError::Ended("WebSocket ended").into()),
         }
     }
 
     /// Publishes `payload` as one text message.
-    pub(super) async fn send(&mut self, payload: &str) -> Result<(), String> {
+    async fn send(&mut self, payload: &str) -> Result<(), ClientError> {
         self.ws
             .send(Message::text(payload))
             .await
-            .map_err(|e| format!("WebSocket send: {e}"))
+            .map_err(ClientError::WebSocketSend)
     }
 
-    /// Aborts the connection with a TCP reset.
-    pub(super) fn reset(self) {
+    fn reset(self) {
         let _ = self.ws.get_ref().set_zero_linger();
     }
 }

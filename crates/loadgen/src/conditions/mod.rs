@@ -1,5 +1,5 @@
 //! Network conditions between clients and server: round-trip time, jitter and a bandwidth cap,
-//! emulated by a delay proxy inside the load generator (DESIGN §7).
+//! emulated by a delay proxy inside the load generator (docs/conditions.md).
 //!
 //! A phase run under conditions other than [`Conditions::loopback`] starts a [`Proxy`] and points
 //! its clients at it; the control plane (schedule, metrics, faults) still talks to the server
@@ -138,9 +138,23 @@ fn trim(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A bandwidth that [`parse_bandwidth`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadBandwidth {
+    /// An unknown unit.
+    #[error("'{0}': unit must be bit, kbit, mbit or gbit (e.g. 1.6mbit)")]
+    Unit(String),
+    /// No number before the unit.
+    #[error("'{0}': not a number with a unit (e.g. 1.6mbit)")]
+    Number(String),
+    /// Below 1 kbit/s or above 100 Gbit/s.
+    #[error("'{0}': must be between 1kbit and 100gbit")]
+    Range(String),
+}
+
 /// Parses a bandwidth the way `tc` writes it: a number with `bit`, `kbit`, `mbit` or `gbit`
 /// (case-insensitive; `k`, `m`, `g` alone also mean kbit, mbit, gbit), e.g. `1.6mbit`, `500kbit`.
-pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
+pub fn parse_bandwidth(text: &str) -> Result<u64, BadBandwidth> {
     let t = text.trim().to_ascii_lowercase();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -152,17 +166,15 @@ pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
         "m" | "mbit" => 1e6,
         "g" | "gbit" => 1e9,
         _ => {
-            return Err(format!(
-                "'{text}': unit must be bit, kbit, mbit or gbit (e.g. 1.6mbit)"
-            ));
+            return Err(BadBandwidth::Unit(text.to_string()));
         }
     };
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("'{text}': not a number with a unit (e.g. 1.6mbit)"))?;
+        .map_err(|_| BadBandwidth::Number(text.to_string()))?;
     let bps = (value * scale).round();
     if !(1_000.0..=100e9).contains(&bps) {
-        return Err(format!("'{text}': must be between 1kbit and 100gbit"));
+        return Err(BadBandwidth::Range(text.to_string()));
     }
     Ok(bps as u64)
 }

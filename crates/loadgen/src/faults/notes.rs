@@ -2,7 +2,7 @@
 //! reconnect count, the part of the loss the server announced, and notes in words.
 
 use super::FaultReport;
-use crate::LoadConfig;
+use crate::config::LoadConfig;
 use crate::recorder::Tally;
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_results::Row;

@@ -33,7 +33,7 @@
 //! drain = "2s"
 //! ```
 
-use crate::workload::{Arrivals, SendTo};
+use crate::config::{Arrivals, SendTo};
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
 

@@ -4,11 +4,48 @@
 //! `rate` sets every rate of the scenario — the server's events per room and each sender's
 //! messages — and `payload` every payload size, so a sweep of either moves the whole workload.
 
-use crate::LoadConfig;
 use crate::campaign::Point;
+use crate::config::LoadConfig;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// A sweep or override that cannot be used. Every message is one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SweepError {
+    /// Not `KEY=V1,V2,...`.
+    #[error("expected KEY=V1,V2,... with KEY one of {names}")]
+    Shape {
+        /// The knobs' names.
+        names: String,
+    },
+    /// A key that names no knob.
+    #[error("cannot sweep '{key}': expected one of {names}")]
+    UnknownKnob {
+        /// The key given.
+        key: String,
+        /// The knobs' names.
+        names: String,
+    },
+    /// An empty value in the list.
+    #[error("{key}: empty value in '{text}'")]
+    EmptyValue {
+        /// The knob's name.
+        key: String,
+        /// The whole argument.
+        text: String,
+    },
+    /// A value that is not one of the knob's.
+    #[error("{knob}={value}: {what}")]
+    BadValue {
+        /// The knob.
+        knob: Knob,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        what: String,
+    },
+}
 
 /// A parameter a sweep can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +81,18 @@ impl Knob {
     }
 
     /// Checks that `value` is a value of this knob.
-    fn check(self, value: &str) -> Result<(), String> {
+    fn check(self, value: &str) -> Result<(), SweepError> {
         let mut probe = LoadConfig::default();
         self.apply(&mut probe, value)
     }
 
     /// Sets this knob of `config` to `value`.
-    pub fn apply(self, config: &mut LoadConfig, value: &str) -> Result<(), String> {
-        let bad = |what: &str| format!("{}={value}: {what}", self.name());
+    pub fn apply(self, config: &mut LoadConfig, value: &str) -> Result<(), SweepError> {
+        let bad = |what: &str| SweepError::BadValue {
+            knob: self,
+            value: value.to_string(),
+            what: what.to_string(),
+        };
         match self {
             Knob::Clients => config.clients = value.parse().map_err(|_| bad("not a count"))?,
             Knob::RoomSize => {
@@ -105,25 +146,28 @@ pub struct SweepAxis {
 }
 
 impl FromStr for SweepAxis {
-    type Err = String;
+    type Err = SweepError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let names: Vec<&str> = Knob::ALL.iter().map(|(_, n)| *n).collect();
-        let (key, values) = s.split_once('=').ok_or_else(|| {
-            format!(
-                "expected KEY=V1,V2,... with KEY one of {}",
-                names.join(", ")
-            )
+        let (key, values) = s.split_once('=').ok_or_else(|| SweepError::Shape {
+            names: names.join(", "),
         })?;
         let key = key.trim().replace('-', "_");
         let knob = Knob::ALL
             .iter()
             .find(|(_, n)| *n == key)
             .map(|(k, _)| *k)
-            .ok_or_else(|| format!("cannot sweep '{key}': expected one of {}", names.join(", ")))?;
+            .ok_or_else(|| SweepError::UnknownKnob {
+                key: key.clone(),
+                names: names.join(", "),
+            })?;
         let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
         if values.iter().any(String::is_empty) {
-            return Err(format!("{key}: empty value in '{s}'"));
+            return Err(SweepError::EmptyValue {
+                key,
+                text: s.to_string(),
+            });
         }
         for v in &values {
             knob.check(v)?;
@@ -140,7 +184,7 @@ impl fmt::Display for SweepAxis {
 
 /// The points of `axes` over `base`: every combination, the first axis varying slowest. No axes:
 /// one point, `base` itself.
-pub fn expand(base: &LoadConfig, axes: &[SweepAxis]) -> Result<Vec<Point>, String> {
+pub fn expand(base: &LoadConfig, axes: &[SweepAxis]) -> Result<Vec<Point>, SweepError> {
     let mut points = vec![Point {
         label: String::new(),
         config: base.clone(),

@@ -10,9 +10,9 @@ pub mod builtin;
 mod file;
 pub mod knobs;
 
-use crate::LoadConfig;
+use crate::config::LoadConfig;
 use crate::config::MAX_CLIENTS;
-use crate::workload::SendFlow;
+use crate::config::SendFlow;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S};
 use std::path::Path;
 
@@ -97,7 +97,7 @@ pub fn parse(name: &str, file: &str, text: &str) -> Result<Scenario, ScenarioErr
         file: file.to_string(),
         message,
     };
-    check(&doc).map_err(invalid)?;
+    check(&doc).map_err(|e| invalid(e.to_string()))?;
     let config = to_config(name, &doc);
     config.validate().map_err(|e| invalid(e.to_string()))?;
     Ok(Scenario {
@@ -109,63 +109,99 @@ pub fn parse(name: &str, file: &str, text: &str) -> Result<Scenario, ScenarioErr
     })
 }
 
+/// A scenario file's value out of its range, naming the key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BadValue {
+    /// `clients` out of range.
+    #[error("clients must be between 1 and {MAX_CLIENTS} (got {0})")]
+    Clients(u64),
+    /// `room_size = 0`.
+    #[error("room_size must be at least 1 (got 0)")]
+    EmptyRoom,
+    /// A room larger than the client count.
+    #[error("room_size ({room_size}) is larger than clients ({clients})")]
+    RoomOverClients {
+        /// Members per room.
+        room_size: u64,
+        /// Clients.
+        clients: u64,
+    },
+    /// Neither `[push]` nor `[send]`.
+    #[error("needs a [push] table, a [send] table, or both: nothing would be published")]
+    NothingPublished,
+    /// A rate that is not positive and finite, or too high (`key`: `push.rate_per_s`, ...).
+    #[error("{key} must be greater than 0 and at most {MAX_SCHEDULE_RATE_PER_S} (got {got})")]
+    Rate {
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        got: f64,
+    },
+    /// `push.payload_bytes` too large.
+    #[error("push.payload_bytes must be at most {MAX_PAYLOAD_BYTES} (got {0})")]
+    Payload(usize),
+    /// `send.senders_per_room` outside the room.
+    #[error("send.senders_per_room ({senders}) must be between 1 and room_size ({room_size})")]
+    Senders {
+        /// The value given.
+        senders: u64,
+        /// Members per room.
+        room_size: u64,
+    },
+    /// `send.burst = 0`.
+    #[error("send.burst must be at least 1 (got 0)")]
+    EmptyBurst,
+    /// `timing.window = 0`.
+    #[error("timing.window must be longer than 0")]
+    EmptyWindow,
+}
+
 /// Checks the file's values against their ranges, naming the key of the first bad one.
-fn check(doc: &file::ScenarioFile) -> Result<(), String> {
+fn check(doc: &file::ScenarioFile) -> Result<(), BadValue> {
     let rate_ok = |r: f64| r.is_finite() && r > 0.0 && r <= MAX_SCHEDULE_RATE_PER_S;
-    let rate_rule = format!("greater than 0 and at most {MAX_SCHEDULE_RATE_PER_S}");
     if !(1..=MAX_CLIENTS).contains(&doc.clients) {
-        return Err(format!(
-            "clients must be between 1 and {MAX_CLIENTS} (got {})",
-            doc.clients
-        ));
+        return Err(BadValue::Clients(doc.clients));
     }
     let room_size = doc.room_size.unwrap_or(doc.clients);
     if room_size == 0 {
-        return Err("room_size must be at least 1 (got 0)".into());
+        return Err(BadValue::EmptyRoom);
     }
     if room_size > doc.clients {
-        return Err(format!(
-            "room_size ({room_size}) is larger than clients ({})",
-            doc.clients
-        ));
+        return Err(BadValue::RoomOverClients {
+            room_size,
+            clients: doc.clients,
+        });
     }
     if doc.push.is_none() && doc.send.is_none() {
-        return Err(
-            "needs a [push] table, a [send] table, or both: nothing would be published".into(),
-        );
+        return Err(BadValue::NothingPublished);
     }
     if let Some(push) = &doc.push {
         if !rate_ok(push.rate_per_s) {
-            return Err(format!(
-                "push.rate_per_s must be {rate_rule} (got {})",
-                push.rate_per_s
-            ));
+            return Err(BadValue::Rate {
+                key: "push.rate_per_s",
+                got: push.rate_per_s,
+            });
         }
         if push.payload_bytes > MAX_PAYLOAD_BYTES {
-            return Err(format!(
-                "push.payload_bytes must be at most {MAX_PAYLOAD_BYTES} (got {})",
-                push.payload_bytes
-            ));
+            return Err(BadValue::Payload(push.payload_bytes));
         }
     }
     if let Some(send) = &doc.send {
         if !rate_ok(send.rate_per_s) {
-            return Err(format!(
-                "send.rate_per_s must be {rate_rule} (got {})",
-                send.rate_per_s
-            ));
+            return Err(BadValue::Rate {
+                key: "send.rate_per_s",
+                got: send.rate_per_s,
+            });
         }
-        if let Some(n) = send.senders_per_room.filter(|&n| n == 0 || n > room_size) {
-            return Err(format!(
-                "send.senders_per_room ({n}) must be between 1 and room_size ({room_size})"
-            ));
+        if let Some(senders) = send.senders_per_room.filter(|&n| n == 0 || n > room_size) {
+            return Err(BadValue::Senders { senders, room_size });
         }
         if send.burst == Some(0) {
-            return Err("send.burst must be at least 1 (got 0)".into());
+            return Err(BadValue::EmptyBurst);
         }
     }
     if doc.timing.window.is_some_and(|w| w.is_zero()) {
-        return Err("timing.window must be longer than 0".into());
+        return Err(BadValue::EmptyWindow);
     }
     Ok(())
 }

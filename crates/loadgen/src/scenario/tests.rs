@@ -3,7 +3,7 @@
 
 use super::knobs::{Knob, Overrides, SweepAxis, expand};
 use super::*;
-use crate::workload::{Arrivals, SendTo};
+use crate::config::{Arrivals, SendTo};
 use std::time::Duration;
 
 const GOOD: &str = r#"
@@ -188,12 +188,14 @@ fn overrides_and_sweeps_apply_on_top() {
         "speed=1"
             .parse::<SweepAxis>()
             .unwrap_err()
+            .to_string()
             .starts_with("cannot sweep 'speed'")
     );
     assert!(
         "clients=10,x"
             .parse::<SweepAxis>()
             .unwrap_err()
+            .to_string()
             .contains("clients=x: not a count")
     );
     assert!("poll_interval=soon".parse::<SweepAxis>().is_err());

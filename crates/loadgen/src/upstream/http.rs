@@ -9,6 +9,7 @@
 //! these connections — handshakes, headers, bodies, requests — in that transport's row.
 
 use super::stamp;
+use crate::error::ClientError;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -62,48 +63,58 @@ struct PostConn {
 }
 
 impl PostConn {
-    async fn connect(addr: SocketAddr) -> Result<PostConn, String> {
+    async fn connect(addr: SocketAddr) -> Result<PostConn, ClientError> {
         let stream = TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            .map_err(ClientError::connect(addr))?;
+        stream
+            .set_nodelay(true)
+            .map_err(ClientError::SocketOption)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| format!("HTTP handshake: {e}"))?;
+            .map_err(ClientError::Handshake)?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
         Ok(PostConn { sender })
     }
 
-    async fn post(&mut self, host: &str, path: &str, payload: String) -> Result<(), String> {
-        self.sender
-            .ready()
-            .await
-            .map_err(|e| format!("connection closed: {e}"))?;
+    async fn post(&mut self, host: &str, path: &str, payload: String) -> Result<(), ClientError> {
+        self.sender.ready().await.map_err(ClientError::Closed)?;
         let req = Request::post(path)
             .header(hyper::header::HOST, host)
             .body(Full::new(Bytes::from(payload)))
-            .map_err(|e| e.to_string())?;
+            .map_err(ClientError::BadRequest)?;
         let resp = self
             .sender
             .send_request(req)
             .await
-            .map_err(|e| format!("POST {path}: {e}"))?;
+            .map_err(|source| ClientError::Request {
+                method: "POST",
+                path: path.to_string(),
+                source,
+            })?;
         let status = resp.status();
         resp.into_body()
             .collect()
             .await
-            .map_err(|e| format!("reading the publish answer: {e}"))?;
+            .map_err(|source| ClientError::Body {
+                what: "reading the publish answer",
+                source,
+            })?;
         if !status.is_success() {
-            return Err(format!("POST {path}: status {status}"));
+            return Err(ClientError::Status {
+                method: "POST",
+                path: path.to_string(),
+                status,
+            });
         }
         Ok(())
     }
 }
 
 /// A request in flight: it gives back its connection (`None` if the connection failed).
-type InFlight = Pin<Box<dyn Future<Output = (Option<PostConn>, Result<(), String>)> + Send>>;
+type InFlight = Pin<Box<dyn Future<Output = (Option<PostConn>, Result<(), ClientError>)> + Send>>;
 
 /// Runs one sender: connects its first connection (then reports on `ready`), publishes each
 /// message when its scheduled time arrives on `dues`, and returns once `dues` is closed and
@@ -111,7 +122,7 @@ type InFlight = Pin<Box<dyn Future<Output = (Option<PostConn>, Result<(), String
 pub(crate) async fn run(
     sender: HttpSender,
     mut dues: UnboundedReceiver<u64>,
-    ready: mpsc::Sender<Result<(), String>>,
+    ready: mpsc::Sender<Result<(), ClientError>>,
     mut stop: watch::Receiver<bool>,
 ) -> SendTally {
     let mut tally = SendTally::default();
@@ -129,8 +140,10 @@ pub(crate) async fn run(
             vec![conn]
         }
         Err(e) => {
-            let _ = ready.send(Err(format!("publish connection: {e}"))).await;
-            tally.first_error = Some(e);
+            tally.first_error = Some(e.to_string());
+            let _ = ready
+                .send(Err(ClientError::PublishConnection(Box::new(e))))
+                .await;
             return tally;
         }
     };
@@ -163,7 +176,7 @@ pub(crate) async fn run(
                 sender.sent.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = result {
                     tally.failed += 1;
-                    tally.first_error.get_or_insert(e);
+                    tally.first_error.get_or_insert_with(|| e.to_string());
                 }
                 if conn.is_none() {
                     open -= 1;

@@ -1,4 +1,4 @@
-//! Clients' upstream messages, open loop (DESIGN §4).
+//! Clients' upstream messages, open loop (docs/measurement.md, "The schedule and the clock").
 //!
 //! One *dispatcher* OS thread per phase walks every client message of the schedule in time order,
 //! sleeps with nanosecond timer slack until each one is due (tokio's timer would add up to a

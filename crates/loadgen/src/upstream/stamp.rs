@@ -2,7 +2,7 @@
 //! on CLOCK_MONOTONIC and its client id, `~<t_ns>~<client>~`, padded with `x` to the payload size.
 //!
 //! The server stamps published events with its own arrival time; latency of a client's message is
-//! instead counted from the moment it was scheduled to be sent (open loop, DESIGN §4), read from
+//! instead counted from the moment it was scheduled to be sent (open loop; see docs/measurement.md, "The schedule and the clock"), read from
 //! this stamp by every receiver on the load generator's own clock. Server-generated payloads are
 //! alphanumeric, so a payload starting with `~` is always a client's.
 

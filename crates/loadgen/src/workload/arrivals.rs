@@ -5,7 +5,7 @@
 //! it and agree to the nanosecond. Poisson: exponential gaps of mean `1 / rate` from a seeded
 //! generator, while the offset stays below the span.
 
-use super::Arrivals;
+use crate::config::Arrivals;
 use rand::Rng;
 use rand::rngs::StdRng;
 

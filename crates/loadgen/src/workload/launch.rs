@@ -1,15 +1,19 @@
-//! Starting a phase's clients: one task per client, subscribed to its room's topic; a WebSocket or
-//! raw-TCP sender sends from its own loop on its own socket, and an HTTP sender gets an upstream
-//! task with connections of its own ([`crate::upstream::http`]).
+//! Starting a phase's clients: one task per client, subscribed to its room's topic. A sender whose
+//! transport's `SendPath` is inline (WebSocket, raw TCP) sends from its own loop on its own
+//! socket; any other sender gets an upstream task with connections of its own
+//! ([`crate::upstream::http`]).
 
-use super::{SendTo, Workload};
-use crate::LoadConfig;
+use super::Workload;
 use crate::clients::{self, ClientCtx};
+use crate::config::LoadConfig;
+use crate::config::SendTo;
 use crate::control::Target;
+use crate::error::ClientError;
 use crate::recorder::Tally;
 use crate::upstream::http::{self, HttpSender, SendTally};
 use crate::upstream::inline::InlineSends;
 use rtbench_proto::Transport;
+use rtbench_proto::transport::SendPath;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use tokio::sync::mpsc::{self, UnboundedSender};
@@ -46,9 +50,9 @@ pub(crate) fn launch(
     workload: &Workload,
     stop: &watch::Receiver<bool>,
     counters: &Counters,
-    ready: &mpsc::Sender<Result<(), String>>,
+    ready: &mpsc::Sender<Result<(), ClientError>>,
 ) -> Launched {
-    let sends_inline = matches!(transport, Transport::Tcp | Transport::WebSocket);
+    let sends_inline = transport.spec().send == SendPath::Inline;
     // Clients are stopped by the phase, not by a last sequence number: a client whose room has no
     // more events stays connected (and keeps polling) until the schedule is over.
     let never = Arc::new(AtomicU64::new(u64::MAX));
@@ -120,4 +124,68 @@ pub(crate) fn launch(
             .spawn(async move { (r, clients::run_with_sends(transport, ctx, inline).await) });
     }
     launched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Arrivals, SendFlow};
+    use std::time::Duration;
+
+    /// Who publishes how is the spec's `SendPath`: inline transports get no HTTP sender task, the
+    /// others one per sending client (whose connections fail at once: nothing listens).
+    #[tokio::test]
+    async fn send_path_decides_who_gets_an_http_sender() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = closed.local_addr().unwrap();
+        drop(closed);
+        let config = LoadConfig {
+            clients: 4,
+            rate_per_s: 0.0,
+            room_size: Some(2),
+            send: Some(SendFlow {
+                senders_per_room: Some(1),
+                rate_per_s: 1.0,
+                arrivals: Arrivals::Fixed,
+                payload_bytes: 64,
+                burst: 1,
+                burst_gap: Duration::ZERO,
+                to: SendTo::Room,
+            }),
+            ..LoadConfig::default()
+        };
+        let target = Target {
+            http: addr,
+            tcp: addr,
+        };
+        for transport in Transport::ALL {
+            let workload = Workload::build(transport, &config).unwrap();
+            let (stop_tx, stop) = watch::channel(false);
+            let counters = Counters {
+                received: Arc::new(AtomicU64::new(0)),
+                sent: Arc::new(AtomicU64::new(0)),
+            };
+            let (ready, mut ready_rx) = mpsc::channel(16);
+            let mut launched = launch(
+                transport, &config, target, &workload, &stop, &counters, &ready,
+            );
+            let http_senders = match transport.spec().send {
+                SendPath::Inline => 0,
+                SendPath::HttpPublish => 2,
+            };
+            assert_eq!(launched.senders.len(), http_senders, "{transport}");
+            assert_eq!(launched.expected_ready, 4 + http_senders as u64);
+            assert_eq!(launched.dues.iter().flatten().count(), 2, "{transport}");
+            for _ in 0..launched.expected_ready {
+                let refused = tokio::time::timeout(Duration::from_secs(10), ready_rx.recv())
+                    .await
+                    .expect("a refused connection reports at once")
+                    .unwrap();
+                assert!(refused.is_err(), "{transport}: nothing listens");
+            }
+            let _ = stop_tx.send(true);
+            launched.clients.shutdown().await;
+            launched.senders.shutdown().await;
+        }
+    }
 }

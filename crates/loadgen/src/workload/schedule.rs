@@ -2,7 +2,7 @@
 //! client message with its offset from time zero, and the counts the row is checked against.
 
 use super::arrivals::offsets;
-use super::{Arrivals, SendTo};
+use crate::config::{Arrivals, SendTo};
 use crate::config::{ConfigError, LoadConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -6,9 +6,11 @@
 //! `POST /plan`; with no server events, time zero is simply chosen a little ahead. Both requests
 //! name fresh topics, so each room's events carry sequence numbers from 1.
 
-use super::{Arrivals, SendTo, Workload};
+use super::Workload;
+use crate::config::LoadConfig;
+use crate::config::{Arrivals, SendTo};
 use crate::control::Control;
-use crate::{LoadConfig, LoadError};
+use crate::error::LoadError;
 use rtbench_proto::control::{PlanRequest, ScheduleRequest, ScheduleResponse};
 use rtbench_proto::mono_now_ns;
 

@@ -1,7 +1,9 @@
 //! The schedule a workload makes, and the limits its settings are checked against.
 
 use super::*;
+use crate::config::LoadConfig;
 use rtbench_proto::Transport;
+use std::time::Duration;
 
 fn chat() -> LoadConfig {
     LoadConfig {

@@ -1,14 +1,21 @@
-//! The workload given to every transport, with its limits.
+//! The workload given to every transport, with its limits: this module owns the configuration's
+//! types and all of their validation (the idle scenario's shared limits included,
+//! [`check_polling`]).
+
+mod flows;
+
+pub use crate::error::ConfigError;
+pub use flows::{Arrivals, MAX_BURST, MAX_BURST_GAP, MAX_SENDS, MAX_TOPICS, SendFlow, SendTo};
 
 use crate::conditions::Conditions;
 use crate::faults::{FaultPlan, MIN_DROP_EVERY};
-use crate::workload::{Arrivals, SendFlow};
 use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
 use std::time::Duration;
 
-/// Most clients per transport. One server process may hold at most 20,000 open files on this
-/// machine kind (CRATES.md), and a phase holds every client's connection open at once.
+/// Most clients per transport. One server process may hold at most 20,000 open files on the
+/// machines rtbench runs on (their open-file limit), and a phase holds every client's connection
+/// open at once.
 pub const MAX_CLIENTS: u64 = 15_000;
 /// Most deliveries (clients × scheduled events) one phase may expect; each first receipt keeps
 /// 16 bytes until the phase ends.
@@ -82,21 +89,6 @@ impl Default for LoadConfig {
             faults: FaultPlan::default(),
         }
     }
-}
-
-/// A configuration that cannot be run.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
-    /// A value outside its allowed range.
-    #[error("{name} must be {rule} (got {got})")]
-    OutOfRange {
-        /// The setting.
-        name: &'static str,
-        /// The rule it breaks.
-        rule: String,
-        /// The value given.
-        got: String,
-    },
 }
 
 /// The limits a workload and the idle scenario share: the short-poll interval, the long-poll hold
@@ -199,7 +191,7 @@ impl LoadConfig {
             format!("at most {MAX_EXPECTED_DELIVERIES}"),
             events.saturating_mul(self.clients),
         )?;
-        crate::workload::validate(self)
+        flows::validate(self)
     }
 }
 
