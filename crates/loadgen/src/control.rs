@@ -8,8 +8,8 @@ use rtbench_proto::control::{PlanRequest, PlanResponse, ScheduleRequest, Schedul
 use rtbench_proto::faults::{CloseRequest, CloseResponse, ResumeRequest};
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::metrics::{self, Sample};
+use rtbench_proto::{HttpEngine, ServerInfo, ServerSettings};
 use rtbench_proto::{Transport, paths};
-use rtbench_results::ServerSettings;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -90,9 +90,10 @@ pub struct Snapshot {
     pub kernel_reported: bool,
     /// Server resident set size, bytes.
     pub server_rss_bytes: u64,
-    /// The server's buffer settings, if it reports them (`allocator` left empty: the server does
-    /// not know it).
-    pub settings: Option<ServerSettings>,
+    /// The server's settings as its `rtbench_config_*` gauges report them, if it reports them
+    /// (settings without a gauge — ring capacity, topic limit, fault endpoints, injected faults —
+    /// at their defaults; `allocator` left empty: the server does not know it).
+    pub settings: Option<ServerInfo>,
 }
 
 impl Snapshot {
@@ -103,9 +104,9 @@ impl Snapshot {
             ws_write_buffer_bytes: 0,
             http_max_buf_bytes: 0,
             http_writev: false,
-            http_engine: "hyper".into(),
+            http_engine: HttpEngine::Hyper,
             sse_keep_alive_ms: 0,
-            allocator: String::new(),
+            ..ServerSettings::default()
         };
         let mut settings_seen = false;
         for s in samples {
@@ -114,11 +115,13 @@ impl Snapshot {
                 metrics::PROCESS_CPU_US => snap.server_cpu_us = v,
                 metrics::PROCESS_RSS_BYTES => snap.server_rss_bytes = v,
                 metrics::KERNEL_SWEEP_CPU_US => snap.kernel_sweep_cpu_us = v,
-                metrics::CONFIG_WS_READ_BUFFER_BYTES => settings.ws_read_buffer_bytes = v,
-                metrics::CONFIG_WS_WRITE_BUFFER_BYTES => settings.ws_write_buffer_bytes = v,
-                metrics::CONFIG_HTTP_MAX_BUF_BYTES => settings.http_max_buf_bytes = v,
+                metrics::CONFIG_WS_READ_BUFFER_BYTES => settings.ws_read_buffer_bytes = v as usize,
+                metrics::CONFIG_WS_WRITE_BUFFER_BYTES => {
+                    settings.ws_write_buffer_bytes = v as usize
+                }
+                metrics::CONFIG_HTTP_MAX_BUF_BYTES => settings.http_max_buf_bytes = v as usize,
                 metrics::CONFIG_HTTP_WRITEV => settings.http_writev = v != 0,
-                metrics::CONFIG_HTTP_LEAN if v != 0 => settings.http_engine = "lean".into(),
+                metrics::CONFIG_HTTP_LEAN if v != 0 => settings.http_engine = HttpEngine::Lean,
                 metrics::CONFIG_SSE_KEEP_ALIVE_MS => settings.sse_keep_alive_ms = v,
                 _ => {}
             }
@@ -148,7 +151,10 @@ impl Snapshot {
                 _ => {}
             }
         }
-        snap.settings = settings_seen.then_some(settings);
+        snap.settings = settings_seen.then(|| ServerInfo {
+            settings,
+            allocator: String::new(),
+        });
         snap
     }
 
@@ -383,7 +389,7 @@ mod tests {
             (tcp.kernel_sent(), tcp.kernel_read(), tcp.connections_open),
             (100, 45, 3)
         );
-        assert!(k.settings.as_ref().unwrap().http_writev);
+        assert!(k.settings.as_ref().unwrap().settings.http_writev);
         let earlier = Snapshot {
             server_cpu_us: 400,
             kernel_sweep_cpu_us: 10,

@@ -26,6 +26,7 @@
 //! one each time): memory freed by one transport's connections and kept by the allocator would be
 //! reused by the next one's and hide part of its growth.
 
+use crate::LoadError;
 use crate::clients::{self, ClientCtx};
 use crate::config::{ConfigError, check, check_polling};
 use crate::control::{Control, Snapshot, Target};
@@ -33,10 +34,9 @@ use crate::phase::collect;
 use crate::recorder::Tally;
 use crate::usage::process_cpu_us;
 use crate::window;
-use crate::{LoadError, fill_floor_ratios};
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
-use rtbench_results::{Latency, Row, encode_histogram};
+use rtbench_results::{Latency, Row, floor};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -120,8 +120,7 @@ pub async fn run_idle(config: &IdleConfig, target: &Target) -> Result<Vec<Row>, 
     for &transport in &config.transports {
         rows.push(run_idle_transport(transport, config, target, &control).await?);
     }
-    fill_floor_ratios(&mut rows);
-    Ok(rows)
+    Ok(floor::with_p50_ratios(rows))
 }
 
 /// Runs the idle scenario for `transport` against `target` and returns its row.
@@ -305,7 +304,7 @@ fn idle_row(
     let per_conn = |x: Option<i64>| x.map(|b| b as f64 / n as f64);
     Row {
         scenario: SCENARIO.into(),
-        transport: transport.as_str().to_string(),
+        transport,
         conditions: "loopback".into(),
         clients: n,
         room_size: n,
@@ -343,7 +342,7 @@ fn idle_row(
         idle_requests_per_client_s: per_client_s(totals.http_requests),
         idle_server_cpu_us_per_client_s: per_client_s(totals.server_cpu_us),
         totals,
-        latency_histogram: encode_histogram(&new_histogram()),
+        latency_histogram: new_histogram(),
     }
 }
 

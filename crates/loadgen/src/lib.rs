@@ -78,7 +78,7 @@ pub enum LoadError {
 }
 
 /// Runs every configured transport in turn against `target`, each with the same schedule, and
-/// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run. Progress
+/// returns one row per transport, with `ratio_to_floor_p50` filled in when the floor was run. Progress
 /// goes to stderr unless `config.quiet` (or stderr is not a terminal).
 pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadError> {
     run_with(config, target, Control::new(target)?).await
@@ -99,20 +99,4 @@ pub async fn run_with(
         &progress,
     )
     .await
-}
-
-/// Sets each row's `ratio_to_floor_p50` to its p50 over the tcp row's p50 of the same scenario
-/// under the same conditions.
-pub fn fill_floor_ratios(rows: &mut [Row]) {
-    let floors: Vec<(String, String, f64)> = rows
-        .iter()
-        .filter(|r| r.transport == rtbench_proto::Transport::Tcp.as_str() && r.latency_us.p50 > 0.0)
-        .map(|r| (r.scenario.clone(), r.conditions.clone(), r.latency_us.p50))
-        .collect();
-    for row in rows.iter_mut() {
-        row.ratio_to_floor_p50 = floors
-            .iter()
-            .find(|(s, c, _)| *s == row.scenario && *c == row.conditions)
-            .map(|(_, _, floor)| row.latency_us.p50 / floor);
-    }
 }

@@ -186,4 +186,3 @@ pub struct Totals {
     /// Idle scenario: the same over the span of `rss_growth_at_connect_bytes`, bytes.
     pub socket_memory_growth_at_connect_bytes: Option<i64>,
 }
-

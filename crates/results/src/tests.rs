@@ -268,7 +268,12 @@ fn shape_is_pinned() {
     assert_eq!(v["config"]["server"]["settings"]["http_engine"], "lean");
     assert_eq!(v["config"]["transports"], serde_json::json!(["tcp"]));
     assert_eq!(row["transport"], "tcp");
-    assert!(row["latency_histogram"].as_str().unwrap().starts_with("HISTF"));
+    assert!(
+        row["latency_histogram"]
+            .as_str()
+            .unwrap()
+            .starts_with("HISTF")
+    );
     assert_eq!(v["schema_version"], 2);
 }
 
@@ -381,7 +386,10 @@ fn a_bad_row_is_named_by_place_and_transport() {
 #[test]
 fn committed_documents_load() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for file in ["reports/baseline/results.json", "reports/example/results.json"] {
+    for file in [
+        "reports/baseline/results.json",
+        "reports/example/results.json",
+    ] {
         let r = Results::load(&root.join(file)).unwrap();
         assert!(!r.rows.is_empty(), "{file}");
     }
