@@ -8,7 +8,7 @@ fn row(transport: &str) -> Row {
     let h = histogram::new_histogram();
     Row {
         scenario: "chat".into(),
-        transport: transport.into(),
+        transport: transport.parse().expect("a transport name"),
         conditions: "loopback".into(),
         clients: 100,
         rate_per_s: 0.0,
@@ -50,7 +50,7 @@ fn row(transport: &str) -> Row {
             bytes_from_clients: 900,
             ..Totals::default()
         },
-        latency_histogram: encode_histogram(&h),
+        latency_histogram: h,
     }
 }
 
@@ -83,7 +83,7 @@ fn results(rows: Vec<Row>) -> Results {
             window_ms: 10_000,
             tail_ms: 500,
             drain_ms: 2_000,
-            transports: vec!["tcp".into()],
+            transports: vec![Transport::Tcp],
             server_http: String::new(),
             server_tcp: String::new(),
             scenario_file: String::new(),
@@ -98,7 +98,6 @@ fn results(rows: Vec<Row>) -> Results {
             idle_window_ms: None,
             conditions: Vec::new(),
             faults: Default::default(),
-            server_fault: Default::default(),
         },
         rows,
     }
