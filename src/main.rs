@@ -6,6 +6,7 @@ mod cli;
 mod compare_cmd;
 mod conditions;
 mod environment;
+mod output;
 mod placement;
 mod report_cmd;
 mod rlimit;
