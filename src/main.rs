@@ -16,7 +16,7 @@ mod serve;
 mod server_child;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the
-/// allocators tried (CRATES.md), for the server and the load generator alike (one binary).
+/// allocators tried, for the server and the load generator alike (one binary); results record it.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// The allocator's name, as the results record it.
