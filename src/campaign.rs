@@ -97,11 +97,7 @@ pub fn run_config(
         window_ms: ms(base.window),
         tail_ms: ms(base.tail),
         drain_ms: ms(base.drain),
-        transports: base
-            .transports
-            .iter()
-            .map(|t| t.as_str().to_string())
-            .collect(),
+        transports: base.transports.clone(),
         server_http: target.http.to_string(),
         server_tcp: target.tcp.to_string(),
         scenario_file: scenario.file.clone(),
@@ -116,6 +112,5 @@ pub fn run_config(
         idle_window_ms: None,
         conditions: Vec::new(),
         faults: Default::default(),
-        server_fault: Default::default(),
     }
 }

@@ -7,6 +7,7 @@ use rtbench_proto::Transport;
 use rtbench_server::ServerConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// Short polling, long polling, SSE and WebSockets, measured side by side against a raw-TCP floor.
@@ -172,11 +173,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u32,
     /// Transports to run, comma-separated, in order.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "tcp,websocket,sse,long_poll,short_poll"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = ALL_TRANSPORTS.as_str())]
     pub transports: Vec<Transport>,
     /// Directory for results.json, summary.md and index.html.
     #[arg(long, default_value = "reports/latest")]
@@ -292,6 +289,9 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `--transports`' default: every transport by name, floor first (`tcp,websocket,…`).
+pub static ALL_TRANSPORTS: LazyLock<String> = LazyLock::new(Transport::all_names);
+
 /// Largest accepted fault delay, microseconds.
 pub const MAX_FAULT_DELAY_US: u64 = 100_000;
 /// Largest accepted fault padding, bytes.
@@ -331,4 +331,24 @@ pub struct PickBaselineArgs {
     /// Results files of the same workload and tree.
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_measures_every_transport_by_default_floor_first() {
+        let cli = Cli::try_parse_from(["rtbench", "run"]).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("parsed as run")
+        };
+        assert_eq!(args.transports, Transport::ALL);
+        for t in Transport::ALL {
+            assert!(
+                ALL_TRANSPORTS.split(',').any(|name| name == t.as_str()),
+                "{t}"
+            );
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod compare_cmd;
 mod conditions;
 mod environment;
+mod output;
 mod placement;
 mod report_cmd;
 mod rlimit;
@@ -15,7 +16,7 @@ mod serve;
 mod server_child;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the
-/// allocators tried (CRATES.md), for the server and the load generator alike (one binary).
+/// allocators tried, for the server and the load generator alike (one binary); results record it.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// The allocator's name, as the results record it.

@@ -3,97 +3,16 @@
 //! `index.html`. `--scenario idle` is handed to [`crate::run_idle`].
 
 use crate::cli::RunArgs;
-use crate::conditions::{fault_plan, faults_spec, profiles, spec};
+use crate::conditions::{fault_plan, faults_spec, profiles, spec as spec_of};
+use crate::output::{
+    document, loadgen_runtime, prepare_out, server_info, unix_now_s, write_results,
+};
 use crate::placement::{self, Plan};
 use crate::server_child::{ManagedServer, ServerChild, ServerSpec};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use rtbench_loadgen::{Campaign, Conditions, Control, Progress, Target};
-use rtbench_results::{
-    Placement, Results, Row, RunConfig, SCHEMA_VERSION, ServerFault, ServerSettings,
-};
-use std::path::Path;
+use rtbench_results::{Row, RunConfig, ServerFault};
 use std::sync::Arc;
-
-/// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
-pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create --out {}", dir.display()))?;
-    let probe = dir.join(".rtbench-write-test");
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("cannot write to --out {}", dir.display()))?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
-}
-
-/// The settings `target`'s server reports, with the allocator filled in when the server is this
-/// binary (`None` when it reports none).
-pub(crate) async fn server_settings(
-    control: &Control,
-    ours: bool,
-) -> anyhow::Result<Option<ServerSettings>> {
-    let snapshot = control.scrape_with_settings().await?;
-    Ok(snapshot.settings.map(|info| {
-        let mut s = rtbench_loadgen::server_info::results_settings(&info);
-        s.allocator = if ours { crate::ALLOCATOR } else { "unknown" }.to_string();
-        s
-    }))
-}
-
-/// Fails unless every transport in `transports` is listed once.
-pub(crate) fn check_unique(transports: &[rtbench_proto::Transport]) -> anyhow::Result<()> {
-    if !transports
-        .iter()
-        .all(|t| transports.iter().filter(|u| *u == t).count() == 1)
-    {
-        bail!("--transports lists a transport twice");
-    }
-    Ok(())
-}
-
-/// The load generator's runtime, on the CPUs `plan` gives it.
-pub(crate) fn loadgen_runtime(plan: &Plan) -> anyhow::Result<tokio::runtime::Runtime> {
-    placement::pin_current_thread(&plan.loadgen)?;
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(plan.loadgen.len().max(1))
-        .enable_all()
-        .build()
-        .context("starting the load generator's runtime")
-}
-
-/// Seconds since the Unix epoch now (0 if the clock is before it).
-pub(crate) fn unix_now_s() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Prints the table and writes `results.json`, `summary.md` and `index.html` into `out`.
-pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()> {
-    print!("{}", rtbench_report::render_table(results));
-    let json = out.join("results.json");
-    results.save(&json)?;
-    let md = out.join("summary.md");
-    std::fs::write(&md, rtbench_report::render_markdown(results))
-        .with_context(|| format!("writing {}", md.display()))?;
-    let html = out.join("index.html");
-    let run = rtbench_report::Run {
-        source: "results.json".into(),
-        results: results.clone(),
-    };
-    std::fs::write(
-        &html,
-        rtbench_report::render_html(std::slice::from_ref(&run))?,
-    )
-    .with_context(|| format!("writing {}", html.display()))?;
-    eprintln!(
-        "wrote {}, {} and {}",
-        json.display(),
-        md.display(),
-        html.display()
-    );
-    Ok(())
-}
 
 /// Checks every flag, each conditions profile included, before anything starts.
 fn check(args: &RunArgs, campaign: &Campaign, profiles: &[Conditions]) -> anyhow::Result<()> {
@@ -167,16 +86,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .zip(args.server_tcp)
         .map(|(http, tcp)| Target { http, tcp });
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
+    let spec = ServerSpec {
+        cpus: plan.server.clone(),
+        fault_endpoints: faults.drops(),
+        tuning: args.server.clone(),
+        max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
+        fault: server_fault,
+        quiet: args.quiet,
+    };
     let server = match external {
         Some(_) => None,
-        None => Some(ManagedServer::new(ServerChild::start(&ServerSpec {
-            cpus: plan.server.clone(),
-            fault_endpoints: faults.drops(),
-            tuning: args.server.clone(),
-            max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
-            fault: server_fault,
-            quiet: args.quiet,
-        })?)),
+        None => Some(ManagedServer::new(ServerChild::start(&spec)?)),
     };
     let target = external
         .or(server.as_ref().map(ManagedServer::target))
@@ -193,7 +113,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             target.http, target.tcp
         );
     }
-    let settings = runtime.block_on(server_settings(&Control::new(&target)?, server.is_some()))?;
+    let ours = server.is_some();
+    let settings = runtime.block_on(server_info(&Control::new(&target)?, ours))?;
     let rows = measure(
         &runtime,
         campaign,
@@ -204,25 +125,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     )?;
     drop(server);
 
-    let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
-    let results = Results {
-        schema_version: SCHEMA_VERSION,
-        tool: format!("rtbench {}", env!("CARGO_PKG_VERSION")),
-        command: std::env::args().collect(),
-        started_at_unix_s,
-        environment: crate::environment::detect(Placement {
-            server_cpus: plan.server.clone(),
-            loadgen_cpus: plan.loadgen.clone(),
-            description,
-        }),
-        config: RunConfig {
-            server: settings,
-            conditions: profiles.iter().map(spec).collect(),
-            faults: faults_spec(&faults),
-            server_fault,
-            ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
-        },
-        rows,
+    let config = RunConfig {
+        server: settings,
+        conditions: profiles.iter().map(spec_of).collect(),
+        faults: faults_spec(&faults),
+        ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
+    let results = document(started_at_unix_s, (&plan, external), config, rows);
     write_results(&results, &args.out)
 }

@@ -4,15 +4,15 @@
 //! growth; a server given by `--server-http` serves them all in turn instead.
 
 use crate::cli::RunArgs;
-use crate::placement::{self, Plan};
-use crate::run::{
-    check_unique, loadgen_runtime, prepare_out, server_settings, unix_now_s, write_results,
+use crate::output::{
+    check_unique, document, loadgen_runtime, prepare_out, server_info, unix_now_s, write_results,
 };
+use crate::placement::{self, Plan};
 use crate::server_child::{ServerChild, ServerSpec};
 use anyhow::bail;
 use rtbench_loadgen::idle::SCENARIO;
 use rtbench_loadgen::{Control, IdleConfig, Target, run_idle_transport};
-use rtbench_results::{Placement, Results, RunConfig, SCHEMA_VERSION, ServerSettings};
+use rtbench_results::{RunConfig, ServerInfo, floor};
 
 /// Files a process needs besides the idle connections (listeners, control, runtime, stdio).
 const FILES_MARGIN: u64 = 256;
@@ -36,7 +36,7 @@ fn idle_config(args: &RunArgs) -> IdleConfig {
 fn run_config(
     config: &IdleConfig,
     external: Option<Target>,
-    server: Option<ServerSettings>,
+    server: Option<ServerInfo>,
 ) -> RunConfig {
     let fresh = "127.0.0.1, a fresh server per transport".to_string();
     RunConfig {
@@ -50,7 +50,7 @@ fn run_config(
         window_ms: config.idle_window.as_millis() as u64,
         tail_ms: 0,
         drain_ms: 0,
-        transports: config.transports.iter().map(|t| t.to_string()).collect(),
+        transports: config.transports.clone(),
         server_http: external.map_or(fresh.clone(), |t| t.http.to_string()),
         server_tcp: external.map_or(fresh, |t| t.tcp.to_string()),
         server,
@@ -66,7 +66,6 @@ fn run_config(
         repeat: 1,
         conditions: Vec::new(),
         faults: Default::default(),
-        server_fault: Default::default(),
     }
 }
 
@@ -98,43 +97,34 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     let started_at_unix_s = unix_now_s();
     let mut rows = Vec::with_capacity(config.transports.len());
     let mut settings = None;
+    let spec = ServerSpec {
+        cpus: plan.server.clone(),
+        fault_endpoints: false,
+        tuning: args.server.clone(),
+        max_topics: rtbench_server::ServerConfig::default().max_topics,
+        fault: Default::default(),
+        quiet: args.quiet,
+    };
     for &transport in &config.transports {
         let child = match external {
             Some(_) => None,
-            None => Some(ServerChild::start(&ServerSpec {
-                cpus: plan.server.clone(),
-                fault_endpoints: false,
-                tuning: args.server.clone(),
-                max_topics: rtbench_server::ServerConfig::default().max_topics,
-                fault: Default::default(),
-                quiet: args.quiet,
-            })?),
+            None => Some(ServerChild::start(&spec)?),
         };
         let target = external
             .or(child.as_ref().map(|c| c.target))
             .expect("one of the two is set");
         let control = Control::new(&target)?;
         if settings.is_none() {
-            settings = runtime.block_on(server_settings(&control, child.is_some()))?;
+            let ours = child.is_some();
+            settings = runtime.block_on(server_info(&control, ours))?;
         }
         let row = runtime.block_on(run_idle_transport(transport, &config, &target, &control))?;
         rows.push(row);
         drop(child);
     }
 
-    let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
-    let results = Results {
-        schema_version: SCHEMA_VERSION,
-        tool: format!("rtbench {}", env!("CARGO_PKG_VERSION")),
-        command: std::env::args().collect(),
-        started_at_unix_s,
-        environment: crate::environment::detect(Placement {
-            server_cpus: plan.server.clone(),
-            loadgen_cpus: plan.loadgen.clone(),
-            description,
-        }),
-        config: run_config(&config, external, settings),
-        rows,
-    };
+    let rows = floor::with_p50_ratios(rows);
+    let config = run_config(&config, external, settings);
+    let results = document(started_at_unix_s, (&plan, external), config, rows);
     write_results(&results, &args.out)
 }

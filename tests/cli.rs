@@ -222,14 +222,14 @@ fn short_run_writes_results_with_every_transport_and_no_loss() {
     }
     assert_eq!(
         results
-            .row("dashboard", "tcp")
+            .row("dashboard", rtbench_proto::Transport::Tcp)
             .unwrap()
             .requests_per_delivery,
         0.0
     );
     assert!(
         results
-            .row("dashboard", "long_poll")
+            .row("dashboard", rtbench_proto::Transport::LongPoll)
             .unwrap()
             .requests_per_delivery
             > 0.0
@@ -278,7 +278,10 @@ fn idle_scenario_writes_a_row_per_transport() {
     assert_eq!(results.config.connections, Some(20));
     let server = results.config.server.as_ref().expect("settings recorded");
     assert_eq!(
-        (server.ws_read_buffer_bytes, server.allocator.as_str()),
+        (
+            server.settings.ws_read_buffer_bytes,
+            server.allocator.as_str()
+        ),
         (2048, "jemalloc")
     );
     assert_eq!(results.rows.len(), 5);

@@ -33,7 +33,7 @@ async fn delivers_everything(transport: Transport) {
     .await
     .expect("phase is bounded")
     .expect("phase runs");
-    assert_eq!(row.transport, transport.as_str());
+    assert_eq!(row.transport, transport);
     assert_eq!(row.events, 50, "a 1 s window at 50 events/s");
     assert_eq!(
         row.deliveries,

@@ -84,7 +84,7 @@ fn the_gate_passes_an_unchanged_tree_and_fails_a_padded_one() {
     }
     assert!(text.contains("injected a server fault"), "{text}");
     let recorded = rtbench_results::Results::load(&padded.join("results.json")).unwrap();
-    assert_eq!(recorded.config.server_fault.pad_bytes, 200);
+    assert_eq!(recorded.config.server_fault().pad_bytes, 200);
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! One line of the comparison: a figure of one transport in both runs, the rule it is held to,
 //! and the verdict.
 
+use rtbench_results::Transport;
+use rtbench_results::format::number;
+
 /// How a figure is judged.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rule {
@@ -47,7 +50,7 @@ const EPSILON: f64 = 1e-9;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
     /// Transport (row) the figure belongs to.
-    pub transport: String,
+    pub transport: Transport,
     /// Name of the figure, e.g. `bytes_per_delivery` or `p50 ÷ tcp`.
     pub metric: String,
     /// Its value in the baseline, if the baseline has it.
@@ -64,7 +67,7 @@ impl Check {
     /// Judges `current` against `baseline` under `rule`. A gated figure missing from either run is
     /// shown as not gated (e.g. packets when the kernel counters were not read).
     pub fn new(
-        transport: &str,
+        transport: Transport,
         metric: &str,
         baseline: Option<f64>,
         current: Option<f64>,
@@ -78,7 +81,7 @@ impl Check {
             _ => (Rule::Info("not measured in both runs"), Verdict::Info),
         };
         Check {
-            transport: transport.to_string(),
+            transport,
             metric: metric.to_string(),
             baseline,
             current,
@@ -99,7 +102,7 @@ impl Check {
             "0".into()
         } else {
             let sign = if c > b { "+" } else { "" };
-            format!("{sign}{}", crate::render::number(c - b))
+            format!("{sign}{}", number(c - b))
         }
     }
 
@@ -135,7 +138,7 @@ mod tests {
     use super::*;
 
     fn verdict(b: f64, c: f64, rule: Rule) -> Verdict {
-        Check::new("t", "m", Some(b), Some(c), rule).verdict
+        Check::new(Transport::Sse, "m", Some(b), Some(c), rule).verdict
     }
 
     #[test]
@@ -158,16 +161,28 @@ mod tests {
 
     #[test]
     fn missing_figures_are_not_gated_and_deltas_read_well() {
-        let c = Check::new("t", "packets", None, Some(3.0), Rule::AtMost(10.0));
+        let c = Check::new(
+            Transport::Sse,
+            "packets",
+            None,
+            Some(3.0),
+            Rule::AtMost(10.0),
+        );
         assert_eq!(c.verdict, Verdict::Info);
         assert_eq!(c.delta(), "");
         assert!(c.limit().starts_with("not gated"));
-        let c = Check::new("t", "bytes", Some(200.0), Some(250.0), Rule::AtMost(2.0));
+        let c = Check::new(
+            Transport::Sse,
+            "bytes",
+            Some(200.0),
+            Some(250.0),
+            Rule::AtMost(2.0),
+        );
         assert_eq!(
             (c.delta().as_str(), c.limit().as_str()),
             ("+25.0%", "≤ +2%")
         );
-        let c = Check::new("t", "lost", Some(0.0), Some(3.0), Rule::Zero);
+        let c = Check::new(Transport::Sse, "lost", Some(0.0), Some(3.0), Rule::Zero);
         assert_eq!(c.delta(), "+3");
     }
 }

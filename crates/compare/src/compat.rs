@@ -1,7 +1,7 @@
 //! Whether two results documents can be compared at all: the same workload, the same rows.
 //! Comparing a 20-client run against a 100-client run would judge the workload, not the code.
 
-use rtbench_results::Results;
+use rtbench_results::{Results, Transport};
 
 /// Why two documents cannot be compared. The gate's "unusable input" exit.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum Incompatible {
         /// Scenario of the row.
         scenario: String,
         /// Transport of the row.
-        transport: String,
+        transport: Transport,
     },
     /// The baseline has no rows at all.
     #[error("the baseline has no rows")]
@@ -35,6 +35,12 @@ pub enum Incompatible {
     /// No current run was given.
     #[error("no current results to compare")]
     NoCurrent,
+}
+
+/// `tcp,sse`: transports by their names, as the command line takes them.
+fn names(transports: &[Transport]) -> String {
+    let names: Vec<&str> = transports.iter().map(|t| t.as_str()).collect();
+    names.join(",")
 }
 
 /// Checks that `current` ran the workload of `baseline` and has the same rows.
@@ -73,7 +79,7 @@ pub fn check_compatible(baseline: &Results, current: &Results) -> Result<(), Inc
             b.window_ms.to_string(),
             c.window_ms.to_string(),
         ),
-        ("transports", b.transports.join(","), c.transports.join(",")),
+        ("transports", names(&b.transports), names(&c.transports)),
     ];
     for (setting, baseline, current) in settings {
         if baseline != current {
@@ -95,12 +101,12 @@ pub fn check_compatible(baseline: &Results, current: &Results) -> Result<(), Inc
         if let Some(row) = have
             .rows
             .iter()
-            .find(|r| lack.row(&r.scenario, &r.transport).is_none())
+            .find(|r| lack.row(&r.scenario, r.transport).is_none())
         {
             return Err(Incompatible::MissingRow {
                 missing_from,
                 scenario: row.scenario.clone(),
-                transport: row.transport.clone(),
+                transport: row.transport,
             });
         }
     }

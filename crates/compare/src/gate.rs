@@ -7,11 +7,12 @@
 //! - Costs are deterministic for a given workload and compared tightly: wire bytes, HTTP requests
 //!   and (when measured) TCP segments per delivery.
 //! - Timings are never compared in microseconds — the machine's load moves those — but as ratios
-//!   to the raw-TCP floor measured in the same run: the median (p50) delivery latency and server
-//!   CPU per delivery. The median is gated for the transports whose latency is the server's doing
-//!   (WebSocket, SSE, long polling); short polling's median is about half the poll interval by
-//!   construction, a ratio of hundreds to a sub-millisecond floor that says nothing about the code,
-//!   so it is shown, not gated. The 99th percentile is shown, not gated: on a shared machine one
+//!   to the raw-TCP floor measured in the same run under the same workload
+//!   ([`rtbench_results::floor`]): the median (p50) delivery latency and server CPU per delivery.
+//!   The median is gated for the transports whose spec says `latency_gated` (WebSocket, SSE, long
+//!   polling: their latency is the server's doing); short polling's median is about half the poll
+//!   interval by construction, a ratio of hundreds to a sub-millisecond floor that says nothing
+//!   about the code, so it is shown, not gated. The 99th percentile is shown, not gated: on a shared machine one
 //!   burst of someone else's work moves it tenfold.
 //!
 //! Costs and timings must regress in *every* current run to count: given several runs of the same
@@ -20,12 +21,8 @@
 
 use crate::check::{Check, Rule};
 use crate::tolerance::Tolerances;
-use rtbench_results::{Results, Row};
-
-/// The transport every timing is divided by.
-pub const FLOOR: &str = "tcp";
-/// Transports whose median latency is gated (as a ratio to the floor).
-pub const TIMED: [&str; 3] = ["websocket", "sse", "long_poll"];
+use rtbench_results::floor::{floor_row, ratio_of};
+use rtbench_results::{Results, Row, Transport};
 
 /// A figure of a row, given the row and its run's floor row.
 pub(crate) type Figure = fn(&Row, Option<&Row>) -> Option<f64>;
@@ -40,13 +37,8 @@ pub(crate) struct Metric {
     pub(crate) rule: Rule,
 }
 
-/// `f(row) / f(floor)`, when the run has a floor with a non-zero value.
-fn over_floor(row: &Row, floor: Option<&Row>, f: fn(&Row) -> f64) -> Option<f64> {
-    floor.and_then(|fl| (f(fl) > 0.0).then(|| f(row) / f(fl)))
-}
-
 /// The metrics of a row of `transport`.
-pub(crate) fn metrics(transport: &str, tol: &Tolerances) -> Vec<Metric> {
+pub(crate) fn metrics(transport: Transport, tol: &Tolerances) -> Vec<Metric> {
     let m = |name, value: Figure, rule| Metric { name, value, rule };
     let mut out = vec![
         m(
@@ -71,7 +63,7 @@ pub(crate) fn metrics(transport: &str, tol: &Tolerances) -> Vec<Metric> {
             Rule::AtMost(tol.packets),
         ),
     ];
-    if transport == FLOOR {
+    if transport.is_floor() {
         let why = Rule::Info("the floor itself: its µs follow the machine's load");
         out.push(m("p50 µs", |r, _| Some(r.latency_us.p50), why));
         out.push(m("p99 µs", |r, _| Some(r.latency_us.p99), why));
@@ -82,24 +74,24 @@ pub(crate) fn metrics(transport: &str, tol: &Tolerances) -> Vec<Metric> {
         ));
         return out;
     }
-    let p50_rule = if TIMED.contains(&transport) {
+    let p50_rule = if transport.spec().latency_gated {
         Rule::AtMost(tol.p50)
     } else {
         Rule::Info("≈ poll interval ÷ 2 by construction")
     };
     out.push(m(
         "p50 ÷ tcp",
-        |r, f| over_floor(r, f, |x| x.latency_us.p50),
+        |r, f| ratio_of(r, f, |x| x.latency_us.p50),
         p50_rule,
     ));
     out.push(m(
         "p99 ÷ tcp",
-        |r, f| over_floor(r, f, |x| x.latency_us.p99),
+        |r, f| ratio_of(r, f, |x| x.latency_us.p99),
         Rule::Info("one burst of other work moves it tenfold"),
     ));
     out.push(m(
         "srv CPU ÷ tcp",
-        |r, f| over_floor(r, f, |x| x.server_cpu_us_per_delivery),
+        |r, f| ratio_of(r, f, |x| x.server_cpu_us_per_delivery),
         Rule::AtMost(tol.cpu),
     ));
     out
@@ -125,21 +117,23 @@ fn combine(rule: Rule, values: &[Option<f64>]) -> Option<f64> {
 pub fn checks(baseline: &Results, currents: &[Results], tol: &Tolerances) -> Vec<Check> {
     let mut out = Vec::new();
     for b in &baseline.rows {
-        let floor = |doc: &Results| doc.row(&b.scenario, FLOOR).cloned();
-        let b_floor = floor(baseline);
-        let rows: Vec<(Row, Option<Row>)> = currents
+        let b_floor = floor_row(&baseline.rows, b);
+        let rows: Vec<(&Row, Option<&Row>)> = currents
             .iter()
-            .filter_map(|doc| Some((doc.row(&b.scenario, &b.transport)?.clone(), floor(doc))))
+            .filter_map(|doc| {
+                let row = doc.row(&b.scenario, b.transport)?;
+                Some((row, floor_row(&doc.rows, row)))
+            })
             .collect();
-        for metric in metrics(&b.transport, tol) {
-            let base = (metric.value)(b, b_floor.as_ref());
+        for metric in metrics(b.transport, tol) {
+            let base = (metric.value)(b, b_floor);
             let values: Vec<Option<f64>> = rows
                 .iter()
-                .map(|(row, fl)| (metric.value)(row, fl.as_ref()))
+                .map(|&(row, fl)| (metric.value)(row, fl))
                 .collect();
             let current = combine(metric.rule, &values);
             out.push(Check::new(
-                &b.transport,
+                b.transport,
                 metric.name,
                 base,
                 current,

@@ -114,7 +114,7 @@ fn notes(baseline: &Results, currents: &[Results]) -> Vec<String> {
     let runs =
         std::iter::once(("baseline", baseline)).chain(currents.iter().map(|c| ("current", c)));
     for (which, doc) in runs {
-        let f = doc.config.server_fault;
+        let f = doc.config.server_fault();
         if !f.is_off() {
             notes.push(format!(
                 "the {which} run injected a server fault (delay {} µs per HTTP write, {} bytes of \

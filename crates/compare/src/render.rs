@@ -5,6 +5,7 @@ use crate::check::Check;
 use crate::{Comparison, Verdict};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
+use rtbench_results::format::number;
 
 /// Column headers of both views.
 const HEADERS: [&str; 7] = [
@@ -26,33 +27,10 @@ pub struct Names<'a> {
     pub current: &'a str,
 }
 
-/// A figure with about three significant digits and no needless zeros: `180`, `2.5`, `0.013`.
-pub(crate) fn number(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return if x == 0.0 { "0".into() } else { x.to_string() };
-    }
-    let a = x.abs();
-    let digits = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 fn cells(c: &Check) -> [String; 7] {
     let value = |v: Option<f64>| v.map_or_else(|| "–".into(), number);
     [
-        c.transport.clone(),
+        c.transport.to_string(),
         c.metric.clone(),
         value(c.baseline),
         value(c.current),
@@ -169,18 +147,4 @@ pub fn render_markdown(cmp: &Comparison, names: Names<'_>) -> String {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::number;
-
-    #[test]
-    fn numbers_keep_three_digits() {
-        assert_eq!(number(180.4), "180");
-        assert_eq!(number(2.5), "2.5");
-        assert_eq!(number(0.0125), "0.013");
-        assert_eq!(number(-3.0), "-3");
-        assert_eq!(number(0.0), "0");
-    }
 }

@@ -2,15 +2,17 @@
 //! and runs of different workloads are refused.
 
 use super::*;
+use rtbench_results::histogram::new_histogram;
 use rtbench_results::{
-    Environment, Latency, Placement, Row, RunConfig, SCHEMA_VERSION, ServerFault, Totals,
+    Environment, Latency, Placement, Row, RunConfig, SCHEMA_VERSION, ServerFault, ServerInfo,
+    ServerSettings, Totals, Transport,
 };
 
 /// A row with the figures the gate reads; the rest zero.
 fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
     Row {
         scenario: "dashboard".into(),
-        transport: transport.into(),
+        transport: transport.parse().expect("a transport name"),
         conditions: "loopback".into(),
         clients: 20,
         rate_per_s: 50.0,
@@ -52,7 +54,7 @@ fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
         lost_in_gaps: 0,
         notes: Vec::new(),
         totals: Totals::default(),
-        latency_histogram: String::new(),
+        latency_histogram: new_histogram(),
     }
 }
 
@@ -92,10 +94,9 @@ fn doc() -> Results {
             window_ms: 4_000,
             tail_ms: 300,
             drain_ms: 1_000,
-            transports: rows.iter().map(|r| r.transport.clone()).collect(),
+            transports: rows.iter().map(|r| r.transport).collect(),
             server_http: "127.0.0.1:1".into(),
             server_tcp: "127.0.0.1:2".into(),
-            server_fault: ServerFault::default(),
             scenario_file: String::new(),
             scenario_description: String::new(),
             scenario_toml: String::new(),
@@ -116,7 +117,7 @@ fn doc() -> Results {
 fn row_mut<'a>(d: &'a mut Results, transport: &str) -> &'a mut Row {
     d.rows
         .iter_mut()
-        .find(|r| r.transport == transport)
+        .find(|r| r.transport.as_str() == transport)
         .unwrap()
 }
 
@@ -217,7 +218,16 @@ fn other_workloads_and_missing_rows_are_unusable() {
 #[test]
 fn views_state_the_verdict_and_the_injected_fault() {
     let mut cur = doc();
-    cur.config.server_fault.pad_bytes = 64;
+    cur.config.server = Some(ServerInfo {
+        settings: ServerSettings {
+            fault: ServerFault {
+                delay_us: 0,
+                pad_bytes: 64,
+            },
+            ..ServerSettings::default()
+        },
+        allocator: "jemalloc".into(),
+    });
     row_mut(&mut cur, "tcp").bytes_per_delivery += 64.0;
     let cmp = gate(&cur);
     let names = Names {
@@ -291,4 +301,29 @@ fn the_most_typical_run_is_chosen_as_baseline_and_never_a_lossy_one() {
         most_typical(&[doc(), other]),
         Err(PickError::Incompatible(_))
     ));
+}
+
+#[test]
+fn every_latency_gated_transport_has_its_p50_gated_and_no_other() {
+    let rows: Vec<Row> = Transport::ALL
+        .iter()
+        .map(|t| row(t.as_str(), 300.0, 180.0, 0.0))
+        .collect();
+    let mut base = doc();
+    base.config.transports = Transport::ALL.to_vec();
+    base.rows = rows;
+    let cmp = compare(&base, std::slice::from_ref(&base), &Tolerances::default()).unwrap();
+    for t in Transport::ALL {
+        let p50: Vec<&Check> = cmp
+            .checks
+            .iter()
+            .filter(|c| c.transport == t && c.metric.starts_with("p50"))
+            .collect();
+        assert_eq!(p50.len(), 1, "{t}: one p50 figure");
+        let gated = matches!(p50[0].rule, Rule::AtMost(_));
+        assert_eq!(gated, t.spec().latency_gated, "{t}: {:?}", p50[0].rule);
+        if !t.is_floor() {
+            assert_eq!(p50[0].baseline, Some(1.0), "{t}: divided by its floor");
+        }
+    }
 }

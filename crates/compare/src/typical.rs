@@ -4,9 +4,10 @@
 
 use crate::check::Rule;
 use crate::compat::{Incompatible, check_compatible};
-use crate::gate::{FLOOR, metrics};
+use crate::gate::metrics;
 use crate::tolerance::Tolerances;
 use rtbench_results::Results;
+use rtbench_results::floor::floor_row;
 
 /// Why no run could be chosen.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,8 +28,8 @@ fn figures(run: &Results) -> Vec<Option<f64>> {
     let tol = Tolerances::default();
     let mut out = Vec::new();
     for row in &run.rows {
-        let floor = run.row(&row.scenario, FLOOR);
-        for m in metrics(&row.transport, &tol) {
+        let floor = floor_row(&run.rows, row);
+        for m in metrics(row.transport, &tol) {
             if matches!(m.rule, Rule::AtMost(_)) {
                 out.push((m.value)(row, floor).filter(|v| *v > 0.0));
             }

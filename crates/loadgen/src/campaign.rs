@@ -10,10 +10,9 @@
 use crate::config::LoadConfig;
 use crate::control::{Control, Target};
 use crate::error::LoadError;
-use crate::floor::fill_floor_ratios;
 use crate::phase::run_phase;
 use crate::progress::Progress;
-use rtbench_results::{Row, combine_repeats};
+use rtbench_results::{Row, combine_repeats, floor};
 
 /// Most repetitions of one point.
 pub const MAX_REPEAT: u32 = 100;
@@ -134,8 +133,7 @@ pub async fn run_campaign_with(
             let combined = combine_repeats(reps).map_err(|e| LoadError::Combine(e.to_string()))?;
             point_rows.extend(combined);
         }
-        fill_floor_ratios(&mut point_rows);
-        rows.extend(point_rows);
+        rows.extend(floor::with_p50_ratios(point_rows));
     }
     progress.finish();
     Ok(rows)

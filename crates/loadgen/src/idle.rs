@@ -31,14 +31,13 @@ use crate::config::{ConfigError, check, check_polling};
 use crate::control::{Control, Snapshot, Target};
 use crate::error::ClientError;
 use crate::error::LoadError;
-use crate::floor::fill_floor_ratios;
 use crate::phase::collect;
 use crate::recorder::Tally;
 use crate::usage::process_cpu_us;
 use crate::window;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
-use rtbench_results::{Latency, Row, encode_histogram};
+use rtbench_results::{Latency, Row, floor};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -123,8 +122,7 @@ pub async fn run_idle(config: &IdleConfig, target: &Target) -> Result<Vec<Row>, 
     for &transport in &config.transports {
         rows.push(run_idle_transport(transport, config, target, &control).await?);
     }
-    fill_floor_ratios(&mut rows);
-    Ok(rows)
+    Ok(floor::with_p50_ratios(rows))
 }
 
 /// Runs the idle scenario for `transport` against `target` and returns its row.
@@ -310,7 +308,7 @@ fn idle_row(
     let per_conn = |x: Option<i64>| x.map(|b| b as f64 / n as f64);
     Row {
         scenario: SCENARIO.into(),
-        transport: transport.as_str().to_string(),
+        transport,
         conditions: "loopback".into(),
         clients: n,
         room_size: n,
@@ -348,7 +346,7 @@ fn idle_row(
         idle_requests_per_client_s: per_client_s(totals.http_requests),
         idle_server_cpu_us_per_client_s: per_client_s(totals.server_cpu_us),
         totals,
-        latency_histogram: encode_histogram(&new_histogram()),
+        latency_histogram: new_histogram(),
     }
 }
 

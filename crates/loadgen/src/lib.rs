@@ -18,7 +18,6 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod faults;
-mod floor;
 mod http1;
 pub mod idle;
 mod phase;
@@ -39,7 +38,6 @@ pub use control::{Control, Target};
 pub use error::ClientError;
 pub use error::{ConfigError, LoadError};
 pub use faults::FaultPlan;
-pub use floor::fill_floor_ratios;
 pub use idle::{IdleConfig, run_idle, run_idle_transport};
 pub use phase::run_transport;
 pub use progress::Progress;
@@ -47,7 +45,7 @@ pub use progress::Progress;
 use rtbench_results::Row;
 
 /// Runs every configured transport in turn against `target`, each with the same schedule, and
-/// returns one row per transport, with `ratio_to_floor_p50` filled in when tcp was run. Progress
+/// returns one row per transport, with `ratio_to_floor_p50` filled in when the floor was run. Progress
 /// goes to stderr unless `config.quiet` (or stderr is not a terminal).
 pub async fn run(config: &LoadConfig, target: &Target) -> Result<Vec<Row>, LoadError> {
     run_with(config, target, Control::new(target)?).await

@@ -21,7 +21,8 @@ use crate::config::LoadConfig;
 use crate::control::{Control, Snapshot, Target};
 use crate::error::ClientError;
 use crate::error::LoadError;
-use crate::faults::{FaultRun, PhaseFaults, notes};
+use crate::faults::notes::{self, RowNotes};
+use crate::faults::{FaultRun, PhaseFaults};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
 use crate::upstream::http::SendTally;
@@ -31,7 +32,7 @@ use crate::workload::{Workload, launch};
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::histogram::new_histogram;
-use rtbench_results::{Latency, Row, Totals, encode_histogram};
+use rtbench_results::{Latency, LatencyHistogram, Row, Totals};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -165,32 +166,35 @@ pub(crate) async fn run_phase(
         let totals = window::totals(transport, &m0, &m1, client_cpu_us, window_us);
         (totals, true)
     };
-    let upstream = Upstream {
-        sends_lost,
-        tallies: &send_tallies,
-    };
-    let mut row = build_row(
-        transport,
-        config,
+    let counted = count(
         &workload,
         (window_start, window_end),
         &tallies,
-        upstream,
-        totals,
+        &send_tallies,
     );
     let plain: Vec<&Tally> = tallies.iter().map(|(_, t)| t).collect();
-    match &schedule {
-        Some(schedule) => notes::annotate(&mut row, config, &plain, &faults, schedule, complete),
-        None => {
-            row.conditions = config.conditions.name.clone();
-            row.reconnects = plain.iter().map(|t| t.reconnects()).sum();
-            row.lost_in_gaps = tallies
+    let notes = match &schedule {
+        Some(schedule) => {
+            notes::annotate(config, &plain, &faults, (schedule, complete), counted.lost)
+        }
+        None => RowNotes {
+            conditions: config.conditions.name.clone(),
+            reconnects: plain.iter().map(|t| t.reconnects()).sum(),
+            lost_in_gaps: tallies
                 .iter()
                 .map(|(r, t)| t.lost_in_gaps(1, workload.room_events[*r]))
-                .sum();
-        }
-    }
-    Ok(row)
+                .sum(),
+            notes: Vec::new(),
+        },
+    };
+    Ok(build_row(
+        transport,
+        (config, &workload),
+        counted,
+        notes,
+        sends_lost,
+        totals,
+    ))
 }
 
 /// Waits until every client (and HTTP sender) is connected, starts the server's events and the
@@ -298,24 +302,27 @@ pub(crate) async fn collect<T: 'static>(mut tasks: JoinSet<T>) -> Vec<T> {
     tallies
 }
 
-/// What the clients' upstream messages came to.
-struct Upstream<'a> {
-    /// Messages the server never published.
-    sends_lost: u64,
-    /// The HTTP senders' own accounts.
-    tallies: &'a [SendTally],
+/// What the clients' tallies add up to over a phase.
+struct Counted {
+    /// Latencies of the deliveries inside the window, nanoseconds.
+    hist: LatencyHistogram,
+    /// Scheduled events some client never received, summed over clients.
+    lost: u64,
+    /// Receipts of an event the client already had.
+    duplicated: u64,
+    /// Receipts of an event older than one the client already had.
+    reordered: u64,
+    /// Clients and senders that ended with an error or never handed in their tally.
+    client_errors: u64,
 }
 
-fn build_row(
-    transport: Transport,
-    config: &LoadConfig,
+/// Adds up the clients' tallies (deliveries inside `from..to`) and the HTTP senders' errors.
+fn count(
     workload: &Workload,
     (from, to): (u64, u64),
     tallies: &[(usize, Tally)],
-    upstream: Upstream<'_>,
-    totals: Totals,
-) -> Row {
-    let events = workload.events_in_window();
+    send_tallies: &[SendTally],
+) -> Counted {
     let mut hist = new_histogram();
     let (mut lost, mut duplicated, mut reordered) = (0, 0, 0);
     let mut reported = vec![0u32; workload.rooms.len()];
@@ -336,19 +343,37 @@ fn build_row(
         missing_clients += missing;
         lost += missing * workload.room_events[r];
     }
-    let failed_senders = upstream
-        .tallies
+    let failed_senders = send_tallies
         .iter()
         .filter(|t| t.first_error.is_some())
         .count() as u64;
     let client_errors = tallies.iter().filter(|(_, t)| t.error.is_some()).count() as u64
         + missing_clients
         + failed_senders;
-    let deliveries = hist.len();
+    Counted {
+        hist,
+        lost,
+        duplicated,
+        reordered,
+        client_errors,
+    }
+}
+
+/// The phase's row, built once from everything the phase gathered. Its floor ratio is the
+/// point's to compute ([`rtbench_results::floor::with_p50_ratios`]), once every transport ran.
+fn build_row(
+    transport: Transport,
+    (config, workload): (&LoadConfig, &Workload),
+    counted: Counted,
+    notes: RowNotes,
+    sends_lost: u64,
+    totals: Totals,
+) -> Row {
+    let deliveries = counted.hist.len();
     Row {
         scenario: config.scenario.clone(),
-        transport: transport.as_str().to_string(),
-        conditions: "loopback".into(),
+        transport,
+        conditions: notes.conditions,
         clients: config.clients,
         rate_per_s: config.rate_per_s,
         payload_bytes: config.payload_bytes,
@@ -356,18 +381,18 @@ fn build_row(
         room_size: u64::from(workload.room_size),
         senders: config.senders(),
         send_rate_per_s: config.send_rate_per_s(),
-        events,
+        events: workload.events_in_window(),
         sends: workload.sends_in_window(),
-        sends_lost: upstream.sends_lost,
+        sends_lost,
         deliveries,
-        lost,
-        duplicated,
-        reordered,
-        lost_in_gaps: 0,
-        notes: Vec::new(),
-        client_errors,
-        reconnects: 0,
-        latency_us: Latency::from_histogram(&hist),
+        lost: counted.lost,
+        duplicated: counted.duplicated,
+        reordered: counted.reordered,
+        lost_in_gaps: notes.lost_in_gaps,
+        notes: notes.notes,
+        client_errors: counted.client_errors,
+        reconnects: notes.reconnects,
+        latency_us: Latency::from_histogram(&counted.hist),
         ratio_to_floor_p50: None,
         bytes_per_delivery: per(
             totals.bytes_to_clients + totals.bytes_from_clients,
@@ -388,6 +413,6 @@ fn build_row(
         idle_server_cpu_us_per_client_s: None,
         spread: None,
         totals,
-        latency_histogram: encode_histogram(&hist),
+        latency_histogram: counted.hist,
     }
 }

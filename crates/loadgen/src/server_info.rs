@@ -1,6 +1,6 @@
 //! The server's settings as the load generator reads them: `GET /settings` answers
 //! [`rtbench_proto::ServerInfo`]; a server from before the route answers 404, read as "no
-//! settings". Also the one conversion to the shape results record today.
+//! settings".
 
 use crate::error::LoadError;
 use rtbench_proto::{ServerInfo, paths};
@@ -24,22 +24,6 @@ pub(crate) fn from_answer(
     serde_json::from_str(text)
         .map(Some)
         .map_err(|e| LoadError::Control(format!("GET {path} answer: {e}")))
-}
-
-/// The server's settings in the shape results record them today (`rtbench_results::ServerSettings`).
-/// The one conversion between the two types, to go when results record
-/// [`rtbench_proto::ServerSettings`] itself.
-pub fn results_settings(info: &ServerInfo) -> rtbench_results::ServerSettings {
-    let s = &info.settings;
-    rtbench_results::ServerSettings {
-        ws_read_buffer_bytes: s.ws_read_buffer_bytes as u64,
-        ws_write_buffer_bytes: s.ws_write_buffer_bytes as u64,
-        http_max_buf_bytes: s.http_max_buf_bytes as u64,
-        http_writev: s.http_writev,
-        http_engine: s.http_engine.as_str().to_string(),
-        sse_keep_alive_ms: s.sse_keep_alive_ms,
-        allocator: info.allocator.clone(),
-    }
 }
 
 #[cfg(test)]
@@ -70,21 +54,5 @@ mod tests {
             "server control request failed: GET /settings: 500 Internal Server Error: boom"
         );
         assert!(from_answer(StatusCode::OK, "{}").is_err());
-
-        let recorded = results_settings(&info);
-        assert_eq!(
-            (
-                recorded.http_engine.as_str(),
-                recorded.ws_read_buffer_bytes,
-                recorded.allocator.as_str(),
-                recorded.http_writev,
-            ),
-            ("hyper", 4096, "jemalloc", info.settings.http_writev)
-        );
-        assert_eq!(
-            recorded.http_max_buf_bytes,
-            info.settings.http_max_buf_bytes as u64
-        );
-        assert_eq!(recorded.sse_keep_alive_ms, info.settings.sse_keep_alive_ms);
     }
 }

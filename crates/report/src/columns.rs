@@ -56,7 +56,7 @@ pub fn columns(r: &Results) -> Vec<Column> {
         .rows
         .iter()
         .any(|row| row.kernel_bytes_per_delivery.is_some());
-    let mut out = vec![col("transport", |r| r.transport.clone())];
+    let mut out = vec![col("transport", |r| r.transport.to_string())];
     if swept("poll_interval") {
         out.push(col("poll ms", |r| r.poll_interval_ms.to_string()));
     }
@@ -153,7 +153,7 @@ pub fn cells(columns: &[Column], row: &Row) -> Vec<String> {
 /// The idle-table columns.
 pub fn idle_columns() -> Vec<Column> {
     vec![
-        col("transport", |r| r.transport.clone()),
+        col("transport", |r| r.transport.to_string()),
         col("connections", |r| {
             r.connections.map_or("–".into(), |c| c.to_string())
         }),

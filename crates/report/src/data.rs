@@ -10,13 +10,14 @@
 pub use crate::param::{Param, Workload};
 
 use crate::{ReportError, Run, transport};
-use rtbench_results::{Latency, LatencyHistogram, Row, decode_histogram};
+use rtbench_results::floor;
+use rtbench_results::{Latency, LatencyHistogram, Row, Transport};
 
 /// One transport under one workload, from one or more merged rows.
 #[derive(Debug, Clone)]
 pub struct Point {
-    /// Transport name as in results rows.
-    pub transport: String,
+    /// The transport.
+    pub transport: Transport,
     /// Its workload.
     pub workload: Workload,
     /// Rows merged into this point.
@@ -79,7 +80,7 @@ impl Point {
             Latency::from_histogram(&histogram)
         };
         Point {
-            transport: rows[0].transport.clone(),
+            transport: rows[0].transport,
             workload: Workload::of(rows[0]),
             rows: rows.len(),
             deliveries: rows.iter().map(|r| r.deliveries).sum(),
@@ -105,8 +106,8 @@ pub struct Dataset {
     pub points: Vec<Point>,
     /// The first file's workload: the one the headline charts and the textbook table show.
     pub base: Workload,
-    /// Transports present anywhere in the data, in [`transport::ORDER`].
-    pub transports: Vec<String>,
+    /// Transports present anywhere in the data, in [`Transport::ALL`] order.
+    pub transports: Vec<Transport>,
     /// Network conditions present, lowest round-trip time first ([`Workload::conditions_rank`]).
     pub conditions: Vec<String>,
 }
@@ -115,7 +116,7 @@ impl Dataset {
     /// Decodes and merges the rows of `runs`. Errors name the file.
     pub fn new(runs: &[Run]) -> Result<Dataset, ReportError> {
         let first = runs.first().ok_or(ReportError::NoRuns)?;
-        let mut groups: Vec<(String, Workload, Vec<&Row>, LatencyHistogram)> = Vec::new();
+        let mut groups: Vec<(Transport, Workload, Vec<&Row>, LatencyHistogram)> = Vec::new();
         for run in runs {
             if run.results.rows.is_empty() {
                 return Err(ReportError::Empty {
@@ -125,18 +126,19 @@ impl Dataset {
             for row in &run.results.rows {
                 let bad = |reason: String| ReportError::Histogram {
                     file: run.source.clone(),
-                    transport: row.transport.clone(),
+                    transport: row.transport,
                     reason,
                 };
-                let h = decode_histogram(&row.latency_histogram).map_err(|e| bad(e.to_string()))?;
                 let w = Workload::of(row);
                 match groups.iter_mut().find(|g| g.0 == row.transport && g.1 == w) {
                     Some(g) => {
-                        g.3.add(&h)
+                        g.3.add(&row.latency_histogram)
                             .map_err(|e| bad(format!("cannot merge: {e:?}")))?;
                         g.2.push(row);
                     }
-                    None => groups.push((row.transport.clone(), w, vec![row], h)),
+                    None => {
+                        groups.push((row.transport, w, vec![row], row.latency_histogram.clone()))
+                    }
                 }
             }
         }
@@ -147,13 +149,13 @@ impl Dataset {
             .into_iter()
             .map(|(_, _, rows, h)| Point::merge(&rows, h))
             .collect();
-        let mut transports: Vec<String> = Vec::new();
+        let mut transports: Vec<Transport> = Vec::new();
         for p in &points {
             if !transports.contains(&p.transport) {
-                transports.push(p.transport.clone());
+                transports.push(p.transport);
             }
         }
-        transports.sort_by_key(|t| transport::rank(t));
+        transports.sort_by_key(|&t| transport::rank(t));
         for p in &mut points {
             p.workload.conditions_rank = rank(&p.workload.conditions);
         }
@@ -177,19 +179,23 @@ impl Dataset {
             .iter()
             .filter(|p| p.workload.matches(&self.base, None))
             .collect();
-        self.prefer_same_interval(&mut pts, |p| p.transport.clone());
+        self.prefer_same_interval(&mut pts, |p| p.transport);
         pts
     }
 
-    /// The floor (tcp) point measured under `w`: any poll interval matches, the same one is preferred.
+    /// The floor point measured under `w` ([`rtbench_results::floor`]): any poll interval
+    /// matches, the same one is preferred.
     pub fn floor_for(&self, w: &Workload) -> Option<&Point> {
-        let same = |p: &&Point| p.transport == transport::FLOOR && p.workload.matches(w, None);
-        let exact = self
-            .points
-            .iter()
-            .filter(same)
-            .find(|p| p.workload.poll_interval_ms == w.poll_interval_ms);
-        exact.or_else(|| self.points.iter().find(same))
+        floor::find(&self.points, &w.floor_key(), |p| {
+            (p.transport, p.workload.floor_key())
+        })
+    }
+
+    /// `f(p) ÷ f(floor of p)` ([`rtbench_results::floor::ratio`]), when `p` has a floor with a
+    /// value above zero.
+    pub fn over_floor(&self, p: &Point, f: impl Fn(&Point) -> f64) -> Option<f64> {
+        self.floor_for(&p.workload)
+            .and_then(|fl| floor::ratio(f(p), f(fl)))
     }
 
     /// Points that differ from the base workload in `param` only, when they take two or more values
@@ -203,7 +209,7 @@ impl Dataset {
             })
             .collect();
         let value = |p: &Point| param.of(&p.workload).unwrap_or(0.0);
-        self.prefer_same_interval(&mut pts, |p| (p.transport.clone(), value(p).to_bits()));
+        self.prefer_same_interval(&mut pts, |p| (p.transport, value(p).to_bits()));
         let mut values: Vec<f64> = pts.iter().map(|p| value(p)).collect();
         values.sort_by(f64::total_cmp);
         values.dedup();
@@ -211,8 +217,8 @@ impl Dataset {
             return None;
         }
         pts.sort_by(|a, b| {
-            (transport::rank(&a.transport), &a.transport)
-                .cmp(&(transport::rank(&b.transport), &b.transport))
+            transport::rank(a.transport)
+                .cmp(&transport::rank(b.transport))
                 .then(value(a).total_cmp(&value(b)))
         });
         Some(pts)
@@ -232,7 +238,7 @@ impl Dataset {
     fn prefer_same_interval<K: PartialEq>(&self, pts: &mut Vec<&Point>, key: impl Fn(&Point) -> K) {
         pts.sort_by_key(|p| {
             (
-                transport::rank(&p.transport),
+                transport::rank(p.transport),
                 p.workload.poll_interval_ms != self.base.poll_interval_ms,
             )
         });

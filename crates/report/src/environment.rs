@@ -63,7 +63,8 @@ pub fn workload_line(r: &Results) -> String {
 
 /// The line that states the server's buffer settings, when the results record them.
 pub fn settings_line(r: &Results) -> Option<String> {
-    let s = r.config.server.as_ref()?;
+    let info = r.config.server.as_ref()?;
+    let s = &info.settings;
     Some(format!(
         "server settings: WebSocket read buffer {} B, write buffer {} B; HTTP engine {}, hyper max \
          buffer {} B, writev {}; SSE keep-alive {} ms; allocator {}",
@@ -73,7 +74,7 @@ pub fn settings_line(r: &Results) -> Option<String> {
         s.http_max_buf_bytes,
         if s.http_writev { "on" } else { "off" },
         s.sse_keep_alive_ms,
-        s.allocator
+        info.allocator
     ))
 }
 
@@ -147,6 +148,12 @@ pub fn utc(unix_s: u64) -> String {
     )
 }
 
+/// `tcp, websocket, sse`: transports by their names, as the command line takes them.
+fn transport_names(transports: &[rtbench_results::Transport]) -> String {
+    let names: Vec<&str> = transports.iter().map(|t| t.as_str()).collect();
+    names.join(", ")
+}
+
 /// The run's settings as (name, value) pairs, for the environment section.
 pub fn config_pairs(r: &Results) -> Vec<(String, String)> {
     let c = &r.config;
@@ -167,7 +174,7 @@ pub fn config_pairs(r: &Results) -> Vec<(String, String)> {
             "tail / drain",
             format!("{} / {}", ms(c.tail_ms), ms(c.drain_ms)),
         ),
-        ("transports", c.transports.join(", ")),
+        ("transports", transport_names(&c.transports)),
         (
             "server",
             format!("http {} · tcp {}", c.server_http, c.server_tcp),

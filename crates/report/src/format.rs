@@ -1,4 +1,4 @@
-//! Number formatting shared by every view.
+//! Number formatting shared by every view; [`number`] is the one the regression gate uses too.
 
 /// A latency given in microseconds, in the unit a person reads best: `48.2 µs`, `1.25 ms`, `251 ms`.
 pub fn latency_us(us: f64) -> String {
@@ -15,27 +15,7 @@ pub fn latency_us(us: f64) -> String {
     }
 }
 
-/// A figure with about three significant digits and no needless zeros: `180`, `2.5`, `0.012`.
-pub fn number(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let a = x.abs();
-    let s = if a >= 100.0 {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else if a >= 1.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.3}")
-    };
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
+pub use rtbench_results::format::number;
 
 /// [`number`], or `–` when the figure was not measured.
 pub fn opt_number(x: Option<f64>) -> String {

@@ -164,7 +164,7 @@ pub fn render_html(runs: &[Run]) -> Result<String, ReportError> {
         key: data
             .transports
             .iter()
-            .map(|t| (transport::label(t).to_string(), transport::colour_hex(t)))
+            .map(|&t| (transport::label(t).to_string(), transport::colour_hex(t)))
             .collect(),
         textbook: measured
             .rows

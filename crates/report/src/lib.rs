@@ -51,13 +51,13 @@ pub enum ReportError {
         /// The file.
         file: String,
     },
-    /// A row's latency histogram does not decode or merge.
+    /// A row's latency histogram does not merge with another's.
     #[error("{file}: {transport} row: {reason}")]
     Histogram {
         /// The file.
         file: String,
         /// The row's transport.
-        transport: String,
+        transport: rtbench_results::Transport,
         /// What was wrong.
         reason: String,
     },

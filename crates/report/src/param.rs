@@ -3,6 +3,7 @@
 
 use crate::format::number;
 use rtbench_results::Row;
+use rtbench_results::floor::FloorKey;
 
 /// Network conditions in order of round-trip time, as the load generator names them; other names
 /// follow in the order they first appear.
@@ -136,7 +137,19 @@ impl Workload {
             rate_per_s: row.rate_per_s,
             payload_bytes: row.payload_bytes,
             poll_interval_ms: row.poll_interval_ms,
-            reads_poll: row.transport == "short_poll",
+            reads_poll: row.transport.spec().polled,
+        }
+    }
+
+    /// What its floor must share ([`rtbench_results::floor::FloorKey`]).
+    pub fn floor_key(&self) -> FloorKey {
+        FloorKey {
+            scenario: self.scenario.clone(),
+            conditions: self.conditions.clone(),
+            clients: self.clients,
+            rate_per_s: self.rate_per_s,
+            payload_bytes: self.payload_bytes,
+            poll_interval_ms: self.poll_interval_ms,
         }
     }
 

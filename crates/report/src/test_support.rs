@@ -2,7 +2,7 @@
 //! so that fields other issues add to the results document keep their recorded values.
 
 use crate::Run;
-use rtbench_results::{Latency, Results, Row, encode_histogram, histogram::new_histogram};
+use rtbench_results::{Latency, Results, Row, histogram::new_histogram};
 use std::path::Path;
 
 fn fixture() -> Results {
@@ -22,7 +22,7 @@ pub fn row(
     h.record_n((p50_us * 1_000.0) as u64, 1_000).unwrap();
     let mut r = fixture().rows.swap_remove(0);
     r.scenario = "dashboard".into();
-    r.transport = transport.into();
+    r.transport = transport.parse().expect("a transport name");
     r.conditions = "loopback".into();
     r.clients = 100;
     r.rate_per_s = rate_per_s;
@@ -52,7 +52,7 @@ pub fn row(
     r.idle_bytes_per_client_s = None;
     r.idle_requests_per_client_s = None;
     r.idle_server_cpu_us_per_client_s = None;
-    r.latency_histogram = encode_histogram(&h);
+    r.latency_histogram = h;
     r
 }
 
@@ -80,7 +80,7 @@ pub fn run(source: &str, rows: Vec<Row>) -> Run {
     c.poll_interval_ms = first.poll_interval_ms;
     c.warmup_ms = 2_000;
     c.window_ms = 10_000;
-    c.transports = rows.iter().map(|r| r.transport.clone()).collect();
+    c.transports = rows.iter().map(|r| r.transport).collect();
     results.rows = rows;
     Run {
         source: source.into(),

@@ -8,7 +8,7 @@ fn row(transport: &str) -> Row {
     let h = histogram::new_histogram();
     Row {
         scenario: "chat".into(),
-        transport: transport.into(),
+        transport: transport.parse().expect("a transport name"),
         conditions: "loopback".into(),
         clients: 100,
         rate_per_s: 0.0,
@@ -50,7 +50,7 @@ fn row(transport: &str) -> Row {
             bytes_from_clients: 900,
             ..Totals::default()
         },
-        latency_histogram: encode_histogram(&h),
+        latency_histogram: h,
     }
 }
 
@@ -83,7 +83,7 @@ fn results(rows: Vec<Row>) -> Results {
             window_ms: 10_000,
             tail_ms: 500,
             drain_ms: 2_000,
-            transports: vec!["tcp".into()],
+            transports: vec![Transport::Tcp],
             server_http: String::new(),
             server_tcp: String::new(),
             scenario_file: String::new(),
@@ -98,7 +98,6 @@ fn results(rows: Vec<Row>) -> Results {
             idle_window_ms: None,
             conditions: Vec::new(),
             faults: Default::default(),
-            server_fault: Default::default(),
         },
         rows,
     }
@@ -176,4 +175,47 @@ fn sends_sweeps_and_repeats_add_their_columns() {
     assert!(line.contains("sweep poll_interval=250ms,1s"), "{line}");
     assert!(line.contains("each point 3 times"), "{line}");
     assert!(render_table(&r).contains("50 (1)"));
+}
+
+#[test]
+fn every_transport_has_its_place_label_colour_and_chapter_row() {
+    use crate::test_support::{row as measured, run};
+    use crate::{data::Dataset, textbook, transport};
+    let mut colours: Vec<String> = Vec::new();
+    for (i, t) in Transport::ALL.into_iter().enumerate() {
+        assert_eq!(transport::rank(t), i, "{t}: report order is Transport::ALL");
+        assert_eq!(transport::label(t), t.spec().label);
+        colours.push(transport::colour_hex(t));
+    }
+    colours.sort();
+    colours.dedup();
+    assert_eq!(colours.len(), Transport::ALL.len(), "one colour each");
+
+    let rows: Vec<Row> = Transport::ALL
+        .iter()
+        .map(|t| measured(t.as_str(), 20.0, 500, 500.0, 180.0))
+        .collect();
+    let d = Dataset::new(&[run("all.json", rows.clone())]).unwrap();
+    assert_eq!(d.transports, Transport::ALL);
+    let table = textbook::measure(&d);
+    let claimed: Vec<Transport> = Transport::ALL
+        .into_iter()
+        .filter(|t| t.spec().chapter.is_some())
+        .collect();
+    assert_eq!(table.rows.len(), claimed.len());
+    let md = render_markdown(&run("all.json", rows).results);
+    for t in claimed {
+        let c = t.spec().chapter.unwrap();
+        let row = table.rows.iter().find(|r| r.claim.transport == t).unwrap();
+        assert_eq!(
+            (row.claim.technique, row.claim.latency, row.claim.overhead),
+            (c.technique, c.latency, c.overhead)
+        );
+        assert!(!row.latency.figure.is_empty(), "{t} measured");
+        assert!(
+            md.contains(&format!("| {} | {} |", c.technique, c.latency)),
+            "{t}: {md}"
+        );
+    }
+    assert!(table.floor.is_some(), "the floor is found");
 }

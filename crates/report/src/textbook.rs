@@ -7,6 +7,7 @@
 use crate::data::{Dataset, Param, Point};
 use crate::format::{latency_us, number, ratio};
 use crate::rating::{LATENCY, Level, OVERHEAD, Scale, Verdict};
+use rtbench_results::Transport;
 
 /// One row of the chapter's table (section 7.3.1): technique, latency claim, overhead claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,40 +15,31 @@ pub struct Claim {
     /// The technique as the chapter names it.
     pub technique: &'static str,
     /// The transport that measures it.
-    pub transport: &'static str,
+    pub transport: Transport,
     /// The chapter's latency rating.
     pub latency: &'static str,
     /// The chapter's overhead rating.
     pub overhead: &'static str,
 }
 
-/// The chapter's four rows.
-pub const CLAIMS: [Claim; 4] = [
-    Claim {
-        technique: "Short Polling",
-        transport: "short_poll",
-        latency: "Alta",
-        overhead: "Alta",
-    },
-    Claim {
-        technique: "Long Polling",
-        transport: "long_poll",
-        latency: "Media-Alta",
-        overhead: "Media",
-    },
-    Claim {
-        technique: "SSE",
-        transport: "sse",
-        latency: "Baja",
-        overhead: "Baja",
-    },
-    Claim {
-        technique: "WebSockets",
-        transport: "websocket",
-        latency: "Muy Baja",
-        overhead: "Muy Baja",
-    },
-];
+/// The chapter's rows, one per transport with a chapter claim (its `spec().chapter`), in the
+/// chapter's order: from the oldest technique (short polling) to the newest, the reverse of
+/// [`Transport::ALL`].
+pub fn claims() -> Vec<Claim> {
+    Transport::ALL
+        .iter()
+        .rev()
+        .filter_map(|&transport| {
+            let c = transport.spec().chapter?;
+            Some(Claim {
+                technique: c.technique,
+                transport,
+                latency: c.latency,
+                overhead: c.overhead,
+            })
+        })
+        .collect()
+}
 
 /// One claim held against one measurement.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,10 +91,9 @@ pub struct Measured {
 
 /// The two ratios a point is rated on: latency p50 and bytes per delivery over its floor's.
 fn ratios(d: &Dataset, p: &Point) -> Option<(f64, f64)> {
-    let f = d.floor_for(&p.workload)?;
     Some((
-        p.latency.p50 / f.latency.p50,
-        p.bytes_per_delivery / f.bytes_per_delivery,
+        d.over_floor(p, |x| x.latency.p50)?,
+        d.over_floor(p, |x| x.bytes_per_delivery)?,
     ))
 }
 
@@ -112,7 +103,12 @@ fn rate(scale: &Scale, d: &Dataset, p: &Point) -> Option<Level> {
 }
 
 /// Sentences on how the verdict of `claimed` behaves along every sweep of `transport` in the data.
-pub fn sweep_notes(d: &Dataset, transport: &str, scale: &Scale, claimed: Level) -> Vec<String> {
+pub fn sweep_notes(
+    d: &Dataset,
+    transport: Transport,
+    scale: &Scale,
+    claimed: Level,
+) -> Vec<String> {
     let mut notes = Vec::new();
     for param in Param::ALL {
         let Some(points) = d.sweep(param) else {
@@ -192,7 +188,7 @@ fn cell(
     p: Option<&Point>,
     scale: &Scale,
     claimed: &'static str,
-    transport: &str,
+    transport: Transport,
 ) -> Cell {
     let claimed_level = scale
         .level_of(claimed)
@@ -229,9 +225,7 @@ fn cell(
 
 fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
     let Some(p) = p else { return String::new() };
-    let cpu_ratio = d
-        .floor_for(&p.workload)
-        .map(|f| p.server_cpu_us_per_delivery / f.server_cpu_us_per_delivery);
+    let cpu_ratio = d.over_floor(p, |x| x.server_cpu_us_per_delivery);
     format!(
         "requests {} · server CPU {} µs ({})",
         number(p.requests_per_delivery),
@@ -243,9 +237,9 @@ fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
 /// Measures the chapter's table against the base workload of `d`.
 pub fn measure(d: &Dataset) -> Measured {
     let base = d.base_points();
-    let rows = CLAIMS
-        .iter()
-        .map(|&claim| {
+    let rows = claims()
+        .into_iter()
+        .map(|claim| {
             let p = base
                 .iter()
                 .copied()

@@ -8,7 +8,7 @@
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use rtbench_report::{Run, rating, render_html, render_markdown_runs, transport};
-use rtbench_results::Results;
+use rtbench_results::{Results, Transport};
 use scraper::{Html, Selector};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -136,7 +136,7 @@ fn every_chart_draws_one_series_per_transport_with_a_legend_entry() {
             .split(' ')
             .collect();
         let svg = parse_svg(svg);
-        for t in transport::ORDER {
+        for t in Transport::ALL {
             let legend = svg
                 .texts
                 .iter()
@@ -147,7 +147,7 @@ fn every_chart_draws_one_series_per_transport_with_a_legend_entry() {
                 .get(&transport::colour_hex(t))
                 .copied()
                 .unwrap_or(0);
-            if listed.contains(&t) {
+            if listed.contains(&t.as_str()) {
                 assert_eq!(legend, 1, "{id}: one legend entry for {t}");
                 assert!(
                     marks >= 2,

@@ -1,5 +1,6 @@
-//! Latency histograms: HdrHistogram in nanoseconds (3 significant digits, 1 ns .. 60 s), serialised
-//! as V2 + deflate in base64 so results can be merged and re-plotted.
+//! Latency histograms: HdrHistogram in nanoseconds (3 significant digits, 1 ns .. 60 s). In memory
+//! a row holds the histogram itself; only its JSON form is V2 + deflate in base64 ([`as_base64`], used
+//! with `serde(with)`), so results can be merged and re-plotted.
 
 use crate::Latency;
 use base64::Engine;
@@ -47,6 +48,24 @@ pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, BadHistogram> {
     Deserializer::new()
         .deserialize(&mut bytes.as_slice())
         .map_err(|e| BadHistogram(format!("{e:?}")))
+}
+
+/// `serde(with = "crate::histogram::as_base64")`: a [`LatencyHistogram`] as the base64 text of its
+/// V2 + deflate encoding.
+pub mod as_base64 {
+    use super::{LatencyHistogram, decode_histogram, encode_histogram};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `h` as base64 text.
+    pub fn serialize<S: Serializer>(h: &LatencyHistogram, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode_histogram(h))
+    }
+
+    /// Reads a histogram written by [`serialize`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<LatencyHistogram, D::Error> {
+        let text = String::deserialize(d)?;
+        decode_histogram(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Latency {

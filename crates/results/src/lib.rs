@@ -2,19 +2,30 @@
 //! Markdown summary, the HTML report and the regression gate all read, and that doubles as a baseline.
 //!
 //! Field names are fixed (tools and CI read them); [`SCHEMA_VERSION`] changes when they do, and a
-//! test pins the shape. Latency histograms travel serialised ([`histogram`]) so runs can be merged
-//! and re-plotted without re-running.
+//! test pins the shape. Version 1 documents are still read: [`v1`] converts them. Latency histograms
+//! are histograms in memory and travel serialised ([`histogram`]) so runs can be merged and
+//! re-plotted without re-running. Transports are [`rtbench_proto::Transport`] values, written as
+//! their names; the server's settings are [`rtbench_proto::ServerInfo`], as `GET /settings`
+//! answers them. What a row is divided by (its floor) is found in one place, [`floor`], and figures
+//! are written for people in one way, [`format`].
 
 mod conditions;
+pub mod floor;
+pub mod format;
 pub mod histogram;
 mod load;
 mod repeat;
+mod row;
+pub mod v1;
 
 pub use conditions::{ConditionsSpec, FaultsSpec};
 
 pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
 pub use load::LoadError;
 pub use repeat::combine_repeats;
+pub use row::{Latency, MinMax, Row, Spread, Totals};
+pub use rtbench_proto::settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
+pub use rtbench_proto::transport::Transport;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +35,13 @@ fn one() -> u32 {
     1
 }
 
-/// Version of the document's shape. Readers refuse other versions with a clear error.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the document's shape. Readers refuse other versions with a clear error; version 1
+/// documents are converted ([`v1`]).
+///
+/// Version 2: `config.server` is the server's whole [`ServerInfo`] (`{"settings": {…, "fault":
+/// {…}}, "allocator": …}`) instead of a flat list of buffer settings, and `config.server_fault`
+/// is gone (it is `config.server.settings.fault`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run: where, how, and what it measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,7 +114,7 @@ pub struct RunConfig {
     /// Longest wait for late deliveries after the last event, milliseconds.
     pub drain_ms: u64,
     /// Transports run, in order.
-    pub transports: Vec<String>,
+    pub transports: Vec<Transport>,
     /// Address of the HTTP listener measured.
     pub server_http: String,
     /// Address of the raw-TCP listener measured.
@@ -125,8 +141,9 @@ pub struct RunConfig {
     /// Repetitions of every point (`--repeat`); rows then report medians with a min–max spread.
     #[serde(default = "one")]
     pub repeat: u32,
-    /// The server's buffer settings as it reported them (absent if it did not).
-    pub server: Option<ServerSettings>,
+    /// The server's settings (buffers, limits, HTTP engine, injected faults) and allocator, as it
+    /// reported them (absent if it did not).
+    pub server: Option<ServerInfo>,
     /// Idle scenario: connections opened per transport.
     pub connections: Option<u64>,
     /// Idle scenario: the window held with no events, milliseconds.
@@ -137,237 +154,21 @@ pub struct RunConfig {
     /// Faults injected in every phase.
     #[serde(default)]
     pub faults: FaultsSpec,
-    /// Degradations the server was told to inject (all 0 for a real measurement). Absent in older
-    /// files.
-    #[serde(default)]
-    pub server_fault: ServerFault,
 }
 
-/// Degradations injected into the server to prove the regression gate catches them; all 0 normally.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerFault {
-    /// Busy-wait before each write to an HTTP transport's socket, microseconds.
-    pub delay_us: u64,
-    /// Spaces appended to every event body, bytes.
-    pub pad_bytes: usize,
-}
-
-impl ServerFault {
-    /// Whether no fault was injected.
-    pub fn is_off(&self) -> bool {
-        *self == ServerFault::default()
+impl RunConfig {
+    /// The degradations the server injected (all 0 for a real measurement, and when the server
+    /// reported no settings).
+    pub fn server_fault(&self) -> ServerFault {
+        self.server
+            .as_ref()
+            .map_or_else(ServerFault::default, |s| s.settings.fault)
     }
-}
-
-/// The server's buffer settings, which decide much of its memory per connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerSettings {
-    /// WebSocket read buffer per connection, bytes (tungstenite's default is 128 KiB).
-    pub ws_read_buffer_bytes: u64,
-    /// WebSocket write buffer target per connection, bytes (0: each message written at once).
-    pub ws_write_buffer_bytes: u64,
-    /// Largest HTTP/1 connection read buffer (hyper `max_buf_size`), bytes.
-    pub http_max_buf_bytes: u64,
-    /// Whether HTTP/1 responses are written with vectored writes.
-    pub http_writev: bool,
-    /// Which HTTP/1.1 implementation answered poll, long-poll and SSE requests: `lean` (rtbench's
-    /// own, holding no buffer while a connection waits) or `hyper`. Results made before the lean
-    /// path existed read as `hyper`.
-    #[serde(default = "hyper_engine")]
-    pub http_engine: String,
-    /// Silence before an SSE keep-alive comment, milliseconds.
-    pub sse_keep_alive_ms: u64,
-    /// Memory allocator of the server binary (`jemalloc` or `system`).
-    pub allocator: String,
-}
-
-fn hyper_engine() -> String {
-    "hyper".into()
-}
-
-/// What one transport did under one scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    /// Scenario name.
-    pub scenario: String,
-    /// One of `tcp`, `websocket`, `sse`, `long_poll`, `short_poll`.
-    pub transport: String,
-    /// Network conditions between clients and server (`loopback` when none were added).
-    pub conditions: String,
-    /// Clients subscribed.
-    pub clients: u64,
-    /// Events published per second in this row's workload.
-    pub rate_per_s: f64,
-    /// Payload bytes per event in this row's workload.
-    pub payload_bytes: usize,
-    /// Short-poll interval of this row's workload, milliseconds.
-    pub poll_interval_ms: u64,
-    /// Members per room in this row's workload; each room is one topic.
-    #[serde(default)]
-    pub room_size: u64,
-    /// Clients that publish upstream (0 when the server is the only publisher).
-    #[serde(default)]
-    pub senders: u64,
-    /// Upstream messages per second per sending client (0 when none).
-    #[serde(default)]
-    pub send_rate_per_s: f64,
-    /// Events scheduled inside the measured window: server pushes and client messages that fan
-    /// out to a room.
-    pub events: u64,
-    /// Upstream messages clients were scheduled to send inside the measured window.
-    #[serde(default)]
-    pub sends: u64,
-    /// Upstream messages (whole run) the server never published: failed requests, broken sockets.
-    #[serde(default)]
-    pub sends_lost: u64,
-    /// Events × clients actually received inside the window (each counted once).
-    pub deliveries: u64,
-    /// Scheduled events (warm-up, window and tail) some client never received, summed over clients.
-    pub lost: u64,
-    /// Receipts of an event the client already had.
-    pub duplicated: u64,
-    /// Receipts of an event older than one the client already had.
-    pub reordered: u64,
-    /// Of `lost`, events the server announced as gone with a gap notice (`{"dropped":N}`): the
-    /// client was behind the ring, or a restarted server no longer had them.
-    #[serde(default)]
-    pub lost_in_gaps: u64,
-    /// What a reader needs to interpret this row: faults injected, the cause of any loss, counters
-    /// that could not be read. Empty when nothing happened.
-    #[serde(default)]
-    pub notes: Vec<String>,
-    /// Clients that ended with an error (connection refused, reset, protocol error).
-    pub client_errors: u64,
-    /// Times clients reconnected (after a dropped connection or a server restart).
-    pub reconnects: u64,
-    /// Delivery latency: client's monotonic clock at parse − the event's scheduled time.
-    pub latency_us: Latency,
-    /// This row's p50 over the same run's tcp p50 (absent when the run has no tcp row).
-    pub ratio_to_floor_p50: Option<f64>,
-    /// TCP payload bytes, both directions, counted on the server's sockets over the window, per delivery.
-    pub bytes_per_delivery: f64,
-    /// HTTP requests served over the window per delivery (0 for tcp).
-    pub requests_per_delivery: f64,
-    /// Server process user+sys CPU over the window per delivery, microseconds.
-    pub server_cpu_us_per_delivery: f64,
-    /// Load-generator process user+sys CPU over the window per delivery, microseconds.
-    pub client_cpu_us_per_delivery: f64,
-    /// TCP segments, both directions, per delivery (kernel TCP_INFO), when measured.
-    pub packets_per_delivery: Option<f64>,
-    /// Bytes per delivery by the kernel's count (TCP_INFO bytes_received + bytes_acked), when measured.
-    pub kernel_bytes_per_delivery: Option<f64>,
-    /// |meter − kernel| / kernel × 100 for the window's bytes, when measured; over 1 is flagged.
-    pub meter_kernel_disagreement_pct: Option<f64>,
-    /// Idle scenario: connections held open.
-    pub connections: Option<u64>,
-    /// Idle scenario: server RSS growth per open connection at the end of the idle window (after
-    /// a whole idle cycle), bytes.
-    pub memory_per_connection_bytes: Option<f64>,
-    /// Idle scenario: server RSS growth per open connection just after they all connected, bytes.
-    pub memory_per_connection_at_connect_bytes: Option<f64>,
-    /// Idle scenario: growth of the kernel's TCP buffer memory (/proc/net/sockstat `TCP mem`, both
-    /// ends of every loopback connection, whole network namespace) per open connection, bytes.
-    pub kernel_socket_memory_per_connection_bytes: Option<f64>,
-    /// Idle scenario: bytes per second per connected client while no event flows.
-    pub idle_bytes_per_client_s: Option<f64>,
-    /// Idle scenario: HTTP requests per second per connected client while no event flows.
-    pub idle_requests_per_client_s: Option<f64>,
-    /// Idle scenario: server CPU microseconds per second per connected client while no event flows.
-    pub idle_server_cpu_us_per_client_s: Option<f64>,
-    /// With `--repeat N` (N > 1): the range of the key figures across the repetitions. The row's
-    /// latency percentiles and per-delivery figures are then medians, its counts and totals sums,
-    /// its histogram all repetitions merged.
-    pub spread: Option<Spread>,
-    /// The raw window totals the per-delivery figures are derived from.
-    pub totals: Totals,
-    /// The latency histogram in nanoseconds, HdrHistogram V2 + deflate, base64.
-    pub latency_histogram: String,
-}
-
-/// Delivery latency percentiles, microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct Latency {
-    /// Median.
-    pub p50: f64,
-    /// 90th percentile.
-    pub p90: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// 99.9th percentile.
-    pub p999: f64,
-    /// Largest recorded.
-    pub max: f64,
-    /// Arithmetic mean.
-    pub mean: f64,
-}
-
-/// The smallest and largest value of one figure across repetitions.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct MinMax {
-    /// Smallest.
-    pub min: f64,
-    /// Largest.
-    pub max: f64,
-}
-
-/// How much the key figures of one row varied across `--repeat` repetitions.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct Spread {
-    /// Repetitions combined.
-    pub repeats: u32,
-    /// Median latency, microseconds.
-    pub latency_p50_us: MinMax,
-    /// 99th-percentile latency, microseconds.
-    pub latency_p99_us: MinMax,
-    /// Bytes per delivery.
-    pub bytes_per_delivery: MinMax,
-    /// HTTP requests per delivery.
-    pub requests_per_delivery: MinMax,
-    /// Server CPU per delivery, microseconds.
-    pub server_cpu_us_per_delivery: MinMax,
-    /// Load-generator CPU per delivery, microseconds.
-    pub client_cpu_us_per_delivery: MinMax,
-}
-
-/// Counters over the measured window, from which per-delivery figures are computed.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct Totals {
-    /// Measured window length actually elapsed between the two scrapes, microseconds.
-    pub window_us: u64,
-    /// Bytes the server wrote to this transport's sockets.
-    pub bytes_to_clients: u64,
-    /// Bytes the server read from this transport's sockets.
-    pub bytes_from_clients: u64,
-    /// HTTP requests the server served on this transport.
-    pub http_requests: u64,
-    /// Server process CPU, microseconds.
-    pub server_cpu_us: u64,
-    /// Load-generator process CPU, microseconds.
-    pub client_cpu_us: u64,
-    /// Bytes the server wrote to this transport's sockets by the kernel's count (TCP_INFO
-    /// `bytes_acked` plus the send queue), when the server reports it.
-    pub kernel_bytes_to_clients: Option<u64>,
-    /// Bytes the server read from them by the kernel's count (TCP_INFO `bytes_received` minus the
-    /// receive queue), when the server reports it.
-    pub kernel_bytes_from_clients: Option<u64>,
-    /// TCP segments the server's sockets sent (TCP_INFO `segs_out`), when reported.
-    pub segments_out: Option<u64>,
-    /// TCP segments the server's sockets received (TCP_INFO `segs_in`), when reported.
-    pub segments_in: Option<u64>,
-    /// Idle scenario: server RSS at the end of the idle window minus before connecting, bytes.
-    pub rss_growth_bytes: Option<i64>,
-    /// Idle scenario: server RSS once every connection was open minus before connecting, bytes.
-    pub rss_growth_at_connect_bytes: Option<i64>,
-    /// Idle scenario: growth of /proc/net/sockstat `TCP mem` over the same span as
-    /// `rss_growth_bytes`, bytes.
-    pub socket_memory_growth_bytes: Option<i64>,
-    /// Idle scenario: the same over the span of `rss_growth_at_connect_bytes`, bytes.
-    pub socket_memory_growth_at_connect_bytes: Option<i64>,
 }
 
 impl Results {
     /// The row of `transport` under `scenario`, if the run has one.
-    pub fn row(&self, scenario: &str, transport: &str) -> Option<&Row> {
+    pub fn row(&self, scenario: &str, transport: Transport) -> Option<&Row> {
         self.rows
             .iter()
             .find(|r| r.scenario == scenario && r.transport == transport)

@@ -1,6 +1,7 @@
-//! Reading and writing results files, with errors that name the file.
+//! Reading and writing results files, with errors that name the file (and the row, for a row that
+//! does not read). Version 1 documents are upgraded on reading ([`crate::v1`]).
 
-use crate::{Results, SCHEMA_VERSION};
+use crate::{Results, Row, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 
 /// Why a results file could not be used.
@@ -24,7 +25,7 @@ pub enum LoadError {
     },
     /// The document was written with another schema version.
     #[error(
-        "{path}: results schema version {found}, this rtbench reads version {SCHEMA_VERSION}; re-run it to regenerate"
+        "{path}: results schema version {found}, this rtbench reads versions 1 to {SCHEMA_VERSION}; re-run it to regenerate"
     )]
     Version {
         /// The file.
@@ -43,25 +44,48 @@ pub enum LoadError {
 }
 
 impl Results {
-    /// Parses a results document, checking its schema version first. `path` only names it in errors.
+    /// Parses a results document, checking its schema version first (version 1 is upgraded).
+    /// `path` only names it in errors; a row that does not read is named by its place and
+    /// transport.
     pub fn from_json(text: &str, path: &Path) -> Result<Results, LoadError> {
         let corrupt = |reason: String| LoadError::Corrupt {
             path: path.to_path_buf(),
             reason,
         };
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
         let found = value
             .get("schema_version")
             .and_then(serde_json::Value::as_u64)
             .ok_or_else(|| corrupt("no schema_version field".into()))?;
-        if found != u64::from(SCHEMA_VERSION) {
-            return Err(LoadError::Version {
-                path: path.to_path_buf(),
-                found,
-            });
+        match found {
+            1 => value = crate::v1::upgrade(value).map_err(corrupt)?,
+            v if v == u64::from(SCHEMA_VERSION) => {}
+            _ => {
+                return Err(LoadError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                });
+            }
         }
-        serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+        let rows = match value.get_mut("rows").map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(rows)) => rows,
+            _ => return Err(corrupt("missing field `rows`".into())),
+        };
+        value["rows"] = serde_json::Value::Array(Vec::new());
+        let mut results: Results =
+            serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        results.rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let name = row["transport"].as_str().unwrap_or("?").to_string();
+                serde_json::from_value::<Row>(row)
+                    .map_err(|e| corrupt(format!("row {} ({name} row): {e}", i + 1)))
+            })
+            .collect::<Result<_, _>>()?;
+        results.schema_version = SCHEMA_VERSION;
+        Ok(results)
     }
 
     /// Reads a results file.

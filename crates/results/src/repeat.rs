@@ -6,7 +6,7 @@
 //! their range. Counts (events, deliveries, lost, …) and window totals are sums; the histogram
 //! merges every repetition's deliveries; `max` latency is the largest seen.
 
-use crate::histogram::{BadHistogram, decode_histogram, encode_histogram, new_histogram};
+use crate::histogram::{BadHistogram, new_histogram};
 use crate::{Latency, MinMax, Row, Spread, Totals};
 
 /// The median of `values` (empty: 0).
@@ -86,7 +86,7 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
     };
     let mut hist = new_histogram();
     for r in rows {
-        hist.add(decode_histogram(&r.latency_histogram)?)
+        hist.add(&r.latency_histogram)
             .map_err(|e| BadHistogram::new(format!("{e:?}")))?;
     }
     let med = |f: fn(&Row) -> f64| median(&rows.iter().map(f).collect::<Vec<_>>());
@@ -139,7 +139,7 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         idle_server_cpu_us_per_client_s: median_opt(rows, |r| r.idle_server_cpu_us_per_client_s),
         spread: Some(spread),
         totals: sum_totals(rows),
-        latency_histogram: encode_histogram(&hist),
+        latency_histogram: hist,
         ..first.clone()
     }))
 }
@@ -154,7 +154,7 @@ mod tests {
         h.record(p50_ms * 1_000_000).unwrap();
         let mut r = sample().rows[0].clone();
         r.latency_us = Latency::from_histogram(&h);
-        r.latency_histogram = encode_histogram(&h);
+        r.latency_histogram = h;
         r.bytes_per_delivery = bytes;
         r.deliveries = deliveries;
         r
@@ -178,7 +178,7 @@ mod tests {
             (100.0, 200.0)
         );
         assert!((s.latency_p50_us.min - 1_000.0).abs() < 5.0);
-        assert_eq!(decode_histogram(&r.latency_histogram).unwrap().len(), 3);
+        assert_eq!(r.latency_histogram.len(), 3);
         assert_eq!(r.ratio_to_floor_p50, None);
     }
 

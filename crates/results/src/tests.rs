@@ -34,16 +34,11 @@ pub(crate) fn sample() -> Results {
             window_ms: 10_000,
             tail_ms: 500,
             drain_ms: 2_000,
-            transports: vec!["tcp".into()],
+            transports: vec![Transport::Tcp],
             server_http: "127.0.0.1:1".into(),
             server_tcp: "127.0.0.1:2".into(),
-            server: Some(ServerSettings {
-                ws_read_buffer_bytes: 1024,
-                ws_write_buffer_bytes: 0,
-                http_max_buf_bytes: 417_792,
-                http_writev: true,
-                http_engine: "lean".into(),
-                sse_keep_alive_ms: 15_000,
+            server: Some(ServerInfo {
+                settings: ServerSettings::default(),
                 allocator: "jemalloc".into(),
             }),
             connections: None,
@@ -61,11 +56,10 @@ pub(crate) fn sample() -> Results {
                 ..ConditionsSpec::default()
             }],
             faults: FaultsSpec::default(),
-            server_fault: ServerFault::default(),
         },
         rows: vec![Row {
             scenario: "dashboard".into(),
-            transport: "tcp".into(),
+            transport: Transport::Tcp,
             conditions: "loopback".into(),
             clients: 100,
             rate_per_s: 20.0,
@@ -103,7 +97,7 @@ pub(crate) fn sample() -> Results {
             idle_server_cpu_us_per_client_s: None,
             spread: None,
             totals: Totals::default(),
-            latency_histogram: encode_histogram(&h),
+            latency_histogram: h,
         }],
     }
 }
@@ -205,7 +199,6 @@ fn shape_is_pinned() {
             "scenario_toml",
             "send_rate_per_s",
             "server",
-            "server_fault",
             "server_http",
             "server_tcp",
             "sweep",
@@ -252,19 +245,36 @@ fn shape_is_pinned() {
             "window_us",
         ]
     );
+    assert_eq!(keys(&v["config"]["server"]), ["allocator", "settings"]);
     assert_eq!(
-        keys(&v["config"]["server"]),
+        keys(&v["config"]["server"]["settings"]),
         [
-            "allocator",
+            "fault",
+            "fault_endpoints",
             "http_engine",
             "http_max_buf_bytes",
             "http_writev",
+            "max_topics",
+            "ring_capacity",
             "sse_keep_alive_ms",
             "ws_read_buffer_bytes",
             "ws_write_buffer_bytes",
         ]
     );
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(
+        keys(&v["config"]["server"]["settings"]["fault"]),
+        ["delay_us", "pad_bytes"]
+    );
+    assert_eq!(v["config"]["server"]["settings"]["http_engine"], "lean");
+    assert_eq!(v["config"]["transports"], serde_json::json!(["tcp"]));
+    assert_eq!(row["transport"], "tcp");
+    assert!(
+        row["latency_histogram"]
+            .as_str()
+            .unwrap()
+            .starts_with("HISTF")
+    );
+    assert_eq!(v["schema_version"], 2);
 }
 
 #[test]
@@ -274,7 +284,7 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
     let p = Path::new("results.json");
     assert_eq!(Results::from_json(&text, p).unwrap(), r);
 
-    let old = text.replace("\"schema_version\":1", "\"schema_version\":0");
+    let old = text.replace("\"schema_version\":2", "\"schema_version\":0");
     let err = Results::from_json(&old, p).unwrap_err().to_string();
     assert!(
         err.starts_with("results.json: results schema version 0"),
@@ -286,17 +296,59 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
         err.starts_with("results.json: not an rtbench results file"),
         "{err}"
     );
-    let err = Results::from_json("{\"schema_version\":1}", p)
+    let err = Results::from_json("{\"schema_version\":2}", p)
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing field"), "{err}");
 }
 
+/// `sample()` as version 1 wrote it: flat server settings, the fault beside them.
+fn version_1(fault: serde_json::Value) -> serde_json::Value {
+    let mut v = serde_json::to_value(sample()).unwrap();
+    v["schema_version"] = 1.into();
+    v["config"]["server"] = serde_json::json!({
+        "allocator": "jemalloc",
+        "http_engine": "lean",
+        "http_max_buf_bytes": 417_792,
+        "http_writev": false,
+        "sse_keep_alive_ms": 15_000,
+        "ws_read_buffer_bytes": 2048,
+        "ws_write_buffer_bytes": 0,
+    });
+    v["config"]["server_fault"] = fault;
+    v
+}
+
+#[test]
+fn version_1_documents_are_upgraded() {
+    let v = version_1(serde_json::json!({"delay_us": 5, "pad_bytes": 64}));
+    let r = Results::from_json(&v.to_string(), Path::new("v1.json")).unwrap();
+    assert_eq!(r.schema_version, SCHEMA_VERSION);
+    let info = r.config.server.as_ref().unwrap();
+    assert_eq!(info.allocator, "jemalloc");
+    assert_eq!(
+        info.settings,
+        ServerSettings {
+            ws_read_buffer_bytes: 2048,
+            http_writev: false,
+            http_engine: HttpEngine::Lean,
+            fault: ServerFault {
+                delay_us: 5,
+                pad_bytes: 64,
+            },
+            ..ServerSettings::default()
+        }
+    );
+    assert_eq!(r.config.server_fault().pad_bytes, 64);
+    assert_eq!(r.rows, sample().rows);
+}
+
 #[test]
 fn documents_without_conditions_fields_still_load() {
-    let mut v = serde_json::to_value(sample()).unwrap();
+    let mut v = version_1(serde_json::Value::Null);
     v["config"].as_object_mut().unwrap().remove("conditions");
     v["config"].as_object_mut().unwrap().remove("faults");
+    v["config"].as_object_mut().unwrap().remove("server_fault");
     v["rows"][0].as_object_mut().unwrap().remove("lost_in_gaps");
     v["rows"][0].as_object_mut().unwrap().remove("notes");
     // Made before the lean HTTP path existed: hyper answered everything.
@@ -307,5 +359,38 @@ fn documents_without_conditions_fields_still_load() {
     let r = Results::from_json(&v.to_string(), Path::new("old.json")).unwrap();
     assert!(r.config.conditions.is_empty() && r.rows[0].notes.is_empty());
     assert_eq!(r.config.faults, FaultsSpec::default());
-    assert_eq!(r.config.server.unwrap().http_engine, "hyper");
+    assert!(r.config.server_fault().is_off());
+    assert_eq!(
+        r.config.server.unwrap().settings.http_engine,
+        HttpEngine::Hyper
+    );
+}
+
+#[test]
+fn a_bad_row_is_named_by_place_and_transport() {
+    let mut v = serde_json::to_value(sample()).unwrap();
+    v["rows"][0]["latency_histogram"] = "not a histogram".into();
+    let err = Results::from_json(&v.to_string(), Path::new("r.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("row 1 (tcp row)"), "{err}");
+    assert!(err.contains("latency histogram does not decode"), "{err}");
+    let mut v = serde_json::to_value(sample()).unwrap();
+    v["rows"][0]["transport"] = "pigeon".into();
+    let err = Results::from_json(&v.to_string(), Path::new("r.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown transport 'pigeon'"), "{err}");
+}
+
+#[test]
+fn committed_documents_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for file in [
+        "reports/baseline/results.json",
+        "reports/example/results.json",
+    ] {
+        let r = Results::load(&root.join(file)).unwrap();
+        assert!(!r.rows.is_empty(), "{file}");
+    }
 }

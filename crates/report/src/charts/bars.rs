@@ -8,14 +8,15 @@ use crate::data::Point;
 use crate::transport;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rtbench_results::Transport;
 
 /// Draws `metric` for every point that has it, one bar per transport.
 pub fn bars(metric: Metric, points: &[&Point]) -> Result<Drawing, ReportError> {
-    let bars: Vec<(&str, f64)> = points
+    let bars: Vec<(Transport, f64)> = points
         .iter()
-        .filter_map(|p| Some((p.transport.as_str(), metric.value(p)?)))
+        .filter_map(|p| Some((p.transport, metric.value(p)?)))
         .collect();
-    let names: Vec<String> = bars.iter().map(|b| b.0.to_string()).collect();
+    let names: Vec<Transport> = bars.iter().map(|b| b.0).collect();
     let top = bars.iter().map(|b| b.1).fold(0.0, f64::max);
     let top = if top > 0.0 { top * 1.18 } else { 1.0 };
     frame::svg(metric.title(), &names, Swatch::Square, |area| {
@@ -39,7 +40,7 @@ pub fn bars(metric: Metric, points: &[&Point]) -> Result<Drawing, ReportError> {
             let x = i as f64;
             let bar = Rectangle::new(
                 [(x + 0.18, 0.0), (x + 0.82, *v)],
-                transport::colour(t).filled(),
+                transport::colour(*t).filled(),
             );
             chart.draw_series(std::iter::once(bar))?;
             let text = EmptyElement::at((x + 0.5, *v))

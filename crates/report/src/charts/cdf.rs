@@ -6,6 +6,7 @@ use crate::data::Point;
 use crate::format::latency_us;
 use crate::transport;
 use plotters::prelude::*;
+use rtbench_results::Transport;
 
 const SAMPLES: usize = 200;
 
@@ -30,7 +31,7 @@ pub fn cdf(points: &[&Point]) -> Result<Drawing, ReportError> {
         (lo.min(x), hi.max(x))
     });
     let (x0, x1) = frame::log_range(lo, hi);
-    let names: Vec<String> = points.iter().map(|p| p.transport.clone()).collect();
+    let names: Vec<Transport> = points.iter().map(|p| p.transport).collect();
     frame::svg("latency CDF", &names, Swatch::Line, |area| {
         let x = (x0..x1)
             .log_scale()
@@ -46,7 +47,7 @@ pub fn cdf(points: &[&Point]) -> Result<Drawing, ReportError> {
         for (p, s) in series {
             chart.draw_series(LineSeries::new(
                 s,
-                transport::colour(&p.transport).stroke_width(2),
+                transport::colour(p.transport).stroke_width(2),
             ))?;
         }
         Ok(())

@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rtbench_results::Transport;
 use std::error::Error;
 
 /// Canvas width, pixels.
@@ -42,14 +43,14 @@ pub struct Drawing {
     /// The `<svg>` element.
     pub svg: String,
     /// Transports drawn, in legend order.
-    pub transports: Vec<String>,
+    pub transports: Vec<Transport>,
 }
 
 /// Draws a chart into an SVG string: `plot` gets the area left of the legend, and the legend lists
 /// `transports` in order, each in its own colour.
 pub fn svg(
     chart: &str,
-    transports: &[String],
+    transports: &[Transport],
     swatch: Swatch,
     plot: impl FnOnce(&Area) -> Drawn,
 ) -> Result<Drawing, ReportError> {
@@ -72,12 +73,12 @@ pub fn svg(
     })
 }
 
-fn legend(area: &Area, transports: &[String], swatch: Swatch) -> Drawn {
+fn legend(area: &Area, transports: &[Transport], swatch: Swatch) -> Drawn {
     let style =
         TextStyle::from((FONT, TICK_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     for (i, t) in transports.iter().enumerate() {
         let y = 28 + 24 * i as i32;
-        let c = transport::colour(t);
+        let c = transport::colour(*t);
         match swatch {
             Swatch::Line => {
                 area.draw(&PathElement::new(vec![(4, y), (28, y)], c.stroke_width(3)))?
@@ -85,7 +86,7 @@ fn legend(area: &Area, transports: &[String], swatch: Swatch) -> Drawn {
             Swatch::Square => area.draw(&Rectangle::new([(10, y - 7), (24, y + 7)], c.filled()))?,
         }
         area.draw(&Text::new(
-            transport::label(t).to_string(),
+            transport::label(*t).to_string(),
             (34, y),
             style.clone(),
         ))?;

@@ -25,7 +25,7 @@ pub struct Chart {
     /// One or two sentences saying what to read off it.
     pub caption: String,
     /// Transports drawn, one series each, in legend order.
-    pub transports: Vec<String>,
+    pub transports: Vec<rtbench_results::Transport>,
     /// The inline `<svg>`.
     pub svg: String,
 }
@@ -43,6 +43,14 @@ pub struct Section {
     pub charts: Vec<Chart>,
     /// Charts left out, each with the reason.
     pub skipped: Vec<String>,
+}
+
+impl Chart {
+    /// The transports drawn, by their names, separated by spaces (`tcp websocket`).
+    pub fn transport_names(&self) -> String {
+        let names: Vec<&str> = self.transports.iter().map(|t| t.as_str()).collect();
+        names.join(" ")
+    }
 }
 
 fn chart(id: String, title: String, caption: String, d: frame::Drawing) -> Chart {
@@ -199,12 +207,12 @@ fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
             let polls: Vec<&Point> = points
                 .iter()
                 .copied()
-                .filter(|p| p.transport == "short_poll")
+                .filter(|p| p.transport.spec().polled)
                 .collect();
             let refs: Vec<&Point> = base
                 .iter()
                 .copied()
-                .filter(|p| p.transport != "short_poll")
+                .filter(|p| !p.transport.spec().polled)
                 .collect();
             let caption = "Each short-poll interval buys latency with bytes; the other transports at the base \
                            workload for comparison.";
@@ -253,7 +261,7 @@ pub fn sections(d: &Dataset) -> Result<Vec<Section>, ReportError> {
                 out.push(p);
             }
         }
-        out.sort_by_key(|p| crate::transport::rank(&p.transport));
+        out.sort_by_key(|p| crate::transport::rank(p.transport));
         out
     };
     let holding_intro =
@@ -299,8 +307,8 @@ mod tests {
             .find(|c| c.id == "cost-memory")
             .unwrap();
         assert_eq!(
-            memory.transports,
-            ["sse"],
+            memory.transport_names(),
+            "sse",
             "only transports that have the figure"
         );
         assert!(

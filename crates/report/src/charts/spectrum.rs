@@ -7,6 +7,7 @@ use crate::data::Point;
 use crate::format::latency_us;
 use crate::transport;
 use plotters::prelude::*;
+use rtbench_results::Transport;
 
 /// x positions (1/(1−p)) from p50 to p99.99.
 const X_FROM: f64 = 2.0;
@@ -42,7 +43,7 @@ pub fn spectrum(points: &[&Point]) -> Result<Drawing, ReportError> {
         (lo.min(y), hi.max(y))
     });
     let (y0, y1) = frame::log_range(lo.max(0.001), hi);
-    let names: Vec<String> = points.iter().map(|p| p.transport.clone()).collect();
+    let names: Vec<Transport> = points.iter().map(|p| p.transport).collect();
     frame::svg("latency spectrum", &names, Swatch::Line, |area| {
         let x = (X_FROM..X_TO)
             .log_scale()
@@ -61,7 +62,7 @@ pub fn spectrum(points: &[&Point]) -> Result<Drawing, ReportError> {
         for (p, s) in series {
             chart.draw_series(LineSeries::new(
                 s,
-                transport::colour(&p.transport).stroke_width(2),
+                transport::colour(p.transport).stroke_width(2),
             ))?;
         }
         Ok(())

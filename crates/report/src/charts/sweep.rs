@@ -11,6 +11,7 @@ use crate::data::{Param, Point};
 use crate::format::number;
 use crate::transport;
 use plotters::prelude::*;
+use rtbench_results::Transport;
 
 /// Draws `metric` against `param`: `points` are the sweep (sorted by transport, then value) and
 /// `references` the transports drawn as flat lines.
@@ -34,26 +35,21 @@ pub fn sweep(
         _ => number(*x),
     };
     let at = |p: &Point| Some((to_axis(param.of(&p.workload)?), metric.value(p)?));
-    let mut names: Vec<String> = Vec::new();
-    let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let mut names: Vec<Transport> = Vec::new();
+    let mut lines: Vec<(Transport, Vec<(f64, f64)>)> = Vec::new();
     for p in points {
         let Some(xy) = at(p) else { continue };
         match lines.iter_mut().find(|l| l.0 == p.transport) {
             Some(l) => l.1.push(xy),
-            None => lines.push((p.transport.clone(), vec![xy])),
+            None => lines.push((p.transport, vec![xy])),
         }
     }
-    let flat: Vec<(String, f64)> = references
+    let flat: Vec<(Transport, f64)> = references
         .iter()
-        .filter_map(|p| Some((p.transport.clone(), metric.value(p)?)))
+        .filter_map(|p| Some((p.transport, metric.value(p)?)))
         .collect();
-    names.extend(
-        lines
-            .iter()
-            .map(|l| l.0.clone())
-            .chain(flat.iter().map(|f| f.0.clone())),
-    );
-    names.sort_by_key(|t| transport::rank(t));
+    names.extend(lines.iter().map(|l| l.0).chain(flat.iter().map(|f| f.0)));
+    names.sort_by_key(|&t| transport::rank(t));
     let mut xs: Vec<f64> = lines.iter().flat_map(|l| l.1.iter().map(|p| p.0)).collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
@@ -79,11 +75,11 @@ pub fn sweep(
         let y_desc = format!("{}, log scale", metric.axis());
         frame::mesh(&mut chart, &x_desc, &y_desc, &tick, &|v| metric.format(*v))?;
         for (t, v) in &flat {
-            let style = transport::colour(t).stroke_width(2);
+            let style = transport::colour(*t).stroke_width(2);
             chart.draw_series(DashedLineSeries::new(vec![(x0, *v), (x1, *v)], 8, 6, style))?;
         }
         for (t, pts) in &lines {
-            let c = transport::colour(t);
+            let c = transport::colour(*t);
             chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)).point_size(4))?;
         }
         Ok(())

@@ -10,6 +10,7 @@ use crate::format::{latency_us, number};
 use crate::transport;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rtbench_results::Transport;
 
 /// Draws short-poll points `polls` (sorted by interval) and `references` on bytes × latency axes.
 pub fn tradeoff(polls: &[&Point], references: &[&Point]) -> Result<Drawing, ReportError> {
@@ -28,12 +29,12 @@ pub fn tradeoff(polls: &[&Point], references: &[&Point]) -> Result<Drawing, Repo
         frame::log_range(x0.max(1e-3), x1),
         frame::log_range(y0.max(1e-3), y1),
     );
-    let mut names: Vec<String> = polls
+    let mut names: Vec<Transport> = polls
         .iter()
         .chain(references)
-        .map(|p| p.transport.clone())
+        .map(|p| p.transport)
         .collect();
-    names.sort_by_key(|t| transport::rank(t));
+    names.sort_by_key(|&t| transport::rank(t));
     names.dedup();
     frame::svg("short-poll trade-off", &names, Swatch::Line, |area| {
         let x = (x0..x1)
@@ -54,10 +55,11 @@ pub fn tradeoff(polls: &[&Point], references: &[&Point]) -> Result<Drawing, Repo
         let label = TextStyle::from((frame::FONT, frame::TICK_SIZE).into_font())
             .pos(Pos::new(HPos::Left, VPos::Bottom));
         for p in references {
-            let c = transport::colour(&p.transport);
+            let c = transport::colour(p.transport);
             chart.draw_series(std::iter::once(Circle::new(xy(p), 5, c.filled())))?;
         }
-        let c = transport::colour("short_poll");
+        // Every point of the line is the polled transport's.
+        let c = transport::colour(polls.first().map_or(Transport::ShortPoll, |p| p.transport));
         chart.draw_series(
             LineSeries::new(polls.iter().map(|p| xy(p)), c.stroke_width(2)).point_size(4),
         )?;

@@ -1,0 +1,41 @@
+//! Figures written for people, the same in every view (the report's tables and the gate's).
+
+/// A figure with about three significant digits and no needless zeros: `180`, `2.5`, `0.013`;
+/// `0` for zero, and Rust's own words for infinities and NaN.
+pub fn number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 { "0".into() } else { x.to_string() };
+    }
+    let a = x.abs();
+    let digits = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn three_digits_without_needless_zeros() {
+        assert_eq!(number(180.4), "180");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(20.0), "20");
+        assert_eq!(number(0.0125), "0.013");
+        assert_eq!(number(-3.0), "-3");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(f64::INFINITY), "inf");
+    }
+}

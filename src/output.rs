@@ -1,0 +1,119 @@
+//! What `rtbench run` shares between its scenarios (the campaign in `run.rs`, the idle scenario in
+//! `run_idle.rs`): the output directory, the load generator's runtime, the server's settings as
+//! recorded, the results document's header, and writing the table, `results.json`, `summary.md`
+//! and `index.html`. Neither run module imports the other's code; both import this one.
+
+use crate::placement::{self, Plan};
+use anyhow::{Context, bail};
+use rtbench_loadgen::{Control, Target};
+use rtbench_results::{Placement, Results, Row, RunConfig, SCHEMA_VERSION, ServerInfo};
+use std::path::Path;
+
+/// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
+pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create --out {}", dir.display()))?;
+    let probe = dir.join(".rtbench-write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write to --out {}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// The settings the server at `control` runs with, as it answers `GET /settings` (`None` when it
+/// has no such route). The allocator is a fact of the binary: for a server this binary started
+/// (`ours`) it is this binary's; another server's is what it says, or `unknown`.
+pub(crate) async fn server_info(
+    control: &Control,
+    ours: bool,
+) -> anyhow::Result<Option<ServerInfo>> {
+    let snapshot = control.scrape_with_settings().await?;
+    Ok(snapshot.settings.map(|mut info| {
+        if ours {
+            info.allocator = crate::ALLOCATOR.to_string();
+        } else if info.allocator.is_empty() {
+            info.allocator = "unknown".into();
+        }
+        info
+    }))
+}
+
+/// Fails unless every transport in `transports` is listed once.
+pub(crate) fn check_unique(transports: &[rtbench_proto::Transport]) -> anyhow::Result<()> {
+    if !transports
+        .iter()
+        .all(|t| transports.iter().filter(|u| *u == t).count() == 1)
+    {
+        bail!("--transports lists a transport twice");
+    }
+    Ok(())
+}
+
+/// The load generator's runtime, on the CPUs `plan` gives it.
+pub(crate) fn loadgen_runtime(plan: &Plan) -> anyhow::Result<tokio::runtime::Runtime> {
+    placement::pin_current_thread(&plan.loadgen)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(plan.loadgen.len().max(1))
+        .enable_all()
+        .build()
+        .context("starting the load generator's runtime")
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is before it).
+pub(crate) fn unix_now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The results document of a run that started at `started_at_unix_s`, placed by `plan`, against
+/// `external` (a server given by address) or servers of its own.
+pub(crate) fn document(
+    started_at_unix_s: u64,
+    (plan, external): (&Plan, Option<Target>),
+    config: RunConfig,
+    rows: Vec<Row>,
+) -> Results {
+    let description = plan.describe(external.map(|t| t.http.to_string()).as_deref());
+    Results {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("rtbench {}", env!("CARGO_PKG_VERSION")),
+        command: std::env::args().collect(),
+        started_at_unix_s,
+        environment: crate::environment::detect(Placement {
+            server_cpus: plan.server.clone(),
+            loadgen_cpus: plan.loadgen.clone(),
+            description,
+        }),
+        config,
+        rows,
+    }
+}
+
+/// Prints the table and writes `results.json`, `summary.md` and `index.html` into `out`.
+pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()> {
+    print!("{}", rtbench_report::render_table(results));
+    let json = out.join("results.json");
+    results.save(&json)?;
+    let md = out.join("summary.md");
+    std::fs::write(&md, rtbench_report::render_markdown(results))
+        .with_context(|| format!("writing {}", md.display()))?;
+    let html = out.join("index.html");
+    let run = rtbench_report::Run {
+        source: "results.json".into(),
+        results: results.clone(),
+    };
+    std::fs::write(
+        &html,
+        rtbench_report::render_html(std::slice::from_ref(&run))?,
+    )
+    .with_context(|| format!("writing {}", html.display()))?;
+    eprintln!(
+        "wrote {}, {} and {}",
+        json.display(),
+        md.display(),
+        html.display()
+    );
+    Ok(())
+}
