@@ -172,6 +172,8 @@ def edges_of(path, module, files):
     targets = set()
     for m in PATH_RE.finditer(text):
         kind = m.group(1)
+        if not m.group(2) and not m.group(3):
+            continue  # `pub(crate)`, `&self`, `{self, …}`: no path
         rest = [p for p in m.group(2).split("::") if p]
         where = innermost(scope_list, m.start())
         paths = [rest]

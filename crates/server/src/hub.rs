@@ -51,7 +51,7 @@ pub struct Topic {
     capacity: usize,
     /// Latest published sequence number (0 before the first), wakes waiting readers.
     latest: watch::Sender<u64>,
-    /// Spaces appended to every body: an injected fault, 0 normally ([`crate::Fault`]).
+    /// Spaces appended to every body: an injected fault, 0 normally ([`rtbench_proto::ServerFault`]).
     pad_bytes: usize,
 }
 
@@ -76,7 +76,7 @@ impl Topic {
         let mut last = self.publish_lock.lock();
         let seq = *last + 1;
         let body = rtbench_proto::encode_body(seq, t_pub_ns, &payload(seq));
-        let body = crate::fault::pad_body(body, self.pad_bytes);
+        let body = crate::degrade::pad_body(body, self.pad_bytes);
         {
             let mut ring = self.ring.write();
             if ring.len() >= self.capacity {
@@ -173,7 +173,7 @@ impl Hub {
     }
 
     /// The same hub with `pad_bytes` spaces appended to every event body: the padding fault of
-    /// [`crate::Fault::pad_bytes`], for testing the performance gate. 0 (the default) is off.
+    /// [`rtbench_proto::ServerFault::pad_bytes`], for testing the performance gate. 0 (the default) is off.
     pub fn with_body_padding(mut self, pad_bytes: usize) -> Self {
         self.pad_bytes = pad_bytes;
         self

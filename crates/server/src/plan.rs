@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::hub::Topic;
 use crate::params::{check_topic, read_body};
 use crate::schedule::{MAX_START_IN_MS, sleep_until_or_stop};
-use crate::server::{Server, State};
+use crate::state::{Server, State};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State as AppState;

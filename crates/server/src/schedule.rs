@@ -12,7 +12,7 @@
 use crate::error::ApiError;
 use crate::hub::Topic;
 use crate::params::{check_topic, read_body};
-use crate::server::{Server, State};
+use crate::state::{Server, State};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State as AppState;
