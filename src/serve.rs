@@ -6,19 +6,39 @@ use crate::placement;
 use anyhow::{Context, bail};
 use rtbench_proto::control::{ListeningLine, ScheduleRequest};
 use rtbench_proto::limits::MAX_SCHEDULED_EVENTS;
-use rtbench_server::{Fault, Listeners, Server, ServerConfig, shutdown_signal, start_publisher};
+use rtbench_proto::{ServerFault, ServerSettings};
+use rtbench_server::{Listeners, Server, shutdown_signal, start_publisher};
 use std::io::Write;
+
+/// The server settings `args` give: `--settings-json` when set, else the settings flags.
+pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
+    let settings = match &args.settings_json {
+        Some(json) => serde_json::from_str(json).context("--settings-json")?,
+        None => ServerSettings {
+            ring_capacity: args.ring_capacity,
+            max_topics: args.max_topics,
+            fault_endpoints: args.fault_endpoints,
+            fault: ServerFault {
+                delay_us: args.fault_delay_us,
+                pad_bytes: args.fault_pad_bytes as usize,
+            },
+            ..args.tuning.to_config()
+        },
+    };
+    if settings.ring_capacity == 0 {
+        bail!("--ring-capacity must be at least 1");
+    }
+    if settings.max_topics == 0 {
+        bail!("--max-topics must be at least 1");
+    }
+    settings.validate()?;
+    Ok(settings)
+}
 
 /// Runs the command.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if args.ring_capacity == 0 {
-        bail!("--ring-capacity must be at least 1");
-    }
-    args.tuning.to_config().validate()?;
+    let settings = settings(&args)?;
     crate::rlimit::raise_open_files_limit();
-    if args.max_topics == 0 {
-        bail!("--max-topics must be at least 1");
-    }
     placement::pin_current_thread(&args.cpus)?;
     let workers = if args.cpus.is_empty() {
         placement::allowed_cpus().len()
@@ -42,20 +62,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tcp: tcp.local_addr()?.to_string(),
             pid: std::process::id(),
         };
-        let fault = Fault {
-            delay_us: args.fault_delay_us,
-            pad_bytes: args.fault_pad_bytes as usize,
-        };
+        let fault = settings.fault;
         if !fault.is_off() {
             eprintln!("rtbench serve: FAULT INJECTION ON ({fault:?}): not a real measurement");
         }
-        let server = Server::new(ServerConfig {
-            ring_capacity: args.ring_capacity,
-            max_topics: args.max_topics,
-            fault_endpoints: args.fault_endpoints,
-            fault,
-            ..args.tuning.to_config()
-        });
+        let server = Server::new(settings).with_allocator(crate::ALLOCATOR);
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
             let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);
             let request = ScheduleRequest {
