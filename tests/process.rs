@@ -15,7 +15,15 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// Starts `rtbench run` with a 30 s window on the floor only, stderr piped.
 fn start_run(out: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_rtbench"))
-        .args(["run", "--transports", "tcp", "--clients", "2", "--window", "30s"])
+        .args([
+            "run",
+            "--transports",
+            "tcp",
+            "--clients",
+            "2",
+            "--window",
+            "30s",
+        ])
         .arg("--out")
         .arg(out)
         .stdin(Stdio::null())
