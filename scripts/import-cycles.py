@@ -22,6 +22,11 @@ PATH_RE = re.compile(r"\b(crate|super|self)((?:::[A-Za-z_][A-Za-z0-9_]*)*)(::\{)
 INLINE_MOD_RE = re.compile(r"\bmod\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{")
 
 
+def is_ident_char(text, i):
+    """Whether text[i] exists and can be part of an identifier."""
+    return i >= 0 and (text[i].isalnum() or text[i] == "_")
+
+
 def strip_comments_and_strings(text):
     """Blanks out comments, string and char literals (keeping newlines)."""
     out = []
@@ -43,7 +48,7 @@ def strip_comments_and_strings(text):
                     if text[i] == "\n":
                         out.append("\n")
                     i += 1
-        elif c == "r" and re.match(r'r#*"', text[i:i + 10]) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+        elif c == "r" and re.match(r'r#*"', text[i:i + 10]) and not is_ident_char(text, i - 1):
             m = re.match(r'r(#*)"', text[i:])
             end = text.find('"' + m.group(1), i + len(m.group(0)))
             end = n if end < 0 else end + 1 + len(m.group(1))

@@ -18,7 +18,8 @@
 /// ```ignore
 /// impl<S: AsyncWrite + Unpin> AsyncWrite for Delayed<S> {
 ///     fn poll_write(/* spin, then write */) { … }
-///     rtbench_proto::forward_io!(inner: poll_write_vectored, is_write_vectored, poll_flush, poll_shutdown);
+///     fn poll_write_vectored(/* spin, then write vectored */) { … }
+///     rtbench_proto::forward_io!(inner: is_write_vectored, poll_flush, poll_shutdown);
 /// }
 /// ```
 #[macro_export]
@@ -130,7 +131,13 @@ mod tests {
     }
 
     impl<S: AsyncWrite + Unpin> AsyncWrite for Through<S> {
-        crate::forward_io!(inner: poll_write, poll_write_vectored, is_write_vectored, poll_flush, poll_shutdown);
+        crate::forward_io!(
+            inner: poll_write,
+            poll_write_vectored,
+            is_write_vectored,
+            poll_flush,
+            poll_shutdown
+        );
     }
 
     impl<S: AsyncRead + Unpin> AsyncRead for Through<S> {

@@ -1,4 +1,5 @@
-//! `POST /plan` and [`start_plan`]: the open-loop publisher on an explicit plan (DESIGN §4).
+//! `POST /plan` and [`start_plan`]: the open-loop publisher on an explicit plan (see
+//! `docs/measurement.md`, "The schedule and the clock").
 //!
 //! A plan lists events as `(topic index, offset)`: one OS thread walks them in order, sleeps
 //! (nanosecond timer slack, see [`crate::schedule`]) until each one's scheduled time
