@@ -71,8 +71,16 @@ pub struct ServerTuning {
     /// Who answers GET /poll, /longpoll and /sse: rtbench's lean HTTP/1.1 path (lean), which holds
     /// no buffer while a connection waits, or hyper (8 KiB read + 8 KiB write buffer per
     /// connection). Both write the same bytes; everything else is always hyper's.
-    #[arg(long, default_value_t = ServerSettings::default().http_engine)]
+    #[arg(long, default_value_t = ServerSettings::default().http_engine, value_parser = engine_parser())]
     pub http_engine: HttpEngine,
+}
+
+/// `--http-engine`: one of proto's [`HttpEngine`] names, listed in `--help`.
+fn engine_parser() -> impl clap::builder::TypedValueParser<Value = HttpEngine> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(HttpEngine::ALL.map(HttpEngine::as_str))
+        // Only the listed names get here, and each parses.
+        .map(|name| name.parse::<HttpEngine>().unwrap_or_default())
 }
 
 impl ServerTuning {
