@@ -96,3 +96,61 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("serving")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use rtbench_proto::HttpEngine;
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let argv = ["rtbench", "serve"].iter().chain(flags);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Serve(args) => args,
+            _ => unreachable!("a serve command line"),
+        }
+    }
+
+    #[test]
+    fn flags_and_settings_json_build_the_same_settings() {
+        let from_flags = settings(&serve_args(&[
+            "--ring-capacity=9",
+            "--max-topics=3",
+            "--ws-read-buffer=4096",
+            "--http-writev=false",
+            "--http-engine=hyper",
+            "--fault-endpoints",
+            "--fault-pad-bytes=2",
+        ]))
+        .unwrap();
+        let expected = ServerSettings {
+            ring_capacity: 9,
+            max_topics: 3,
+            ws_read_buffer_bytes: 4096,
+            http_writev: false,
+            http_engine: HttpEngine::Hyper,
+            fault_endpoints: true,
+            fault: ServerFault {
+                delay_us: 0,
+                pad_bytes: 2,
+            },
+            ..ServerSettings::default()
+        };
+        assert_eq!(from_flags, expected);
+        let json = serde_json::to_string(&expected).unwrap();
+        let from_json = settings(&serve_args(&["--settings-json", &json])).unwrap();
+        assert_eq!(from_json, expected);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_either_way() {
+        assert!(settings(&serve_args(&["--http-max-buf=100"])).is_err());
+        let bad = ServerSettings {
+            max_topics: 0,
+            ..ServerSettings::default()
+        };
+        let json = serde_json::to_string(&bad).unwrap();
+        assert!(settings(&serve_args(&["--settings-json", &json])).is_err());
+        assert!(settings(&serve_args(&["--settings-json", "{}"])).is_err());
+    }
+}

@@ -283,3 +283,46 @@ fn died(deaths: &Deaths) -> impl Future<Output = ExitStatus> + Send + use<> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::ServerTuning;
+    use rtbench_proto::HttpEngine;
+
+    #[test]
+    fn the_child_gets_every_setting_of_its_spec() {
+        let spec = ServerSpec {
+            cpus: vec![1],
+            fault_endpoints: true,
+            tuning: ServerTuning {
+                ws_read_buffer: 2048,
+                ws_write_buffer: 16,
+                http_max_buf: 16384,
+                http_writev: false,
+                http_engine: HttpEngine::Hyper,
+            },
+            max_topics: 42,
+            fault: ServerFault {
+                delay_us: 5,
+                pad_bytes: 6,
+            },
+            quiet: true,
+        };
+        let expected = ServerSettings {
+            max_topics: 42,
+            ws_read_buffer_bytes: 2048,
+            ws_write_buffer_bytes: 16,
+            http_max_buf_bytes: 16384,
+            http_writev: false,
+            http_engine: HttpEngine::Hyper,
+            fault_endpoints: true,
+            fault: Fault {
+                delay_us: 5,
+                pad_bytes: 6,
+            },
+            ..ServerSettings::default()
+        };
+        assert_eq!(spec.settings(), expected);
+    }
+}
