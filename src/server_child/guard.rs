@@ -238,11 +238,14 @@ fn start_signal_thread() -> io::Result<()> {
                 stop_now(*pid, exit);
             }
             let pids: Vec<String> = live.iter().map(|(pid, _)| pid.to_string()).collect();
-            eprintln!(
-                "rtbench: {name}: stopped the server (pid {}) in {:?}; exiting",
-                pids.join(", "),
-                started.elapsed()
-            );
+            match pids.is_empty() {
+                true => eprintln!("rtbench: {name}: exiting"),
+                false => eprintln!(
+                    "rtbench: {name}: stopped the server (pid {}) in {:?}; exiting",
+                    pids.join(", "),
+                    started.elapsed()
+                ),
+            }
             std::process::exit(128 + number);
         })?;
     Ok(())
