@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::Transport;
-use rtbench_server::ServerConfig;
+use rtbench_proto::{HttpEngine, ServerSettings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -58,61 +58,43 @@ fn fraction(s: &str) -> Result<f64, String> {
 #[derive(Debug, Clone, Args)]
 pub struct ServerTuning {
     /// WebSocket read buffer per connection, bytes (tungstenite's own default is 128 KiB).
-    #[arg(long, default_value_t = ServerConfig::default().ws_read_buffer_bytes)]
+    #[arg(long, default_value_t = ServerSettings::default().ws_read_buffer_bytes)]
     pub ws_read_buffer: usize,
     /// WebSocket write buffer target per connection, bytes (0: write each message at once).
-    #[arg(long, default_value_t = ServerConfig::default().ws_write_buffer_bytes)]
+    #[arg(long, default_value_t = ServerSettings::default().ws_write_buffer_bytes)]
     pub ws_write_buffer: usize,
     /// Largest read buffer an HTTP/1 connection may grow to (hyper's max_buf_size), bytes.
-    #[arg(long, default_value_t = ServerConfig::default().http_max_buf_bytes)]
+    #[arg(long, default_value_t = ServerSettings::default().http_max_buf_bytes)]
     pub http_max_buf: usize,
     /// Write HTTP/1 responses with vectored writes (true/false).
-    #[arg(long, default_value_t = ServerConfig::default().http_writev, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = ServerSettings::default().http_writev, action = clap::ArgAction::Set)]
     pub http_writev: bool,
-    /// Who answers GET /poll, /longpoll and /sse: rtbench's lean HTTP/1.1 path, which holds no
-    /// buffer while a connection waits, or hyper (8 KiB read + 8 KiB write buffer per connection).
-    /// Both write the same bytes; everything else is always hyper's.
-    #[arg(long, value_enum, default_value_t = HttpEngine::Lean)]
+    /// Who answers GET /poll, /longpoll and /sse: rtbench's lean HTTP/1.1 path (lean), which holds
+    /// no buffer while a connection waits, or hyper (8 KiB read + 8 KiB write buffer per
+    /// connection). Both write the same bytes; everything else is always hyper's.
+    #[arg(long, default_value_t = ServerSettings::default().http_engine, value_parser = engine_parser())]
     pub http_engine: HttpEngine,
 }
 
-/// The HTTP/1.1 implementation that answers the event endpoints (`--http-engine`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum HttpEngine {
-    /// rtbench's own responder for the plain GETs of /poll, /longpoll and /sse.
-    Lean,
-    /// hyper, like every other endpoint.
-    Hyper,
+/// `--http-engine`: one of proto's [`HttpEngine`] names, listed in `--help`.
+fn engine_parser() -> impl clap::builder::TypedValueParser<Value = HttpEngine> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(HttpEngine::ALL.map(HttpEngine::as_str))
+        // Only the listed names get here, and each parses.
+        .map(|name| name.parse::<HttpEngine>().unwrap_or_default())
 }
 
 impl ServerTuning {
-    /// The server configuration these flags give (other settings at their defaults).
-    pub fn to_config(&self) -> ServerConfig {
-        ServerConfig {
+    /// The server settings these flags give (other settings at their defaults).
+    pub fn to_config(&self) -> ServerSettings {
+        ServerSettings {
             ws_read_buffer_bytes: self.ws_read_buffer,
             ws_write_buffer_bytes: self.ws_write_buffer,
             http_max_buf_bytes: self.http_max_buf,
             http_writev: self.http_writev,
-            lean_http: self.http_engine == HttpEngine::Lean,
-            ..ServerConfig::default()
+            http_engine: self.http_engine,
+            ..ServerSettings::default()
         }
-    }
-
-    /// The same flags, for a child `rtbench serve`.
-    pub fn to_args(&self) -> Vec<String> {
-        vec![
-            format!("--ws-read-buffer={}", self.ws_read_buffer),
-            format!("--ws-write-buffer={}", self.ws_write_buffer),
-            format!("--http-max-buf={}", self.http_max_buf),
-            format!("--http-writev={}", self.http_writev),
-            format!(
-                "--http-engine={}",
-                match self.http_engine {
-                    HttpEngine::Lean => "lean",
-                    HttpEngine::Hyper => "hyper",
-                }
-            ),
-        ]
     }
 }
 
@@ -275,6 +257,10 @@ pub struct ServeArgs {
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Every server setting as one JSON value (`rtbench_proto::ServerSettings`), replacing the
+    /// settings flags above; how `rtbench run` configures its server child.
+    #[arg(long, hide = true)]
+    pub settings_json: Option<String>,
 }
 
 /// Flags of `rtbench report`.

@@ -6,19 +6,39 @@ use crate::placement;
 use anyhow::{Context, bail};
 use rtbench_proto::control::{ListeningLine, ScheduleRequest};
 use rtbench_proto::limits::MAX_SCHEDULED_EVENTS;
-use rtbench_server::{Fault, Listeners, Server, ServerConfig, shutdown_signal, start_publisher};
+use rtbench_proto::{ServerFault, ServerSettings};
+use rtbench_server::{Listeners, Server, shutdown_signal, start_publisher};
 use std::io::Write;
+
+/// The server settings `args` give: `--settings-json` when set, else the settings flags.
+pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
+    let settings = match &args.settings_json {
+        Some(json) => serde_json::from_str(json).context("--settings-json")?,
+        None => ServerSettings {
+            ring_capacity: args.ring_capacity,
+            max_topics: args.max_topics,
+            fault_endpoints: args.fault_endpoints,
+            fault: ServerFault {
+                delay_us: args.fault_delay_us,
+                pad_bytes: args.fault_pad_bytes as usize,
+            },
+            ..args.tuning.to_config()
+        },
+    };
+    if settings.ring_capacity == 0 {
+        bail!("--ring-capacity must be at least 1");
+    }
+    if settings.max_topics == 0 {
+        bail!("--max-topics must be at least 1");
+    }
+    settings.validate()?;
+    Ok(settings)
+}
 
 /// Runs the command.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if args.ring_capacity == 0 {
-        bail!("--ring-capacity must be at least 1");
-    }
-    args.tuning.to_config().validate()?;
+    let settings = settings(&args)?;
     crate::rlimit::raise_open_files_limit();
-    if args.max_topics == 0 {
-        bail!("--max-topics must be at least 1");
-    }
     placement::pin_current_thread(&args.cpus)?;
     let workers = if args.cpus.is_empty() {
         placement::allowed_cpus().len()
@@ -42,20 +62,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tcp: tcp.local_addr()?.to_string(),
             pid: std::process::id(),
         };
-        let fault = Fault {
-            delay_us: args.fault_delay_us,
-            pad_bytes: args.fault_pad_bytes as usize,
-        };
+        let fault = settings.fault;
         if !fault.is_off() {
             eprintln!("rtbench serve: FAULT INJECTION ON ({fault:?}): not a real measurement");
         }
-        let server = Server::new(ServerConfig {
-            ring_capacity: args.ring_capacity,
-            max_topics: args.max_topics,
-            fault_endpoints: args.fault_endpoints,
-            fault,
-            ..args.tuning.to_config()
-        });
+        let server = Server::new(settings).with_allocator(crate::ALLOCATOR);
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
             let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);
             let request = ScheduleRequest {
@@ -84,4 +95,62 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("serving")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use rtbench_proto::HttpEngine;
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let argv = ["rtbench", "serve"].iter().chain(flags);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Serve(args) => args,
+            _ => unreachable!("a serve command line"),
+        }
+    }
+
+    #[test]
+    fn flags_and_settings_json_build_the_same_settings() {
+        let from_flags = settings(&serve_args(&[
+            "--ring-capacity=9",
+            "--max-topics=3",
+            "--ws-read-buffer=4096",
+            "--http-writev=false",
+            "--http-engine=hyper",
+            "--fault-endpoints",
+            "--fault-pad-bytes=2",
+        ]))
+        .unwrap();
+        let expected = ServerSettings {
+            ring_capacity: 9,
+            max_topics: 3,
+            ws_read_buffer_bytes: 4096,
+            http_writev: false,
+            http_engine: HttpEngine::Hyper,
+            fault_endpoints: true,
+            fault: ServerFault {
+                delay_us: 0,
+                pad_bytes: 2,
+            },
+            ..ServerSettings::default()
+        };
+        assert_eq!(from_flags, expected);
+        let json = serde_json::to_string(&expected).unwrap();
+        let from_json = settings(&serve_args(&["--settings-json", &json])).unwrap();
+        assert_eq!(from_json, expected);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_either_way() {
+        assert!(settings(&serve_args(&["--http-max-buf=100"])).is_err());
+        let bad = ServerSettings {
+            max_topics: 0,
+            ..ServerSettings::default()
+        };
+        let json = serde_json::to_string(&bad).unwrap();
+        assert!(settings(&serve_args(&["--settings-json", &json])).is_err());
+        assert!(settings(&serve_args(&["--settings-json", "{}"])).is_err());
+    }
 }

@@ -1,24 +1,31 @@
 //! `rtbench run` measures a server in its own process, so the server's CPU and memory are its own:
 //! this module starts `rtbench serve` as a child on ephemeral loopback ports, stops it again, and
 //! for `--restart-server-at` restarts it on the same addresses ([`ManagedServer`]).
+//!
+//! The child gets its settings as one value (`serve --settings-json`, the same
+//! [`ServerSettings`] its `GET /settings` answers), never outlives `run`, and its death is noticed
+//! at once ([`ServerChild::died`], and see `guard.rs`).
+
+mod guard;
 
 use crate::cli::ServerTuning;
 use anyhow::{Context, bail};
+use guard::{Deaths, Exit, STOP_TIMEOUT};
 use rtbench_loadgen::{RestartServer, Target};
 use rtbench_proto::control::ListeningLine;
+use rtbench_proto::{ServerFault as Fault, ServerSettings};
 use rtbench_results::ServerFault;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// How long a new server has to announce its addresses.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long a stopping server has after SIGTERM before it is killed.
-const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How to start the server process.
 #[derive(Debug, Clone)]
@@ -37,6 +44,21 @@ pub struct ServerSpec {
     pub quiet: bool,
 }
 
+impl ServerSpec {
+    /// The server's settings: the tuning flags, the topic limit, the fault endpoints and faults.
+    pub fn settings(&self) -> ServerSettings {
+        ServerSettings {
+            max_topics: self.max_topics,
+            fault_endpoints: self.fault_endpoints,
+            fault: Fault {
+                delay_us: self.fault.delay_us,
+                pad_bytes: self.fault.pad_bytes,
+            },
+            ..self.tuning.to_config()
+        }
+    }
+}
+
 /// A running server child; stopped (SIGTERM, then SIGKILL) when dropped.
 #[derive(Debug)]
 pub struct ServerChild {
@@ -44,6 +66,10 @@ pub struct ServerChild {
     /// Whether `child` was stopped and reaped (its pid must not be signalled again).
     stopped: bool,
     spec: ServerSpec,
+    /// Its exit, as its watcher thread sees it.
+    exit: Arc<Exit>,
+    /// Where an unexpected exit of this child or of its restarts is published.
+    deaths: Deaths,
     /// Where it listens.
     pub target: Target,
 }
@@ -52,23 +78,23 @@ impl ServerChild {
     /// Starts `rtbench serve` on 127.0.0.1 port 0 and waits for the line announcing its addresses.
     pub fn start(spec: &ServerSpec) -> anyhow::Result<ServerChild> {
         let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-        Self::start_on(spec, any, any)
+        Self::start_on(spec, any, any, Arc::new(watch::Sender::new(None)))
     }
 
-    /// Starts `rtbench serve` listening on `http` and `tcp`.
+    /// Starts `rtbench serve` listening on `http` and `tcp`; an unexpected exit goes to `deaths`.
     fn start_on(
         spec: &ServerSpec,
         http: SocketAddr,
         tcp: SocketAddr,
+        deaths: Deaths,
     ) -> anyhow::Result<ServerChild> {
         let exe = std::env::current_exe().context("locating the rtbench executable")?;
+        let settings = serde_json::to_string(&spec.settings()).context("server settings")?;
         let mut cmd = Command::new(exe);
         cmd.arg("serve")
             .args(["--addr", &http.to_string(), "--tcp-addr", &tcp.to_string()])
-            .arg("--max-topics")
-            .arg(spec.max_topics.to_string())
-            .args(spec.tuning.to_args())
-            .args(fault_args(spec.fault))
+            .arg("--settings-json")
+            .arg(settings)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -76,13 +102,11 @@ impl ServerChild {
             let list: Vec<String> = spec.cpus.iter().map(usize::to_string).collect();
             cmd.arg("--cpus").arg(list.join(","));
         }
-        if spec.fault_endpoints {
-            cmd.arg("--fault-endpoints");
-        }
         if spec.quiet {
             cmd.arg("--quiet");
         }
-        let mut child = cmd.spawn().context("starting the server process")?;
+        let mut child = guard::spawn(cmd).context("starting the server process")?;
+        let exit = guard::watch_child(child.id(), deaths.clone());
         let stdout = child.stdout.take().context("server stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -93,8 +117,10 @@ impl ServerChild {
         let line = match rx.recv_timeout(START_TIMEOUT) {
             Ok(line) if !line.is_empty() => line,
             _ => {
+                exit.expect();
                 let _ = child.kill();
                 let _ = child.wait();
+                guard::forget(child.id());
                 bail!("the server process did not report its addresses within {START_TIMEOUT:?}");
             }
         };
@@ -108,6 +134,8 @@ impl ServerChild {
             child,
             stopped: false,
             spec: spec.clone(),
+            exit,
+            deaths,
             target,
         })
     }
@@ -124,6 +152,14 @@ impl ServerChild {
             return;
         }
         self.stopped = true;
+        self.exit.expect();
+        let pid = self.child.id();
+        self.reap();
+        guard::forget(pid);
+    }
+
+    /// SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]; reaps the child.
+    fn reap(&mut self) {
         // SAFETY: kill(2) on our own child's pid, not yet reaped; at worst it has already exited.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         let deadline = Instant::now() + STOP_TIMEOUT;
@@ -137,11 +173,36 @@ impl ServerChild {
         let _ = self.child.wait();
     }
 
+    /// Resolves with the exit status if the server (or a restart of it) exits without `rtbench`
+    /// stopping it; never otherwise. (The watcher also ends the process with one line then: this
+    /// is for a run loop that wants to stop its own work first.)
+    #[expect(
+        dead_code,
+        reason = "src/run.rs and src/run_idle.rs select on it once wired"
+    )]
+    pub fn died(&self) -> impl Future<Output = ExitStatus> + Send + use<> {
+        died(&self.deaths)
+    }
+
+    /// The exit status of an unexpected exit, if one has happened (polling form of [`Self::died`]).
+    #[expect(
+        dead_code,
+        reason = "src/run.rs and src/run_idle.rs select on it once wired"
+    )]
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        *self.deaths.borrow()
+    }
+
     /// Stops the server and starts a new one on the same addresses; the new one's ring is empty.
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.stop();
-        let next = Self::start_on(&self.spec, self.target.http, self.target.tcp)
-            .context("restarting the server on its addresses")?;
+        let next = Self::start_on(
+            &self.spec,
+            self.target.http,
+            self.target.tcp,
+            self.deaths.clone(),
+        )
+        .context("restarting the server on its addresses")?;
         // The old child is stopped and reaped: dropping it signals nothing.
         drop(std::mem::replace(self, next));
         Ok(())
@@ -172,6 +233,20 @@ impl ManagedServer {
             .unwrap_or_else(|p| p.into_inner().target)
     }
 
+    /// [`ServerChild::died`] of the current server process and its restarts.
+    #[expect(
+        dead_code,
+        reason = "src/run.rs and src/run_idle.rs select on it once wired"
+    )]
+    pub fn died(&self) -> impl Future<Output = ExitStatus> + Send + use<> {
+        let deaths = self
+            .0
+            .lock()
+            .map(|c| c.deaths.clone())
+            .unwrap_or_else(|p| p.into_inner().deaths.clone());
+        died(&deaths)
+    }
+
     /// Process id of the current server process.
     pub fn pid(&self) -> u32 {
         self.0
@@ -196,13 +271,58 @@ impl RestartServer for ManagedServer {
     }
 }
 
-/// The `serve` flags that inject `fault` (none when it is off).
-fn fault_args(fault: ServerFault) -> Vec<String> {
-    if fault.is_off() {
-        return Vec::new();
+/// Resolves with the first status published on `deaths`.
+fn died(deaths: &Deaths) -> impl Future<Output = ExitStatus> + Send + use<> {
+    let mut rx = deaths.subscribe();
+    async move {
+        let status = rx.wait_for(Option::is_some).await.ok().and_then(|s| *s);
+        match status {
+            Some(status) => status,
+            // The sender lives in the child handle; once it is gone nothing can die unnoticed.
+            None => std::future::pending().await,
+        }
     }
-    vec![
-        format!("--fault-delay-us={}", fault.delay_us),
-        format!("--fault-pad-bytes={}", fault.pad_bytes),
-    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::ServerTuning;
+    use rtbench_proto::HttpEngine;
+
+    #[test]
+    fn the_child_gets_every_setting_of_its_spec() {
+        let spec = ServerSpec {
+            cpus: vec![1],
+            fault_endpoints: true,
+            tuning: ServerTuning {
+                ws_read_buffer: 2048,
+                ws_write_buffer: 16,
+                http_max_buf: 16384,
+                http_writev: false,
+                http_engine: HttpEngine::Hyper,
+            },
+            max_topics: 42,
+            fault: ServerFault {
+                delay_us: 5,
+                pad_bytes: 6,
+            },
+            quiet: true,
+        };
+        let expected = ServerSettings {
+            max_topics: 42,
+            ws_read_buffer_bytes: 2048,
+            ws_write_buffer_bytes: 16,
+            http_max_buf_bytes: 16384,
+            http_writev: false,
+            http_engine: HttpEngine::Hyper,
+            fault_endpoints: true,
+            fault: Fault {
+                delay_us: 5,
+                pad_bytes: 6,
+            },
+            ..ServerSettings::default()
+        };
+        assert_eq!(spec.settings(), expected);
+    }
 }

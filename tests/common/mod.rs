@@ -4,58 +4,35 @@
 #![allow(dead_code)]
 
 use rtbench_loadgen::{LoadConfig, RestartServer, Target};
-use rtbench_server::{Listeners, Server, ServerConfig};
+use rtbench_server::ServerSettings;
+use rtbench_server::testing::TestServer as Running;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
-use tokio::sync::{Mutex, oneshot};
-use tokio::task::JoinHandle;
-
-/// A running in-process server: its stop signal and its task.
-type Running = (oneshot::Sender<()>, JoinHandle<std::io::Result<()>>);
+use tokio::sync::Mutex;
 
 /// An in-process server that a test can restart on the same addresses, losing its ring.
 #[derive(Debug)]
 pub struct TestServer {
     /// Where it listens.
     pub target: Target,
-    config: ServerConfig,
+    config: ServerSettings,
     running: Mutex<Option<Running>>,
-}
-
-async fn serve(
-    http: tokio::net::TcpListener,
-    tcp: tokio::net::TcpListener,
-    config: ServerConfig,
-) -> Running {
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = Server::new(config);
-    let task = tokio::spawn(async move {
-        server
-            .run(Listeners { http, tcp }, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    (stop, task)
 }
 
 impl TestServer {
     /// Starts a server on 127.0.0.1:0 (fault endpoints on when `fault_endpoints`).
     pub async fn start(fault_endpoints: bool) -> TestServer {
-        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let target = Target {
-            http: http.local_addr().unwrap(),
-            tcp: tcp.local_addr().unwrap(),
-        };
-        let config = ServerConfig {
+        let config = ServerSettings {
             fault_endpoints,
-            ..ServerConfig::default()
+            ..ServerSettings::default()
         };
-        let running = serve(http, tcp, config.clone()).await;
+        let running = Running::start(config.clone()).await.unwrap();
         TestServer {
-            target,
+            target: Target {
+                http: running.http,
+                tcp: running.tcp,
+            },
             config,
             running: Mutex::new(Some(running)),
         }
@@ -66,17 +43,14 @@ impl RestartServer for TestServer {
     fn restart(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async move {
             let mut running = self.running.lock().await;
-            if let Some((stop, task)) = running.take() {
-                let _ = stop.send(());
-                let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+            if let Some(old) = running.take() {
+                let _ = tokio::time::timeout(Duration::from_secs(10), old.stop()).await;
             }
-            let http = tokio::net::TcpListener::bind(self.target.http)
+            let (http, tcp) = (self.target.http, self.target.tcp);
+            let next = Running::start_on(http, tcp, self.config.clone())
                 .await
                 .map_err(|e| e.to_string())?;
-            let tcp = tokio::net::TcpListener::bind(self.target.tcp)
-                .await
-                .map_err(|e| e.to_string())?;
-            *running = Some(serve(http, tcp, self.config.clone()).await);
+            *running = Some(next);
             Ok(())
         })
     }

@@ -7,26 +7,17 @@ use rtbench_loadgen::workload::SendTo;
 use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
 use rtbench_proto::Transport;
 use rtbench_proto::transport::SendPath;
-use rtbench_server::{Listeners, Server, ServerConfig};
+use rtbench_server::ServerSettings;
+use rtbench_server::testing::TestServer;
 use std::time::Duration;
 
-async fn start_server() -> (Target, tokio::sync::oneshot::Sender<()>) {
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+async fn start_server() -> (Target, TestServer) {
+    let server = TestServer::start(ServerSettings::default()).await.unwrap();
     let target = Target {
-        http: http.local_addr().unwrap(),
-        tcp: tcp.local_addr().unwrap(),
+        http: server.http,
+        tcp: server.tcp,
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = Server::new(ServerConfig::default());
-    tokio::spawn(async move {
-        server
-            .run(Listeners { http, tcp }, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    (target, stop)
+    (target, server)
 }
 
 /// The built-in scenario `name`, shrunk: a few clients, about a second of events, fast polling.

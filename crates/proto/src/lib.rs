@@ -12,6 +12,7 @@ pub mod control;
 pub mod event;
 pub mod faults;
 pub mod frame;
+pub mod io;
 pub mod limits;
 pub mod metrics;
 pub mod paths;

@@ -2,17 +2,24 @@
 //! connection builder directly, not `axum::serve`.
 //!
 //! Serving the `Router` through `hyper::server::conn::http1` keeps an idle connection ~10 KiB
-//! smaller than `axum::serve` (CRATES.md) and lets each connection's IO be wrapped in the byte
-//! meter. The connection's meter handle goes into every request's extensions. hyper's read-buffer
-//! ceiling and vectored writes come from [`crate::ServerConfig`]. Each connection starts on the
-//! lean path ([`crate::lean`]), which answers the plain GETs of the event endpoints itself and
-//! hands anything else to hyper.
+//! smaller than `axum::serve` (see `docs/measurement.md`) and lets each connection's IO be wrapped
+//! in the byte meter. The connection's meter handle goes into every request's extensions. hyper's
+//! read-buffer ceiling and vectored writes come from [`rtbench_proto::ServerSettings`]. Each
+//! connection starts on the lean path ([`crate::lean`]), which reads the plain GETs of the event
+//! endpoints; this module dispatches them to their endpoint and hands anything else to hyper.
+//!
+//! Each transport's file exports its own routes; [`app`] merges them for every transport of
+//! [`Transport::ALL`] that has an HTTP path.
 
+use crate::degrade::Delayed;
 use crate::error::ApiError;
-use crate::fault::Delayed;
+use crate::lean::head::{Head, Route};
+use crate::lean::{Conn, Exit, Io};
 use crate::meter::{ConnHandle, ConnMeter, Metered};
-use crate::server::{MIN_HTTP_MAX_BUF_BYTES, State};
-use crate::{faults, lean, longpoll, metrics, plan, poll, publish, resume, schedule, sse, ws};
+use crate::state::{ACCEPT_BACKOFF, State};
+use crate::{
+    drop_endpoint, longpoll, metrics, plan, poll, publish, resume, schedule, settings, sse, ws,
+};
 use axum::Router;
 use axum::http::{Method, Uri};
 use axum::routing::{get, post};
@@ -20,31 +27,35 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use rtbench_proto::Transport;
-use rtbench_proto::paths;
+use rtbench_proto::settings::MIN_HTTP_MAX_BUF_BYTES;
+use rtbench_proto::{HttpEngine, Transport, paths};
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 
-/// Pause after a failed `accept` (e.g. EMFILE) before trying again.
-pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// The routes of `transport`'s HTTP endpoint, from its own file (none for the raw-TCP floor,
+/// which has a listener of its own). A `match`, so a new transport must say where it is served.
+fn transport_routes(transport: Transport) -> Router<Arc<State>> {
+    match transport {
+        Transport::ShortPoll => poll::routes(),
+        Transport::LongPoll => longpoll::routes(),
+        Transport::Sse => sse::routes(),
+        Transport::WebSocket => ws::routes(),
+        Transport::Tcp => Router::new(),
+    }
+}
 
 /// The router of every HTTP endpoint, with JSON 404 and 405 answers.
 pub(crate) fn app(state: Arc<State>) -> Router {
-    let router = Router::new();
-    let router = match state.config.fault_endpoints {
-        true => router.route(paths::FAULTS_CLOSE, post(faults::handler)),
-        false => router,
-    };
-    router
-        .route(Transport::ShortPoll.path(), get(poll::handler))
-        .route(Transport::LongPoll.path(), get(longpoll::handler))
-        .route(Transport::Sse.path(), get(sse::handler))
-        .route(Transport::WebSocket.path(), get(ws::handler))
+    let transports = Transport::ALL
+        .into_iter()
+        .fold(Router::new(), |router, t| router.merge(transport_routes(t)));
+    transports
+        .merge(drop_endpoint::routes(&state))
+        .merge(settings::routes())
         .route(paths::PUBLISH, post(publish::handler))
         .route(paths::SCHEDULE, post(schedule::handler))
         .route(paths::PLAN, post(plan::handler))
@@ -110,16 +121,55 @@ async fn serve_connection(
         Metered::tracked(stream, meter.clone()),
         state.config.fault.delay_us,
     );
-    if state.config.lean_http {
-        lean::serve(io, meter, router, state).await;
-    } else {
-        serve_hyper(io, meter, router, state).await;
+    match state.config.http_engine {
+        HttpEngine::Lean => serve_lean(io, meter, router, state).await,
+        HttpEngine::Hyper => serve_hyper(io, meter, router, state).await,
+    }
+}
+
+/// Serves one HTTP connection on the lean path while its requests are the plain GETs of the event
+/// endpoints, then (if ever) by hyper for the rest of its life.
+async fn serve_lean(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
+    let mut conn = Conn::new(io, meter.clone(), state.clone());
+    let exit = tokio::select! {
+        exit = lean_requests(&mut conn) => exit,
+        // Fault injection: drop the connection mid-whatever, as a crashing worker would.
+        () = meter.killed() => return,
+    };
+    if exit == Exit::Hyper {
+        // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
+        Box::pin(serve_hyper(conn.into_hyper_io(), meter, router, state)).await;
+    }
+}
+
+/// The lean path's request loop: each head read goes to its endpoint until one is not the lean
+/// path's to answer or the connection is over.
+async fn lean_requests(conn: &mut Conn) -> Exit {
+    let mut shutdown = conn.state().shutdown();
+    loop {
+        let (head, len) = match conn.next_request(&mut shutdown).await {
+            Ok(request) => request,
+            Err(exit) => return exit,
+        };
+        let served = serve_lean_request(conn, &head).await;
+        if let Some(exit) = conn.finish(served, len) {
+            return exit;
+        }
+    }
+}
+
+/// Answers one request the lean path took, by its endpoint.
+async fn serve_lean_request(conn: &mut Conn, head: &Head) -> crate::lean::Served {
+    match head.route {
+        Route::Poll => poll::serve_lean(conn, head).await,
+        Route::LongPoll => longpoll::serve_lean(conn, head).await,
+        Route::Sse => sse::serve_lean(conn, head).await,
     }
 }
 
 /// Serves one HTTP/1.1 connection with hyper (with upgrades) until it closes or shutdown ends it
 /// gracefully.
-pub(crate) async fn serve_hyper<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
+async fn serve_hyper<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -4,8 +4,8 @@
 //! every transport then shares those bytes (`Bytes` clones, no copy). Readers hold a cursor (the last
 //! sequence number they saw) rather than a queue: a connection that falls behind costs nothing until
 //! it reads, and if the events after its cursor have left the ring it is told how many with a gap
-//! notice. That is the slow-consumer policy (DESIGN §6): server memory is bounded by
-//! `max_topics × ring_capacity` events, whatever the clients do.
+//! notice. That is the slow-consumer policy (`docs/measurement.md`, "Delivery checks"): server
+//! memory is bounded by `max_topics × ring_capacity` events, whatever the clients do.
 //!
 //! Publishers of one topic are serialised by a per-topic mutex that is held while the body is
 //! encoded; readers only take the ring's read lock for as long as it takes to clone the `Bytes`
@@ -51,7 +51,8 @@ pub struct Topic {
     capacity: usize,
     /// Latest published sequence number (0 before the first), wakes waiting readers.
     latest: watch::Sender<u64>,
-    /// Spaces appended to every body: an injected fault, 0 normally ([`crate::Fault`]).
+    /// Spaces appended to every body: an injected fault, 0 normally
+    /// ([`rtbench_proto::ServerFault`]).
     pad_bytes: usize,
 }
 
@@ -76,7 +77,7 @@ impl Topic {
         let mut last = self.publish_lock.lock();
         let seq = *last + 1;
         let body = rtbench_proto::encode_body(seq, t_pub_ns, &payload(seq));
-        let body = crate::fault::pad_body(body, self.pad_bytes);
+        let body = crate::degrade::pad_body(body, self.pad_bytes);
         {
             let mut ring = self.ring.write();
             if ring.len() >= self.capacity {
@@ -173,7 +174,8 @@ impl Hub {
     }
 
     /// The same hub with `pad_bytes` spaces appended to every event body: the padding fault of
-    /// [`crate::Fault::pad_bytes`], for testing the performance gate. 0 (the default) is off.
+    /// [`rtbench_proto::ServerFault::pad_bytes`], for testing the performance gate. 0 (the default)
+    /// is off.
     pub fn with_body_padding(mut self, pad_bytes: usize) -> Self {
         self.pad_bytes = pad_bytes;
         self

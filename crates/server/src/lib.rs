@@ -9,21 +9,23 @@
 //! Tests and the `rtbench serve` binary start it the same way:
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use rtbench_server::{Listeners, ServerConfig, run, shutdown_signal};
+//! use rtbench_server::{Listeners, ServerSettings, run, shutdown_signal};
 //! let listeners = Listeners {
 //!     http: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
 //!     tcp: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
 //! };
-//! run(listeners, ServerConfig::default(), shutdown_signal()).await
+//! run(listeners, ServerSettings::default(), shutdown_signal()).await
 //! # }
 //! ```
 
+mod conns;
+mod degrade;
+mod drop_endpoint;
 mod error;
-mod fault;
-mod faults;
 mod http;
 pub mod hub;
 mod kernel;
+mod kill;
 mod lean;
 mod longpoll;
 mod meter;
@@ -35,19 +37,27 @@ mod publish;
 mod resume;
 mod schedule;
 mod server;
+mod settings;
 mod sse;
+mod state;
 mod tcp;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod ws;
 
 pub use error::ApiError;
-pub use fault::Fault;
 pub use hub::Hub;
 pub use plan::start_plan;
-pub use schedule::{MAX_START_IN_MS, start_publisher};
-pub use server::{
-    BadSetting, Listeners, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES,
-    MIN_WS_READ_BUFFER_BYTES, Server, ServerConfig,
+pub use rtbench_proto::settings::{
+    BadSetting, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES, MIN_WS_READ_BUFFER_BYTES,
 };
+pub use rtbench_proto::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
+pub use schedule::{MAX_START_IN_MS, start_publisher};
+pub use server::Listeners;
+pub use state::{DEFAULT_ALLOCATOR, Server};
+
+/// The server's configuration: the settings value of [`rtbench_proto`], one struct end to end.
+pub type ServerConfig = ServerSettings;
 
 use std::future::Future;
 
@@ -55,7 +65,7 @@ use std::future::Future;
 /// waits up to 2 s for connections to close (see [`Server::run`]).
 pub async fn run(
     listeners: Listeners,
-    config: ServerConfig,
+    config: ServerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     Server::new(config).run(listeners, shutdown).await

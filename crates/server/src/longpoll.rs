@@ -8,15 +8,21 @@ use crate::lean::{Conn, Served};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
 use crate::poll::{poll_response, write_lean};
-use crate::server::{Shutdown, State};
+use crate::state::{Shutdown, State};
 use axum::Extension;
 use axum::extract::State as AppState;
 use axum::response::Response;
+use rtbench_proto::Transport;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
+
+/// This transport's HTTP route: `GET` of its path in the transport spec.
+pub(crate) fn routes() -> axum::Router<Arc<State>> {
+    axum::Router::new().route(Transport::LongPoll.path(), axum::routing::get(handler))
+}
 
 /// `GET /longpoll` through hyper.
 pub(crate) async fn handler(

@@ -13,8 +13,8 @@
 //! Accepted sockets are also registered with the kernel cross-check ([`crate::kernel`]) once, at
 //! accept, and read one last time just before they close.
 
-use crate::faults::KillSwitch;
 use crate::kernel::{Registration, Registry};
+use crate::kill::KillSwitch;
 use rtbench_proto::{Transport, paths};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -107,7 +107,7 @@ pub(crate) struct ConnMeter {
     pending_sent: AtomicU64,
     /// Dropped with the connection, so shutdown can wait until every connection has ended.
     _alive: mpsc::Sender<()>,
-    /// Set when the server tracks connections for fault injection ([`crate::faults`]).
+    /// Set when the server tracks connections for fault injection ([`crate::drop_endpoint`]).
     kill: Option<Arc<KillSwitch>>,
 }
 
@@ -319,17 +319,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
         Poll::Ready(Ok(n))
     }
 
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+    rtbench_proto::forward_io!(inner: is_write_vectored, poll_flush, poll_shutdown);
 }
 
 #[cfg(test)]

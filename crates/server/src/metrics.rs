@@ -9,11 +9,12 @@
 
 use crate::kernel::KernelCounts;
 use crate::meter::{BUCKETS, Bucket, Meters, bucket_label};
-use crate::server::{ServerConfig, State};
+use crate::state::State;
 use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use rtbench_proto::metrics as names;
+use rtbench_proto::{HttpEngine, ServerSettings};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -132,7 +133,7 @@ pub(crate) async fn handler(AppState(state): AppState<Arc<State>>) -> impl IntoR
 
 /// The exposition text. The kernel is read first and the meter right after, so the two counts
 /// are as close in time as one pass allows.
-fn render(meters: &Meters, events_published: u64, config: &ServerConfig) -> String {
+fn render(meters: &Meters, events_published: u64, config: &ServerSettings) -> String {
     let kernel = meters.kernel.sweep();
     let mut out = String::with_capacity(8192);
     for (name, help, kind, counter) in PER_TRANSPORT {
@@ -188,13 +189,13 @@ fn render(meters: &Meters, events_published: u64, config: &ServerConfig) -> Stri
             names::CONFIG_HTTP_LEAN,
             "1 when the plain GETs of /poll, /longpoll and /sse take the lean HTTP/1.1 path.",
             "gauge",
-            u64::from(config.lean_http),
+            u64::from(config.http_engine == HttpEngine::Lean),
         ),
         (
             names::CONFIG_SSE_KEEP_ALIVE_MS,
             "Silence before an SSE keep-alive comment, milliseconds.",
             "gauge",
-            config.sse_keep_alive.as_millis() as u64,
+            config.sse_keep_alive_ms,
         ),
         (
             names::EVENTS_PUBLISHED,
@@ -262,7 +263,7 @@ mod tests {
     fn every_series_has_every_label_and_process_stats_are_read() {
         let meters = Meters::default();
         meters.buckets[2].bytes_sent.store(42, Ordering::Relaxed);
-        let samples = parse_text(&render(&meters, 7, &ServerConfig::default()));
+        let samples = parse_text(&render(&meters, 7, &ServerSettings::default()));
         assert_eq!(
             samples.len(),
             (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 10

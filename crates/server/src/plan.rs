@@ -1,4 +1,5 @@
-//! `POST /plan` and [`start_plan`]: the open-loop publisher on an explicit plan (DESIGN §4).
+//! `POST /plan` and [`start_plan`]: the open-loop publisher on an explicit plan (see
+//! `docs/measurement.md`, "The schedule and the clock").
 //!
 //! A plan lists events as `(topic index, offset)`: one OS thread walks them in order, sleeps
 //! (nanosecond timer slack, see [`crate::schedule`]) until each one's scheduled time
@@ -14,7 +15,7 @@ use crate::error::ApiError;
 use crate::hub::Topic;
 use crate::params::{check_topic, read_body};
 use crate::schedule::{MAX_START_IN_MS, sleep_until_or_stop};
-use crate::server::{Server, State};
+use crate::state::{Server, State};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State as AppState;

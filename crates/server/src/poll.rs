@@ -7,15 +7,21 @@ use crate::lean::head::Head;
 use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
-use crate::server::State;
+use crate::state::State;
 use axum::Extension;
 use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use rtbench_proto::Transport;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::poll::encode_poll_response;
 use std::sync::Arc;
+
+/// This transport's HTTP route: `GET` of its path in the transport spec.
+pub(crate) fn routes() -> axum::Router<Arc<State>> {
+    axum::Router::new().route(Transport::ShortPoll.path(), axum::routing::get(handler))
+}
 
 /// `GET /poll` through hyper.
 pub(crate) async fn handler(

@@ -8,7 +8,7 @@
 
 use crate::error::ApiError;
 use crate::params::{Params, RawQuery, read_body};
-use crate::server::State;
+use crate::state::State;
 use axum::body::Body;
 use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;

@@ -9,7 +9,7 @@
 use crate::error::ApiError;
 use crate::params::{check_topic, read_body};
 use crate::schedule::Run;
-use crate::server::State;
+use crate::state::State;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State as AppState;

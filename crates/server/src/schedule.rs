@@ -1,4 +1,5 @@
-//! `POST /schedule` and [`start_publisher`]: the open-loop publisher (DESIGN §4).
+//! `POST /schedule` and [`start_publisher`]: the open-loop publisher (see `docs/measurement.md`,
+//! "The schedule and the clock").
 //!
 //! Each accepted request gets a dedicated OS thread that publishes event `k` (0-based) when
 //! CLOCK_MONOTONIC reaches `start + k × period`, stamped with that *scheduled* time and carrying
@@ -12,7 +13,7 @@
 use crate::error::ApiError;
 use crate::hub::Topic;
 use crate::params::{check_topic, read_body};
-use crate::server::{Server, State};
+use crate::state::{Server, State};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State as AppState;

@@ -11,7 +11,7 @@ use crate::lean::head::Head;
 use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery, parse_seq};
-use crate::server::{Shutdown, State};
+use crate::state::{Shutdown, State};
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::State as AppState;
@@ -19,12 +19,18 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use rtbench_proto::Transport;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::{paths, sse};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// This transport's HTTP route: `GET` of its path in the transport spec.
+pub(crate) fn routes() -> axum::Router<Arc<State>> {
+    axum::Router::new().route(Transport::Sse.path(), axum::routing::get(handler))
+}
 
 /// `GET /sse` through hyper.
 pub(crate) async fn handler(
@@ -145,7 +151,7 @@ impl Feed {
             next: 0,
             gap: None,
             started: false,
-            keep_alive: state.config.sse_keep_alive,
+            keep_alive: state.config.sse_keep_alive(),
             shutdown: state.shutdown(),
             conn,
         })

@@ -6,10 +6,10 @@
 //! client publish to `publish_to`, or to the subscribed topic when the `SUB` frame named none. A malformed,
 //! over-size or out-of-place frame closes the connection, as does shutdown.
 
-use crate::http::ACCEPT_BACKOFF;
 use crate::hub::{Event, Topic};
 use crate::meter::{ConnMeter, Metered};
-use crate::server::{Shutdown, State};
+use crate::state::ACCEPT_BACKOFF;
+use crate::state::{Shutdown, State};
 use bytes::BytesMut;
 use rtbench_proto::Transport;
 use rtbench_proto::frame::{Command, decode_frame, encode_frame, parse_command};

@@ -10,17 +10,23 @@ use crate::error::ApiError;
 use crate::hub::{Event, Topic, release_if_large};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
-use crate::server::{Shutdown, State};
+use crate::state::{Shutdown, State};
 use axum::Extension;
 use axum::extract::State as AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use futures_util::SinkExt;
+use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_EVENTS_PER_RESPONSE, MAX_PAYLOAD_BYTES};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Error as WsError;
+
+/// This transport's HTTP route: `GET` of its path in the transport spec.
+pub(crate) fn routes() -> axum::Router<Arc<State>> {
+    axum::Router::new().route(Transport::WebSocket.path(), axum::routing::get(handler))
+}
 
 /// How long a closing socket waits for the client's close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);

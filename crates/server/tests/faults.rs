@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use rtbench_proto::faults::{CloseRequest, CloseResponse, ResumeRequest};
 use rtbench_proto::poll::parse_poll_response;
 use rtbench_proto::{mono_now_ns, paths};
-use rtbench_server::ServerConfig;
+use rtbench_server::ServerSettings;
 
 #[tokio::test]
 async fn close_endpoint_is_off_by_default() {
@@ -54,9 +54,9 @@ async fn close(server: &TestServer, req: CloseRequest) -> CloseResponse {
 
 #[tokio::test]
 async fn close_drops_the_asked_number_of_streams() {
-    let server = TestServer::with_config(ServerConfig {
+    let server = TestServer::with_config(ServerSettings {
         fault_endpoints: true,
-        ..ServerConfig::default()
+        ..ServerSettings::default()
     })
     .await;
     let mut streams = Vec::new();

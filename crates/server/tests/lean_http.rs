@@ -9,14 +9,19 @@ mod common;
 use common::raw::Raw;
 use common::{STEP, TestServer, sample, within};
 use rtbench_proto::metrics as names;
-use rtbench_server::ServerConfig;
+use rtbench_server::{HttpEngine, ServerSettings};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 async fn server(lean: bool) -> TestServer {
-    TestServer::with_config(ServerConfig {
-        lean_http: lean,
-        ..ServerConfig::default()
+    let http_engine = if lean {
+        HttpEngine::Lean
+    } else {
+        HttpEngine::Hyper
+    };
+    TestServer::with_config(ServerSettings {
+        http_engine,
+        ..ServerSettings::default()
     })
     .await
 }

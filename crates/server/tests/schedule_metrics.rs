@@ -11,7 +11,7 @@ use rtbench_proto::frame::{decode_frame, encode_sub};
 use rtbench_proto::metrics as names;
 use rtbench_proto::poll::parse_poll_response;
 use rtbench_proto::{encode_body, make_payload, sse};
-use rtbench_server::ServerConfig;
+use rtbench_server::ServerSettings;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -204,8 +204,8 @@ fn bytes(m: &[rtbench_proto::metrics::Sample], transport: &str) -> (f64, f64) {
 #[tokio::test]
 async fn one_event_costs_exactly_its_framing() {
     // No keep-alive may fall between the two scrapes.
-    let config = ServerConfig {
-        sse_keep_alive: Duration::from_secs(3600),
+    let config = ServerSettings {
+        sse_keep_alive_ms: 3_600_000,
         ..Default::default()
     };
     let server = TestServer::with_config(config).await;

@@ -228,7 +228,7 @@ async fn raw_tcp_streams_the_three_events_and_publishes() {
 
 #[tokio::test]
 async fn a_reader_behind_the_ring_gets_a_gap() {
-    let config = rtbench_server::ServerConfig {
+    let config = rtbench_server::ServerSettings {
         ring_capacity: 2,
         ..Default::default()
     };

@@ -14,12 +14,11 @@ mod common;
 use common::raw::Raw;
 use common::{STEP, sample, within};
 use rtbench_proto::metrics::{self as names, Sample, parse_text};
-use rtbench_server::{Listeners, Server, ServerConfig};
+use rtbench_server::testing::TestServer;
+use rtbench_server::{HttpEngine, Server, ServerSettings};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Payload bytes of the event every test delivers.
 const P: usize = 100;
@@ -34,34 +33,27 @@ struct Fixture {
     /// Whether the server's lean HTTP path is on.
     lean: bool,
     http: SocketAddr,
-    _stop: oneshot::Sender<()>,
+    _running: TestServer,
 }
 
 impl Fixture {
     async fn start(lean: bool) -> Fixture {
         // No SSE keep-alive may fall between two scrapes.
-        let config = ServerConfig {
-            sse_keep_alive: Duration::from_secs(3600),
-            lean_http: lean,
-            ..ServerConfig::default()
+        let config = ServerSettings {
+            sse_keep_alive_ms: 3_600_000,
+            http_engine: if lean {
+                HttpEngine::Lean
+            } else {
+                HttpEngine::Hyper
+            },
+            ..ServerSettings::default()
         };
-        let server = Server::new(config);
-        let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = http.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let running = server.clone();
-        tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            running.run(Listeners { http, tcp }, shutdown).await
-        });
+        let running = TestServer::start(config).await.unwrap();
         Fixture {
-            server,
+            server: running.server.clone(),
             lean,
-            http: addr,
-            _stop: stop,
+            http: running.http,
+            _running: running,
         }
     }
 

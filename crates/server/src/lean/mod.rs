@@ -11,18 +11,19 @@
 //! (see [`head`]) — including each malformed or refused one — goes to hyper with the bytes already
 //! read, so answers and errors are the same whichever side serves a connection. Once hyper has a
 //! connection it keeps it. `--http-engine hyper` sends every connection to hyper, for comparison.
+//!
+//! This module reads heads and writes responses; it calls no endpoint. `http.rs` runs the request
+//! loop, dispatches each head to its endpoint's `serve_lean`, and does the hand-off to hyper.
 
 pub(crate) mod head;
 mod prefixed;
 pub(crate) mod wire;
 
-use crate::fault::Delayed;
+use crate::degrade::Delayed;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
-use crate::server::State;
-use crate::{longpoll, poll, sse};
-use axum::Router;
-use head::{Head, Parsed, Route};
-use prefixed::Prefixed;
+use crate::state::{Shutdown, State};
+use head::{Head, Parsed};
+pub(crate) use prefixed::Prefixed;
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
@@ -49,8 +50,11 @@ pub(crate) enum Served {
 }
 
 /// How a connection leaves the lean path.
-enum Exit {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Drop the connection.
     Close,
+    /// Hand it to hyper with the bytes already read ([`Conn::into_hyper_io`]).
     Hyper,
 }
 
@@ -63,63 +67,61 @@ pub(crate) struct Conn {
     state: Arc<State>,
 }
 
-/// Serves one HTTP connection: on the lean path while its requests are the plain GETs of the event
-/// endpoints, then (if ever) by hyper for the rest of its life.
-pub(crate) async fn serve(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
-    let mut conn = Conn {
-        io,
-        pending: Vec::new(),
-        meter: meter.clone(),
-        state: state.clone(),
-    };
-    let exit = tokio::select! {
-        exit = conn.run() => exit,
-        // Fault injection: drop the connection mid-whatever, as a crashing worker would.
-        () = meter.killed() => return,
-    };
-    if let Exit::Hyper = exit {
-        let io = Prefixed::new(conn.pending, conn.io);
-        // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
-        Box::pin(crate::http::serve_hyper(io, meter, router, state)).await;
-    }
-}
-
 impl Conn {
-    async fn run(&mut self) -> Exit {
-        let mut shutdown = self.state.shutdown();
+    /// A connection on the lean path, nothing read yet.
+    pub(crate) fn new(io: Io, meter: Arc<ConnMeter>, state: Arc<State>) -> Conn {
+        Conn {
+            io,
+            pending: Vec::new(),
+            meter,
+            state,
+        }
+    }
+
+    /// Reads until the next request is a whole head: the head the lean path takes and its length,
+    /// or how the connection leaves the lean path (a request for hyper, the client gone, or
+    /// `shutdown` while idle between requests).
+    pub(crate) async fn next_request(
+        &mut self,
+        shutdown: &mut Shutdown,
+    ) -> Result<(Head, usize), Exit> {
         loop {
-            let (head, len) = loop {
-                match head::parse(&self.pending) {
-                    Parsed::Partial => {}
-                    Parsed::Lean(head, len) => break (head, len),
-                    Parsed::Hyper => return Exit::Hyper,
-                }
-                let idle = self.pending.is_empty();
-                let read = tokio::select! {
-                    read = self.read_some(true) => read,
-                    // Between requests a stopping server closes the connection, as hyper does.
-                    () = shutdown.wait(), if idle => return Exit::Close,
-                };
-                if !matches!(read, Ok(n) if n > 0) {
-                    return Exit::Close;
-                }
+            match head::parse(&self.pending) {
+                Parsed::Partial => {}
+                Parsed::Lean(head, len) => return Ok((head, len)),
+                Parsed::Hyper => return Err(Exit::Hyper),
+            }
+            let idle = self.pending.is_empty();
+            let read = tokio::select! {
+                read = self.read_some(true) => read,
+                // Between requests a stopping server closes the connection, as hyper does.
+                () = shutdown.wait(), if idle => return Err(Exit::Close),
             };
-            let served = match head.route {
-                Route::Poll => poll::serve_lean(self, &head).await,
-                Route::LongPoll => longpoll::serve_lean(self, &head).await,
-                Route::Sse => sse::serve_lean(self, &head).await,
-            };
-            match served {
-                Served::KeepAlive => {
-                    self.pending.drain(..len);
-                    if self.pending.is_empty() {
-                        self.pending = Vec::new();
-                    }
-                }
-                Served::Close => return Exit::Close,
-                Served::Declined => return Exit::Hyper,
+            if !matches!(read, Ok(n) if n > 0) {
+                return Err(Exit::Close);
             }
         }
+    }
+
+    /// Done with the request whose head was `len` bytes and which an endpoint `served`: `None` to
+    /// read the next request, or how the connection leaves the lean path.
+    pub(crate) fn finish(&mut self, served: Served, len: usize) -> Option<Exit> {
+        match served {
+            Served::KeepAlive => {
+                self.pending.drain(..len);
+                if self.pending.is_empty() {
+                    self.pending = Vec::new();
+                }
+                None
+            }
+            Served::Close => Some(Exit::Close),
+            Served::Declined => Some(Exit::Hyper),
+        }
+    }
+
+    /// The connection's IO for hyper: the bytes read but not consumed, then the socket.
+    pub(crate) fn into_hyper_io(self) -> Prefixed<Io> {
+        Prefixed::new(self.pending, self.io)
     }
 
     /// The server's shared state.

@@ -6,69 +6,41 @@ pub mod raw;
 
 use reqwest::StatusCode;
 use rtbench_proto::metrics::{Sample, parse_text};
-use rtbench_server::{Listeners, ServerConfig, run};
+use rtbench_server::{ServerSettings, testing};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// Upper bound on any single step of a test.
 pub const STEP: Duration = Duration::from_secs(10);
 
-/// A server running on loopback until dropped or [`TestServer::stop`]ped.
-pub struct TestServer {
-    /// Address of the HTTP listener.
-    pub http: SocketAddr,
-    /// Address of the raw-TCP listener.
-    pub tcp: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+/// A server running on loopback until dropped or [`TestServer::stop`]ped: the crate's own test
+/// server, plus the requests these tests make of it.
+pub struct TestServer(testing::TestServer);
+
+impl Deref for TestServer {
+    type Target = testing::TestServer;
+
+    fn deref(&self) -> &testing::TestServer {
+        &self.0
+    }
 }
 
 impl TestServer {
     /// Starts a server with the default configuration.
     pub async fn start() -> Self {
-        Self::with_config(ServerConfig::default()).await
+        Self::with_config(ServerSettings::default()).await
     }
 
     /// Starts a server with `config`.
-    pub async fn with_config(config: ServerConfig) -> Self {
-        let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let (http_addr, tcp_addr) = (http.local_addr().unwrap(), tcp.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        let task = tokio::spawn(run(Listeners { http, tcp }, config, shutdown));
-        TestServer {
-            http: http_addr,
-            tcp: tcp_addr,
-            stop: Some(stop),
-            task: Some(task),
-        }
+    pub async fn with_config(config: ServerSettings) -> Self {
+        TestServer(testing::TestServer::start(config).await.unwrap())
     }
 
-    /// `http://127.0.0.1:PORT{path}`.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.http)
-    }
-
-    /// `ws://127.0.0.1:PORT{path}`.
-    pub fn ws_url(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.http)
-    }
-
-    /// Triggers shutdown and waits (bounded) for `run` to return.
-    pub async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let task = self.task.take().unwrap();
-        within(Duration::from_secs(15), task)
-            .await
-            .unwrap()
-            .unwrap();
+    /// Triggers shutdown and waits (bounded) for the server to finish.
+    pub async fn stop(self) {
+        self.0.stop().await.unwrap();
     }
 
     /// Publishes `payload` to `topic` over HTTP on a fresh connection; returns its seq.

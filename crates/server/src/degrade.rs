@@ -1,12 +1,13 @@
-//! Fault injection, off by default: a *known* regression that the CI performance gate must catch
-//! (`scripts/perf-gate-selftest.sh`). Never switch it on for a measurement you report.
+//! Injected degradations, off by default: a *known* regression that the CI performance gate must
+//! catch (`scripts/perf-gate-selftest.sh`). Never switch one on for a measurement you report. (The
+//! connection-drop endpoint, a different kind of fault, is [`crate::drop_endpoint`].)
 //!
-//! Two knobs, each hooked in at exactly one place:
-//! - [`Fault::delay_us`]: the server busy-waits this long before every write to an HTTP
+//! Two knobs of [`rtbench_proto::ServerFault`], each hooked in at exactly one place:
+//! - `delay_us`: the server busy-waits this long before every write to an HTTP
 //!   connection's socket (WebSocket, SSE, long poll, short poll; hooked in `http.rs`). It models a
 //!   per-message CPU cost added to the transports under test. The raw-TCP floor is left alone: it
 //!   is the reference every timing is divided by.
-//! - [`Fault::pad_bytes`]: every event body gets this many spaces appended (hooked in `hub.rs`,
+//! - `pad_bytes`: every event body gets this many spaces appended (hooked in `hub.rs`,
 //!   where bodies are encoded once). JSON allows trailing whitespace, so every client still parses
 //!   the event; every transport, the floor included, carries the extra bytes.
 
@@ -15,23 +16,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-/// Faults the server injects. `Default` is off.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Fault {
-    /// Busy-wait before each write to an HTTP connection's socket, in microseconds (0: off).
-    pub delay_us: u64,
-    /// Spaces appended to every event body, in bytes (0: off).
-    pub pad_bytes: usize,
-}
-
-impl Fault {
-    /// Whether no fault is injected.
-    pub fn is_off(&self) -> bool {
-        *self == Fault::default()
-    }
-}
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Appends `pad` spaces to an encoded event body (no copy when `pad` is 0).
 pub(crate) fn pad_body(body: Bytes, pad: usize) -> Bytes {
@@ -72,13 +57,7 @@ impl<S> Delayed<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Delayed<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
+    rtbench_proto::forward_io!(inner: poll_read);
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Delayed<S> {
@@ -100,17 +79,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Delayed<S> {
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+    rtbench_proto::forward_io!(inner: is_write_vectored, poll_flush, poll_shutdown);
 }
 
 #[cfg(test)]
@@ -134,13 +103,5 @@ mod tests {
         io.write_all(b"abc").await.unwrap();
         assert!(start.elapsed() >= Duration::from_millis(2));
         assert_eq!(io.inner, b"abc");
-        assert!(Fault::default().is_off());
-        assert!(
-            !Fault {
-                delay_us: 1,
-                pad_bytes: 0
-            }
-            .is_off()
-        );
     }
 }

@@ -1,61 +1,13 @@
-//! Server-side fault injection: `POST /faults/close` closes some of a transport's open connections,
-//! chosen at random, the way a crashing worker or a load balancer would: the socket is dropped
-//! without any goodbye (no SSE end, no WebSocket close frame), so the client sees its stream end
-//! or reset and must resume on its own.
-//!
-//! Only a server built with [`crate::ServerConfig::fault_endpoints`] tracks its connections and
-//! serves the endpoint; otherwise nothing here costs anything per connection.
+//! The connections a fault request may close: a registry of weak handles to their meters, filled
+//! at accept only when the server serves the fault endpoints
+//! ([`rtbench_proto::ServerSettings::fault_endpoints`]); otherwise it costs nothing per connection.
 
-use crate::error::ApiError;
+use crate::kill::KillSwitch;
 use crate::meter::ConnMeter;
-use crate::params::read_body;
-use crate::server::State;
-use axum::Json;
-use axum::body::Body;
-use axum::extract::State as AppState;
 use parking_lot::Mutex;
 use rand::seq::SliceRandom;
 use rtbench_proto::Transport;
-use rtbench_proto::faults::{CloseRequest, CloseResponse};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use tokio::sync::Notify;
-
-/// Largest accepted `/faults/close` body, in bytes.
-const MAX_REQUEST_BYTES: usize = 1024;
-
-/// One connection's kill switch: set once, observed by the task serving the connection.
-#[derive(Debug, Default)]
-pub(crate) struct KillSwitch {
-    killed: AtomicBool,
-    notify: Notify,
-}
-
-impl KillSwitch {
-    /// Asks the connection to close.
-    pub(crate) fn kill(&self) {
-        self.killed.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-
-    /// Whether [`KillSwitch::kill`] was called.
-    pub(crate) fn is_killed(&self) -> bool {
-        self.killed.load(Ordering::SeqCst)
-    }
-
-    /// Resolves once [`KillSwitch::kill`] was called (at once if it already was).
-    pub(crate) async fn wait(&self) {
-        loop {
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.killed.load(Ordering::SeqCst) {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
 
 /// The connections a fault request may close. Holds weak handles only: a closed connection's entry
 /// is pruned lazily, and the list never grows past twice the connections alive at the last prune.
@@ -110,25 +62,6 @@ impl Registry {
             .count();
         (closed as u64, open)
     }
-}
-
-/// `POST /faults/close`.
-pub(crate) async fn handler(
-    AppState(state): AppState<Arc<State>>,
-    body: Body,
-) -> Result<Json<CloseResponse>, ApiError> {
-    let bytes = read_body(body, MAX_REQUEST_BYTES).await?;
-    let request: CloseRequest = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid close request: {e}")))?;
-    let transport: Transport =
-        request
-            .transport
-            .parse()
-            .map_err(|e: rtbench_proto::transport::UnknownTransport| {
-                ApiError::bad_request(e.to_string())
-            })?;
-    let (closed, open) = state.faults.close(transport, request.count);
-    Ok(Json(CloseResponse { closed, open }))
 }
 
 #[cfg(test)]
