@@ -101,7 +101,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         cpus: plan.server.clone(),
         fault_endpoints: false,
         tuning: args.server.clone(),
-        max_topics: rtbench_server::ServerConfig::default().max_topics,
+        max_topics: rtbench_proto::ServerSettings::default().max_topics,
         fault: Default::default(),
         quiet: args.quiet,
     };

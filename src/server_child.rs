@@ -4,7 +4,7 @@
 //!
 //! The child gets its settings as one value (`serve --settings-json`, the same
 //! [`ServerSettings`] its `GET /settings` answers), never outlives `run`, and its death is noticed
-//! at once ([`ServerChild::died`], and see `guard.rs`).
+//! at once: a watcher thread prints one line with its exit status and ends `run` (see `guard.rs`).
 
 mod guard;
 
@@ -19,7 +19,7 @@ use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -173,25 +173,7 @@ impl ServerChild {
         let _ = self.child.wait();
     }
 
-    /// Resolves with the exit status if the server (or a restart of it) exits without `rtbench`
-    /// stopping it; never otherwise. (The watcher also ends the process with one line then: this
-    /// is for a run loop that wants to stop its own work first.)
-    #[expect(
-        dead_code,
-        reason = "src/run.rs and src/run_idle.rs select on it once wired"
-    )]
-    pub fn died(&self) -> impl Future<Output = ExitStatus> + Send + use<> {
-        died(&self.deaths)
-    }
 
-    /// The exit status of an unexpected exit, if one has happened (polling form of [`Self::died`]).
-    #[expect(
-        dead_code,
-        reason = "src/run.rs and src/run_idle.rs select on it once wired"
-    )]
-    pub fn exit_status(&self) -> Option<ExitStatus> {
-        *self.deaths.borrow()
-    }
 
     /// Stops the server and starts a new one on the same addresses; the new one's ring is empty.
     pub fn restart(&mut self) -> anyhow::Result<()> {
@@ -233,19 +215,6 @@ impl ManagedServer {
             .unwrap_or_else(|p| p.into_inner().target)
     }
 
-    /// [`ServerChild::died`] of the current server process and its restarts.
-    #[expect(
-        dead_code,
-        reason = "src/run.rs and src/run_idle.rs select on it once wired"
-    )]
-    pub fn died(&self) -> impl Future<Output = ExitStatus> + Send + use<> {
-        let deaths = self
-            .0
-            .lock()
-            .map(|c| c.deaths.clone())
-            .unwrap_or_else(|p| p.into_inner().deaths.clone());
-        died(&deaths)
-    }
 
     /// Process id of the current server process.
     pub fn pid(&self) -> u32 {
@@ -268,19 +237,6 @@ impl RestartServer for ManagedServer {
             });
             restarted.await.map_err(|e| e.to_string())?
         })
-    }
-}
-
-/// Resolves with the first status published on `deaths`.
-fn died(deaths: &Deaths) -> impl Future<Output = ExitStatus> + Send + use<> {
-    let mut rx = deaths.subscribe();
-    async move {
-        let status = rx.wait_for(Option::is_some).await.ok().and_then(|s| *s);
-        match status {
-            Some(status) => status,
-            // The sender lives in the child handle; once it is gone nothing can die unnoticed.
-            None => std::future::pending().await,
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! `std::time::Instant` reads the same clock but cannot be sent to another process; events carry
 //! their scheduled publication time as a raw `u64` of this clock so that a client in another process
-//! can subtract it from its own reading (DESIGN §3).
+//! can subtract it from its own reading (docs/model.md, "Clocks").
 
 /// Nanoseconds of CLOCK_MONOTONIC now.
 pub fn mono_now_ns() -> u64 {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Body of `POST /schedule`: publish `events` events to `topic` at a fixed rate, starting
 /// `start_in_ms` from now. Event `k` (0-based) is stamped with its *scheduled* time
-/// `start_mono_ns + k * period_ns`, whenever it is actually published (open loop, DESIGN §4).
+/// `start_mono_ns + k * period_ns`, whenever it is actually published (open loop, docs/model.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
@@ -46,7 +46,7 @@ impl ScheduleResponse {
 
 /// Body of `POST /plan`: publish one event per entry of `events`, each to `topics[index]` when
 /// CLOCK_MONOTONIC reaches `start + offset_ns`, stamped with that *scheduled* time (open loop,
-/// DESIGN §4). Used for workloads a fixed rate on one topic cannot express: many rooms, Poisson
+/// docs/model.md). Used for workloads a fixed rate on one topic cannot express: many rooms, Poisson
 /// arrivals. Every event carries a generated payload of `payload_bytes` bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

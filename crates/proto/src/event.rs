@@ -5,7 +5,7 @@
 //! encodes it once per event at publish time; each transport only adds its framing.
 //!
 //! A client that fell behind the topic's ring receives a *gap* instead: `{"dropped":N}`, meaning `N`
-//! events after its cursor are gone. It is counted as loss, never hidden (DESIGN §6).
+//! events after its cursor are gone. It is counted as loss, never hidden (docs/model.md, "Delivery semantics").
 
 use bytes::Bytes;
 use serde::Deserialize;

@@ -47,19 +47,6 @@ pub const KERNEL_SOCKETS: &str = "rtbench_kernel_sockets";
 /// Counter: CPU time the server spent reading the kernel counters for scrapes, microseconds (no
 /// label). Part of [`PROCESS_CPU_US`]; a reader subtracts it to leave the measurement's own cost out.
 pub const KERNEL_SWEEP_CPU_US: &str = "rtbench_kernel_sweep_cpu_microseconds_total";
-/// Gauge: the server's WebSocket read buffer per connection, bytes (no label).
-pub const CONFIG_WS_READ_BUFFER_BYTES: &str = "rtbench_config_ws_read_buffer_bytes";
-/// Gauge: the server's WebSocket write buffer target per connection, bytes (no label).
-pub const CONFIG_WS_WRITE_BUFFER_BYTES: &str = "rtbench_config_ws_write_buffer_bytes";
-/// Gauge: hyper's largest HTTP/1 connection read buffer, bytes (no label).
-pub const CONFIG_HTTP_MAX_BUF_BYTES: &str = "rtbench_config_http_max_buf_bytes";
-/// Gauge: 1 when hyper writes HTTP/1 responses with vectored writes, else 0 (no label).
-pub const CONFIG_HTTP_WRITEV: &str = "rtbench_config_http_writev";
-/// Gauge: 1 when the server answers the plain GETs of `/poll`, `/longpoll` and `/sse` on its lean
-/// HTTP/1.1 path, 0 when hyper serves every connection (no label).
-pub const CONFIG_HTTP_LEAN: &str = "rtbench_config_http_lean";
-/// Gauge: the silence after which an SSE stream sends a keep-alive comment, ms (no label).
-pub const CONFIG_SSE_KEEP_ALIVE_MS: &str = "rtbench_config_sse_keep_alive_milliseconds";
 /// Label value for connections that are not one of the five transports.
 pub const CONTROL_LABEL: &str = "control";
 

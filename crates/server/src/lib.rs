@@ -56,9 +56,6 @@ pub use schedule::{MAX_START_IN_MS, start_publisher};
 pub use server::Listeners;
 pub use state::{DEFAULT_ALLOCATOR, Server};
 
-/// The server's configuration: the settings value of [`rtbench_proto`], one struct end to end.
-pub type ServerConfig = ServerSettings;
-
 use std::future::Future;
 
 /// Serves `listeners` with a new [`Server`] until `shutdown` resolves, then ends every stream and

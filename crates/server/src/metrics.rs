@@ -2,7 +2,8 @@
 //!
 //! Per-transport series carry `transport="tcp|websocket|sse|long_poll|short_poll|control"`; the
 //! process series (CPU from `getrusage(RUSAGE_SELF)`, RSS from `/proc/self/statm`), the published
-//! event count and the server's buffer settings (`rtbench_config_*`) have no label.
+//! event count have no label. The server's settings are not metrics: `GET /settings` answers them
+//! as one JSON value ([`rtbench_proto::ServerInfo`]).
 //!
 //! The `rtbench_kernel_*` series are read from the kernel at each scrape ([`crate::kernel`]), so a
 //! reader can check the byte meter against them and count segments.
@@ -14,7 +15,6 @@ use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use rtbench_proto::metrics as names;
-use rtbench_proto::{HttpEngine, ServerSettings};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,13 +127,13 @@ const KERNEL: [KernelSeries; 7] = [
 
 /// `GET /metrics`.
 pub(crate) async fn handler(AppState(state): AppState<Arc<State>>) -> impl IntoResponse {
-    let text = render(&state.meters, state.hub.events_published(), &state.config);
+    let text = render(&state.meters, state.hub.events_published());
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// The exposition text. The kernel is read first and the meter right after, so the two counts
 /// are as close in time as one pass allows.
-fn render(meters: &Meters, events_published: u64, config: &ServerSettings) -> String {
+fn render(meters: &Meters, events_published: u64) -> String {
     let kernel = meters.kernel.sweep();
     let mut out = String::with_capacity(8192);
     for (name, help, kind, counter) in PER_TRANSPORT {
@@ -160,42 +160,6 @@ fn render(meters: &Meters, events_published: u64, config: &ServerSettings) -> St
             "CPU time spent reading kernel counters for scrapes, microseconds.",
             "counter",
             meters.kernel.sweep_cpu_us(),
-        ),
-        (
-            names::CONFIG_WS_READ_BUFFER_BYTES,
-            "WebSocket read buffer per connection, bytes.",
-            "gauge",
-            config.ws_read_buffer_bytes as u64,
-        ),
-        (
-            names::CONFIG_WS_WRITE_BUFFER_BYTES,
-            "WebSocket write buffer target per connection, bytes.",
-            "gauge",
-            config.ws_write_buffer_bytes as u64,
-        ),
-        (
-            names::CONFIG_HTTP_MAX_BUF_BYTES,
-            "Largest HTTP/1 connection read buffer (hyper max_buf_size), bytes.",
-            "gauge",
-            config.http_max_buf_bytes as u64,
-        ),
-        (
-            names::CONFIG_HTTP_WRITEV,
-            "1 when HTTP/1 responses are written with vectored writes.",
-            "gauge",
-            u64::from(config.http_writev),
-        ),
-        (
-            names::CONFIG_HTTP_LEAN,
-            "1 when the plain GETs of /poll, /longpoll and /sse take the lean HTTP/1.1 path.",
-            "gauge",
-            u64::from(config.http_engine == HttpEngine::Lean),
-        ),
-        (
-            names::CONFIG_SSE_KEEP_ALIVE_MS,
-            "Silence before an SSE keep-alive comment, milliseconds.",
-            "gauge",
-            config.sse_keep_alive_ms,
         ),
         (
             names::EVENTS_PUBLISHED,
@@ -263,7 +227,7 @@ mod tests {
     fn every_series_has_every_label_and_process_stats_are_read() {
         let meters = Meters::default();
         meters.buckets[2].bytes_sent.store(42, Ordering::Relaxed);
-        let samples = parse_text(&render(&meters, 7, &ServerSettings::default()));
+        let samples = parse_text(&render(&meters, 7));
         assert_eq!(
             samples.len(),
             (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 10
@@ -278,8 +242,5 @@ mod tests {
         assert!(value(names::PROCESS_RSS_BYTES) > 0.0);
         assert!(value(names::CONNECTIONS_OPEN) == 0.0);
         assert_eq!(value(names::KERNEL_BYTES_ACKED), 0.0);
-        assert_eq!(value(names::CONFIG_WS_WRITE_BUFFER_BYTES), 0.0);
-        assert_eq!(value(names::CONFIG_HTTP_WRITEV), 1.0);
-        assert_eq!(value(names::CONFIG_HTTP_LEAN), 1.0);
     }
 }
