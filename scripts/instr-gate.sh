@@ -42,12 +42,13 @@ if [ "$want" != "$have" ]; then
   exit 2
 fi
 
+mkdir -p "$out"
 echo "instr-gate: building the benchmarks${features[*]:+ (${features[*]})} and the comparer"
 cargo build --release --locked --quiet -p rtbench-instr-bench --bin instr-gate ||
   { echo "instr-gate: build failed" >&2; exit 2; }
 gate=target/release/instr-gate
-cargo bench --locked --quiet -p rtbench-instr-bench "${features[@]}" --no-run 2>/dev/null ||
-  { echo "instr-gate: benchmark build failed" >&2; exit 2; }
+cargo bench --locked --quiet -p rtbench-instr-bench "${features[@]}" --no-run 2>"$out/build.stderr" ||
+  { echo "instr-gate: benchmark build failed:" >&2; tail -20 "$out/build.stderr" >&2; exit 2; }
 
 # run_benches FILE: one run of every benchmark, gungraun's JSON lines into FILE.
 run_benches() {
@@ -58,7 +59,6 @@ run_benches() {
        "(load average $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 
-mkdir -p "$out"
 if [ "$update" -eq 1 ]; then
   n=${INSTR_BASELINE_RUNS:-5}
   runs=()
