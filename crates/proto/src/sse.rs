@@ -18,7 +18,22 @@ pub fn encode_event(seq: u64, body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\ndata: ");
     out.extend_from_slice(body);
     out.extend_from_slice(b"\n\n");
+    #[cfg(feature = "extra-work-5pct")]
+    extra_work();
     out
+}
+
+/// Test-only regression (feature `extra-work-5pct`): a fixed amount of useless work, about 5 % of
+/// SSE's per-delivery server path in instructions, so the instruction gate can be shown to fail.
+#[cfg(feature = "extra-work-5pct")]
+fn extra_work() {
+    /// Rounds of the loop below; calibrated against the `server_sse` benchmarks.
+    const ROUNDS: u64 = 10;
+    let mut acc = 0u64;
+    for i in 0..ROUNDS {
+        acc = std::hint::black_box(acc.wrapping_mul(31).wrapping_add(i));
+    }
+    std::hint::black_box(acc);
 }
 
 /// Encodes the SSE block of a gap notice.

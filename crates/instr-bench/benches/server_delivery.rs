@@ -1,0 +1,263 @@
+//! Instruction counts of the server's per-delivery path, per transport, at a fan-out of 1 and 100,
+//! and of the publish path (gungraun on Valgrind's callgrind; `scripts/instr-gate.sh` gates them).
+//!
+//! Each benchmark is one wake-up of every subscriber of a topic that holds one new event: the hub
+//! read ([`Topic::read_after_into`] or [`Hub::read_after`]), the transport's framing, and the write
+//! of the framed bytes into an in-memory sink (the kernel's copy is not user-space work and is not
+//! counted by callgrind anyway). Setup (hub, topic, the published event, warmed buffers) is not
+//! counted. Benchmark ids end in `_<deliveries>`: the gate divides by it for "per delivery".
+//!
+//! The code measured is the real code — the hub, `rtbench_proto`'s framing, tungstenite's
+//! WebSocket writer with the server's buffer settings — called through public APIs in the order the
+//! server's endpoints call it. Three small server-private pieces are restated here because they are
+//! not public: the HTTP/1.1 chunk wrapper of an SSE block (`lean::wire::chunk`), the JSON answer's
+//! head (`lean::wire::json_head`, with a fixed date: the server formats it once a second) and
+//! the per-connection loop around them. The request parsing of the polled transports is not
+//! included (also private); their per-answer work is.
+// gungraun's macros generate public items without docs.
+#![allow(missing_docs)]
+
+use bytes::BytesMut;
+use gungraun::{library_benchmark, library_benchmark_group, main};
+use rtbench_proto::limits::{DEFAULT_RING_CAPACITY, MAX_EVENTS_PER_RESPONSE};
+use rtbench_proto::{ServerSettings, event, frame, make_payload, poll, sse};
+use rtbench_server::hub::{Event, Hub, Topic};
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+/// The topic every benchmark uses.
+const TOPIC: &str = "room-1";
+/// Payload bytes of the benchmarked event (the CI profile's `--payload 128`).
+const PAYLOAD_BYTES: usize = 128;
+/// A fixed `t_pub_ns`, so the body's length never varies.
+const T_PUB_NS: u64 = 1_234_567_890_123;
+/// The `date` field the server would write (fixed: formatted once a second, not per answer).
+const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
+/// Events published in the publish benchmark.
+const PUBLISHED: usize = 10;
+
+/// A socket stand-in: takes every byte written, never has anything to read.
+#[derive(Debug, Default)]
+struct Sink;
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(black_box(buf).len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for Sink {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::WouldBlock.into())
+    }
+}
+
+/// One subscriber's connection state, as the server keeps it between wake-ups.
+struct Conn {
+    cursor: u64,
+    batch: Vec<Event>,
+    out: BytesMut,
+    ws: Option<WebSocket<Sink>>,
+}
+
+/// A hub whose topic holds one new event, and `fanout` subscribers that have not read it.
+struct Fixture {
+    hub: Hub,
+    topic: Arc<Topic>,
+    conns: Vec<Conn>,
+    sink: Sink,
+}
+
+fn fixture(fanout: usize, websocket: bool) -> Fixture {
+    let hub = Hub::new(DEFAULT_RING_CAPACITY, 16);
+    let topic = hub.topic(TOPIC).expect("valid topic");
+    topic.publish(T_PUB_NS, &make_payload(1, PAYLOAD_BYTES));
+    let settings = ServerSettings::default();
+    let config = WebSocketConfig::default()
+        .read_buffer_size(settings.ws_read_buffer_bytes)
+        .write_buffer_size(settings.ws_write_buffer_bytes);
+    let conns = (0..fanout)
+        .map(|_| Conn {
+            cursor: 0,
+            batch: Vec::with_capacity(64),
+            out: BytesMut::with_capacity(4096),
+            ws: websocket.then(|| WebSocket::from_raw_socket(Sink, Role::Server, Some(config))),
+        })
+        .collect();
+    Fixture {
+        hub,
+        topic,
+        conns,
+        sink: Sink,
+    }
+}
+
+fn plain(fanout: usize) -> Fixture {
+    fixture(fanout, false)
+}
+
+fn websocket(fanout: usize) -> Fixture {
+    fixture(fanout, true)
+}
+
+// Raw TCP (`tcp.rs` `fill_frames`): length-prefixed frames into the connection's buffer, one write.
+#[library_benchmark]
+#[bench::fanout_1(args = (1), setup = plain)]
+#[bench::fanout_100(args = (100), setup = plain)]
+fn server_tcp(mut f: Fixture) -> Fixture {
+    for c in &mut f.conns {
+        c.out.clear();
+        c.batch.clear();
+        let dropped = f
+            .topic
+            .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
+        if dropped > 0 {
+            frame::encode_frame(&event::encode_gap(dropped), &mut c.out);
+        }
+        for e in &c.batch {
+            frame::encode_frame(&e.body, &mut c.out);
+            c.cursor = e.seq;
+        }
+        f.sink.write_all(&c.out).expect("sink");
+    }
+    f
+}
+
+// WebSocket (`ws.rs` `send_new_events`): one TEXT message per event through tungstenite, flushed.
+#[library_benchmark]
+#[bench::fanout_1(args = (1), setup = websocket)]
+#[bench::fanout_100(args = (100), setup = websocket)]
+fn server_websocket(mut f: Fixture) -> Fixture {
+    for c in &mut f.conns {
+        c.batch.clear();
+        let dropped = f
+            .topic
+            .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
+        let ws = c.ws.as_mut().expect("websocket fixture");
+        if dropped > 0 {
+            let gap = Utf8Bytes::try_from(event::encode_gap(dropped)).expect("ASCII");
+            ws.write(Message::Text(gap)).expect("sink");
+        }
+        for e in &c.batch {
+            let text = Utf8Bytes::try_from(e.body.clone()).expect("bodies are UTF-8");
+            ws.write(Message::Text(text)).expect("sink");
+            c.cursor = e.seq;
+        }
+        ws.flush().expect("sink");
+    }
+    f
+}
+
+/// Appends `data` as one HTTP/1.1 chunk (the server's `lean::wire::chunk`).
+fn chunk(out: &mut BytesMut, data: &[u8]) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{:X}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+// SSE on the lean path (`sse.rs` `Feed::ready_chunk` + `serve_lean`): one chunked block per event.
+#[library_benchmark]
+#[bench::fanout_1(args = (1), setup = plain)]
+#[bench::fanout_100(args = (100), setup = plain)]
+fn server_sse(mut f: Fixture) -> Fixture {
+    for c in &mut f.conns {
+        c.out.clear();
+        c.batch.clear();
+        let dropped = f
+            .topic
+            .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
+        if dropped > 0 {
+            chunk(&mut c.out, &sse::encode_gap(dropped));
+        }
+        for e in &c.batch {
+            chunk(&mut c.out, &sse::encode_event(e.seq, &e.body));
+            c.cursor = e.seq;
+        }
+        f.sink.write_all(&c.out).expect("sink");
+    }
+    f
+}
+
+/// The answer of a poll or long poll (`poll.rs` `write_lean`): JSON head, then the batch body.
+fn answer(sink: &mut Sink, dropped: u64, events: &[Event]) {
+    let body = poll::encode_poll_response(dropped, events.iter().map(|e| &e.body[..]));
+    let mut out = Vec::with_capacity(128 + body.len());
+    let _ = write!(
+        out,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\ndate: ",
+        body.len()
+    );
+    out.extend_from_slice(DATE);
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&body);
+    sink.write_all(&out).expect("sink");
+}
+
+// Long polling (`longpoll.rs` `Hold`): topic lookup and watch subscription per request, the read,
+// the answer.
+#[library_benchmark]
+#[bench::fanout_1(args = (1), setup = plain)]
+#[bench::fanout_100(args = (100), setup = plain)]
+fn server_long_poll(mut f: Fixture) -> Fixture {
+    for c in &mut f.conns {
+        let topic = f.hub.topic(TOPIC).expect("valid topic");
+        let published = topic.subscribe();
+        let mut events = Vec::new();
+        let dropped = topic.read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut events);
+        drop(published);
+        answer(&mut f.sink, dropped, &events);
+        c.cursor = events.last().map_or(c.cursor, |e| e.seq);
+    }
+    f
+}
+
+// Short polling (`poll.rs` `answer`): the hub read by topic name, the answer.
+#[library_benchmark]
+#[bench::fanout_1(args = (1), setup = plain)]
+#[bench::fanout_100(args = (100), setup = plain)]
+fn server_short_poll(mut f: Fixture) -> Fixture {
+    for c in &mut f.conns {
+        let (dropped, events) = f.hub.read_after(TOPIC, c.cursor, MAX_EVENTS_PER_RESPONSE);
+        answer(&mut f.sink, dropped, &events);
+        c.cursor = events.last().map_or(c.cursor, |e| e.seq);
+    }
+    f
+}
+
+/// A hub with its topic created and the payloads of [`PUBLISHED`] events made.
+fn publisher(events: usize) -> (Hub, Vec<String>) {
+    let hub = Hub::new(DEFAULT_RING_CAPACITY, 16);
+    hub.topic(TOPIC).expect("valid topic");
+    let payloads = (1..=events as u64)
+        .map(|seq| make_payload(seq, PAYLOAD_BYTES))
+        .collect();
+    (hub, payloads)
+}
+
+// The publish path (`publish.rs`): topic lookup, body encoding once, ring append, wake-up.
+#[library_benchmark]
+#[bench::events_10(args = (PUBLISHED), setup = publisher)]
+fn server_publish((hub, payloads): (Hub, Vec<String>)) -> Hub {
+    for (i, payload) in payloads.iter().enumerate() {
+        black_box(
+            hub.publish(TOPIC, T_PUB_NS + i as u64, payload)
+                .expect("valid topic"),
+        );
+    }
+    hub
+}
+
+library_benchmark_group!(
+    name = server_delivery;
+    benchmarks = server_tcp, server_websocket, server_sse, server_long_poll, server_short_poll,
+        server_publish
+);
+
+main!(library_benchmark_groups = server_delivery);
