@@ -124,6 +124,7 @@ fn connections_over_the_cap_are_closed_and_logged() {
 #[ignore = "issue 12 phase 2: request heads capped at 16 KiB (431)"]
 fn heads_over_16_kib_get_431() {
     let server = Server::start(&[]);
+    let canary = Canary::start(&server);
     let filler: String = (0..40)
         .map(|i| format!("x-filler-{i}: {}\r\n", "a".repeat(500)))
         .collect();
@@ -135,6 +136,7 @@ fn heads_over_16_kib_get_431() {
             "{path}"
         );
     }
+    canary.finish();
 }
 
 #[test]
