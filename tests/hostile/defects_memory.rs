@@ -1,9 +1,10 @@
 //! Defects 1–4 and 10 of issue 12, reproduced at small sizes: sequence-number wrap, whole-backlog
 //! copies for slow SSE/TCP/long-poll consumers, rings bounded by count instead of bytes, escaping
-//! that multiplies an event, and an unlimited WebSocket write buffer. Each is `#[ignore]`d until
-//! phase 2; each bounds the server at 1 MiB per attacking connection (plus 4 MiB slack) and keeps
-//! a canary. The watchdog kills the server as soon as a bound breaks, so they fail fast today.
-
+//! that multiplies an event, and an unlimited WebSocket write buffer. The defects are `#[ignore]`d
+//! until phase 2; the slow hyper-SSE and WebSocket consumers already hold and run always (the same
+//! harness that fails for lean SSE, TCP and long poll). Each bounds the server at 1 MiB per
+//! attacking connection (plus 4 MiB slack) and keeps a canary. The watchdog kills the server as
+//! soon as a bound breaks, so the defects fail fast today instead of eating gigabytes.
 use crate::attack::{non_readers, read_all, ws_frame, ws_open};
 use crate::canary::Canary;
 use crate::harness::{
@@ -96,6 +97,20 @@ fn slow_consumers(extra: &[&str], conns: usize, head: &'static [u8], tcp: bool) 
 fn slow_sse_subscribers_hold_at_most_1_mib_each_lean() {
     let head = b"GET /sse?topic=big&after=0 HTTP/1.1\r\nhost: x\r\n\r\n";
     slow_consumers(&["--http-engine", "lean"], 8, head, false);
+}
+
+#[test]
+fn slow_sse_subscribers_hold_at_most_1_mib_each_hyper() {
+    let head = b"GET /sse?topic=big&after=0 HTTP/1.1\r\nhost: x\r\n\r\n";
+    slow_consumers(&["--http-engine", "hyper"], 8, head, false);
+}
+
+#[test]
+fn slow_websocket_subscribers_hold_at_most_1_mib_each() {
+    let head = b"GET /ws?topic=big&after=0 HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\n\
+        connection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        sec-websocket-version: 13\r\n\r\n";
+    slow_consumers(&[], 8, head, false);
 }
 
 #[test]
