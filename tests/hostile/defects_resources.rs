@@ -1,8 +1,9 @@
-//! Defects 5–9 of issue 12: connections that never finish their head or go idle, no connection
-//! cap, over-long heads, publisher threads parked for decades, topic space used up by refused
-//! requests, a payload at the documented maximum that rtbench's own clients cannot receive, and
-//! publish floods that overrun every subscriber's ring. `#[ignore]`d until phase 2; the flags they
-//! start the server with are the ones `docs/limits.md` proposes.
+//! Defects 3 and 5–9 of issue 12 (and the control token the brief adds): connections that never
+//! finish their head or go idle, no connection cap, over-long heads, publisher threads parked for
+//! decades, topic space used up by refused requests and never freed, a payload at the documented
+//! maximum that rtbench's own clients cannot receive, publish floods that overrun every
+//! subscriber's ring, and control endpoints anyone may call. `#[ignore]`d until phase 2; the flags
+//! they start the server with are the ones `docs/limits.md` proposes.
 
 use crate::attack::{closed_by_server, connect, non_readers, tcp_frame};
 use crate::canary::{Canary, Subscriber};
@@ -261,4 +262,41 @@ fn a_publish_flood_is_slowed_not_turned_into_everyones_loss() {
     );
     victim.finish(FLOOD, Duration::from_secs(5));
     canary.finish();
+}
+
+#[test]
+#[ignore = "issue 12 phase 2: --topic-idle-ttl (topics are never freed)"]
+fn idle_topics_are_freed() {
+    let server = Server::start(&["--max-topics", "5", "--topic-idle-ttl", "500ms"]);
+    let canary = Canary::start(&server);
+    for i in 0..4 {
+        let r = request(server.http, "POST", &format!("/publish?topic=old{i}"), b"x");
+        assert_eq!(r.status, 200);
+    }
+    std::thread::sleep(Duration::from_millis(1_500));
+    for i in 0..4 {
+        let r = request(server.http, "POST", &format!("/publish?topic=new{i}"), b"x");
+        assert_eq!(r.status, 200, "topic space not given back");
+    }
+    canary.finish();
+}
+
+#[test]
+#[ignore = "issue 12 phase 2: --control-token"]
+fn control_endpoints_need_the_token() {
+    let server = Server::start(&["--control-token", "s3cret"]);
+    let body = serde_json::json!({"topic": "ctl", "rate_per_s": 10.0, "payload_bytes": 8,
+        "events": 1, "start_in_ms": 0})
+    .to_string();
+    let send = |auth: &str| {
+        let raw = format!(
+            "POST /schedule HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{auth}\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        raw_request(server.http, raw.as_bytes()).status
+    };
+    assert_eq!(send(""), 401);
+    assert_eq!(send("authorization: Bearer wrong\r\n"), 401);
+    assert_eq!(send("authorization: Bearer s3cret\r\n"), 200);
 }
