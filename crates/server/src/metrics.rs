@@ -230,7 +230,7 @@ mod tests {
         let samples = parse_text(&render(&meters, 7));
         assert_eq!(
             samples.len(),
-            (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 10
+            (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 4
         );
         let sse_sent = samples
             .iter()
@@ -242,5 +242,9 @@ mod tests {
         assert!(value(names::PROCESS_RSS_BYTES) > 0.0);
         assert!(value(names::CONNECTIONS_OPEN) == 0.0);
         assert_eq!(value(names::KERNEL_BYTES_ACKED), 0.0);
+        assert!(
+            samples.iter().all(|s| !s.name.starts_with("rtbench_config_")),
+            "settings are answered by GET /settings, not metrics"
+        );
     }
 }
