@@ -7,20 +7,22 @@
 //! counted by callgrind anyway). Setup (hub, topic, the published event, warmed buffers) is not
 //! counted. Benchmark ids end in `_<deliveries>`: the gate divides by it for "per delivery".
 //!
-//! The code measured is the real code — the hub, `rtbench_proto`'s framing, tungstenite's
-//! WebSocket writer with the server's buffer settings — called through public APIs in the order the
-//! server's endpoints call it. Three small server-private pieces are restated here because they are
-//! not public: the HTTP/1.1 chunk wrapper of an SSE block (`lean::wire::chunk`), the JSON answer's
-//! head (`lean::wire::json_head`, with a fixed date: the server formats it once a second) and
-//! the per-connection loop around them. The request parsing of the polled transports is not
-//! included (also private); their per-answer work is.
+//! The code measured is the real code, called through public APIs: the hub, and each transport's
+//! framing of one delivery in `rtbench_server::framing` — the very functions the server's
+//! endpoints call (raw-TCP frames, WebSocket texts, the lean path's SSE chunks and poll answers) —
+//! then tungstenite's WebSocket writer with the server's buffer settings. What is restated here is
+//! only the thin per-connection loop around them (clear, read after the cursor, frame, advance the
+//! cursor, write), with the buffers kept or taken as the server keeps or takes them; the date of a
+//! poll answer is fixed (the server formats it once a second). Not included: the request parsing
+//! of the polled transports and the per-connection delivery counter (both server-private).
 // gungraun's macros generate public items without docs.
 #![allow(missing_docs)]
 
 use bytes::BytesMut;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use rtbench_proto::limits::{DEFAULT_RING_CAPACITY, MAX_EVENTS_PER_RESPONSE};
-use rtbench_proto::{ServerSettings, event, frame, make_payload, poll, sse};
+use rtbench_proto::{ServerSettings, make_payload};
+use rtbench_server::framing;
 use rtbench_server::hub::{Event, Hub, Topic};
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -34,7 +36,7 @@ const TOPIC: &str = "room-1";
 const PAYLOAD_BYTES: usize = 128;
 /// A fixed `t_pub_ns`, so the body's length never varies.
 const T_PUB_NS: u64 = 1_234_567_890_123;
-/// The `date` field the server would write (fixed: formatted once a second, not per answer).
+/// The `date` field of a poll answer (fixed: the server formats it once a second, not per answer).
 const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 /// Events published in the publish benchmark.
 const PUBLISHED: usize = 10;
@@ -106,7 +108,8 @@ fn websocket(fanout: usize) -> Fixture {
     fixture(fanout, true)
 }
 
-// Raw TCP (`tcp.rs` `fill_frames`): length-prefixed frames into the connection's buffer, one write.
+// Raw TCP (`tcp.rs` `fill_frames`): length-prefixed frames into the connection's kept buffer, one
+// write.
 #[library_benchmark]
 #[bench::fanout_1(args = (1), setup = plain)]
 #[bench::fanout_100(args = (100), setup = plain)]
@@ -117,13 +120,8 @@ fn server_tcp(mut f: Fixture) -> Fixture {
         let dropped = f
             .topic
             .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
-        if dropped > 0 {
-            frame::encode_frame(&event::encode_gap(dropped), &mut c.out);
-        }
-        for e in &c.batch {
-            frame::encode_frame(&e.body, &mut c.out);
-            c.cursor = e.seq;
-        }
+        framing::tcp(&mut c.out, dropped, &c.batch);
+        c.cursor = c.batch.last().map_or(c.cursor, |e| e.seq);
         f.sink.write_all(&c.out).expect("sink");
     }
     f
@@ -141,11 +139,11 @@ fn server_websocket(mut f: Fixture) -> Fixture {
             .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
         let ws = c.ws.as_mut().expect("websocket fixture");
         if dropped > 0 {
-            let gap = Utf8Bytes::try_from(event::encode_gap(dropped)).expect("ASCII");
+            let gap: Utf8Bytes = framing::websocket_gap(dropped);
             ws.write(Message::Text(gap)).expect("sink");
         }
         for e in &c.batch {
-            let text = Utf8Bytes::try_from(e.body.clone()).expect("bodies are UTF-8");
+            let text: Utf8Bytes = framing::websocket_event(e);
             ws.write(Message::Text(text)).expect("sink");
             c.cursor = e.seq;
         }
@@ -154,49 +152,29 @@ fn server_websocket(mut f: Fixture) -> Fixture {
     f
 }
 
-/// Appends `data` as one HTTP/1.1 chunk (the server's `lean::wire::chunk`).
-fn chunk(out: &mut BytesMut, data: &[u8]) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{:X}\r\n", data.len());
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-}
-
-// SSE on the lean path (`sse.rs` `Feed::ready_chunk` + `serve_lean`): one chunked block per event.
+// SSE on the lean path (`sse.rs` `Feed::ready_chunks` + `serve_lean`): one chunk per event block,
+// into a buffer taken for the write (a waiting stream holds none).
 #[library_benchmark]
 #[bench::fanout_1(args = (1), setup = plain)]
 #[bench::fanout_100(args = (100), setup = plain)]
 fn server_sse(mut f: Fixture) -> Fixture {
     for c in &mut f.conns {
-        c.out.clear();
         c.batch.clear();
         let dropped = f
             .topic
             .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
-        if dropped > 0 {
-            chunk(&mut c.out, &sse::encode_gap(dropped));
-        }
-        for e in &c.batch {
-            chunk(&mut c.out, &sse::encode_event(e.seq, &e.body));
-            c.cursor = e.seq;
-        }
-        f.sink.write_all(&c.out).expect("sink");
+        let mut out = Vec::new();
+        framing::sse(&mut out, dropped, &c.batch);
+        c.cursor = c.batch.last().map_or(c.cursor, |e| e.seq);
+        f.sink.write_all(&out).expect("sink");
     }
     f
 }
 
-/// The answer of a poll or long poll (`poll.rs` `write_lean`): JSON head, then the batch body.
+/// The answer of a poll or long poll (`poll.rs` `write_lean`): head and JSON body, one write.
 fn answer(sink: &mut Sink, dropped: u64, events: &[Event]) {
-    let body = poll::encode_poll_response(dropped, events.iter().map(|e| &e.body[..]));
-    let mut out = Vec::with_capacity(128 + body.len());
-    let _ = write!(
-        out,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\ndate: ",
-        body.len()
-    );
-    out.extend_from_slice(DATE);
-    out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(&body);
+    let mut out = Vec::new();
+    framing::poll_answer(&mut out, dropped, events, DATE);
     sink.write_all(&out).expect("sink");
 }
 

@@ -28,7 +28,7 @@ pub fn encode_event(seq: u64, body: &[u8]) -> Vec<u8> {
 #[cfg(feature = "extra-work-5pct")]
 fn extra_work() {
     /// Rounds of the loop below; calibrated against the `server_sse` benchmarks.
-    const ROUNDS: u64 = 10;
+    const ROUNDS: u64 = 19;
     let mut acc = 0u64;
     for i in 0..ROUNDS {
         acc = std::hint::black_box(acc.wrapping_mul(31).wrapping_add(i));

@@ -22,6 +22,7 @@ mod conns;
 mod degrade;
 mod drop_endpoint;
 mod error;
+pub mod framing;
 mod http;
 pub mod hub;
 mod kernel;

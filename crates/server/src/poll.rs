@@ -2,6 +2,7 @@
 //! cursor (at most [`MAX_EVENTS_PER_RESPONSE`]), possibly none.
 
 use crate::error::ApiError;
+use crate::framing;
 use crate::hub::Event;
 use crate::lean::head::Head;
 use crate::lean::{Conn, Served, wire};
@@ -67,10 +68,9 @@ pub(crate) fn poll_response(conn: Option<&ConnHandle>, dropped: u64, events: &[E
 
 /// Writes the answer of a poll or long-poll on the lean path, counting its events as delivered.
 pub(crate) async fn write_lean(conn: &mut Conn, dropped: u64, events: &[Event]) -> Served {
-    let body = poll_body(Some(&conn.handle()), dropped, events);
-    let mut out = Vec::with_capacity(128 + body.len());
-    wire::json_head(&mut out, body.len());
-    out.extend_from_slice(&body);
+    conn.handle().0.delivered(events.len());
+    let mut out = Vec::new();
+    wire::with_date(|date| framing::poll_answer(&mut out, dropped, events, date));
     match conn.write(&out).await {
         Ok(()) => Served::KeepAlive,
         Err(_) => Served::Close,

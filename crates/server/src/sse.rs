@@ -6,6 +6,7 @@
 //! The stream ends when the server shuts down.
 
 use crate::error::ApiError;
+use crate::framing;
 use crate::hub::{Event, Topic, release_if_large};
 use crate::lean::head::Head;
 use crate::lean::{Conn, Served, wire};
@@ -71,9 +72,7 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
     let mut out = Vec::new();
     wire::event_stream_head(&mut out);
     loop {
-        while let Some(chunk) = feed.ready_chunk() {
-            wire::chunk(&mut out, &chunk);
-        }
+        feed.ready_chunks(&mut out);
         // Taken, so a waiting stream holds no buffer.
         let bytes = std::mem::take(&mut out);
         if !bytes.is_empty() && conn.write(&bytes).await.is_err() {
@@ -86,7 +85,7 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
         };
         match wait {
             Wait::Published => {}
-            Wait::KeepAlive => wire::chunk(&mut out, sse::KEEP_ALIVE),
+            Wait::KeepAlive => framing::chunk(&mut out, sse::KEEP_ALIVE),
             Wait::End => {
                 let _ = conn.write(wire::LAST_CHUNK).await;
                 return Served::Close;
@@ -197,6 +196,32 @@ impl Feed {
             if self.gap.is_none() && self.batch.is_empty() {
                 release_if_large(&mut self.batch);
                 return None;
+            }
+        }
+    }
+
+    /// [`Feed::ready_chunk`] for the lean path: appends to `out` every chunk ready without
+    /// waiting, a batch at a time ([`framing::sse`]): the retry preamble first, then gap notices
+    /// and events after the cursor, until there is nothing more to send (or the server stops).
+    fn ready_chunks(&mut self, out: &mut Vec<u8>) {
+        if !self.started {
+            self.started = true;
+            framing::chunk(out, sse::RETRY_PREAMBLE);
+        }
+        while !self.shutdown.is_set() {
+            self.refill();
+            let dropped = self.gap.take().unwrap_or(0);
+            if dropped == 0 && self.batch.is_empty() {
+                release_if_large(&mut self.batch);
+                return;
+            }
+            framing::sse(out, dropped, &self.batch);
+            self.next = self.batch.len();
+            if let Some(last) = self.batch.last() {
+                self.cursor = last.seq;
+            }
+            if let Some(conn) = &self.conn {
+                conn.0.delivered(self.batch.len());
             }
         }
     }

@@ -6,13 +6,14 @@
 //! client publish to `publish_to`, or to the subscribed topic when the `SUB` frame named none. A malformed,
 //! over-size or out-of-place frame closes the connection, as does shutdown.
 
+use crate::framing;
 use crate::hub::{Event, Topic};
 use crate::meter::{ConnMeter, Metered};
 use crate::state::ACCEPT_BACKOFF;
 use crate::state::{Shutdown, State};
 use bytes::BytesMut;
 use rtbench_proto::Transport;
-use rtbench_proto::frame::{Command, decode_frame, encode_frame, parse_command};
+use rtbench_proto::frame::{Command, decode_frame, parse_command};
 use rtbench_proto::limits::{MAX_EVENTS_PER_RESPONSE, MAX_PAYLOAD_BYTES, valid_topic};
 use std::sync::Arc;
 use std::time::Duration;
@@ -186,12 +187,7 @@ fn fill_frames(
     loop {
         events.clear();
         let dropped = topic.read_after_into(*cursor, MAX_EVENTS_PER_RESPONSE, events);
-        if dropped > 0 {
-            encode_frame(&rtbench_proto::event::encode_gap(dropped), out);
-        }
-        for event in events.iter() {
-            encode_frame(&event.body, out);
-        }
+        framing::tcp(out, dropped, events);
         let Some(last) = events.last() else {
             return (delivered, true);
         };

@@ -7,6 +7,7 @@
 //! answered by tungstenite itself.
 
 use crate::error::ApiError;
+use crate::framing;
 use crate::hub::{Event, Topic, release_if_large};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
@@ -149,13 +150,11 @@ async fn send_new_events(
             return Ok(());
         }
         if dropped > 0 {
-            let gap =
-                Utf8Bytes::try_from(rtbench_proto::event::encode_gap(dropped)).expect("ASCII");
+            let gap = framing::websocket_gap(dropped);
             socket.feed(Message::Text(gap)).await?;
         }
         for event in batch.iter() {
-            // Canonical bodies are JSON text, always UTF-8; checking it is a linear scan.
-            let text = Utf8Bytes::try_from(event.body.clone()).expect("bodies are UTF-8");
+            let text = framing::websocket_event(event);
             socket.feed(Message::Text(text)).await?;
             *cursor = event.seq;
         }

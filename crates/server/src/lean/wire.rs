@@ -1,28 +1,19 @@
-//! The bytes the lean path writes: response heads and chunked framing, byte for byte what hyper
-//! writes for the same responses (same fields, same order, upper-case chunk sizes), so the wire
-//! cost of a transport does not depend on which of the two served it.
+//! The bytes the lean path writes besides one delivery's (those are [`crate::framing`]'s): the
+//! SSE stream's head and last chunk, and the `date` of every head, byte for byte what hyper writes
+//! for the same responses (same fields, same order), so the wire cost of a transport does not
+//! depend on which of the two served it.
 
 use std::cell::RefCell;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `Content-Type` of poll and long-poll answers.
-pub(crate) const JSON: &str = "application/json";
+pub(crate) use crate::framing::JSON;
 /// `Content-Type` of an SSE stream.
 pub(crate) const EVENT_STREAM: &str = "text/event-stream";
 /// `Cache-Control` of an SSE stream.
 pub(crate) const NO_CACHE: &str = "no-cache";
 /// The last chunk of a chunked body, with no trailers (RFC 9112 §7.1).
 pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
-
-/// Appends the head of a `200 OK` JSON answer whose body is `len` bytes.
-pub(crate) fn json_head(out: &mut Vec<u8>, len: usize) {
-    let _ = write!(
-        out,
-        "HTTP/1.1 200 OK\r\ncontent-type: {JSON}\r\ncontent-length: {len}\r\n"
-    );
-    date_and_end(out);
-}
 
 /// Appends the head of a `200 OK` SSE stream (chunked; it has no length).
 pub(crate) fn event_stream_head(out: &mut Vec<u8>) {
@@ -34,18 +25,9 @@ pub(crate) fn event_stream_head(out: &mut Vec<u8>) {
     date_and_end(out);
 }
 
-/// Appends `data` as one chunk: its size in hex, CRLF, the data, CRLF (RFC 9112 §7.1).
-pub(crate) fn chunk(out: &mut Vec<u8>, data: &[u8]) {
-    let _ = write!(out, "{:X}\r\n", data.len());
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-}
-
-/// Appends the `date` field (an IMF-fixdate, RFC 9110 §5.6.7) and the empty line ending the head.
+/// Appends the current `date` field and the empty line ending the head.
 fn date_and_end(out: &mut Vec<u8>) {
-    out.extend_from_slice(b"date: ");
-    with_date(|date| out.extend_from_slice(date));
-    out.extend_from_slice(b"\r\n\r\n");
+    with_date(|date| crate::framing::date_and_end(out, date));
 }
 
 thread_local! {
@@ -53,7 +35,8 @@ thread_local! {
     static DATE: RefCell<(u64, Vec<u8>)> = const { RefCell::new((u64::MAX, Vec::new())) };
 }
 
-fn with_date(f: impl FnOnce(&[u8])) {
+/// Calls `f` with the current second's IMF-fixdate (RFC 9110 §5.6.7).
+pub(crate) fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
     let now = SystemTime::now();
     let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     DATE.with_borrow_mut(|(cached, text)| {
@@ -61,13 +44,14 @@ fn with_date(f: impl FnOnce(&[u8])) {
             *cached = second;
             *text = httpdate::fmt_http_date(now).into_bytes();
         }
-        f(text);
-    });
+        f(text)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::json_head;
 
     fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();
@@ -90,7 +74,7 @@ mod tests {
     #[test]
     fn heads_are_hypers() {
         assert_eq!(
-            undated(&text(|o| json_head(o, 25))),
+            undated(&text(|o| with_date(|date| json_head(o, 25, date)))),
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 25\r\n\
              date: <date>\r\n\r\n"
         );
@@ -102,13 +86,7 @@ mod tests {
     }
 
     #[test]
-    fn chunks_carry_their_size_in_upper_case_hex() {
-        assert_eq!(
-            text(|o| chunk(o, b"retry: 1000\n\n")),
-            "D\r\nretry: 1000\n\n\r\n"
-        );
-        let data = vec![b'x'; 190];
-        assert!(text(|o| chunk(o, &data)).starts_with("BE\r\nxx"));
+    fn the_last_chunk_is_empty() {
         assert_eq!(LAST_CHUNK, b"0\r\n\r\n");
     }
 }
