@@ -243,7 +243,9 @@ mod tests {
         assert!(value(names::CONNECTIONS_OPEN) == 0.0);
         assert_eq!(value(names::KERNEL_BYTES_ACKED), 0.0);
         assert!(
-            samples.iter().all(|s| !s.name.starts_with("rtbench_config_")),
+            samples
+                .iter()
+                .all(|s| !s.name.starts_with("rtbench_config_")),
             "settings are answered by GET /settings, not metrics"
         );
     }
