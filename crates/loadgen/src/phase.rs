@@ -16,6 +16,7 @@
 //! ([`crate::conditions`]); faults (dropped connections, a server restart) run beside the phase
 //! ([`crate::faults`]) and are reported in the row.
 
+use crate::behind;
 use crate::conditions::Proxy;
 use crate::config::LoadConfig;
 use crate::control::{Control, Snapshot, Target};
@@ -23,6 +24,7 @@ use crate::error::ClientError;
 use crate::error::LoadError;
 use crate::faults::notes::{self, RowNotes};
 use crate::faults::{FaultRun, PhaseFaults};
+use crate::latency_sink::LatencySink;
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
 use crate::upstream::http::SendTally;
@@ -31,8 +33,7 @@ use crate::window::{self, per};
 use crate::workload::{Workload, launch};
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
-use rtbench_results::histogram::new_histogram;
-use rtbench_results::{Latency, LatencyHistogram, Row, Totals};
+use rtbench_results::{Latency, LatencyHistogram, Overload, Row, Totals};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -73,6 +74,7 @@ pub(crate) async fn run_phase(
     let counters = launch::Counters {
         received: progress.received(),
         sent: Arc::new(AtomicU64::new(0)),
+        latencies: Arc::new(LatencySink::new()),
     };
     // Conditions: clients go through a delay proxy; the control plane does not.
     let proxy = match config.conditions.is_loopback() {
@@ -104,6 +106,7 @@ pub(crate) async fn run_phase(
 
     let (from, to) = workload.window;
     let (window_start, window_end) = (start + from, start + to);
+    counters.latencies.set_window(window_start, window_end);
     let last = start + workload.last_offset();
     let deadline = last + config.drain.as_nanos() as u64;
     progress.set_timeline(Timeline {
@@ -148,6 +151,8 @@ pub(crate) async fn run_phase(
     drop(proxy);
     let faults = faults.finish().await;
     let sends_lost = workload.sends_lost(control).await?;
+    let restarted = !faults.restarts.is_empty();
+    let overload = behind::at_drain_end(&workload, &tallies, control, restarted).await?;
 
     let (client_cpu_us, window_us) = (c1.saturating_sub(c0), (t1 - t0) / 1_000);
     let (totals, complete) = if faults.restarted_between(t0, t1) {
@@ -168,12 +173,12 @@ pub(crate) async fn run_phase(
     };
     let counted = count(
         &workload,
-        (window_start, window_end),
+        counters.latencies.window_histogram(),
         &tallies,
         &send_tallies,
     );
     let plain: Vec<&Tally> = tallies.iter().map(|(_, t)| t).collect();
-    let notes = match &schedule {
+    let mut notes = match &schedule {
         Some(schedule) => {
             notes::annotate(config, &plain, &faults, (schedule, complete), counted.lost)
         }
@@ -182,16 +187,17 @@ pub(crate) async fn run_phase(
             reconnects: plain.iter().map(|t| t.reconnects()).sum(),
             lost_in_gaps: tallies
                 .iter()
-                .map(|(r, t)| t.lost_in_gaps(1, workload.room_events[*r]))
+                .map(|(r, t)| t.lost_in_gaps(workload.room_events[*r]))
                 .sum(),
             notes: Vec::new(),
         },
     };
+    notes.notes.extend(behind::note(&overload));
     Ok(build_row(
         transport,
         (config, &workload),
         counted,
-        notes,
+        (notes, overload),
         sends_lost,
         totals,
     ))
@@ -316,22 +322,19 @@ struct Counted {
     client_errors: u64,
 }
 
-/// Adds up the clients' tallies (deliveries inside `from..to`) and the HTTP senders' errors.
+/// Adds up the clients' tallies and the HTTP senders' errors; `hist` holds the window's
+/// latencies, recorded by the clients as events arrived.
 fn count(
     workload: &Workload,
-    (from, to): (u64, u64),
+    hist: LatencyHistogram,
     tallies: &[(usize, Tally)],
     send_tallies: &[SendTally],
 ) -> Counted {
-    let mut hist = new_histogram();
     let (mut lost, mut duplicated, mut reordered) = (0, 0, 0);
     let mut reported = vec![0u32; workload.rooms.len()];
     for (room, t) in tallies {
-        for latency_ns in t.latencies_in(from, to) {
-            hist.saturating_record(latency_ns.max(1));
-        }
         // Each room's topic is fresh: its events carry sequence numbers 1..=room_events.
-        lost += t.lost(1, workload.room_events[*room]);
+        lost += t.lost(workload.room_events[*room]);
         duplicated += t.duplicated();
         reordered += t.reordered();
         reported[*room] += 1;
@@ -365,7 +368,7 @@ fn build_row(
     transport: Transport,
     (config, workload): (&LoadConfig, &Workload),
     counted: Counted,
-    notes: RowNotes,
+    (notes, overload): (RowNotes, Overload),
     sends_lost: u64,
     totals: Totals,
 ) -> Row {
@@ -390,6 +393,7 @@ fn build_row(
         reordered: counted.reordered,
         lost_in_gaps: notes.lost_in_gaps,
         notes: notes.notes,
+        overload,
         client_errors: counted.client_errors,
         reconnects: notes.reconnects,
         latency_us: Latency::from_histogram(&counted.hist),
