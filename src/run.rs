@@ -67,6 +67,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         return crate::run_idle::run_idle(args);
     }
     let mut measured = crate::campaign::from_args(&args)?;
+    measured.campaign.latency_log_dir = Some(args.out.clone());
     let faults = fault_plan(&args);
     for point in &mut measured.campaign.points {
         point.config.faults = faults.clone();

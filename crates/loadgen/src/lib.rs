@@ -23,6 +23,7 @@ pub mod error;
 pub mod faults;
 mod http1;
 pub mod idle;
+pub mod interval_log;
 pub mod latency_sink;
 mod phase;
 pub mod progress;

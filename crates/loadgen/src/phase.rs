@@ -24,6 +24,7 @@ use crate::error::ClientError;
 use crate::error::LoadError;
 use crate::faults::notes::{self, RowNotes};
 use crate::faults::{FaultRun, PhaseFaults};
+use crate::interval_log::IntervalLog;
 use crate::latency_sink::LatencySink;
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
@@ -34,6 +35,7 @@ use crate::workload::{Workload, launch};
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::{Latency, LatencyHistogram, Overload, Row, Totals};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -57,16 +59,18 @@ pub async fn run_transport(
     target: &Target,
     control: &Control,
 ) -> Result<Row, LoadError> {
-    run_phase(transport, config, target, control, &PhaseProgress::hidden()).await
+    let hidden = PhaseProgress::hidden();
+    run_phase(transport, config, target, control, (&hidden, None)).await
 }
 
-/// [`run_transport`], reporting its progress to `progress`.
+/// [`run_transport`], reporting its progress to `progress` and writing its latency over time to
+/// `latency_log` (an `.hlog` file, [`crate::interval_log`]) when given.
 pub(crate) async fn run_phase(
     transport: Transport,
     config: &LoadConfig,
     target: &Target,
     control: &Control,
-    progress: &PhaseProgress,
+    (progress, latency_log): (&PhaseProgress, Option<PathBuf>),
 ) -> Result<Row, LoadError> {
     let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -107,6 +111,15 @@ pub(crate) async fn run_phase(
     let (from, to) = workload.window;
     let (window_start, window_end) = (start + from, start + to);
     counters.latencies.set_window(window_start, window_end);
+    let interval_log = match latency_log {
+        Some(path) => Some(IntervalLog::start(
+            counters.latencies.clone(),
+            path,
+            start,
+            transport.as_str().into(),
+        )?),
+        None => None,
+    };
     let last = start + workload.last_offset();
     let deadline = last + config.drain.as_nanos() as u64;
     progress.set_timeline(Timeline {
@@ -148,6 +161,9 @@ pub(crate) async fn run_phase(
     drop(stop_dispatch);
     let tallies = collect(launched.clients).await;
     let send_tallies = collect(launched.senders).await;
+    if let Some(log) = interval_log {
+        log.finish().await?;
+    }
     drop(proxy);
     let faults = faults.finish().await;
     let sends_lost = workload.sends_lost(control).await?;
