@@ -195,10 +195,22 @@ fn latency_log_name(
 }
 
 /// The line left on screen when a phase ends.
+/// Says when part of the loss was late or unpublished, and when the load generator was the limit.
 fn summary(label: &str, row: &Row) -> String {
     let l = &row.latency_us;
-    format!(
+    let mut line = format!(
         "{label}: {} deliveries, p50 {:.0} µs, p99 {:.0} µs, lost/dup/reord {}/{}/{}",
         row.deliveries, l.p50, l.p99, row.lost, row.duplicated, row.reordered
-    )
+    );
+    let o = &row.overload;
+    if o.late + o.unpublished > 0 {
+        line.push_str(&format!(
+            " (of the lost: {} late, {} unpublished)",
+            o.late, o.unpublished
+        ));
+    }
+    if o.loadgen_bound {
+        line.push_str(" · LOADGEN-BOUND (see notes)");
+    }
+    line
 }

@@ -26,6 +26,7 @@ pub mod idle;
 pub mod interval_log;
 pub mod latency_sink;
 mod phase;
+pub mod probe;
 pub mod progress;
 pub mod recorder;
 pub mod scenario;

@@ -26,6 +26,7 @@ use crate::faults::notes::{self, RowNotes};
 use crate::faults::{FaultRun, PhaseFaults};
 use crate::interval_log::IntervalLog;
 use crate::latency_sink::LatencySink;
+use crate::probe::{self, LagProbe};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
 use crate::upstream::http::SendTally;
@@ -148,12 +149,14 @@ pub(crate) async fn run_phase(
         process_cpu_us(),
         mono_now_ns(),
     );
+    let probe = LagProbe::start();
     sleep_until_mono(start + workload.quiet_point(to)).await;
     let (m1, c1, t1) = (
         control.scrape_patiently().await?,
         process_cpu_us(),
         mono_now_ns(),
     );
+    let lateness_ns = probe.finish().await;
 
     let expected = (workload.expected_receipts(), workload.sends.len() as u64);
     await_deliveries(&counters, expected, last, deadline).await;
@@ -168,9 +171,18 @@ pub(crate) async fn run_phase(
     let faults = faults.finish().await;
     let sends_lost = workload.sends_lost(control).await?;
     let restarted = !faults.restarts.is_empty();
-    let overload = behind::at_drain_end(&workload, &tallies, control, restarted).await?;
+    let behind = behind::at_drain_end(&workload, &tallies, control, restarted).await?;
 
     let (client_cpu_us, window_us) = (c1.saturating_sub(c0), (t1 - t0) / 1_000);
+    let cores = probe::cores_available();
+    let (loadgen, bound_note) = probe::judge((client_cpu_us, window_us), cores, &lateness_ns);
+    let overload = Overload {
+        unpublished: behind.unpublished,
+        late: behind.late,
+        late_clients: behind.late_clients,
+        late_max_behind_events: behind.late_max_behind_events,
+        ..loadgen
+    };
     let (totals, complete) = if faults.restarted_between(t0, t1) {
         // A restart inside the window splits the server's counters in two; they are added up.
         // The kernel's per-socket counts cannot be stitched across it and are left out.
@@ -209,6 +221,7 @@ pub(crate) async fn run_phase(
         },
     };
     notes.notes.extend(behind::note(&overload));
+    notes.notes.extend(bound_note);
     Ok(build_row(
         transport,
         (config, &workload),

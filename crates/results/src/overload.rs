@@ -24,7 +24,7 @@ pub struct Overload {
     pub loadgen_cpu_cores: Option<f64>,
     /// Cores the load generator may use (its CPU affinity and cgroup quota).
     pub loadgen_cores_available: Option<f64>,
-    /// How late the load generator's 1 ms probe timer fired over the window, 99th percentile,
+    /// How late the load generator's 10 ms probe timer fired over the window, 99th percentile,
     /// microseconds: its tasks waited this long for a thread.
     pub loadgen_lag_p99_us: Option<f64>,
     /// The probe's largest lateness over the window, microseconds.
