@@ -15,6 +15,7 @@
 
 mod behind;
 pub mod campaign;
+pub mod capacity;
 pub mod clients;
 pub mod conditions;
 pub mod config;

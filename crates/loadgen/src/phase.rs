@@ -175,7 +175,11 @@ pub(crate) async fn run_phase(
 
     let (client_cpu_us, window_us) = (c1.saturating_sub(c0), (t1 - t0) / 1_000);
     let cores = probe::cores_available();
-    let (loadgen, bound_note) = probe::judge((client_cpu_us, window_us), cores, &lateness_ns);
+    let (loadgen, bound_note) = probe::judge(
+        (client_cpu_us, window_us),
+        cores,
+        (&lateness_ns, config.loadgen_lag_bound),
+    );
     let overload = Overload {
         unpublished: behind.unpublished,
         late: behind.late,

@@ -14,9 +14,10 @@ use tokio::task::JoinHandle;
 /// The probe's sleep. Lateness does not depend on it; a longer sleep means fewer wake-ups, whose CPU
 /// counts in the load generator's CPU per delivery (100 a second, not 1,000, to keep that small).
 pub const PROBE_PERIOD: Duration = Duration::from_millis(10);
-/// Probe lateness, 99th percentile, above which the load generator was saturated. Tokio's timer
-/// rounds a sleep up to its next millisecond tick, so an idle runtime is up to about 1 ms late.
-pub const LAG_BOUND_P99_US: f64 = 5_000.0;
+/// Probe lateness, 99th percentile, above which the load generator was saturated by default
+/// (`LoadConfig::loadgen_lag_bound`). Tokio's timer rounds a sleep up to its next millisecond
+/// tick, so an idle runtime is up to about 1 ms late.
+pub const LAG_BOUND_P99: Duration = Duration::from_millis(5);
 /// Share of its available cores above which the load generator's CPU was saturated.
 pub const CPU_BOUND_SHARE: f64 = 0.9;
 
@@ -59,18 +60,20 @@ pub fn cores_available() -> f64 {
 }
 
 /// The load generator's account of a window: `cpu_us` of its CPU over `window_us`, `available`
-/// cores, and the probe's `lateness_ns`; with the note to add when it was saturated.
+/// cores, and the probe's `lateness_ns` against `lag_bound`; with the note to add when it was
+/// saturated.
 pub fn judge(
     (cpu_us, window_us): (u64, u64),
     available: f64,
-    lateness_ns: &LatencyHistogram,
+    (lateness_ns, lag_bound): (&LatencyHistogram, Duration),
 ) -> (Overload, Option<String>) {
+    let lag_bound_us = lag_bound.as_secs_f64() * 1e6;
     let cores = (window_us > 0).then(|| cpu_us as f64 / window_us as f64);
     let lag =
         |q: f64| (!lateness_ns.is_empty()).then(|| lateness_ns.value_at_quantile(q) as f64 / 1e3);
     let (lag_p99, lag_max) = (lag(0.99), lag(1.0));
     let cpu_bound = cores.is_some_and(|c| c >= CPU_BOUND_SHARE * available);
-    let lag_bound = lag_p99.is_some_and(|l| l > LAG_BOUND_P99_US);
+    let lag_bound = lag_p99.is_some_and(|l| l > lag_bound_us);
     let mut why = Vec::new();
     if let (true, Some(c)) = (cpu_bound, cores) {
         why.push(format!(
@@ -82,7 +85,7 @@ pub fn judge(
         why.push(format!(
             "its probe timer fired {:.1} ms late at p99 (bound {:.0} ms)",
             l / 1e3,
-            LAG_BOUND_P99_US / 1e3
+            lag_bound_us / 1e3
         ));
     }
     let overload = Overload {
@@ -117,23 +120,27 @@ mod tests {
     #[test]
     fn bound_by_cpu_or_by_lateness_and_not_otherwise() {
         let calm = lateness(&[300; 100]);
-        let (o, note) = judge((1_000_000, 1_000_000), 2.0, &calm);
+        let (o, note) = judge((1_000_000, 1_000_000), 2.0, (&calm, LAG_BOUND_P99));
         assert_eq!(
             (o.loadgen_cpu_cores, o.loadgen_bound, note),
             (Some(1.0), false, None)
         );
-        let (o, note) = judge((1_900_000, 1_000_000), 2.0, &calm);
+        let (o, note) = judge((1_900_000, 1_000_000), 2.0, (&calm, LAG_BOUND_P99));
         assert!(o.loadgen_bound);
         assert!(note.unwrap().contains("1.90 of its 2 cores"));
         let mut late = vec![300; 98];
         late.extend([20_000, 20_000]);
-        let (o, note) = judge((100_000, 1_000_000), 2.0, &lateness(&late));
+        let (o, note) = judge((100_000, 1_000_000), 2.0, (&lateness(&late), LAG_BOUND_P99));
         assert!(o.loadgen_bound);
         assert!(
             note.unwrap().contains("ms late at p99"),
             "p99 of 100 samples is the 99th"
         );
-        assert!(!judge((0, 0), 2.0, &new_histogram()).0.loadgen_bound);
+        assert!(
+            !judge((0, 0), 2.0, (&new_histogram(), LAG_BOUND_P99))
+                .0
+                .loadgen_bound
+        );
     }
 
     /// A runtime whose only thread a task keeps blocking: the probe sees it.
@@ -153,7 +160,7 @@ mod tests {
             probe.finish().await
         });
         assert!(!lateness.is_empty());
-        let (o, _) = judge((0, 1_000_000), 2.0, &lateness);
+        let (o, _) = judge((0, 1_000_000), 2.0, (&lateness, LAG_BOUND_P99));
         assert!(o.loadgen_lag_max_us.unwrap() >= 15_000.0, "{o:?}");
     }
 }

@@ -1,8 +1,10 @@
 //! The load generator's capacity foundations against a real server on 127.0.0.1:0: each phase's
 //! latency interval log is written and reads back with `hdrhistogram`'s reader, holding every
-//! receipt once; and a load generator starved of its thread marks its row `loadgen-bound`.
+//! receipt once; a load generator starved of its thread marks its row `loadgen-bound`; and the
+//! capacity ramp stops at the first step that breaks a bound.
 
 use rtbench_loadgen::campaign::Campaign;
+use rtbench_loadgen::capacity::{Axis, Bounds, Plan, Verdict, run_capacity};
 use rtbench_loadgen::interval_log;
 use rtbench_loadgen::{Control, LoadConfig, Progress, Target, run_campaign_with, run_transport};
 use rtbench_proto::Transport;
@@ -116,4 +118,48 @@ fn a_starved_load_generator_marks_its_row_loadgen_bound() {
         "{:?}",
         row.notes
     );
+}
+
+/// The server busy-waits 10 ms before every write to an HTTP client (its fault knob) on its one
+/// thread: at 20 events/s, 1 and 2 SSE clients cost it 20 % and 40 % of that thread, 12 clients
+/// 240 %, so latency there grows through the window far past the lightest step's p99 + 250 ms.
+#[test]
+fn the_capacity_ramp_stops_at_the_first_step_that_breaks_a_bound() {
+    let mut settings = ServerSettings::default();
+    settings.fault.delay_us = 10_000;
+    let server = ThreadedTestServer::start(settings).unwrap();
+    let target = target(&server);
+    let plan = Plan {
+        axis: Axis::Clients,
+        steps: vec![1.0, 2.0, 12.0, 24.0],
+        bisections: 0,
+        bounds: Bounds::default(),
+    };
+    // The server busy-waits in this process: the load generator's CPU and timers share it (and
+    // the machine with whatever else runs), which is not what this test is about.
+    let base = LoadConfig {
+        rate_per_s: 20.0,
+        loadgen_lag_bound: Duration::from_secs(3_600),
+        ..small(vec![Transport::Sse])
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (curve, rows) = rt
+        .block_on(async {
+            let control = Control::new(&target).unwrap();
+            let progress = Progress::hidden();
+            let search = run_capacity(Transport::Sse, &base, &plan, (&target, &control, &progress));
+            tokio::time::timeout(Duration::from_secs(120), search).await
+        })
+        .expect("a search is bounded")
+        .unwrap();
+    let offered: Vec<f64> = curve.steps.iter().map(|s| s.offered).collect();
+    assert_eq!(offered, [1.0, 2.0, 12.0], "{curve:#?}");
+    assert_eq!(curve.steps[1].verdict, Verdict::Held, "{curve:#?}");
+    assert!(
+        matches!(curve.steps[2].verdict, Verdict::Broke(_)),
+        "{curve:#?}"
+    );
+    assert_eq!(curve.capacity, Some(2.0));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2].clients, 12);
 }

@@ -64,6 +64,9 @@ pub struct LoadConfig {
     pub conditions: Conditions,
     /// Faults injected in every phase (none by default).
     pub faults: FaultPlan,
+    /// Lateness of the load generator's probe timer (p99) above which a window is marked
+    /// `loadgen-bound` ([`crate::probe::LAG_BOUND_P99`] by default).
+    pub loadgen_lag_bound: Duration,
 }
 
 impl Default for LoadConfig {
@@ -88,6 +91,7 @@ impl Default for LoadConfig {
             seed: 1,
             conditions: Conditions::loopback(),
             faults: FaultPlan::default(),
+            loadgen_lag_bound: crate::probe::LAG_BOUND_P99,
         }
     }
 }
