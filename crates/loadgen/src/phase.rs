@@ -30,7 +30,7 @@ use crate::probe::{self, LagProbe};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
 use crate::upstream::http::SendTally;
-use crate::usage::process_cpu_us;
+use crate::usage::{process_cpu_us, process_rss_bytes};
 use crate::window::{self, per};
 use crate::workload::{Workload, launch};
 use rtbench_proto::control::ScheduleResponse;
@@ -149,14 +149,14 @@ pub(crate) async fn run_phase(
         process_cpu_us(),
         mono_now_ns(),
     );
-    let probe = LagProbe::start();
+    let (probe, rss0) = (LagProbe::start(), process_rss_bytes());
     sleep_until_mono(start + workload.quiet_point(to)).await;
     let (m1, c1, t1) = (
         control.scrape_patiently().await?,
         process_cpu_us(),
         mono_now_ns(),
     );
-    let lateness_ns = probe.finish().await;
+    let (lateness_ns, rss1) = (probe.finish().await, process_rss_bytes());
 
     let expected = (workload.expected_receipts(), workload.sends.len() as u64);
     await_deliveries(&counters, expected, last, deadline).await;
@@ -185,6 +185,8 @@ pub(crate) async fn run_phase(
         late: behind.late,
         late_clients: behind.late_clients,
         late_max_behind_events: behind.late_max_behind_events,
+        loadgen_rss_window_start_bytes: rss0,
+        loadgen_rss_window_end_bytes: rss1,
         ..loadgen
     };
     let (totals, complete) = if faults.restarted_between(t0, t1) {

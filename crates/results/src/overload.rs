@@ -29,6 +29,11 @@ pub struct Overload {
     pub loadgen_lag_p99_us: Option<f64>,
     /// The probe's largest lateness over the window, microseconds.
     pub loadgen_lag_max_us: Option<f64>,
+    /// The load generator's resident memory at the window's start, bytes.
+    pub loadgen_rss_window_start_bytes: Option<u64>,
+    /// The load generator's resident memory at the window's end, bytes: with a long warm-up, the
+    /// two say whether its memory grows with the run.
+    pub loadgen_rss_window_end_bytes: Option<u64>,
     /// The load generator was saturated during the window (CPU or probe lateness over its bound,
     /// see the row's notes): the row's latency measures the load generator as much as the server.
     pub loadgen_bound: bool,
@@ -56,6 +61,14 @@ impl Overload {
             loadgen_cores_available: max(|o| o.loadgen_cores_available),
             loadgen_lag_p99_us: max(|o| o.loadgen_lag_p99_us),
             loadgen_lag_max_us: max(|o| o.loadgen_lag_max_us),
+            loadgen_rss_window_start_bytes: all
+                .iter()
+                .filter_map(|o| o.loadgen_rss_window_start_bytes)
+                .max(),
+            loadgen_rss_window_end_bytes: all
+                .iter()
+                .filter_map(|o| o.loadgen_rss_window_end_bytes)
+                .max(),
             loadgen_bound: all.iter().any(|o| o.loadgen_bound),
         }
     }
