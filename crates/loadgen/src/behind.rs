@@ -126,4 +126,51 @@ mod tests {
         );
         assert_eq!(self::note(&Overload::default()), None);
     }
+
+    /// Against a real server: the room's topic holds 16 of its 45 events when the drain ends,
+    /// one client holds 1..=10, another everything published. The server is asked once.
+    #[tokio::test]
+    async fn at_the_drain_end_the_server_says_what_was_published() {
+        use crate::config::LoadConfig;
+        use crate::control::{Control, Target};
+        use rtbench_proto::Transport;
+        let server = rtbench_server::testing::TestServer::start(Default::default())
+            .await
+            .unwrap();
+        let target = Target {
+            http: server.http,
+            tcp: server.tcp,
+        };
+        let config = LoadConfig {
+            clients: 2,
+            rate_per_s: 50.0,
+            ..LoadConfig::default()
+        };
+        let workload = Workload::build(Transport::Sse, &config).unwrap();
+        let last = workload.room_events[0];
+        assert!(last > 16);
+        for seq in 1..=16 {
+            let published = server
+                .server
+                .hub()
+                .publish(&workload.rooms[0].topic, seq, "{}");
+            assert_eq!(published.unwrap(), seq);
+        }
+        let tallies = vec![(0, client(1..=10, None)), (0, client(1..=16, None))];
+        let control = Control::new(&target).unwrap();
+        let o = at_drain_end(&workload, &tallies, &control, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (o.late, o.late_clients, o.late_max_behind_events),
+            (6, 1, 6)
+        );
+        assert_eq!(o.unpublished, 2 * (last - 16));
+        let restarted = at_drain_end(&workload, &tallies, &control, true)
+            .await
+            .unwrap();
+        // After a restart every event counts as published: both clients were behind.
+        let behind = (last - 10) + (last - 16);
+        assert_eq!((restarted.late, restarted.unpublished), (behind, 0));
+    }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct Overload {
     /// Of `lost`, events × members the server had not published by the end of the drain (its
-    /// schedule fell behind).
+    /// schedule fell behind), as it answers just after the clients stop.
     pub unpublished: u64,
     /// Of `lost`, events × members that were published, never announced gone by a gap notice, and
     /// after a client's cursor when the drain ended: the client was behind — late, not dropped.
