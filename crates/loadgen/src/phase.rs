@@ -174,21 +174,12 @@ pub(crate) async fn run_phase(
     let behind = behind::at_drain_end(&workload, &tallies, control, restarted).await?;
 
     let (client_cpu_us, window_us) = (c1.saturating_sub(c0), (t1 - t0) / 1_000);
-    let cores = probe::cores_available();
-    let (loadgen, bound_note) = probe::judge(
+    let (overload, bound_note) = with_loadgen(
+        behind,
         (client_cpu_us, window_us),
-        cores,
         (&lateness_ns, config.loadgen_lag_bound),
+        (rss0, rss1),
     );
-    let overload = Overload {
-        unpublished: behind.unpublished,
-        late: behind.late,
-        late_clients: behind.late_clients,
-        late_max_behind_events: behind.late_max_behind_events,
-        loadgen_rss_window_start_bytes: rss0,
-        loadgen_rss_window_end_bytes: rss1,
-        ..loadgen
-    };
     let (totals, complete) = if faults.restarted_between(t0, t1) {
         // A restart inside the window splits the server's counters in two; they are added up.
         // The kernel's per-socket counts cannot be stitched across it and are left out.
@@ -264,6 +255,29 @@ async fn start_phase(
         launched.senders.shutdown().await;
     }
     started
+}
+
+/// The drain's account `behind` completed with the load generator's own over the window: its CPU
+/// (`cpu_us` over `window_us`), its probe's lateness against `lag_bound`, and its RSS at each edge;
+/// with the `loadgen-bound` note when it was saturated.
+fn with_loadgen(
+    behind: Overload,
+    (cpu_us, window_us): (u64, u64),
+    (lateness_ns, lag_bound): (&LatencyHistogram, Duration),
+    (rss0, rss1): (Option<u64>, Option<u64>),
+) -> (Overload, Option<String>) {
+    let cores = probe::cores_available();
+    let (loadgen, note) = probe::judge((cpu_us, window_us), cores, (lateness_ns, lag_bound));
+    let overload = Overload {
+        unpublished: behind.unpublished,
+        late: behind.late,
+        late_clients: behind.late_clients,
+        late_max_behind_events: behind.late_max_behind_events,
+        loadgen_rss_window_start_bytes: rss0,
+        loadgen_rss_window_end_bytes: rss1,
+        ..loadgen
+    };
+    (overload, note)
 }
 
 /// Sets its flag when dropped.
