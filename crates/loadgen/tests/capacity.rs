@@ -120,18 +120,19 @@ fn a_starved_load_generator_marks_its_row_loadgen_bound() {
     );
 }
 
-/// The server busy-waits 10 ms before every write to an HTTP client (its fault knob) on its one
-/// thread: at 20 events/s, 1 and 2 SSE clients cost it 20 % and 40 % of that thread, 12 clients
-/// 240 %, so latency there grows through the window far past the lightest step's p99 + 250 ms.
+/// The server busy-waits 20 ms before every write to an HTTP client (its fault knob) on its one
+/// thread, so one event's fan-out to N SSE clients takes at least N × 20 ms and the last client's
+/// latency grows with N: 1 or 2 clients stay far below the lightest step's p99 + 250 ms, while 40
+/// clients are at least 800 ms late (writes coalesce events, never clients).
 #[test]
 fn the_capacity_ramp_stops_at_the_first_step_that_breaks_a_bound() {
     let mut settings = ServerSettings::default();
-    settings.fault.delay_us = 10_000;
+    settings.fault.delay_us = 20_000;
     let server = ThreadedTestServer::start(settings).unwrap();
     let target = target(&server);
     let plan = Plan {
         axis: Axis::Clients,
-        steps: vec![1.0, 2.0, 12.0, 24.0],
+        steps: vec![1.0, 2.0, 40.0, 80.0],
         bisections: 0,
         bounds: Bounds::default(),
     };
@@ -153,7 +154,7 @@ fn the_capacity_ramp_stops_at_the_first_step_that_breaks_a_bound() {
         .expect("a search is bounded")
         .unwrap();
     let offered: Vec<f64> = curve.steps.iter().map(|s| s.offered).collect();
-    assert_eq!(offered, [1.0, 2.0, 12.0], "{curve:#?}");
+    assert_eq!(offered, [1.0, 2.0, 40.0], "{curve:#?}");
     assert_eq!(curve.steps[1].verdict, Verdict::Held, "{curve:#?}");
     assert!(
         matches!(curve.steps[2].verdict, Verdict::Broke(_)),
@@ -161,5 +162,5 @@ fn the_capacity_ramp_stops_at_the_first_step_that_breaks_a_bound() {
     );
     assert_eq!(curve.capacity, Some(2.0));
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[2].clients, 12);
+    assert_eq!(rows[2].clients, 40);
 }
