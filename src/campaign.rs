@@ -55,6 +55,7 @@ pub fn from_args(args: &RunArgs) -> anyhow::Result<Measured> {
     let campaign = Campaign {
         points,
         repeat: args.repeat,
+        latency_log_dir: None,
     };
     campaign.validate()?;
     Ok(Measured {

@@ -36,7 +36,7 @@ pub enum Command {
     Report(ReportArgs),
 }
 
-fn duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 2s, 1m)"))
 }
 
@@ -186,6 +186,9 @@ pub struct RunArgs {
     /// The server's buffer settings.
     #[command(flatten)]
     pub server: ServerTuning,
+    /// The capacity search, and when a window counts as `loadgen-bound`.
+    #[command(flatten)]
+    pub capacity: crate::capacity_cmd::CapacityArgs,
     /// Network conditions between clients and server, run one after the other (one table each):
     /// loopback (nothing added), lan (0.5 ms RTT), continent (40 ms RTT), mobile (150 ms RTT,
     /// 1.6 Mbit/s). Emulated by a delay proxy in the load generator.

@@ -2,6 +2,7 @@
 //! raw-TCP floor. This file only parses flags and hands over; see `cli.rs` for the commands.
 
 mod campaign;
+mod capacity_cmd;
 mod cli;
 mod compare_cmd;
 mod conditions;

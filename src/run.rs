@@ -10,8 +10,10 @@ use crate::output::{
 use crate::placement::{self, Plan};
 use crate::server_child::{ManagedServer, ServerChild, ServerSpec};
 use anyhow::bail;
+use rtbench_loadgen::capacity::Plan as CapacityPlan;
 use rtbench_loadgen::{Campaign, Conditions, Control, Progress, Target};
 use rtbench_results::{Row, RunConfig, ServerFault};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Checks every flag, each conditions profile included, before anything starts.
@@ -38,7 +40,7 @@ fn measure(
     target: &Target,
     server: Option<&ManagedServer>,
     profiles: &[Conditions],
-    quiet: bool,
+    (quiet, capacity): (bool, Option<(&CapacityPlan, &Path)>),
 ) -> anyhow::Result<Vec<Row>> {
     let mut control = Control::new(target)?;
     if let Some(server) = server {
@@ -54,9 +56,17 @@ fn measure(
         if !quiet && (profiles.len() > 1 || !profile.is_loopback()) {
             progress.println(&format!("conditions {}", profile.describe()));
         }
-        rows.extend(runtime.block_on(rtbench_loadgen::run_campaign_with(
-            &c, target, &control, &progress,
-        ))?);
+        rows.extend(match capacity {
+            Some((plan, out)) => runtime.block_on(crate::capacity_cmd::measure(
+                &c,
+                plan,
+                (target, &control, &progress),
+                out,
+            ))?,
+            None => runtime.block_on(rtbench_loadgen::run_campaign_with(
+                &c, target, &control, &progress,
+            ))?,
+        });
     }
     Ok(rows)
 }
@@ -67,11 +77,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         return crate::run_idle::run_idle(args);
     }
     let mut measured = crate::campaign::from_args(&args)?;
+    measured.campaign.latency_log_dir = Some(args.out.clone());
     let faults = fault_plan(&args);
     for point in &mut measured.campaign.points {
         point.config.faults = faults.clone();
+        point.config.loadgen_lag_bound = args.capacity.loadgen_lag_bound;
     }
     let profiles = profiles(&args, args.server_http.is_some())?;
+    let capacity = args.capacity.plan();
+    if capacity.is_some() && profiles.len() > 1 {
+        bail!("the capacity search runs under one --conditions profile");
+    }
     check(&args, &measured.campaign, &profiles)?;
     args.server.to_config().validate()?;
     let campaign = &measured.campaign;
@@ -121,7 +137,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         &target,
         server.as_ref(),
         &profiles,
-        args.quiet,
+        (
+            args.quiet,
+            capacity.as_ref().map(|p| (p, args.out.as_path())),
+        ),
     )?;
     drop(server);
 

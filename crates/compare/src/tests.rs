@@ -53,6 +53,7 @@ fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
         spread: None,
         lost_in_gaps: 0,
         notes: Vec::new(),
+        overload: Default::default(),
         totals: Totals::default(),
         latency_histogram: new_histogram(),
     }

@@ -10,9 +10,11 @@
 use crate::config::LoadConfig;
 use crate::control::{Control, Target};
 use crate::error::LoadError;
+use crate::interval_log;
 use crate::phase::run_phase;
 use crate::progress::Progress;
 use rtbench_results::{Row, combine_repeats, floor};
+use std::path::PathBuf;
 
 /// Most repetitions of one point.
 pub const MAX_REPEAT: u32 = 100;
@@ -33,6 +35,9 @@ pub struct Campaign {
     pub points: Vec<Point>,
     /// Repetitions of every point (1: no repetition).
     pub repeat: u32,
+    /// Where each phase writes its latency over time (`latency-<transport>….hlog`,
+    /// [`crate::interval_log`]); `None`: not written.
+    pub latency_log_dir: Option<PathBuf>,
 }
 
 impl Campaign {
@@ -44,6 +49,7 @@ impl Campaign {
                 config,
             }],
             repeat: 1,
+            latency_log_dir: None,
         }
     }
 
@@ -122,7 +128,16 @@ pub async fn run_campaign_with(
                 done += 1;
                 let label = phase_label(done, total, &config, transports[i], point, rep, campaign);
                 let phase = progress.phase(label.clone());
-                let row = run_phase(transports[i], &config, target, control, &phase).await?;
+                let log = campaign.latency_log_dir.as_ref().map(|dir| {
+                    dir.join(latency_log_name(
+                        transports[i],
+                        &config,
+                        point,
+                        rep,
+                        campaign,
+                    ))
+                });
+                let row = run_phase(transports[i], &config, target, control, (&phase, log)).await?;
                 drop(phase);
                 progress.println(&summary(&label, &row));
                 runs[i].push(row);
@@ -159,11 +174,43 @@ fn phase_label(
     label
 }
 
+/// The file name of one phase's latency log: the transport, then the conditions (unless loopback),
+/// the sweep point and the repetition when there is more than one.
+fn latency_log_name(
+    transport: rtbench_proto::Transport,
+    config: &LoadConfig,
+    point: &Point,
+    rep: u32,
+    campaign: &Campaign,
+) -> String {
+    let conditions = match config.conditions.is_loopback() {
+        true => "",
+        false => config.conditions.name.as_str(),
+    };
+    let rep = match campaign.repeat {
+        1 => String::new(),
+        _ => format!("r{}", rep + 1),
+    };
+    interval_log::file_name(transport.as_str(), &[conditions, &point.label, &rep])
+}
+
 /// The line left on screen when a phase ends.
+/// Says when part of the loss was late or unpublished, and when the load generator was the limit.
 fn summary(label: &str, row: &Row) -> String {
     let l = &row.latency_us;
-    format!(
+    let mut line = format!(
         "{label}: {} deliveries, p50 {:.0} µs, p99 {:.0} µs, lost/dup/reord {}/{}/{}",
         row.deliveries, l.p50, l.p99, row.lost, row.duplicated, row.reordered
-    )
+    );
+    let o = &row.overload;
+    if o.late + o.unpublished > 0 {
+        line.push_str(&format!(
+            " (of the lost: {} late, {} unpublished)",
+            o.late, o.unpublished
+        ));
+    }
+    if o.loadgen_bound {
+        line.push_str(" · LOADGEN-BOUND (see notes)");
+    }
+    line
 }

@@ -26,6 +26,14 @@ pub enum LoadError {
     /// Repetitions could not be combined into one row.
     #[error("combining repetitions: {0}")]
     Combine(String),
+    /// A latency interval log could not be written.
+    #[error("latency interval log {path}: {source}")]
+    IntervalLog {
+        /// The log's path.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The server's control plane failed (schedule or metrics).
     #[error("server control request failed: {0}")]
     Control(String),

@@ -157,6 +157,7 @@ pub async fn run_idle_transport(
         publish_to: None,
         received: Arc::new(AtomicU64::new(0)),
         reset: Arc::new(tokio::sync::Notify::new()),
+        latencies: None,
     };
     let mut tasks = JoinSet::new();
     let deadline = Instant::now() + config.connect_timeout;
@@ -319,6 +320,7 @@ fn idle_row(
         spread: None,
         lost_in_gaps: 0,
         notes: Vec::new(),
+        overload: Default::default(),
         rate_per_s: 0.0,
         payload_bytes: 0,
         poll_interval_ms: config.poll_interval.as_millis() as u64,

@@ -6,12 +6,16 @@
 //! game, collaboration, or a file of one's own), possibly swept over a parameter and repeated;
 //! each phase runs one transport on one [`workload`] (rooms, server events, client messages).
 //!
-//! Results flow one way (as in oha): each client task owns a [`recorder::Recorder`]; when a phase
-//! ends its tallies are merged into one HdrHistogram and one [`rtbench_results::Row`] per transport.
+//! Results flow one way (as in oha): each client task owns a [`recorder::Recorder`], which records
+//! each first receipt's latency at arrival into the phase's [`latency_sink::LatencySink`]; when a
+//! phase ends the sink's shards merge into one HdrHistogram and the tallies' counts into one
+//! [`rtbench_results::Row`] per transport.
 //! The server is reached only through its wire protocols ([`rtbench_proto`]): it may be a child
 //! process, another host, or an in-process server in a test.
 
+mod behind;
 pub mod campaign;
+pub mod capacity;
 pub mod clients;
 pub mod conditions;
 pub mod config;
@@ -20,10 +24,14 @@ pub mod error;
 pub mod faults;
 mod http1;
 pub mod idle;
+pub mod interval_log;
+pub mod latency_sink;
 mod phase;
+pub mod probe;
 pub mod progress;
 pub mod recorder;
 pub mod scenario;
+pub mod seqset;
 pub mod server_info;
 pub mod upstream;
 mod usage;

@@ -16,6 +16,7 @@
 //! ([`crate::conditions`]); faults (dropped connections, a server restart) run beside the phase
 //! ([`crate::faults`]) and are reported in the row.
 
+use crate::behind;
 use crate::conditions::Proxy;
 use crate::config::LoadConfig;
 use crate::control::{Control, Snapshot, Target};
@@ -23,16 +24,19 @@ use crate::error::ClientError;
 use crate::error::LoadError;
 use crate::faults::notes::{self, RowNotes};
 use crate::faults::{FaultRun, PhaseFaults};
+use crate::interval_log::IntervalLog;
+use crate::latency_sink::LatencySink;
+use crate::probe::{self, LagProbe};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
 use crate::upstream::http::SendTally;
-use crate::usage::process_cpu_us;
+use crate::usage::{process_cpu_us, process_rss_bytes};
 use crate::window::{self, per};
 use crate::workload::{Workload, launch};
 use rtbench_proto::control::ScheduleResponse;
 use rtbench_proto::{Transport, mono_now_ns};
-use rtbench_results::histogram::new_histogram;
-use rtbench_results::{Latency, LatencyHistogram, Row, Totals};
+use rtbench_results::{Latency, LatencyHistogram, Overload, Row, Totals};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -56,16 +60,18 @@ pub async fn run_transport(
     target: &Target,
     control: &Control,
 ) -> Result<Row, LoadError> {
-    run_phase(transport, config, target, control, &PhaseProgress::hidden()).await
+    let hidden = PhaseProgress::hidden();
+    run_phase(transport, config, target, control, (&hidden, None)).await
 }
 
-/// [`run_transport`], reporting its progress to `progress`.
+/// [`run_transport`], reporting its progress to `progress` and writing its latency over time to
+/// `latency_log` (an `.hlog` file, [`crate::interval_log`]) when given.
 pub(crate) async fn run_phase(
     transport: Transport,
     config: &LoadConfig,
     target: &Target,
     control: &Control,
-    progress: &PhaseProgress,
+    (progress, latency_log): (&PhaseProgress, Option<PathBuf>),
 ) -> Result<Row, LoadError> {
     let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -73,6 +79,7 @@ pub(crate) async fn run_phase(
     let counters = launch::Counters {
         received: progress.received(),
         sent: Arc::new(AtomicU64::new(0)),
+        latencies: Arc::new(LatencySink::new()),
     };
     // Conditions: clients go through a delay proxy; the control plane does not.
     let proxy = match config.conditions.is_loopback() {
@@ -104,6 +111,16 @@ pub(crate) async fn run_phase(
 
     let (from, to) = workload.window;
     let (window_start, window_end) = (start + from, start + to);
+    counters.latencies.set_window(window_start, window_end);
+    let interval_log = match latency_log {
+        Some(path) => Some(IntervalLog::start(
+            counters.latencies.clone(),
+            path,
+            start,
+            transport.as_str().into(),
+        )?),
+        None => None,
+    };
     let last = start + workload.last_offset();
     let deadline = last + config.drain.as_nanos() as u64;
     progress.set_timeline(Timeline {
@@ -132,12 +149,14 @@ pub(crate) async fn run_phase(
         process_cpu_us(),
         mono_now_ns(),
     );
+    let (probe, rss0) = (LagProbe::start(), process_rss_bytes());
     sleep_until_mono(start + workload.quiet_point(to)).await;
     let (m1, c1, t1) = (
         control.scrape_patiently().await?,
         process_cpu_us(),
         mono_now_ns(),
     );
+    let (lateness_ns, rss1) = (probe.finish().await, process_rss_bytes());
 
     let expected = (workload.expected_receipts(), workload.sends.len() as u64);
     await_deliveries(&counters, expected, last, deadline).await;
@@ -145,11 +164,22 @@ pub(crate) async fn run_phase(
     drop(stop_dispatch);
     let tallies = collect(launched.clients).await;
     let send_tallies = collect(launched.senders).await;
+    if let Some(log) = interval_log {
+        log.finish().await?;
+    }
     drop(proxy);
     let faults = faults.finish().await;
     let sends_lost = workload.sends_lost(control).await?;
+    let restarted = !faults.restarts.is_empty();
+    let behind = behind::at_drain_end(&workload, &tallies, control, restarted).await?;
 
     let (client_cpu_us, window_us) = (c1.saturating_sub(c0), (t1 - t0) / 1_000);
+    let (overload, bound_note) = with_loadgen(
+        behind,
+        (client_cpu_us, window_us),
+        (&lateness_ns, config.loadgen_lag_bound),
+        (rss0, rss1),
+    );
     let (totals, complete) = if faults.restarted_between(t0, t1) {
         // A restart inside the window splits the server's counters in two; they are added up.
         // The kernel's per-socket counts cannot be stitched across it and are left out.
@@ -168,12 +198,12 @@ pub(crate) async fn run_phase(
     };
     let counted = count(
         &workload,
-        (window_start, window_end),
+        counters.latencies.window_histogram(),
         &tallies,
         &send_tallies,
     );
     let plain: Vec<&Tally> = tallies.iter().map(|(_, t)| t).collect();
-    let notes = match &schedule {
+    let mut notes = match &schedule {
         Some(schedule) => {
             notes::annotate(config, &plain, &faults, (schedule, complete), counted.lost)
         }
@@ -182,16 +212,18 @@ pub(crate) async fn run_phase(
             reconnects: plain.iter().map(|t| t.reconnects()).sum(),
             lost_in_gaps: tallies
                 .iter()
-                .map(|(r, t)| t.lost_in_gaps(1, workload.room_events[*r]))
+                .map(|(r, t)| t.lost_in_gaps(workload.room_events[*r]))
                 .sum(),
             notes: Vec::new(),
         },
     };
+    notes.notes.extend(behind::note(&overload));
+    notes.notes.extend(bound_note);
     Ok(build_row(
         transport,
         (config, &workload),
         counted,
-        notes,
+        (notes, overload),
         sends_lost,
         totals,
     ))
@@ -223,6 +255,29 @@ async fn start_phase(
         launched.senders.shutdown().await;
     }
     started
+}
+
+/// The drain's account `behind` completed with the load generator's own over the window: its CPU
+/// (`cpu_us` over `window_us`), its probe's lateness against `lag_bound`, and its RSS at each edge;
+/// with the `loadgen-bound` note when it was saturated.
+fn with_loadgen(
+    behind: Overload,
+    (cpu_us, window_us): (u64, u64),
+    (lateness_ns, lag_bound): (&LatencyHistogram, Duration),
+    (rss0, rss1): (Option<u64>, Option<u64>),
+) -> (Overload, Option<String>) {
+    let cores = probe::cores_available();
+    let (loadgen, note) = probe::judge((cpu_us, window_us), cores, (lateness_ns, lag_bound));
+    let overload = Overload {
+        unpublished: behind.unpublished,
+        late: behind.late,
+        late_clients: behind.late_clients,
+        late_max_behind_events: behind.late_max_behind_events,
+        loadgen_rss_window_start_bytes: rss0,
+        loadgen_rss_window_end_bytes: rss1,
+        ..loadgen
+    };
+    (overload, note)
 }
 
 /// Sets its flag when dropped.
@@ -316,22 +371,19 @@ struct Counted {
     client_errors: u64,
 }
 
-/// Adds up the clients' tallies (deliveries inside `from..to`) and the HTTP senders' errors.
+/// Adds up the clients' tallies and the HTTP senders' errors; `hist` holds the window's
+/// latencies, recorded by the clients as events arrived.
 fn count(
     workload: &Workload,
-    (from, to): (u64, u64),
+    hist: LatencyHistogram,
     tallies: &[(usize, Tally)],
     send_tallies: &[SendTally],
 ) -> Counted {
-    let mut hist = new_histogram();
     let (mut lost, mut duplicated, mut reordered) = (0, 0, 0);
     let mut reported = vec![0u32; workload.rooms.len()];
     for (room, t) in tallies {
-        for latency_ns in t.latencies_in(from, to) {
-            hist.saturating_record(latency_ns.max(1));
-        }
         // Each room's topic is fresh: its events carry sequence numbers 1..=room_events.
-        lost += t.lost(1, workload.room_events[*room]);
+        lost += t.lost(workload.room_events[*room]);
         duplicated += t.duplicated();
         reordered += t.reordered();
         reported[*room] += 1;
@@ -365,7 +417,7 @@ fn build_row(
     transport: Transport,
     (config, workload): (&LoadConfig, &Workload),
     counted: Counted,
-    notes: RowNotes,
+    (notes, overload): (RowNotes, Overload),
     sends_lost: u64,
     totals: Totals,
 ) -> Row {
@@ -390,6 +442,7 @@ fn build_row(
         reordered: counted.reordered,
         lost_in_gaps: notes.lost_in_gaps,
         notes: notes.notes,
+        overload,
         client_errors: counted.client_errors,
         reconnects: notes.reconnects,
         latency_us: Latency::from_histogram(&counted.hist),

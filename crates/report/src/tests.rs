@@ -40,6 +40,7 @@ fn row(transport: &str) -> Row {
         memory_per_connection_at_connect_bytes: None,
         lost_in_gaps: 0,
         notes: Vec::new(),
+        overload: Default::default(),
         kernel_socket_memory_per_connection_bytes: None,
         idle_bytes_per_client_s: None,
         idle_requests_per_client_s: None,

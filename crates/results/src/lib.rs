@@ -14,6 +14,7 @@ pub mod floor;
 pub mod format;
 pub mod histogram;
 mod load;
+mod overload;
 mod repeat;
 mod row;
 pub mod v1;
@@ -22,6 +23,7 @@ pub use conditions::{ConditionsSpec, FaultsSpec};
 
 pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
 pub use load::LoadError;
+pub use overload::Overload;
 pub use repeat::combine_repeats;
 pub use row::{Latency, MinMax, Row, Spread, Totals};
 pub use rtbench_proto::settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};

@@ -7,7 +7,7 @@
 //! merges every repetition's deliveries; `max` latency is the largest seen.
 
 use crate::histogram::{BadHistogram, new_histogram};
-use crate::{Latency, MinMax, Row, Spread, Totals};
+use crate::{Latency, MinMax, Overload, Row, Spread, Totals};
 
 /// The median of `values` (empty: 0).
 fn median(values: &[f64]) -> f64 {
@@ -137,6 +137,7 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         idle_bytes_per_client_s: median_opt(rows, |r| r.idle_bytes_per_client_s),
         idle_requests_per_client_s: median_opt(rows, |r| r.idle_requests_per_client_s),
         idle_server_cpu_us_per_client_s: median_opt(rows, |r| r.idle_server_cpu_us_per_client_s),
+        overload: Overload::combine(&rows.iter().map(|r| r.overload).collect::<Vec<_>>()),
         spread: Some(spread),
         totals: sum_totals(rows),
         latency_histogram: hist,

@@ -1,6 +1,7 @@
 //! One row of a results document: what one transport did under one workload, and the figures
 //! (latency percentiles, spread across repetitions, window totals) it is made of.
 
+use crate::Overload;
 use crate::histogram::LatencyHistogram;
 use rtbench_proto::Transport;
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,9 @@ pub struct Row {
     pub sends_lost: u64,
     /// Events × clients actually received inside the window (each counted once).
     pub deliveries: u64,
-    /// Scheduled events (warm-up, window and tail) some client never received, summed over clients.
+    /// Scheduled events (warm-up, window and tail) some client never received, summed over
+    /// clients, whatever the reason: `lost_in_gaps`, `overload.unpublished` and `overload.late`
+    /// say which part the ring, the publisher and a client behind explain.
     pub lost: u64,
     /// Receipts of an event the client already had.
     pub duplicated: u64,
@@ -56,6 +59,10 @@ pub struct Row {
     /// that could not be read. Empty when nothing happened.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Of `lost`, the parts the drain's end explains (unpublished, late), and whether the load
+    /// generator was the limit.
+    #[serde(default)]
+    pub overload: Overload,
     /// Clients that ended with an error (connection refused, reset, protocol error).
     pub client_errors: u64,
     /// Times clients reconnected (after a dropped connection or a server restart).

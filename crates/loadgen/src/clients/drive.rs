@@ -24,7 +24,10 @@ pub(super) async fn drive<S: Subscription>(
     ctx: ClientCtx,
     mut sends: Option<InlineSends>,
 ) -> Tally {
-    let mut rec = Recorder::for_client(ctx.expected_events, ctx.client_id);
+    let mut rec = match &ctx.latencies {
+        Some(sink) => Recorder::recording_to(ctx.client_id, sink.clone()),
+        None => Recorder::for_client(ctx.expected_events, ctx.client_id),
+    };
     let mut carry = Carry::default();
     let mut session = match S::connect(&ctx, &carry, 0).await {
         Ok(s) => {

@@ -5,6 +5,7 @@
 use super::reconnect::backoff;
 use crate::control::Target;
 use crate::error::ClientError;
+use crate::latency_sink::LatencySink;
 use crate::recorder::Recorder;
 use rtbench_proto::Transport;
 use rtbench_proto::event::{Message, parse_message};
@@ -42,6 +43,8 @@ pub struct ClientCtx {
     /// Notified to make this client abort its connection with a reset (fault injection); give each
     /// client its own ([`ClientCtx::for_client`]).
     pub reset: Arc<Notify>,
+    /// Where first receipts' latencies go (`None`: not recorded, as in the idle scenario).
+    pub latencies: Option<Arc<LatencySink>>,
 }
 
 impl ClientCtx {

@@ -29,8 +29,9 @@ pub fn annotate(
     (schedule, counters_complete): (&ScheduleResponse, bool),
     lost: u64,
 ) -> RowNotes {
-    let (first, last) = (schedule.first_seq, schedule.last_seq);
-    let lost_in_gaps = tallies.iter().map(|t| t.lost_in_gaps(first, last)).sum();
+    // A fresh topic: the schedule's events are 1..=last (the phase checked first_seq is 1).
+    let last = schedule.last_seq;
+    let lost_in_gaps = tallies.iter().map(|t| t.lost_in_gaps(last)).sum();
     let mut notes = faults.notes(schedule);
     if !counters_complete {
         notes.push(

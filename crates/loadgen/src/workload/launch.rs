@@ -9,6 +9,7 @@ use crate::config::LoadConfig;
 use crate::config::SendTo;
 use crate::control::Target;
 use crate::error::ClientError;
+use crate::latency_sink::LatencySink;
 use crate::recorder::Tally;
 use crate::upstream::http::{self, HttpSender, SendTally};
 use crate::upstream::inline::InlineSends;
@@ -40,6 +41,8 @@ pub(crate) struct Counters {
     pub(crate) received: Arc<AtomicU64>,
     /// Client messages written to their socket (WebSocket, raw TCP) or answered (HTTP).
     pub(crate) sent: Arc<AtomicU64>,
+    /// Where clients record their first receipts' latencies.
+    pub(crate) latencies: Arc<LatencySink>,
 }
 
 /// Spawns every client (and HTTP sender) of `workload`. Each reports once on `ready`.
@@ -97,6 +100,7 @@ pub(crate) fn launch(
                 .filter(|t| sends_inline && *t != room.topic),
             received: counters.received.clone(),
             reset: Arc::new(Notify::new()),
+            latencies: Some(counters.latencies.clone()),
         };
         launched.resets.push(ctx.reset.clone());
         let mut inline = None;
@@ -164,6 +168,7 @@ mod tests {
             let counters = Counters {
                 received: Arc::new(AtomicU64::new(0)),
                 sent: Arc::new(AtomicU64::new(0)),
+                latencies: Arc::new(LatencySink::new()),
             };
             let (ready, mut ready_rx) = mpsc::channel(16);
             let mut launched = launch(

@@ -1,5 +1,7 @@
-//! What one client saw: every first receipt with its latency, and the sequence-number checks that
-//! find lost, duplicated and reordered events (docs/measurement.md, "Delivery checks").
+//! What one client saw: every first receipt's latency, recorded at arrival into the phase's
+//! [`LatencySink`] (which classifies it as warm-up, window or tail), and the sequence-number checks
+//! that find lost, duplicated and reordered events in bounded memory ([`SeqSet`]; docs/measurement.md,
+//! "Delivery checks"). A client's memory does not grow with the events it receives.
 //!
 //! An event a client published itself ([`crate::upstream::stamp`]) counts as received for the
 //! sequence checks but is not a delivery: a message's latency is its send to each *other*
@@ -8,23 +10,28 @@
 //! It also keeps the gap notices that explain some of the loss, and how often the client had to
 //! reconnect.
 
+use crate::latency_sink::LatencySink;
+use crate::seqset::{Insert, SeqSet};
 use crate::upstream::stamp;
 use rtbench_proto::EventRef;
 use rtbench_proto::mono_now_ns;
+use std::sync::Arc;
 
-/// Per-client bookkeeping. Owned by one client task; no locks.
+/// Per-client bookkeeping. Owned by one client task; its only lock is its sink shard's.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    /// Bit `seq` set once event `seq` was received.
-    seen: Vec<u64>,
+    /// Sequence numbers received (a prefix and a bounded reorder window).
+    seen: SeqSet,
     /// Highest sequence number received: the cursor to resume after.
     max_seen: u64,
-    /// `(t_pub_ns, latency_ns)` of every first receipt.
-    receipts: Vec<(u64, u64)>,
+    /// Where first receipts' latencies go, and this client's shard in it (none: not recorded).
+    sink: Option<(Arc<LatencySink>, usize)>,
     /// Receipts of an event already received.
     duplicated: u64,
     /// Receipts of an event older than one already received.
     reordered: u64,
+    /// Receipts below the reorder window: given up (counted lost) or a duplicate, not known which.
+    below_window: u64,
     /// Events the server said were dropped from the ring before this client read them.
     gap_dropped: u64,
     /// Distinct events received (first receipts, own messages included).
@@ -33,6 +40,10 @@ pub struct Recorder {
     client_id: Option<u32>,
     /// Sequence ranges (inclusive) the server's gap notices covered, merged, oldest first.
     gap_ranges: Vec<(u64, u64)>,
+    /// Numbers the reorder window left behind unreceived (lost).
+    given_up: u64,
+    /// Of `given_up`, numbers inside a gap notice's range.
+    given_up_in_gaps: u64,
     /// Times the client opened a new connection after losing one.
     reconnects: u64,
 }
@@ -42,19 +53,26 @@ pub struct Recorder {
 const MAX_GAP_RANGES: usize = 1024;
 
 impl Recorder {
-    /// A recorder expecting about `events` events.
-    pub fn with_capacity(events: usize) -> Recorder {
+    /// A recorder that checks sequence numbers but records no latency (`_events`, the events
+    /// expected, is no longer needed: memory does not depend on it).
+    pub fn with_capacity(_events: usize) -> Recorder {
+        Recorder::default()
+    }
+
+    /// A recorder for client `client_id` that records no latency.
+    pub fn for_client(_events: usize, client_id: u32) -> Recorder {
         Recorder {
-            receipts: Vec::with_capacity(events),
+            client_id: Some(client_id),
             ..Recorder::default()
         }
     }
 
-    /// A recorder for client `client_id`, expecting about `events` events.
-    pub fn for_client(events: usize, client_id: u32) -> Recorder {
+    /// A recorder for client `client_id` recording first receipts' latencies into `sink`.
+    pub fn recording_to(client_id: u32, sink: Arc<LatencySink>) -> Recorder {
         Recorder {
             client_id: Some(client_id),
-            ..Recorder::with_capacity(events)
+            sink: Some((sink, client_id as usize)),
+            ..Recorder::default()
         }
     }
 
@@ -78,23 +96,35 @@ impl Recorder {
 
     /// Records event `seq`, scheduled at `t_pub_ns`, parsed at `now_ns`.
     pub fn on_event_at(&mut self, seq: u64, t_pub_ns: u64, now_ns: u64) {
-        if self.mark(seq) {
-            self.receipts
-                .push((t_pub_ns, now_ns.saturating_sub(t_pub_ns)));
+        if self.mark(seq)
+            && let Some((sink, shard)) = &self.sink
+        {
+            sink.record(*shard, t_pub_ns, now_ns.saturating_sub(t_pub_ns));
         }
     }
 
     /// Marks `seq` received and checks its order; `true` on its first receipt.
     fn mark(&mut self, seq: u64) -> bool {
-        let (word, bit) = ((seq / 64) as usize, 1u64 << (seq % 64));
-        if word >= self.seen.len() {
-            self.seen.resize(word + 1, 0);
+        let (mut given_up, mut in_gaps) = (0, 0);
+        let ranges = &self.gap_ranges;
+        let found = self.seen.insert(seq, |s| {
+            given_up += 1;
+            in_gaps += u64::from(ranges.iter().any(|&(a, b)| (a..=b).contains(&s)));
+        });
+        self.given_up += given_up;
+        self.given_up_in_gaps += in_gaps;
+        match found {
+            Insert::Duplicate => {
+                self.duplicated += 1;
+                return false;
+            }
+            Insert::BelowWindow => {
+                self.below_window += 1;
+                self.reordered += 1;
+                return false;
+            }
+            Insert::First => {}
         }
-        if self.seen[word] & bit != 0 {
-            self.duplicated += 1;
-            return false;
-        }
-        self.seen[word] |= bit;
         if seq < self.max_seen {
             self.reordered += 1;
         }
@@ -153,15 +183,11 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Sequence numbers in `first..=last` never received.
-    pub fn lost(&self, first: u64, last: u64) -> u64 {
+    /// Sequence numbers in `1..=last` never received. Numbers the reorder window gave up count
+    /// whatever `last` is (they lie below a number received, so at or below the last event).
+    pub fn lost(&self, last: u64) -> u64 {
         let seen = &self.recorder.seen;
-        (first..=last)
-            .filter(|&s| {
-                seen.get((s / 64) as usize)
-                    .is_none_or(|w| w & (1 << (s % 64)) == 0)
-            })
-            .count() as u64
+        self.recorder.given_up + seen.missing_in(seen.window_start().max(1), last)
     }
 
     /// Receipts of an event already received.
@@ -169,9 +195,16 @@ impl Tally {
         self.recorder.duplicated
     }
 
-    /// Receipts of an event older than one already received.
+    /// Receipts of an event older than one already received (those below the reorder window
+    /// included: see [`Tally::below_window`]).
     pub fn reordered(&self) -> u64 {
         self.recorder.reordered
+    }
+
+    /// Receipts of an event more than [`crate::seqset::REORDER_WINDOW`] numbers below the oldest
+    /// one still missing: counted reordered, not delivered (and, if never received before, lost).
+    pub fn below_window(&self) -> u64 {
+        self.recorder.below_window
     }
 
     /// Events reported dropped by the server's gap notices (summed over notices).
@@ -179,89 +212,42 @@ impl Tally {
         self.recorder.gap_dropped
     }
 
-    /// Sequence numbers in `first..=last` never received that a gap notice announced as gone:
-    /// the part of [`Tally::lost`] the server explained (a client behind the ring, or history a
+    /// Sequence numbers in `1..=last` never received that a gap notice announced as gone: the
+    /// part of [`Tally::lost`] the server explained (a client behind the ring, or history a
     /// restarted server no longer had).
-    pub fn lost_in_gaps(&self, first: u64, last: u64) -> u64 {
+    pub fn lost_in_gaps(&self, last: u64) -> u64 {
         let seen = &self.recorder.seen;
-        self.recorder
-            .gap_ranges
-            .iter()
-            .flat_map(|&(a, b)| a.max(first)..=b.min(last))
-            .filter(|&s| {
-                seen.get((s / 64) as usize)
-                    .is_none_or(|w| w & (1 << (s % 64)) == 0)
-            })
-            .count() as u64
+        let start = seen.window_start().max(1);
+        let in_window: u64 = (self.recorder.gap_ranges.iter())
+            .map(|&(a, b)| seen.missing_in(a.max(start), b.min(last)))
+            .sum();
+        self.recorder.given_up_in_gaps + in_window
+    }
+
+    /// Of [`Tally::lost`], events after this client's cursor (its highest received) up to
+    /// `published`, the last event the server published, that no gap notice announced as gone:
+    /// the client was behind when the drain ended — late, not lost.
+    pub fn late(&self, published: u64) -> u64 {
+        let cursor = self.recorder.max_seen;
+        if published <= cursor {
+            return 0;
+        }
+        let gone: u64 = (self.recorder.gap_ranges.iter())
+            .map(|&(a, b)| (b.min(published) + 1).saturating_sub(a.max(cursor + 1)))
+            .sum();
+        published - cursor - gone.min(published - cursor)
+    }
+
+    /// The highest sequence number received (0 when none).
+    pub fn cursor(&self) -> u64 {
+        self.recorder.max_seen
     }
 
     /// Times the client reconnected.
     pub fn reconnects(&self) -> u64 {
         self.recorder.reconnects
     }
-
-    /// Latencies (ns) of first receipts whose scheduled time lies in `[from_ns, to_ns)`.
-    pub fn latencies_in(&self, from_ns: u64, to_ns: u64) -> impl Iterator<Item = u64> + '_ {
-        self.recorder
-            .receipts
-            .iter()
-            .filter(move |(t, _)| (from_ns..to_ns).contains(t))
-            .map(|&(_, l)| l)
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_loss_duplicates_and_reordering() {
-        let mut r = Recorder::default();
-        for (seq, now) in [(1, 110), (2, 220), (2, 230), (4, 440), (3, 350)] {
-            r.on_event_at(seq, seq * 100, now);
-        }
-        assert_eq!(r.cursor(), 4);
-        let t = r.finish(None);
-        assert_eq!(t.duplicated(), 1);
-        assert_eq!(t.reordered(), 1);
-        assert_eq!(t.lost(1, 6), 2);
-        assert_eq!(t.latencies_in(200, 400).collect::<Vec<_>>(), [20, 50]);
-    }
-
-    #[test]
-    fn stamped_messages_count_from_their_stamp_and_own_ones_are_not_deliveries() {
-        let mut r = Recorder::for_client(4, 7);
-        let other = stamp::encode(1_000, 3, 48);
-        let own = stamp::encode(2_000, 7, 48);
-        let pushed = rtbench_proto::make_payload(3, 48);
-        for (seq, payload) in [(1, &other), (2, &own), (3, &pushed)] {
-            let body = rtbench_proto::encode_body(seq, 5_000, payload);
-            r.on_event_body(&rtbench_proto::parse_body(&body).unwrap(), 6_000);
-        }
-        assert_eq!(r.first_receipts(), 3);
-        let t = r.finish(None);
-        assert_eq!(t.lost(1, 3), 0);
-        assert_eq!(
-            t.latencies_in(0, 10_000).collect::<Vec<_>>(),
-            [5_000, 1_000]
-        );
-    }
-
-    #[test]
-    fn gap_notices_explain_loss_once_even_when_repeated() {
-        let mut r = Recorder::default();
-        r.on_event_at(1, 0, 0);
-        r.on_gap(3); // 2, 3, 4 gone
-        r.on_gap(3); // the same notice again after a reconnect
-        r.on_event_at(5, 0, 0);
-        r.on_gap(2); // 6, 7 gone: adjacent, merged
-        r.on_event_at(9, 0, 0);
-        r.on_reconnect();
-        let t = r.finish(None);
-        assert_eq!(t.gap_dropped(), 8, "summed over notices");
-        assert_eq!(t.lost(1, 10), 7, "2, 3, 4, 6, 7, 8, 10");
-        assert_eq!(t.lost_in_gaps(1, 10), 5, "8 and 10 were never announced");
-        assert_eq!(t.lost_in_gaps(3, 6), 3);
-        assert_eq!(t.reconnects(), 1);
-    }
-}
+mod tests;
