@@ -115,5 +115,6 @@ pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()>
         md.display(),
         html.display()
     );
+    crate::environment::warn_if_debug_build();
     Ok(())
 }

@@ -87,6 +87,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
             config.connections
         );
     }
+    crate::environment::warn_if_debug_build();
 
     let external = args
         .server_http
@@ -103,7 +104,8 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         tuning: args.server.clone(),
         max_topics: rtbench_proto::ServerSettings::default().max_topics,
         fault: Default::default(),
-        quiet: args.quiet,
+        // The child's banner is for `rtbench serve` users; warnings still reach stderr.
+        quiet: true,
     };
     for &transport in &config.transports {
         let child = match external {

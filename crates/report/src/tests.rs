@@ -66,6 +66,8 @@ fn results(rows: Vec<Row>) -> Results {
             kernel: "6".into(),
             rustc: "rustc".into(),
             git_commit: "abc".into(),
+            git_dirty: false,
+            build_profile: "release".into(),
             placement: Placement {
                 server_cpus: vec![],
                 loadgen_cpus: vec![],
