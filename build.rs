@@ -34,7 +34,14 @@ fn rerun_triggers(dir: &Path) {
     {
         println!("cargo:rerun-if-changed={}", dir.join(path).display());
     }
-    for source in ["build.rs", "Cargo.toml", "Cargo.lock", "src", "crates", "benches"] {
+    for source in [
+        "build.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "crates",
+        "benches",
+    ] {
         println!("cargo:rerun-if-changed={}", dir.join(source).display());
     }
 }

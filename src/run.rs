@@ -135,5 +135,5 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
     let results = document(started_at_unix_s, (&plan, external), config, rows);
-    write_results(&results, &args.out)
+    write_results(&results, &args.out, &args.print)
 }

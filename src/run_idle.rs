@@ -128,5 +128,5 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     let rows = floor::with_p50_ratios(rows);
     let config = run_config(&config, external, settings);
     let results = document(started_at_unix_s, (&plan, external), config, rows);
-    write_results(&results, &args.out)
+    write_results(&results, &args.out, &args.print)
 }

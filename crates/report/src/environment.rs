@@ -78,13 +78,48 @@ pub fn settings_line(r: &Results) -> Option<String> {
     ))
 }
 
-/// The line that states where the numbers were made.
+/// The line that states where the numbers were made, and with which build.
 pub fn machine_line(r: &Results) -> String {
     let e = &r.environment;
     format!(
-        "{}, {} cores, Linux {}, {}, commit {}; {}",
-        e.cpu_model, e.cores, e.kernel, e.rustc, e.git_commit, e.placement.description
+        "{}, {} cores, Linux {}, {}, commit {}{}; {}",
+        e.cpu_model,
+        e.cores,
+        e.kernel,
+        e.rustc,
+        short_commit(&e.git_commit),
+        profile_words(&e.build_profile),
+        e.placement.description
     )
+}
+
+/// A commit as people quote it: 12 hex digits, `-dirty` kept.
+pub fn short_commit(commit: &str) -> String {
+    let (hash, dirty) = match commit.strip_suffix("-dirty") {
+        Some(hash) => (hash, "-dirty"),
+        None => (commit, ""),
+    };
+    let short: String = hash.chars().take(12).collect();
+    format!("{short}{dirty}")
+}
+
+/// `, release build` / `, DEBUG BUILD`, or nothing when the document does not record it.
+fn profile_words(profile: &str) -> String {
+    match profile {
+        "" => String::new(),
+        "debug" => ", DEBUG BUILD".into(),
+        other => format!(", {other} build"),
+    }
+}
+
+/// The warning every view shows for a debug build's figures.
+pub fn debug_build_note(r: &Results) -> Option<String> {
+    r.environment.is_debug_build().then(|| {
+        "DEBUG BUILD: these figures were measured by an unoptimised rtbench (built without \
+         --release); latencies and CPU per delivery are the debug code's, not the transports', \
+         and the ratings may be off by a level"
+            .to_string()
+    })
 }
 
 /// `arg` as a POSIX shell reads it back unchanged.

@@ -3,7 +3,7 @@
 //! SVG, so the file opens offline and travels alone as a CI artifact.
 
 use crate::charts::{self, Section};
-use crate::columns::{cells, headers, notes as row_notes, tables};
+use crate::columns::{cells, headers, tables};
 use crate::data::Dataset;
 use crate::environment::{
     config_pairs, dirty_note, recorded_command, reproduce_line, utc, workload_line,
@@ -90,7 +90,7 @@ struct Page {
 fn run_view(run: &Run) -> RunView {
     let r = &run.results;
     let e = &r.environment;
-    let mut notes = row_notes(&r.rows);
+    let mut notes = crate::warnings::run_notes(r);
     for row in &r.rows {
         if row.lost + row.duplicated + row.reordered > 0 {
             notes.push(format!(
