@@ -88,6 +88,13 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     crate::environment::warn_if_debug_build();
+    if let Some(warning) = rtbench_report::warnings::idle_window_warning(
+        config.idle_window.as_millis() as u64,
+        args.server.to_config().sse_keep_alive_ms,
+        config.longpoll_timeout.as_millis() as u64,
+    ) {
+        eprintln!("warning: {warning}");
+    }
 
     let external = args
         .server_http
