@@ -185,13 +185,13 @@ pub fn compact_columns(r: &Results) -> Vec<Column> {
         out.push(col("sends", |r| r.sends.to_string()));
     }
     out.extend([
-        col("deliveries", |r| r.deliveries.to_string()),
+        col("deliv", |r| r.deliveries.to_string()),
         col("lost/dup/reord", |r| {
             format!("{}/{}/{}", r.lost, r.duplicated, r.reordered)
         }),
         col("p50 ms", |r| ms(r.latency_us.p50)),
         col("p99 ms", |r| ms(r.latency_us.p99)),
-        col("p50 ÷ tcp", |r| ratio(r.ratio_to_floor_p50)),
+        col("p50÷tcp", |r| ratio(r.ratio_to_floor_p50)),
         col("B/deliv", |r| number(r.bytes_per_delivery)),
         col("req/deliv", |r| number(r.requests_per_delivery)),
         col("srv µs/deliv", |r| number(r.server_cpu_us_per_delivery)),

@@ -11,7 +11,7 @@ use crate::environment::{machine_line, settings_line, workload_line};
 use crate::profiles::faults_line;
 use crate::textbook::{Cell, measure};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, Table};
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 use rtbench_results::Results;
 
 /// Longest line of the compact view's prose, characters.
@@ -95,8 +95,10 @@ pub fn render_table_view(r: &Results, view: View) -> String {
                 col.set_cell_alignment(CellAlignment::Right);
             }
         }
-        out.push_str(&table.to_string());
-        out.push('\n');
+        for line in table.to_string().lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
     }
     for note in crate::warnings::run_notes(r) {
         out.push_str(&wrap(&format!("note: {note}"), width));
@@ -127,11 +129,15 @@ fn textbook_table(r: &Results) -> String {
         return String::new();
     };
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header([
-        "textbook 7.3.1",
-        "latency: book → measured",
-        "overhead: book → measured",
-    ]);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(MAX_LINE as u16)
+        .set_header([
+            "textbook 7.3.1",
+            "latency: book → measured",
+            "overhead: book → measured",
+        ]);
     let measured: Vec<_> = measure(&d)
         .rows
         .into_iter()
