@@ -3,6 +3,7 @@
 #   scripts/render-report.sh PAGE.html OUT.png [WIDTH]
 # Installs Debian's `chromium` when no Chromium is on PATH. The page is self-contained, so the
 # browser runs with networking features off; the window is tall enough for the whole page.
+# Scrollbars are kept: a table wider than the window scrolls sideways, and the bar says so.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -33,7 +34,7 @@ trap 'rm -rf "$profile"' EXIT
 abs_page=$(cd "$(dirname "$page")" && pwd)/$(basename "$page")
 abs_out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
-    --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
+    --disable-component-update --disable-sync --no-first-run \
     --user-data-dir="$profile" --screenshot="$abs_out" --window-size="$width,$height" \
     "file://$abs_page" >/dev/null 2>&1
 [ -s "$abs_out" ] || { echo "chromium wrote no screenshot to $out" >&2; exit 1; }

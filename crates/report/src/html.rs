@@ -87,6 +87,20 @@ struct Page {
     css: &'static str,
 }
 
+/// The build as the machine table states it: profile and commit, a debug build in capitals.
+fn build_words(r: &rtbench_results::Results) -> String {
+    let e = &r.environment;
+    let profile = match e.build_profile.as_str() {
+        "" => "profile not recorded".to_string(),
+        "debug" => "DEBUG build: figures not comparable to a release build's".to_string(),
+        other => format!("{other} build"),
+    };
+    format!(
+        "{profile}, commit {}",
+        crate::environment::short_commit(&e.git_commit)
+    )
+}
+
 fn run_view(run: &Run) -> RunView {
     let r = &run.results;
     let e = &r.environment;
@@ -104,6 +118,7 @@ fn run_view(run: &Run) -> RunView {
         ("cores", e.cores.to_string()),
         ("kernel", format!("Linux {}", e.kernel)),
         ("compiler", e.rustc.clone()),
+        ("build", build_words(r)),
         ("placement", e.placement.description.clone()),
         ("tool", r.tool.clone()),
     ];

@@ -85,7 +85,7 @@ fn below_floor(rows: &[Row], row: &Row) -> Option<String> {
             "{head}, within the repetitions' spread: no real difference"
         )),
         _ => Some(format!(
-            "{head}; one run measures no noise to judge this by, `--repeat 3` does"
+            "{head}; one run measures no noise to judge this by (--repeat 3 does)"
         )),
     }
 }
