@@ -347,3 +347,42 @@ fn bad_fault_flags_are_one_line() {
         "--restart-server-at restarts a server rtbench started itself",
     );
 }
+
+/// With stderr not a terminal (here a pipe, as in CI), progress is plain lines: one per phase and
+/// stage, no escape codes, and the finished phase's summary.
+#[test]
+fn progress_without_a_terminal_is_plain_lines_per_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&[
+        "run",
+        "--transports",
+        "tcp,sse",
+        "--clients",
+        "2",
+        "--rate",
+        "20",
+        "--warmup",
+        "800ms",
+        "--window",
+        "800ms",
+        "--tail",
+        "100ms",
+        "--drain",
+        "1s",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run failed: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "escape codes in {stderr:?}");
+    for transport in ["tcp", "sse"] {
+        for stage in ["connecting", "warm-up", "window"] {
+            let lines = stderr
+                .lines()
+                .filter(|l| l.contains(transport) && l.contains(&format!("· {stage} ·")))
+                .count();
+            assert_eq!(lines, 1, "{transport} {stage}: {stderr}");
+        }
+    }
+    assert!(!stderr.contains("try /sse"), "the child's banner: {stderr}");
+}
