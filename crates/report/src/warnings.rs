@@ -105,4 +105,36 @@ mod tests {
         let w = idle_window_warning(20_000, 15_000, 30_000).unwrap();
         assert!(!w.contains("SSE") && w.contains("long-poll hold"), "{w}");
     }
+
+    #[test]
+    fn a_median_below_the_floor_is_said_and_judged_by_the_spread() {
+        use crate::test_support::row;
+        use rtbench_results::{MinMax, Spread};
+        let spread = |min, max| Spread {
+            repeats: 3,
+            latency_p50_us: MinMax { min, max },
+            ..Spread::default()
+        };
+        let tcp = row("tcp", 20.0, 500, 1_000.0, 180.0);
+        let mut ws = row("websocket", 20.0, 500, 870.0, 180.0);
+        ws.ratio_to_floor_p50 = Some(0.87);
+        let rows = vec![tcp.clone(), ws.clone()];
+        let note = below_floor(&rows, &rows[1]).unwrap();
+        assert!(
+            note.contains("0.87×") && note.contains("no noise"),
+            "{note}"
+        );
+        assert_eq!(below_floor(&rows, &rows[0]), None, "the floor itself");
+
+        let (mut tcp, mut ws) = (tcp, ws);
+        tcp.spread = Some(spread(950.0, 1_050.0));
+        ws.spread = Some(spread(850.0, 900.0));
+        let rows = vec![tcp.clone(), ws.clone()];
+        let note = below_floor(&rows, &rows[1]).unwrap();
+        assert!(note.contains("beyond the repetitions' spread"), "{note}");
+        ws.spread = Some(spread(850.0, 960.0));
+        let rows = vec![tcp, ws];
+        let note = below_floor(&rows, &rows[1]).unwrap();
+        assert!(note.contains("within the repetitions' spread"), "{note}");
+    }
 }
