@@ -23,11 +23,16 @@ if [ -z "$browser" ]; then
     browser=$(command -v chromium)
 fi
 
-# Height: a generous estimate of what the page needs, so nothing is cut off: ~480 px per row of two
-# charts, ~560 px per results file (its table and environment). Override with HEIGHT=...
+# Height: a generous estimate of what the page needs, so nothing is cut off: ~480 px per row of
+# charts (two a row from 1400 px, one below), ~560 px per results file (its table and environment),
+# more for the textbook table and wrapped text in a narrow window. Override with HEIGHT=...
 charts=$(grep -o '<figure ' "$page" | wc -l)
 runs=$(grep -o '<pre>' "$page" | wc -l)
-height=${HEIGHT:-$(( 1900 + (charts + 1) / 2 * 480 + runs * 560 ))}
+if [ "$width" -ge 1390 ]; then
+    height=${HEIGHT:-$(( 1900 + (charts + 1) / 2 * 480 + runs * 560 ))}
+else
+    height=${HEIGHT:-$(( 3200 + charts * 480 + runs * 640 ))}
+fi
 
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT

@@ -273,7 +273,12 @@ fn idle_scenario_writes_a_row_per_transport() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run failed: {stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("RSS/conn after idle"), "{stdout}");
+    assert!(stdout.contains("RSS/conn idle"), "{stdout}");
+    assert!(
+        stderr.contains("warning: the idle window (0.5 s) is shorter than SSE's keep-alive (15 s)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("note: the idle window (0.5 s)"), "{stdout}");
     let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
     assert_eq!(results.config.connections, Some(20));
     let server = results.config.server.as_ref().expect("settings recorded");
