@@ -291,9 +291,11 @@ pub fn tables(r: &Results) -> Vec<Table<'_>> {
 /// [`tables`] with every column (`wide`) or the compact ones ([`compact_columns`],
 /// [`compact_idle_columns`]).
 pub fn tables_with(r: &Results, wide: bool) -> Vec<Table<'_>> {
-    let (delivery_columns, idle): (fn(&Results) -> Vec<Column>, fn() -> Vec<Column>) = match wide {
-        true => (columns, idle_columns),
-        false => (compact_columns, compact_idle_columns),
+    let delivery_columns = if wide { columns } else { compact_columns };
+    let idle = if wide {
+        idle_columns
+    } else {
+        compact_idle_columns
     };
     let mut out: Vec<Table<'_>> = crate::profiles::groups(r)
         .into_iter()
