@@ -4,15 +4,22 @@
 //! uncommitted changes (`RTBENCH_GIT_DIRTY`, `true`/`false`), Cargo's profile (`RTBENCH_PROFILE`,
 //! `debug` or `release`) and the compiler's version (`RTBENCH_RUSTC_VERSION`).
 //!
+//! Cargo reruns this when the commit, the index, a manifest or a file under `build.rs`, `src/`,
+//! `crates/` or `benches/` changes, so the dirty flag describes the sources the binary was built
+//! from (an edit elsewhere, say to `README.md`, does not rebuild the binary and is not recorded).
+//!
 //! Hand-written rather than through a crate (vergen, built): five environment variables from two
 //! `git` commands and `rustc -V` do not need one, and this keeps "unknown" outside git.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `git ARGS` run in the source tree, its trimmed stdout when it succeeded.
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    // --no-optional-locks: `git status` must not refresh the index, whose new mtime would make
+    // Cargo run this script, and relink the binary, on every build.
     Command::new("git")
+        .arg("--no-optional-locks")
         .arg("-C")
         .arg(dir)
         .args(args)
@@ -22,27 +29,34 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 
-/// Asks Cargo to run this again when the commit, the index or a source file changes.
+/// Asks Cargo to run this again when the commit, the index or a source file changes. Only paths
+/// that exist are named: Cargo counts a missing one as changed and would rerun every build.
 fn rerun_triggers(dir: &Path) {
+    let watch = |path: PathBuf| {
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    };
     for name in ["HEAD", "index", "packed-refs"] {
         if let Some(path) = git(dir, &["rev-parse", "--git-path", name]) {
-            println!("cargo:rerun-if-changed={}", dir.join(path).display());
+            watch(dir.join(path));
         }
     }
     if let Some(head_ref) = git(dir, &["symbolic-ref", "-q", "HEAD"])
         && let Some(path) = git(dir, &["rev-parse", "--git-path", &head_ref])
     {
-        println!("cargo:rerun-if-changed={}", dir.join(path).display());
+        watch(dir.join(path));
     }
-    for source in [
+    let sources = [
         "build.rs",
         "Cargo.toml",
         "Cargo.lock",
         "src",
         "crates",
         "benches",
-    ] {
-        println!("cargo:rerun-if-changed={}", dir.join(source).display());
+    ];
+    for source in sources {
+        watch(dir.join(source));
     }
 }
 
