@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates reports/example/ from real runs on this machine: the default run (results.json), runs
 # that sweep the event rate, the clients and the short-poll interval (sweeps/*/results.json), one
-# page and summary from all of them (index.html, summary.md) and its screenshot (screenshot.png).
+# page and summary from all of them (index.html, summary.md) and its screenshots at 1400 and 800 px
+# (screenshot.png, screenshot-800.png).
 # Takes about 10 minutes; run it on an otherwise idle machine, since latency is a timing.
 #   scripts/make-example.sh [OUT_DIR]
 set -euo pipefail
@@ -32,4 +33,5 @@ sweep poll-100ms --transports tcp,short_poll --poll-interval 100ms
 sweep poll-2s --transports tcp,short_poll --poll-interval 2s
 
 "$bin" report "$out/results.json" "$out"/sweeps/*/results.json --out "$out" >/dev/null
-scripts/render-report.sh "$out/index.html" "$out/screenshot.png"
+scripts/render-report.sh "$out/index.html" "$out/screenshot.png" 1400
+scripts/render-report.sh "$out/index.html" "$out/screenshot-800.png" 800

@@ -183,6 +183,9 @@ pub struct RunArgs {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The table's width and stdout's format.
+    #[command(flatten)]
+    pub print: PrintFlags,
     /// The server's buffer settings.
     #[command(flatten)]
     pub server: ServerTuning,
@@ -214,6 +217,39 @@ pub struct RunArgs {
     /// Restart the server process this long after each transport's first event (its ring is lost).
     #[arg(long, value_parser = duration)]
     pub restart_server_at: Option<Duration>,
+}
+
+/// What `run` and `report` print on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// The table for people (compact unless --wide).
+    #[default]
+    Table,
+    /// The results document as JSON (for `report` with several files, a JSON array of them), for
+    /// scripts; the files are written all the same.
+    Json,
+}
+
+/// How `run` and `report` print their results on stdout.
+#[derive(Debug, Clone, Args)]
+pub struct PrintFlags {
+    /// Print every column of the table (kernel counts, every percentile, client CPU; 200–300
+    /// characters wide) instead of the compact view that fits 120 columns.
+    #[arg(long)]
+    pub wide: bool,
+    /// What stdout gets: the table, or the results document as JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+impl PrintFlags {
+    /// The table view these flags ask for.
+    pub fn view(&self) -> rtbench_report::View {
+        match self.wide {
+            true => rtbench_report::View::Wide,
+            false => rtbench_report::View::Compact,
+        }
+    }
 }
 
 /// Flags of `rtbench serve`.
@@ -276,6 +312,9 @@ pub struct ReportArgs {
     /// Directory for index.html and summary.md [default: the first file's directory].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The table's width and stdout's format.
+    #[command(flatten)]
+    pub print: PrintFlags,
 }
 
 /// `--transports`' default: every transport by name, floor first (`tcp,websocket,…`).

@@ -3,6 +3,7 @@
 //! recorded, the results document's header, and writing the table, `results.json`, `summary.md`
 //! and `index.html`. Neither run module imports the other's code; both import this one.
 
+use crate::cli::{OutputFormat, PrintFlags};
 use crate::placement::{self, Plan};
 use anyhow::{Context, bail};
 use rtbench_loadgen::{Control, Target};
@@ -10,7 +11,20 @@ use rtbench_results::{Placement, Results, Row, RunConfig, SCHEMA_VERSION, Server
 use std::path::Path;
 
 /// Creates `dir` and proves it writable, so a bad `--out` fails before a minute of measuring.
+/// `-` is refused (it would be a directory named `-`; `--format json` puts the document on
+/// stdout), and so is an existing file, named as such rather than by the OS's "File exists".
 pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
+    if dir.as_os_str() == "-" {
+        bail!(
+            "--out is a directory, and '-' would create one named '-'; for the results on stdout use --format json"
+        );
+    }
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "--out {} is a file, not a directory: --out names the directory for results.json, summary.md and index.html",
+            dir.display()
+        );
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create --out {}", dir.display()))?;
     let probe = dir.join(".rtbench-write-test");
@@ -91,9 +105,34 @@ pub(crate) fn document(
     }
 }
 
-/// Prints the table and writes `results.json`, `summary.md` and `index.html` into `out`.
-pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()> {
-    print!("{}", rtbench_report::render_table(results));
+/// Prints `results` on stdout as `print` asks: the table (compact or wide) or the JSON document.
+pub(crate) fn print_results(results: &[&Results], print: &PrintFlags) -> anyhow::Result<()> {
+    match print.format {
+        OutputFormat::Json => {
+            let json = match results {
+                [one] => serde_json::to_string_pretty(one),
+                many => serde_json::to_string_pretty(many),
+            }
+            .context("serialising the results")?;
+            println!("{json}");
+        }
+        OutputFormat::Table => {
+            for r in results {
+                print!("{}", rtbench_report::render_table_view(r, print.view()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints the results as `print` asks and writes `results.json`, `summary.md` and `index.html`
+/// into `out`.
+pub(crate) fn write_results(
+    results: &Results,
+    out: &Path,
+    print: &PrintFlags,
+) -> anyhow::Result<()> {
+    print_results(&[results], print)?;
     let json = out.join("results.json");
     results.save(&json)?;
     let md = out.join("summary.md");
@@ -115,5 +154,6 @@ pub(crate) fn write_results(results: &Results, out: &Path) -> anyhow::Result<()>
         md.display(),
         html.display()
     );
+    crate::environment::warn_if_debug_build();
     Ok(())
 }

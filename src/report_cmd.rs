@@ -28,19 +28,23 @@ pub fn report(args: ReportArgs) -> anyhow::Result<()> {
             .unwrap_or(Path::new("."))
             .to_path_buf(),
     };
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create --out {}", out.display()))?;
+    crate::output::prepare_out(&out)?;
     let html = rtbench_report::render_html(&runs)?;
     let index = out.join("index.html");
     std::fs::write(&index, html).with_context(|| format!("writing {}", index.display()))?;
     let md = out.join("summary.md");
     std::fs::write(&md, rtbench_report::render_markdown_runs(&runs))
         .with_context(|| format!("writing {}", md.display()))?;
-    for run in &runs {
-        if runs.len() > 1 {
-            println!("{}:", run.source);
+    if args.print.format == crate::cli::OutputFormat::Json {
+        let all: Vec<&Results> = runs.iter().map(|r| &r.results).collect();
+        crate::output::print_results(&all, &args.print)?;
+    } else {
+        for run in &runs {
+            if runs.len() > 1 {
+                println!("{}:", run.source);
+            }
+            crate::output::print_results(&[&run.results], &args.print)?;
         }
-        print!("{}", rtbench_report::render_table(&run.results));
     }
     eprintln!("wrote {} and {}", index.display(), md.display());
     Ok(())

@@ -96,6 +96,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         pad_bytes: args.server_fault_pad_bytes as usize,
     };
     prepare_out(&args.out)?;
+    crate::environment::warn_if_debug_build();
 
     let external = args
         .server_http
@@ -108,7 +109,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         tuning: args.server.clone(),
         max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
         fault: server_fault,
-        quiet: args.quiet,
+        // The child's banner ("try /sse?topic=demo") is for `rtbench serve` users; `run` prints
+        // its own line with the addresses. Warnings still reach stderr.
+        quiet: true,
     };
     let server = match external {
         Some(_) => None,
@@ -151,5 +154,5 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
     let results = document(started_at_unix_s, (&plan, external), config, rows);
-    write_results(&results, &args.out)
+    write_results(&results, &args.out, &args.print)
 }

@@ -87,6 +87,14 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
             config.connections
         );
     }
+    crate::environment::warn_if_debug_build();
+    if let Some(warning) = rtbench_report::warnings::idle_window_warning(
+        config.idle_window.as_millis() as u64,
+        args.server.to_config().sse_keep_alive_ms,
+        config.longpoll_timeout.as_millis() as u64,
+    ) {
+        eprintln!("warning: {warning}");
+    }
 
     let external = args
         .server_http
@@ -103,7 +111,8 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         tuning: args.server.clone(),
         max_topics: rtbench_proto::ServerSettings::default().max_topics,
         fault: Default::default(),
-        quiet: args.quiet,
+        // The child's banner is for `rtbench serve` users; warnings still reach stderr.
+        quiet: true,
     };
     for &transport in &config.transports {
         let child = match external {
@@ -126,5 +135,5 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     let rows = floor::with_p50_ratios(rows);
     let config = run_config(&config, external, settings);
     let results = document(started_at_unix_s, (&plan, external), config, rows);
-    write_results(&results, &args.out)
+    write_results(&results, &args.out, &args.print)
 }

@@ -130,14 +130,20 @@ fn a_swept_and_repeated_chat_gives_one_row_per_point_and_transport() {
         "100ms",
         "--drain",
         "2s",
+        "--wide",
         "--out",
         dir.path().to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run failed: {stderr}");
-    // Only where the results went: no progress, not even the server child's startup line.
-    assert_eq!(stderr.lines().count(), 1, "--quiet: {stderr}");
-    assert!(stderr.starts_with("wrote "), "--quiet: {stderr}");
+    // Only where the results went: no progress, not even the server child's startup line (and,
+    // from a debug build, its warning, which --quiet does not silence).
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning: this rtbench is a debug build"))
+        .collect();
+    assert_eq!(lines.len(), 1, "--quiet: {stderr}");
+    assert!(lines[0].starts_with("wrote "), "--quiet: {stderr}");
     let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
     assert_eq!(results.config.sweep, ["poll_interval=40ms,80ms"]);
     assert_eq!((results.config.repeat, results.config.room_size), (2, 2));
@@ -273,7 +279,12 @@ fn idle_scenario_writes_a_row_per_transport() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run failed: {stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("RSS/conn after idle"), "{stdout}");
+    assert!(stdout.contains("RSS/conn idle"), "{stdout}");
+    assert!(
+        stderr.contains("warning: the idle window (0.5 s) is shorter than SSE's keep-alive (15 s)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("note: the idle window (0.5 s)"), "{stdout}");
     let results = rtbench_results::Results::load(&dir.path().join("results.json")).unwrap();
     assert_eq!(results.config.connections, Some(20));
     let server = results.config.server.as_ref().expect("settings recorded");
@@ -346,4 +357,43 @@ fn bad_fault_flags_are_one_line() {
         ]),
         "--restart-server-at restarts a server rtbench started itself",
     );
+}
+
+/// With stderr not a terminal (here a pipe, as in CI), progress is plain lines: one per phase and
+/// stage, no escape codes, and the finished phase's summary.
+#[test]
+fn progress_without_a_terminal_is_plain_lines_per_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&[
+        "run",
+        "--transports",
+        "tcp,sse",
+        "--clients",
+        "2",
+        "--rate",
+        "20",
+        "--warmup",
+        "800ms",
+        "--window",
+        "800ms",
+        "--tail",
+        "100ms",
+        "--drain",
+        "1s",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run failed: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "escape codes in {stderr:?}");
+    for transport in ["tcp", "sse"] {
+        for stage in ["connecting", "warm-up", "window"] {
+            let lines = stderr
+                .lines()
+                .filter(|l| l.contains(transport) && l.contains(&format!("· {stage} ·")))
+                .count();
+            assert_eq!(lines, 1, "{transport} {stage}: {stderr}");
+        }
+    }
+    assert!(!stderr.contains("try /sse"), "the child's banner: {stderr}");
 }

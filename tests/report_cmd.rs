@@ -171,3 +171,91 @@ fn every_run_writes_index_html_beside_its_results() {
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("| WebSockets | Muy Baja |"), "{md}");
 }
+
+/// Every committed results file (the example's base, its sweeps, the CI baseline).
+fn committed_results() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
+    let mut files = vec![
+        root.join("example/results.json"),
+        root.join("baseline/results.json"),
+    ];
+    for entry in std::fs::read_dir(root.join("example/sweeps")).unwrap() {
+        files.push(entry.unwrap().path().join("results.json"));
+    }
+    files
+}
+
+#[test]
+fn the_default_table_fits_120_columns_and_wide_gives_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    for file in committed_results() {
+        let file = file.to_str().unwrap();
+        let compact = Command::new(env!("CARGO_BIN_EXE_rtbench"))
+            .env("COLUMNS", "80")
+            .args(["report", file, "--out", out_dir])
+            .output()
+            .unwrap();
+        assert!(compact.status.success(), "{file}");
+        let text = String::from_utf8_lossy(&compact.stdout);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 120, "{file}: {line}");
+        }
+        assert!(
+            text.contains("p50 ms") && !text.contains("cli CPU"),
+            "{text}"
+        );
+        let wide = rtbench(&["report", file, "--out", out_dir, "--wide"]);
+        let text = String::from_utf8_lossy(&wide.stdout);
+        assert!(text.contains("cli CPU µs/deliv"), "{text}");
+        assert!(text.contains("p99.9"), "{text}");
+        assert!(text.lines().any(|l| l.chars().count() > 120), "{text}");
+    }
+}
+
+#[test]
+fn format_json_prints_the_document_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("base.json");
+    let out = rtbench(&[
+        "report",
+        base.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let printed: rtbench_results::Results = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, rtbench_results::Results::load(&base).unwrap());
+}
+
+#[test]
+fn out_dash_and_out_file_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("base.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_rtbench"))
+        .current_dir(dir.path())
+        .args(["report", base.to_str().unwrap(), "--out", "-"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["--format json"]);
+    assert!(!dir.path().join("-").exists());
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = rtbench(&[
+        "report",
+        base.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, &["is a file, not a directory"]);
+}
+
+#[test]
+fn a_missing_file_names_its_cause_once() {
+    let out = rtbench(&["report", "nonexist.json"]);
+    assert_one_line_error(&out, &["nonexist.json: cannot read"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+}

@@ -78,6 +78,8 @@ fn doc() -> Results {
             kernel: "6".into(),
             rustc: "rustc".into(),
             git_commit: "abc".into(),
+            git_dirty: false,
+            build_profile: "release".into(),
             placement: Placement {
                 server_cpus: vec![1],
                 loadgen_cpus: vec![0],

@@ -1,9 +1,10 @@
 //! Live progress on stderr: scenario, transport, phase, elapsed / total and events received so
 //! far, on one line redrawn by indicatif.
 //!
-//! Drawn only when stderr is a terminal and `--quiet` is not given. The line is redrawn every
-//! 250 ms by a task on the load generator's runtime; the only cost on a measured path is one
-//! relaxed counter addition per received batch, which the drain needs anyway.
+//! Drawn when stderr is a terminal and `--quiet` is not given. The line is redrawn every 250 ms by
+//! a task on the load generator's runtime; the only cost on a measured path is one relaxed counter
+//! addition per received batch, which the drain needs anyway. When stderr is not a terminal (a CI
+//! log), the same task prints one plain line (no escape codes) each time a phase enters a stage.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use parking_lot::Mutex;
@@ -21,31 +22,47 @@ const REDRAW: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// Plain lines, one per phase and stage, for a stderr that is not a terminal.
+    plain: bool,
 }
 
 impl Progress {
     /// A progress line on stderr, unless `quiet` or stderr is not a terminal.
     pub fn stderr(quiet: bool) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
+        if quiet {
             return Progress::hidden();
+        }
+        if !std::io::stderr().is_terminal() {
+            return Progress {
+                bar: None,
+                plain: true,
+            };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
-        Progress { bar: Some(bar) }
+        Progress {
+            bar: Some(bar),
+            plain: false,
+        }
     }
 
     /// No progress at all.
     pub fn hidden() -> Progress {
-        Progress { bar: None }
+        Progress {
+            bar: None,
+            plain: false,
+        }
     }
 
-    /// Prints `line` above the progress line (nothing when hidden).
+    /// Prints `line` above the progress line, or as a plain line (nothing when hidden).
     pub fn println(&self, line: &str) {
         if let Some(bar) = &self.bar {
             bar.println(line);
+        } else if self.plain {
+            eprintln!("{line}");
         }
     }
 
@@ -61,6 +78,10 @@ impl Progress {
     pub(crate) fn phase(&self, label: String) -> PhaseProgress {
         let received = Arc::new(AtomicU64::new(0));
         let timeline = Arc::new(Mutex::new(None));
+        let plain = self.plain.then(|| {
+            let (received, timeline) = (received.clone(), timeline.clone());
+            tokio::spawn(plain_lines(label.clone(), received, timeline))
+        });
         let ticker = self.bar.clone().map(|bar| {
             let (received, timeline) = (received.clone(), timeline.clone());
             let begun = mono_now_ns();
@@ -79,7 +100,29 @@ impl Progress {
         PhaseProgress {
             received,
             timeline,
-            ticker,
+            ticker: ticker.or(plain),
+        }
+    }
+}
+
+/// Prints one plain line each time the phase `label` enters a stage (checked every 250 ms).
+async fn plain_lines(
+    label: String,
+    received: Arc<AtomicU64>,
+    timeline: Arc<Mutex<Option<Timeline>>>,
+) {
+    let begun = mono_now_ns();
+    let mut shown = "";
+    let mut tick = tokio::time::interval(REDRAW);
+    loop {
+        tick.tick().await;
+        let now = mono_now_ns();
+        let timeline: Option<Timeline> = *timeline.lock();
+        let stage = stage(timeline, now);
+        if stage != shown {
+            shown = stage;
+            let got = received.load(Ordering::Relaxed);
+            eprintln!("{}", render(&label, timeline, begun, now, got));
         }
     }
 }
@@ -130,16 +173,12 @@ impl Drop for PhaseProgress {
     }
 }
 
-/// The progress message at `now`.
-fn render(label: &str, timeline: Option<Timeline>, begun: u64, now: u64, received: u64) -> String {
-    let secs = |ns: u64| ns as f64 / 1e9;
+/// The stage a phase with `timeline` is in at `now`.
+fn stage(timeline: Option<Timeline>, now: u64) -> &'static str {
     let Some(t) = timeline else {
-        return format!(
-            "{label} · connecting · {:.1} s",
-            secs(now.saturating_sub(begun))
-        );
+        return "connecting";
     };
-    let stage = if now < t.start {
+    if now < t.start {
         "starting"
     } else if now < t.window.0 {
         "warm-up"
@@ -149,7 +188,19 @@ fn render(label: &str, timeline: Option<Timeline>, begun: u64, now: u64, receive
         "tail"
     } else {
         "drain"
+    }
+}
+
+/// The progress message at `now`.
+fn render(label: &str, timeline: Option<Timeline>, begun: u64, now: u64, received: u64) -> String {
+    let secs = |ns: u64| ns as f64 / 1e9;
+    let Some(t) = timeline else {
+        return format!(
+            "{label} · connecting · {:.1} s",
+            secs(now.saturating_sub(begun))
+        );
     };
+    let stage = stage(Some(t), now);
     format!(
         "{label} · {stage} · {:.1}/{:.1} s · {received} received",
         secs(now.saturating_sub(t.start)),

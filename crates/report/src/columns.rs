@@ -140,6 +140,65 @@ pub fn columns(r: &Results) -> Vec<Column> {
     out
 }
 
+/// A latency in milliseconds, three significant figures: `0.658`, `1.10`, `250`.
+pub fn ms(us: f64) -> String {
+    let ms = us / 1_000.0;
+    if ms < 1.0 {
+        format!("{ms:.3}")
+    } else if ms < 10.0 {
+        format!("{ms:.2}")
+    } else if ms < 100.0 {
+        format!("{ms:.1}")
+    } else {
+        format!("{ms:.0}")
+    }
+}
+
+/// The compact delivery-table columns for `r`: what a reader needs first, units in the headers,
+/// latencies all in ms, narrow enough for a 120-column terminal. `--wide` gives [`columns`].
+pub fn compact_columns(r: &Results) -> Vec<Column> {
+    let swept = |key: &str| {
+        r.config
+            .sweep
+            .iter()
+            .any(|s| s.starts_with(&format!("{key}=")))
+    };
+    let mut out = vec![col("transport", |r| r.transport.to_string())];
+    for (key, column) in [
+        (
+            "poll_interval",
+            col("poll ms", |r| r.poll_interval_ms.to_string()),
+        ),
+        ("room_size", col("room", |r| r.room_size.to_string())),
+        (
+            "rate",
+            col("rate/s", |r| number(r.rate_per_s.max(r.send_rate_per_s))),
+        ),
+        ("payload", col("payload B", |r| r.payload_bytes.to_string())),
+        ("clients", col("clients", |r| r.clients.to_string())),
+    ] {
+        if swept(key) {
+            out.push(column);
+        }
+    }
+    if r.rows.iter().any(|row| row.senders > 0) {
+        out.push(col("sends", |r| r.sends.to_string()));
+    }
+    out.extend([
+        col("deliv", |r| r.deliveries.to_string()),
+        col("lost/dup/reord", |r| {
+            format!("{}/{}/{}", r.lost, r.duplicated, r.reordered)
+        }),
+        col("p50 ms", |r| ms(r.latency_us.p50)),
+        col("p99 ms", |r| ms(r.latency_us.p99)),
+        col("p50÷tcp", |r| ratio(r.ratio_to_floor_p50)),
+        col("B/deliv", |r| number(r.bytes_per_delivery)),
+        col("req/deliv", |r| number(r.requests_per_delivery)),
+        col("srv µs/deliv", |r| number(r.server_cpu_us_per_delivery)),
+    ]);
+    out
+}
+
 /// The header row for `columns`.
 pub fn headers(columns: &[Column]) -> Vec<&'static str> {
     columns.iter().map(|c| c.header).collect()
@@ -181,6 +240,29 @@ pub fn idle_columns() -> Vec<Column> {
     ]
 }
 
+/// The compact idle-table columns: memory and idle cost per connection, without the kernel's
+/// socket memory and the meter check (in `--wide`).
+pub fn compact_idle_columns() -> Vec<Column> {
+    vec![
+        col("transport", |r| r.transport.to_string()),
+        col("conns", |r| {
+            r.connections.map_or("–".into(), |c| c.to_string())
+        }),
+        col("RSS/conn connect", |r| {
+            r.memory_per_connection_at_connect_bytes
+                .map_or("–".into(), bytes)
+        }),
+        col("RSS/conn idle", |r| {
+            r.memory_per_connection_bytes.map_or("–".into(), bytes)
+        }),
+        col("B/s/client", |r| opt_number(r.idle_bytes_per_client_s)),
+        col("req/s/client", |r| opt_number(r.idle_requests_per_client_s)),
+        col("srv µs/s/client", |r| {
+            opt_number(r.idle_server_cpu_us_per_client_s)
+        }),
+    ]
+}
+
 /// A disagreement, flagged with `⚠` above [`DISAGREEMENT_FLAG_PCT`].
 fn disagreement(pct: Option<f64>) -> String {
     match pct {
@@ -201,13 +283,25 @@ pub struct Table<'a> {
 }
 
 /// The tables a document needs, in document order: the delivery rows, one table per network
-/// conditions profile ([`crate::profiles`]), then the idle rows.
+/// conditions profile ([`crate::profiles`]), then the idle rows. Every column ([`columns`]).
 pub fn tables(r: &Results) -> Vec<Table<'_>> {
+    tables_with(r, true)
+}
+
+/// [`tables`] with every column (`wide`) or the compact ones ([`compact_columns`],
+/// [`compact_idle_columns`]).
+pub fn tables_with(r: &Results, wide: bool) -> Vec<Table<'_>> {
+    let delivery_columns = if wide { columns } else { compact_columns };
+    let idle = if wide {
+        idle_columns
+    } else {
+        compact_idle_columns
+    };
     let mut out: Vec<Table<'_>> = crate::profiles::groups(r)
         .into_iter()
         .map(|g| Table {
             heading: g.heading,
-            columns: columns(r),
+            columns: delivery_columns(r),
             rows: g
                 .rows
                 .into_iter()
@@ -217,7 +311,7 @@ pub fn tables(r: &Results) -> Vec<Table<'_>> {
         .collect();
     out.push(Table {
         heading: None,
-        columns: idle_columns(),
+        columns: idle(),
         rows: r
             .rows
             .iter()

@@ -78,13 +78,48 @@ pub fn settings_line(r: &Results) -> Option<String> {
     ))
 }
 
-/// The line that states where the numbers were made.
+/// The line that states where the numbers were made, and with which build.
 pub fn machine_line(r: &Results) -> String {
     let e = &r.environment;
     format!(
-        "{}, {} cores, Linux {}, {}, commit {}; {}",
-        e.cpu_model, e.cores, e.kernel, e.rustc, e.git_commit, e.placement.description
+        "{}, {} cores, Linux {}, {}, commit {}{}; {}",
+        e.cpu_model,
+        e.cores,
+        e.kernel,
+        e.rustc,
+        short_commit(&e.git_commit),
+        profile_words(&e.build_profile),
+        e.placement.description
     )
+}
+
+/// A commit as people quote it: 12 hex digits, `-dirty` kept.
+pub fn short_commit(commit: &str) -> String {
+    let (hash, dirty) = match commit.strip_suffix("-dirty") {
+        Some(hash) => (hash, "-dirty"),
+        None => (commit, ""),
+    };
+    let short: String = hash.chars().take(12).collect();
+    format!("{short}{dirty}")
+}
+
+/// `, release build` / `, DEBUG BUILD`, or nothing when the document does not record it.
+fn profile_words(profile: &str) -> String {
+    match profile {
+        "" => String::new(),
+        "debug" => ", DEBUG BUILD".into(),
+        other => format!(", {other} build"),
+    }
+}
+
+/// The warning every view shows for a debug build's figures.
+pub fn debug_build_note(r: &Results) -> Option<String> {
+    r.environment.is_debug_build().then(|| {
+        "DEBUG BUILD: these figures were measured by an unoptimised rtbench (built without \
+         --release); latencies and CPU per delivery are the debug code's, not the transports', \
+         and the ratings may be off by a level"
+            .to_string()
+    })
 }
 
 /// `arg` as a POSIX shell reads it back unchanged.
@@ -158,13 +193,24 @@ fn transport_names(transports: &[rtbench_results::Transport]) -> String {
 pub fn config_pairs(r: &Results) -> Vec<(String, String)> {
     let c = &r.config;
     let ms = |v: u64| format!("{v} ms");
+    let rooms = match (1..c.clients).contains(&c.room_size) {
+        true => format!("rooms of {} (one topic each)", c.room_size),
+        false => "one room (one topic)".to_string(),
+    };
+    let events = match c.rate_per_s > 0.0 {
+        true => format!("{} events/s", format::number(c.rate_per_s)),
+        false => "none".to_string(),
+    };
+    let messages = match c.send_rate_per_s > 0.0 {
+        true => format!("{}/s per sender", format::number(c.send_rate_per_s)),
+        false => "none".to_string(),
+    };
     [
         ("scenario", c.scenario.clone()),
         ("clients per transport", c.clients.to_string()),
-        (
-            "event rate",
-            format!("{} events/s", format::number(c.rate_per_s)),
-        ),
+        ("rooms", rooms),
+        ("server event rate", events),
+        ("client messages", messages),
         ("payload", format!("{} B", c.payload_bytes)),
         ("short-poll interval", ms(c.poll_interval_ms)),
         ("long-poll hold", ms(c.longpoll_timeout_ms)),
@@ -216,5 +262,33 @@ mod tests {
         );
         assert!(dirty_note(&r).is_some());
         assert_eq!(recorded_command(&r), "target/release/rtbench run --rate 2");
+    }
+
+    #[test]
+    fn a_chat_run_names_rooms_and_messages_not_zero_events() {
+        let mut r = crate::test_support::run("a.json", vec![]).results;
+        (r.config.clients, r.config.room_size) = (100, 10);
+        (r.config.rate_per_s, r.config.send_rate_per_s) = (0.0, 0.5);
+        let pairs = config_pairs(&r);
+        let get = |k: &str| pairs.iter().find(|p| p.0 == k).map(|p| p.1.as_str());
+        assert_eq!(get("server event rate"), Some("none"));
+        assert_eq!(get("client messages"), Some("0.5/s per sender"));
+        assert_eq!(get("rooms"), Some("rooms of 10 (one topic each)"));
+    }
+
+    #[test]
+    fn a_debug_build_is_marked_in_every_view() {
+        let mut run = crate::test_support::run(
+            "a.json",
+            vec![crate::test_support::row("tcp", 20.0, 500, 500.0, 180.0)],
+        );
+        run.results.environment.build_profile = "debug".into();
+        let table = crate::render_table(&run.results);
+        assert!(table.contains("DEBUG BUILD"), "{table}");
+        assert!(crate::render_markdown(&run.results).contains("DEBUG BUILD"));
+        let html = crate::render_html(std::slice::from_ref(&run)).unwrap();
+        assert!(html.contains("DEBUG build") && html.contains("DEBUG BUILD"));
+        run.results.environment.build_profile = "release".into();
+        assert!(!crate::render_table(&run.results).contains("DEBUG"));
     }
 }

@@ -3,7 +3,7 @@
 //! SVG, so the file opens offline and travels alone as a CI artifact.
 
 use crate::charts::{self, Section};
-use crate::columns::{cells, headers, notes as row_notes, tables};
+use crate::columns::{cells, headers, tables};
 use crate::data::Dataset;
 use crate::environment::{
     config_pairs, dirty_note, recorded_command, reproduce_line, utc, workload_line,
@@ -87,10 +87,24 @@ struct Page {
     css: &'static str,
 }
 
+/// The build as the machine table states it: profile and commit, a debug build in capitals.
+fn build_words(r: &rtbench_results::Results) -> String {
+    let e = &r.environment;
+    let profile = match e.build_profile.as_str() {
+        "" => "profile not recorded".to_string(),
+        "debug" => "DEBUG build: figures not comparable to a release build's".to_string(),
+        other => format!("{other} build"),
+    };
+    format!(
+        "{profile}, commit {}",
+        crate::environment::short_commit(&e.git_commit)
+    )
+}
+
 fn run_view(run: &Run) -> RunView {
     let r = &run.results;
     let e = &r.environment;
-    let mut notes = row_notes(&r.rows);
+    let mut notes = crate::warnings::run_notes(r);
     for row in &r.rows {
         if row.lost + row.duplicated + row.reordered > 0 {
             notes.push(format!(
@@ -104,6 +118,7 @@ fn run_view(run: &Run) -> RunView {
         ("cores", e.cores.to_string()),
         ("kernel", format!("Linux {}", e.kernel)),
         ("compiler", e.rustc.clone()),
+        ("build", build_words(r)),
         ("placement", e.placement.description.clone()),
         ("tool", r.tool.clone()),
     ];

@@ -18,6 +18,7 @@ pub mod rating;
 mod table;
 pub mod textbook;
 pub mod transport;
+pub mod warnings;
 
 #[cfg(test)]
 mod test_support;
@@ -26,7 +27,7 @@ pub use environment::{machine_line, reproduce_line, settings_line, workload_line
 pub use html::render_html;
 pub use markdown::{render_markdown, render_markdown_runs};
 pub use profiles::{conditions_line, faults_line};
-pub use table::render_table;
+pub use table::{View, render_table, render_table_view};
 
 use rtbench_results::Results;
 

@@ -1,6 +1,6 @@
 //! The Markdown summary, for a README or a pull-request comment.
 
-use crate::columns::{cells, headers, notes, tables};
+use crate::columns::{cells, headers, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, reproduce_line, settings_line, workload_line};
 use crate::profiles::faults_line;
@@ -60,7 +60,7 @@ fn run_section(r: &Results) -> String {
         }
         out.push('\n');
     }
-    for note in notes(&r.rows) {
+    for note in crate::warnings::run_notes(r) {
         out.push_str(&format!("- **note**: {note}\n"));
     }
     if r.rows.iter().any(|row| row.connections.is_none()) {

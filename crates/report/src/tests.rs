@@ -67,6 +67,8 @@ fn results(rows: Vec<Row>) -> Results {
             kernel: "6".into(),
             rustc: "rustc".into(),
             git_commit: "abc".into(),
+            git_dirty: false,
+            build_profile: "release".into(),
             placement: Placement {
                 server_cpus: vec![],
                 loadgen_cpus: vec![],
@@ -175,7 +177,15 @@ fn sends_sweeps_and_repeats_add_their_columns() {
     let line = workload_line(&r);
     assert!(line.contains("sweep poll_interval=250ms,1s"), "{line}");
     assert!(line.contains("each point 3 times"), "{line}");
-    assert!(render_table(&r).contains("50 (1)"));
+    assert!(crate::render_table_view(&r, crate::View::Wide).contains("50 (1)"));
+    let compact = render_table(&r);
+    assert!(
+        compact.contains("sends") && compact.contains("poll ms"),
+        "{compact}"
+    );
+    for line in compact.lines() {
+        assert!(line.chars().count() <= crate::table::MAX_LINE, "{line}");
+    }
 }
 
 #[test]

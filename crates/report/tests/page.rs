@@ -149,6 +149,12 @@ fn every_chart_draws_one_series_per_transport_with_a_legend_entry() {
                 .unwrap_or(0);
             if listed.contains(&t.as_str()) {
                 assert_eq!(legend, 1, "{id}: one legend entry for {t}");
+                if id.starts_with("cost-") {
+                    assert!(
+                        svg.texts.iter().any(|s| s == t.as_str()),
+                        "{id}: {t}'s bar carries its name, not only a colour"
+                    );
+                }
                 assert!(
                     marks >= 2,
                     "{id}: {t} has a legend swatch and data marks, found {marks}"

@@ -75,8 +75,17 @@ pub struct Environment {
     pub kernel: String,
     /// `rustc --version` of the compiler that built rtbench.
     pub rustc: String,
-    /// Git commit of the checkout the run was made from (`-dirty` appended when it had changes).
+    /// Git commit of the source tree the binary was built from, embedded at build time (`-dirty`
+    /// appended when tracked files had uncommitted changes; `unknown` when built outside git).
+    /// Documents written before the build recorded it hold the current directory's commit.
     pub git_commit: String,
+    /// Whether the source tree had uncommitted changes to tracked files when the binary was built.
+    #[serde(default)]
+    pub git_dirty: bool,
+    /// Cargo profile the binary was built with: `release` or `debug` (empty in documents written
+    /// before it was recorded). A debug build's timings are not the transports'.
+    #[serde(default)]
+    pub build_profile: String,
     /// Where the server and the load generator ran.
     pub placement: Placement,
 }
@@ -165,6 +174,14 @@ impl RunConfig {
         self.server
             .as_ref()
             .map_or_else(ServerFault::default, |s| s.settings.fault)
+    }
+}
+
+impl Environment {
+    /// Whether the run was made by a debug build, whose timings and CPU figures are the unoptimised
+    /// code's rather than the transports'.
+    pub fn is_debug_build(&self) -> bool {
+        self.build_profile == "debug"
     }
 }
 

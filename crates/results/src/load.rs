@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause: in the message, not a `source()`, so `{:#}` does not print it twice.
+        cause: std::io::Error,
     },
     /// The file is not JSON, or not an rtbench results document.
     #[error("{path}: not an rtbench results file: {reason}")]
@@ -34,12 +34,12 @@ pub enum LoadError {
         found: u64,
     },
     /// The file could not be written.
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: cannot write: {cause}")]
     Write {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause, in the message (see [`LoadError::Read`]).
+        cause: std::io::Error,
     },
 }
 
@@ -90,9 +90,9 @@ impl Results {
 
     /// Reads a results file.
     pub fn load(path: &Path) -> Result<Results, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| LoadError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Results::from_json(&text, path)
     }
@@ -100,9 +100,9 @@ impl Results {
     /// Writes the document as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<(), LoadError> {
         let text = serde_json::to_string_pretty(self).expect("results always serialise");
-        std::fs::write(path, text + "\n").map_err(|source| LoadError::Write {
+        std::fs::write(path, text + "\n").map_err(|cause| LoadError::Write {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 }

@@ -17,6 +17,8 @@ pub(crate) fn sample() -> Results {
             kernel: "6.1".into(),
             rustc: "rustc 1.95.0".into(),
             git_commit: "abc".into(),
+            git_dirty: false,
+            build_profile: "release".into(),
             placement: Placement {
                 server_cpus: vec![1],
                 loadgen_cpus: vec![0],
@@ -125,9 +127,11 @@ fn shape_is_pinned() {
     assert_eq!(
         keys(&v["environment"]),
         [
+            "build_profile",
             "cores",
             "cpu_model",
             "git_commit",
+            "git_dirty",
             "kernel",
             "placement",
             "rustc"

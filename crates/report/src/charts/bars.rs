@@ -1,5 +1,6 @@
 //! One figure per transport as bars: cost per delivery, memory per connection, idle cost. Each bar
-//! carries its value; the legend names the colours, in the same left-to-right order.
+//! carries its value above it and its transport's name under it, as the table spells it (so a bar
+//! is never identified by colour alone); the legend names the colours too, in the same order.
 
 use super::frame::{self, Drawing, Swatch};
 use super::metric::Metric;
@@ -27,7 +28,7 @@ pub fn bars(metric: Metric, points: &[&Point]) -> Result<Drawing, ReportError> {
             .disable_x_mesh()
             .x_labels(0)
             .y_desc(metric.axis())
-            .x_desc("transport (colours as in the legend)")
+            .x_desc("transport")
             .y_label_formatter(&|v| crate::format::number(*v))
             .label_style((frame::FONT, frame::TICK_SIZE))
             .axis_desc_style((frame::FONT, frame::DESC_SIZE))
@@ -36,6 +37,8 @@ pub fn bars(metric: Metric, points: &[&Point]) -> Result<Drawing, ReportError> {
             .draw()?;
         let label = TextStyle::from((frame::FONT, frame::TICK_SIZE).into_font())
             .pos(Pos::new(HPos::Center, VPos::Bottom));
+        let below = TextStyle::from((frame::FONT, frame::TICK_SIZE).into_font())
+            .pos(Pos::new(HPos::Center, VPos::Top));
         for (i, (t, v)) in bars.iter().enumerate() {
             let x = i as f64;
             let bar = Rectangle::new(
@@ -46,6 +49,9 @@ pub fn bars(metric: Metric, points: &[&Point]) -> Result<Drawing, ReportError> {
             let text = EmptyElement::at((x + 0.5, *v))
                 + Text::new(metric.format(*v), (0, -4), label.clone());
             chart.draw_series(std::iter::once(text))?;
+            let name =
+                EmptyElement::at((x + 0.5, 0.0)) + Text::new(t.as_str(), (0, 6), below.clone());
+            chart.draw_series(std::iter::once(name))?;
         }
         Ok(())
     })

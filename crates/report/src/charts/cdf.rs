@@ -3,7 +3,6 @@
 use super::frame::{self, Drawing, Swatch};
 use crate::ReportError;
 use crate::data::Point;
-use crate::format::latency_us;
 use crate::transport;
 use plotters::prelude::*;
 use rtbench_results::Transport;
@@ -41,7 +40,7 @@ pub fn cdf(points: &[&Point]) -> Result<Drawing, ReportError> {
             &mut chart,
             "delivery latency (log scale)",
             "deliveries at or below (%)",
-            &|v| latency_us(*v),
+            &frame::latency_tick,
             &|v| format!("{v:.0}%"),
         )?;
         for (p, s) in series {

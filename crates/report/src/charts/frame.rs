@@ -131,8 +131,9 @@ pub fn builder<'a, 'b>(area: &'a Area<'b>) -> ChartBuilder<'a, 'b, SVGBackend<'b
     b
 }
 
-/// Tick positions on a log axis from `lo` to `hi`: 1-2-5 steps (1-1.5-2-3-5-7 on a narrow range),
-/// thinned to powers of ten, then to every n-th, when there would be more than seven.
+/// Tick positions on a log axis from `lo` to `hi`, labelled at every decade and between: 1-2-5
+/// steps (1-1.5-2-3-5-7 on a narrow range); 1-3 steps when 1-2-5 would give more than
+/// [`MAX_TICKS`]; only then powers of ten, and every n-th of those on a very wide range.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let within = |steps: &[f64]| {
         let mut out = Vec::new();
@@ -152,14 +153,37 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     if all.len() < 4 {
         all = within(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]);
     }
-    if all.len() > 7 {
+    if all.len() > MAX_TICKS {
+        all = within(&[1.0, 3.0]);
+    }
+    if all.len() > MAX_TICKS {
         all.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
     }
-    if all.len() > 7 {
-        let step = all.len().div_ceil(6);
+    if all.len() > MAX_TICKS {
+        let step = all.len().div_ceil(MAX_TICKS - 1);
         all = all.into_iter().step_by(step).collect();
     }
     all
+}
+
+/// Most tick labels on one log axis.
+pub const MAX_TICKS: usize = 10;
+
+/// A latency tick label in one format for every tick: the unit that keeps the number at least 1,
+/// no trailing zeros (`500 µs`, `1 ms`, `1.5 ms`, `20 ms`, `2 s`).
+pub fn latency_tick(us: &f64) -> String {
+    let trim = |v: f64| {
+        let text = format!("{v:.2}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        text.to_string()
+    };
+    if *us < 1_000.0 {
+        format!("{} µs", trim(*us))
+    } else if *us < 1_000_000.0 {
+        format!("{} ms", trim(us / 1_000.0))
+    } else {
+        format!("{} s", trim(us / 1_000_000.0))
+    }
 }
 
 /// A range around `[lo, hi]` for a log axis: widened by a quarter on each side.
@@ -173,11 +197,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn latency_ticks_share_one_format() {
+        let labels: Vec<String> = [500.0, 1_000.0, 1_500.0, 10_000.0, 2_000_000.0]
+            .iter()
+            .map(latency_tick)
+            .collect();
+        assert_eq!(labels, ["500 µs", "1 ms", "1.5 ms", "10 ms", "2 s"]);
+    }
+
+    #[test]
     fn log_ticks_stay_few_and_inside() {
         assert_eq!(log_ticks(40.0, 600.0), [50.0, 100.0, 200.0, 500.0]);
-        let wide = log_ticks(100.0, 600_000.0);
-        assert_eq!(wide, [100.0, 1_000.0, 10_000.0, 100_000.0]);
-        assert!(log_ticks(1.0, 1e12).len() <= 7);
+        // 0.5 ms to 600 ms (a percentile chart with short polling): every decade and between,
+        // so the fast transports' medians (under 2 ms) can be read.
+        assert_eq!(
+            log_ticks(500.0, 600_000.0),
+            [500.0, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5]
+        );
+        assert_eq!(
+            log_ticks(100.0, 6_000_000.0),
+            [100.0, 300.0, 1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6]
+        );
+        assert!(log_ticks(1.0, 1e12).len() <= MAX_TICKS);
         assert_eq!(
             log_ticks(140.0, 520.0),
             [150.0, 200.0, 300.0, 500.0],

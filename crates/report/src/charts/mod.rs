@@ -34,9 +34,9 @@ pub struct Chart {
 #[derive(Debug, Clone)]
 pub struct Section {
     /// Anchor id.
-    pub id: &'static str,
+    pub id: String,
     /// Heading.
-    pub title: &'static str,
+    pub title: String,
     /// What the section shows, and for which workload.
     pub intro: String,
     /// The charts.
@@ -66,14 +66,13 @@ fn chart(id: String, title: String, caption: String, d: frame::Drawing) -> Chart
 /// The workload in words: `100 clients, 20 events/s, 128 B payload, 500 ms short-poll interval;
 /// scenario dashboard, loopback`.
 pub fn describe(w: &Workload) -> String {
+    let events = match w.rate_per_s > 0.0 {
+        true => format!("{} events/s", number(w.rate_per_s)),
+        false => "no server events (the clients' own messages only)".to_string(),
+    };
     format!(
-        "{} clients, {} events/s, {} B payload, {} ms short-poll interval; scenario {}, {}",
-        w.clients,
-        number(w.rate_per_s),
-        w.payload_bytes,
-        w.poll_interval_ms,
-        w.scenario,
-        w.conditions
+        "{} clients, {events}, {} B payload, {} ms short-poll interval; scenario {}, {}",
+        w.clients, w.payload_bytes, w.poll_interval_ms, w.scenario, w.conditions
     )
 }
 
@@ -84,8 +83,8 @@ fn latency(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
         .filter(|p| !p.histogram.is_empty())
         .collect();
     let mut s = Section {
-        id: "latency",
-        title: "Latency",
+        id: "latency".into(),
+        title: "Latency".into(),
         intro: format!(
             "Delivery latency under the base workload ({}), from the merged HdrHistograms; it counts from \
              each event's scheduled publication time.",
@@ -126,8 +125,8 @@ fn bar_section<'a>(
     pick: &dyn Fn(Metric) -> Vec<&'a Point>,
 ) -> Result<Section, ReportError> {
     let mut s = Section {
-        id,
-        title,
+        id: id.into(),
+        title: title.into(),
         intro,
         charts: Vec::new(),
         skipped: Vec::new(),
@@ -158,8 +157,8 @@ fn bar_section<'a>(
 
 fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
     let mut s = Section {
-        id: "sweeps",
-        title: "Sweeps",
+        id: "sweeps".into(),
+        title: "Sweeps".into(),
         intro: "Rows that differ from the base workload in one parameter only, drawn against it."
             .into(),
         charts: Vec::new(),
@@ -225,13 +224,76 @@ fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
         }
     }
     if s.charts.is_empty() {
-        s.skipped.push(
-            "Every row shares one workload. Run again with other --clients, --rate, --payload or \
-             --poll-interval and pass every results.json to rtbench report to draw sweeps."
+        let other_scenarios = scenarios(d).len() > 1;
+        s.skipped.push(match other_scenarios {
+            true => "No rows differ from the base workload in one parameter only: the other \
+                     scenarios are other workloads, each drawn in its own section. Run again with \
+                     other --clients, --rate, --payload or --poll-interval and pass every \
+                     results.json to rtbench report to draw sweeps."
                 .into(),
-        );
+            false => "Every row shares one workload. Run again with other --clients, --rate, \
+                      --payload or --poll-interval and pass every results.json to rtbench report \
+                      to draw sweeps."
+                .into(),
+        });
     }
     Ok(s)
+}
+
+/// The scenarios of the data, the base's first, then in the order first seen.
+fn scenarios(d: &Dataset) -> Vec<&str> {
+    let mut out = vec![d.base.scenario.as_str()];
+    for p in &d.points {
+        if !out.contains(&p.workload.scenario.as_str()) {
+            out.push(&p.workload.scenario);
+        }
+    }
+    out
+}
+
+/// For every scenario other than the base's (a page merging, say, dashboard and chat): its own
+/// section with its latency and cost charts, under its own workload, so nothing is drawn for one
+/// workload and read as another's.
+fn other_workloads(d: &Dataset) -> Result<Vec<Section>, ReportError> {
+    let mut out = Vec::new();
+    for scenario in scenarios(d).into_iter().skip(1) {
+        let Some(first) = d.points.iter().find(|p| p.workload.scenario == scenario) else {
+            continue;
+        };
+        let mut other = d.clone();
+        other.base = Workload {
+            reads_poll: true,
+            ..first.workload.clone()
+        };
+        let base = other.base_points();
+        let mut s = latency(&other, &base)?;
+        let cost = bar_section(
+            "cost",
+            "Cost per delivery",
+            String::new(),
+            &Metric::PER_DELIVERY,
+            &|m| {
+                base.iter()
+                    .copied()
+                    .filter(|p| m.value(p).is_some())
+                    .collect()
+            },
+        )?;
+        s.charts.extend(cost.charts);
+        s.skipped.extend(cost.skipped);
+        for c in &mut s.charts {
+            c.id = format!("{scenario}-{}", c.id);
+        }
+        s.id = format!("workload-{scenario}");
+        s.title = format!("Scenario {scenario}");
+        s.intro = format!(
+            "The rows of scenario {scenario}, another workload than the base: latency and cost \
+             per delivery under {}.",
+            describe(&other.base)
+        );
+        out.push(s);
+    }
+    Ok(out)
 }
 
 /// Every section of the page, in order.
@@ -273,7 +335,10 @@ pub fn sections(d: &Dataset) -> Result<Vec<Section>, ReportError> {
         &Metric::HOLDING,
         &first_with,
     )?;
-    Ok(vec![latency(d, &base)?, cost, holding, sweeps(d, &base)?])
+    let mut all = vec![latency(d, &base)?, cost];
+    all.extend(other_workloads(d)?);
+    all.extend([holding, sweeps(d, &base)?]);
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -321,5 +386,54 @@ mod tests {
             1,
             "one sentence for the three idle figures"
         );
+    }
+
+    #[test]
+    fn a_merged_page_draws_each_scenario_under_its_own_workload() {
+        let chat = |t: &str, p50: f64| {
+            let mut r = row(t, 0.0, 500, p50, 300.0);
+            r.scenario = "chat".into();
+            r
+        };
+        let d = Dataset::new(&[
+            run(
+                "dash.json",
+                vec![
+                    row("tcp", 20.0, 500, 500.0, 180.0),
+                    row("sse", 20.0, 500, 900.0, 200.0),
+                ],
+            ),
+            run(
+                "chat.json",
+                vec![chat("tcp", 700.0), chat("websocket", 650.0)],
+            ),
+        ])
+        .unwrap();
+        let all = sections(&d).unwrap();
+        let chat_section = all.iter().find(|s| s.id == "workload-chat").unwrap();
+        let ids: Vec<&str> = chat_section.charts.iter().map(|c| c.id.as_str()).collect();
+        assert!(
+            ids.contains(&"chat-latency-cdf") && ids.contains(&"chat-cost-bytes"),
+            "{ids:?}"
+        );
+        let cdf = chat_section
+            .charts
+            .iter()
+            .find(|c| c.id == "chat-latency-cdf")
+            .unwrap();
+        assert_eq!(cdf.transport_names(), "tcp websocket", "only the chat rows");
+        assert!(
+            chat_section.intro.contains("no server events"),
+            "{}",
+            chat_section.intro
+        );
+        let latency = all.iter().find(|s| s.id == "latency").unwrap();
+        assert_eq!(
+            latency.charts[0].transport_names(),
+            "tcp sse",
+            "only the base rows"
+        );
+        let sweeps = all.iter().find(|s| s.id == "sweeps").unwrap();
+        assert!(!sweeps.skipped[0].contains("Every row shares one workload"));
     }
 }

@@ -4,7 +4,6 @@
 use super::frame::{self, Drawing, Swatch};
 use crate::ReportError;
 use crate::data::Point;
-use crate::format::latency_us;
 use crate::transport;
 use plotters::prelude::*;
 use rtbench_results::Transport;
@@ -57,7 +56,7 @@ pub fn spectrum(points: &[&Point]) -> Result<Drawing, ReportError> {
             "percentile (log scale of 1/(1−p))",
             "delivery latency (log scale)",
             &|v| percentile_label(*v),
-            &|v| latency_us(*v),
+            &frame::latency_tick,
         )?;
         for (p, s) in series {
             chart.draw_series(LineSeries::new(

@@ -6,7 +6,7 @@ use super::frame::{self, Drawing, Swatch};
 use super::metric::Metric;
 use crate::ReportError;
 use crate::data::Point;
-use crate::format::{latency_us, number};
+use crate::format::number;
 use crate::transport;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -50,7 +50,7 @@ pub fn tradeoff(polls: &[&Point], references: &[&Point]) -> Result<Drawing, Repo
             &x_desc,
             "p50 delivery latency, log scale",
             &|v| number(*v),
-            &|v| latency_us(*v),
+            &frame::latency_tick,
         )?;
         let label = TextStyle::from((frame::FONT, frame::TICK_SIZE).into_font())
             .pos(Pos::new(HPos::Left, VPos::Bottom));
