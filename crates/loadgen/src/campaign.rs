@@ -13,6 +13,7 @@ use crate::error::LoadError;
 use crate::interval_log;
 use crate::phase::run_phase;
 use crate::progress::Progress;
+use rtbench_results::format::latency_us;
 use rtbench_results::{Row, combine_repeats, floor};
 use std::path::PathBuf;
 
@@ -199,8 +200,13 @@ fn latency_log_name(
 fn summary(label: &str, row: &Row) -> String {
     let l = &row.latency_us;
     let mut line = format!(
-        "{label}: {} deliveries, p50 {:.0} µs, p99 {:.0} µs, lost/dup/reord {}/{}/{}",
-        row.deliveries, l.p50, l.p99, row.lost, row.duplicated, row.reordered
+        "{label}: {} deliveries, p50 {}, p99 {}, lost/dup/reord {}/{}/{}",
+        row.deliveries,
+        latency_us(l.p50),
+        latency_us(l.p99),
+        row.lost,
+        row.duplicated,
+        row.reordered
     );
     let o = &row.overload;
     if o.late + o.unpublished > 0 {

@@ -1,21 +1,6 @@
 //! Number formatting shared by every view; [`number`] is the one the regression gate uses too.
 
-/// A latency given in microseconds, in the unit a person reads best: `48.2 µs`, `1.25 ms`, `251 ms`.
-pub fn latency_us(us: f64) -> String {
-    if us < 100.0 {
-        format!("{us:.1} µs")
-    } else if us < 1_000.0 {
-        format!("{us:.0} µs")
-    } else if us < 10_000.0 {
-        format!("{:.2} ms", us / 1_000.0)
-    } else if us < 1_000_000.0 {
-        format!("{:.0} ms", us / 1_000.0)
-    } else {
-        format!("{:.2} s", us / 1_000_000.0)
-    }
-}
-
-pub use rtbench_results::format::number;
+pub use rtbench_results::format::{latency_us, number};
 
 /// [`number`], or `–` when the figure was not measured.
 pub fn opt_number(x: Option<f64>) -> String {

@@ -1,5 +1,20 @@
 //! Figures written for people, the same in every view (the report's tables and the gate's).
 
+/// A latency given in microseconds, in the unit a person reads best: `48.2 µs`, `1.25 ms`, `251 ms`.
+pub fn latency_us(us: f64) -> String {
+    if us < 100.0 {
+        format!("{us:.1} µs")
+    } else if us < 1_000.0 {
+        format!("{us:.0} µs")
+    } else if us < 10_000.0 {
+        format!("{:.2} ms", us / 1_000.0)
+    } else if us < 1_000_000.0 {
+        format!("{:.0} ms", us / 1_000.0)
+    } else {
+        format!("{:.2} s", us / 1_000_000.0)
+    }
+}
+
 /// A figure with about three significant digits and no needless zeros: `180`, `2.5`, `0.013`;
 /// `0` for zero, and Rust's own words for infinities and NaN.
 pub fn number(x: f64) -> String {
