@@ -1,13 +1,13 @@
 //! Instruction counts of the load generator's per-delivery path, per transport: the bytes the
-//! server sent for 10 events are read, parsed, sequence-checked ([`Recorder`]) and their latency
-//! recorded in rtbench's latency histogram (gungraun on callgrind; `scripts/instr-gate.sh` gates
-//! them). Setup (encoding the server's bytes, the recorder, the histogram, and one event received
+//! server sent for 10 events are read, parsed, sequence-checked and their latency recorded at
+//! arrival into the phase's sharded latency sink, both by the real [`Recorder`] (gungraun on
+//! callgrind; `scripts/instr-gate.sh` gates them). Setup (encoding the server's bytes, the recorder, the histogram, and one event received
 //! before the measured ten so buffers are warm, as in a running client) is not counted.
 //! Benchmark ids end in `_<deliveries>`: the gate divides by it for "per delivery".
 //!
 //! The code measured is the real code through public APIs: `rtbench_proto`'s frame, event and poll
 //! parsers, the load generator's [`SseParser`] and [`Recorder`], tungstenite's WebSocket reader
-//! (what tokio-tungstenite runs), `rtbench_results`' histogram. The client's own glue (the private
+//! (what tokio-tungstenite runs), the load generator's `LatencySink` (shard lock and histograms). The client's own glue (the private
 //! `record_message`, four lines) is restated; HTTP response parsing by hyper is not included.
 // gungraun's macros generate public items without docs.
 #![allow(missing_docs)]
@@ -15,10 +15,12 @@
 use bytes::BytesMut;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use rtbench_loadgen::clients::SseParser;
+use rtbench_loadgen::latency_sink::LatencySink;
 use rtbench_loadgen::recorder::Recorder;
 use rtbench_proto::event::{Message as Pushed, parse_message};
 use rtbench_proto::{encode_body, frame, make_payload, poll, sse};
-use rtbench_results::histogram::{LatencyHistogram, new_histogram};
+use std::sync::Arc;
+
 use std::hint::black_box;
 use std::io::Cursor;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocket};
@@ -46,16 +48,17 @@ fn bodies(events: usize) -> Vec<bytes::Bytes> {
         .collect()
 }
 
-/// A client's bookkeeping: its recorder and the latency histogram.
+/// A client's bookkeeping: its recorder, which records each first receipt's latency into the
+/// phase's sharded sink as the load generator's clients do (the window covers every event).
 struct Client {
     rec: Recorder,
-    hist: LatencyHistogram,
 }
 
 fn client() -> Client {
+    let sink = Arc::new(LatencySink::new());
+    sink.set_window(0, u64::MAX);
     Client {
-        rec: Recorder::for_client(EVENTS, 1),
-        hist: new_histogram(),
+        rec: Recorder::recording_to(1, sink),
     }
 }
 
@@ -65,7 +68,6 @@ impl Client {
         match parse_message(body).expect("valid body") {
             Pushed::Event(ev) => {
                 self.rec.on_event_body(&ev, NOW_NS);
-                self.hist.saturating_record(NOW_NS - ev.t_pub_ns);
             }
             Pushed::Gap { dropped } => self.rec.on_gap(dropped),
         }
@@ -164,7 +166,6 @@ fn loadgen_poll((wire, mut c): (Vec<u8>, Client)) -> Client {
     let batch = poll::parse_poll_response(&wire).expect("valid response");
     for ev in &batch.events {
         c.rec.on_event_body(ev, NOW_NS);
-        c.hist.saturating_record(NOW_NS - ev.t_pub_ns);
     }
     c
 }
