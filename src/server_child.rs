@@ -173,8 +173,6 @@ impl ServerChild {
         let _ = self.child.wait();
     }
 
-
-
     /// Stops the server and starts a new one on the same addresses; the new one's ring is empty.
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.stop();
@@ -214,7 +212,6 @@ impl ManagedServer {
             .map(|c| c.target)
             .unwrap_or_else(|p| p.into_inner().target)
     }
-
 
     /// Process id of the current server process.
     pub fn pid(&self) -> u32 {

@@ -56,19 +56,16 @@ fn seq_wrap(engine: &str, websocket: bool) {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: sequence-number wrap (lean SSE)"]
 fn seq_wrap_lean_sse_is_refused_or_bounded() {
     seq_wrap("lean", false);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: sequence-number wrap (hyper SSE)"]
 fn seq_wrap_hyper_sse_is_refused_or_bounded() {
     seq_wrap("hyper", false);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: sequence-number wrap (WebSocket)"]
 fn seq_wrap_websocket_is_refused_or_bounded() {
     seq_wrap("lean", true);
 }
@@ -93,7 +90,6 @@ fn slow_consumers(extra: &[&str], conns: usize, head: &'static [u8], tcp: bool) 
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: lean SSE copies the whole backlog before its first write"]
 fn slow_sse_subscribers_hold_at_most_1_mib_each_lean() {
     let head = b"GET /sse?topic=big&after=0 HTTP/1.1\r\nhost: x\r\n\r\n";
     slow_consumers(&["--http-engine", "lean"], 8, head, false);
@@ -114,20 +110,17 @@ fn slow_websocket_subscribers_hold_at_most_1_mib_each() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: slow long-poll consumers hold a 1,024-event batch"]
 fn slow_longpoll_consumers_hold_at_most_1_mib_each() {
     let head = b"GET /longpoll?topic=big&after=0 HTTP/1.1\r\nhost: x\r\n\r\n";
     slow_consumers(&[], 8, head, false);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: slow TCP consumers hold a 1,024-event batch"]
 fn slow_tcp_consumers_hold_at_most_1_mib_each() {
     slow_consumers(&[], 8, b"\0\0\0\x09SUB big 0", true);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --ring-bytes (rings bounded by bytes)"]
 fn ring_is_bounded_by_bytes_and_readers_see_the_gap() {
     let mut server = Server::start(&["--ring-bytes", "4194304"]);
     let base = server.usage();
@@ -141,7 +134,6 @@ fn ring_is_bounded_by_bytes_and_readers_see_the_gap() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: JSON escaping multiplies an event 6x"]
 fn escaping_cannot_grow_an_event_past_the_frame_limit() {
     let mut server = Server::start(&[]);
     let canary = Canary::start(&server);
@@ -166,7 +158,6 @@ fn escaping_cannot_grow_an_event_past_the_frame_limit() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: WebSocket write buffer unlimited (PONGs to a non-reader)"]
 fn pings_from_a_non_reader_do_not_queue_pongs_without_bound() {
     let mut server = Server::start(&[]);
     let canary = Canary::start(&server);

@@ -4,6 +4,10 @@
 //! [`rtbench_proto::sse`]'s: the retry preamble, then one chunk per event block, gap blocks when
 //! the client fell behind the ring, and a keep-alive comment after `sse_keep_alive` of silence.
 //! The stream ends when the server shuts down.
+//!
+//! Both paths hold at most `--batch-bytes` of events per connection: the feed reads that much
+//! from the ring at a time, and the lean path writes once it has that much ready (a client far
+//! behind gets its backlog in several writes, never as one copy of it).
 
 use crate::error::ApiError;
 use crate::hub::{Event, Topic, release_if_large};
@@ -68,18 +72,27 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
         return Served::Declined;
     };
     conn.count_request(head);
+    let batch_bytes = conn.state().config.limits.batch_bytes;
     let mut out = Vec::new();
     wire::event_stream_head(&mut out);
     loop {
-        while let Some(chunk) = feed.ready_chunk() {
+        // Chunks ready together go out in one write, up to `batch_bytes` of them; the rest follow
+        // in the next writes as the socket drains.
+        while out.len() < batch_bytes
+            && let Some(chunk) = feed.ready_chunk()
+        {
             wire::chunk(&mut out, &chunk);
         }
+        let more_ready = out.len() >= batch_bytes;
         // Taken, so a waiting stream holds no buffer.
         let bytes = std::mem::take(&mut out);
         if !bytes.is_empty() && conn.write(&bytes).await.is_err() {
             return Served::Close;
         }
         drop(bytes);
+        if more_ready {
+            continue;
+        }
         let wait = tokio::select! {
             wait = feed.wait() => wait,
             () = conn.closed(false) => return Served::Close,
@@ -112,6 +125,8 @@ struct Feed {
     keep_alive: Duration,
     shutdown: Shutdown,
     conn: Option<ConnHandle>,
+    /// Bytes of bodies one refill takes from the ring.
+    batch_bytes: usize,
 }
 
 /// What ended a [`Feed::wait`].
@@ -154,6 +169,7 @@ impl Feed {
             keep_alive: state.config.sse_keep_alive(),
             shutdown: state.shutdown(),
             conn,
+            batch_bytes: state.config.limits.batch_bytes,
         })
     }
 
@@ -217,9 +233,12 @@ impl Feed {
     fn refill(&mut self) {
         self.batch.clear();
         self.next = 0;
-        let dropped =
-            self.topic
-                .read_after_into(self.cursor, MAX_EVENTS_PER_RESPONSE, &mut self.batch);
+        let dropped = self.topic.read_bounded_into(
+            self.cursor,
+            MAX_EVENTS_PER_RESPONSE,
+            self.batch_bytes,
+            &mut self.batch,
+        );
         if dropped > 0 {
             self.gap = Some(dropped);
         }

@@ -34,6 +34,19 @@ pub(crate) fn event_stream_head(out: &mut Vec<u8>) {
     date_and_end(out);
 }
 
+/// The whole answer to a head over `max_head_bytes`: 431 with a JSON error, connection closed.
+pub(crate) fn head_too_large(max_head_bytes: usize) -> Vec<u8> {
+    let body = format!(
+        "{{\"error\":\"request head exceeds the {max_head_bytes}-byte limit (--max-head-bytes)\"}}"
+    );
+    format!(
+        "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: {JSON}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// Appends `data` as one chunk: its size in hex, CRLF, the data, CRLF (RFC 9112 §7.1).
 pub(crate) fn chunk(out: &mut Vec<u8>, data: &[u8]) {
     let _ = write!(out, "{:X}\r\n", data.len());
