@@ -1,10 +1,10 @@
 //! Defects 1–4 and 10 of issue 12, reproduced at small sizes: sequence-number wrap, whole-backlog
 //! copies for slow SSE/TCP/long-poll consumers, rings bounded by count instead of bytes, escaping
-//! that multiplies an event, and an unlimited WebSocket write buffer. The defects are `#[ignore]`d
-//! until phase 2; the slow hyper-SSE and WebSocket consumers already hold and run always (the same
-//! harness that fails for lean SSE, TCP and long poll). Each bounds the server at 1 MiB per
+//! that multiplies an event, and an unlimited WebSocket write buffer — each fixed by a limit of
+//! `docs/limits.md` (checked sequence numbers, `--batch-bytes`, `--ring-bytes`,
+//! `MAX_EVENT_BODY_BYTES`, `--ws-max-write-buffer`). Each bounds the server at 1 MiB per
 //! attacking connection (plus 4 MiB slack) and keeps a canary. The watchdog kills the server as
-//! soon as a bound breaks, so the defects fail fast today instead of eating gigabytes.
+//! soon as a bound breaks, so a regression fails fast instead of eating gigabytes.
 use crate::attack::{non_readers, read_all, ws_frame, ws_open};
 use crate::canary::Canary;
 use crate::harness::{

@@ -2,8 +2,8 @@
 //! finish their head or go idle, no connection cap, over-long heads, publisher threads parked for
 //! decades, topic space used up by refused requests and never freed, a payload at the documented
 //! maximum that rtbench's own clients cannot receive, publish floods that overrun every
-//! subscriber's ring, and control endpoints anyone may call. `#[ignore]`d until phase 2; the flags
-//! they start the server with are the ones `docs/limits.md` proposes.
+//! subscriber's ring, and control endpoints anyone may call. The flags they start the server with
+//! are the ones `docs/limits.md` lists.
 
 use crate::attack::{closed_by_server, connect, non_readers, tcp_frame};
 use crate::canary::{Canary, Subscriber};

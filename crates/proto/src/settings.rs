@@ -152,7 +152,7 @@ impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {
             ring_bytes: 64 * 1024 * 1024,
-            batch_bytes: 256 * 1024,
+            batch_bytes: 1024 * 1024,
             ws_max_write_buffer_bytes: 1024 * 1024,
             max_connections: 50_000,
             header_read_timeout_ms: 10_000,

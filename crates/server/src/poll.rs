@@ -13,7 +13,7 @@ use axum::Extension;
 use axum::extract::State as AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use rtbench_proto::Transport;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use rtbench_proto::poll::encode_poll_response;
@@ -72,10 +72,11 @@ pub(crate) fn poll_response(conn: Option<&ConnHandle>, dropped: u64, events: &[E
 /// Writes the answer of a poll or long-poll on the lean path, counting its events as delivered.
 pub(crate) async fn write_lean(conn: &mut Conn, dropped: u64, events: &[Event]) -> Served {
     let body = poll_body(Some(&conn.handle()), dropped, events);
-    let mut out = Vec::with_capacity(128 + body.len());
-    wire::json_head(&mut out, body.len());
-    out.extend_from_slice(&body);
-    match conn.write(&out).await {
+    let mut head = Vec::with_capacity(128);
+    wire::json_head(&mut head, body.len());
+    // Head and body in one vectored write: the same bytes and packets as one buffer, without a
+    // second copy of a body of up to `--batch-bytes`.
+    match conn.write_buf(Bytes::from(head).chain(body)).await {
         Ok(()) => Served::KeepAlive,
         Err(_) => Served::Close,
     }

@@ -6,11 +6,12 @@
 //! The stream ends when the server shuts down.
 //!
 //! Both paths hold at most `--batch-bytes` of events per connection: the feed reads that much
-//! from the ring at a time, and the lean path writes once it has that much ready (a client far
-//! behind gets its backlog in several writes, never as one copy of it).
+//! from the ring at a time (shared with the ring, not copied), and the lean path writes once it
+//! has [`STREAM_WRITE_BYTES`] ready (a client far behind gets its backlog in several writes, never
+//! as one copy of it).
 
 use crate::error::ApiError;
-use crate::hub::{Event, Topic, release_if_large};
+use crate::hub::{Event, STREAM_WRITE_BYTES, Topic, release_if_large};
 use crate::lean::head::Head;
 use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
@@ -72,7 +73,12 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
         return Served::Declined;
     };
     conn.count_request(head);
-    let batch_bytes = conn.state().config.limits.batch_bytes;
+    let batch_bytes = conn
+        .state()
+        .config
+        .limits
+        .batch_bytes
+        .min(STREAM_WRITE_BYTES);
     let mut out = Vec::new();
     wire::event_stream_head(&mut out);
     loop {

@@ -85,7 +85,7 @@ impl Drop for PublisherSlot {
     }
 }
 
-/// Takes one of `max` slots of `counter`, or `None` when all are taken.
+/// Takes one of `max` slots of `counter`; `false` when all are taken.
 fn take_slot(counter: &AtomicUsize, max: usize) -> bool {
     counter
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {

@@ -2,15 +2,15 @@
 //!
 //! The client's first frame must be `SUB <topic> <after> [<publish_to>]`, within the header-read
 //! timeout (`--header-read-timeout`). After that, each wake-up reads the events after the cursor
-//! and writes them as frames in one buffer with one `write_all`, at most `--batch-bytes` of bodies
-//! per write (a client far behind gets them in several writes, so one connection's buffer stays
+//! and writes them as frames in one buffer with one `write_all`, at most `--batch-bytes` (and
+//! [`STREAM_WRITE_BYTES`]) of bodies per write (a client far behind gets them in several writes, so one connection's buffer stays
 //! bounded in bytes); `PUB <payload>` frames from the client publish to `publish_to`, or to the
 //! subscribed topic when the `SUB` frame named none, at most `--publish-rate-limit` per second
 //! (faster, the server stops reading the connection until the rate allows: back-pressure, not
 //! refusal). A malformed, over-size or out-of-place frame closes the connection, as do a refused
 //! publish (last sequence number used, event too large) and shutdown.
 
-use crate::hub::{Event, Topic};
+use crate::hub::{Event, STREAM_WRITE_BYTES, Topic};
 use crate::meter::{ConnMeter, Metered};
 use crate::rate::Gcra;
 use crate::refusal::{self, Limit};
@@ -143,7 +143,7 @@ async fn serve(
     let publish_topic = topics.last().unwrap_or(&topic).clone();
     drop(topics);
     let rate = Gcra::new(limits.publish_rate_per_conn, burst(state));
-    let batch_bytes = limits.batch_bytes;
+    let batch_bytes = limits.batch_bytes.min(STREAM_WRITE_BYTES);
     let mut published = topic.subscribe();
     let mut events = Vec::new();
     let mut out = BytesMut::new();

@@ -7,8 +7,9 @@
 //! answered by tungstenite itself.
 //!
 //! Bounds: each write takes at most `--batch-bytes` of events from the ring; the socket's write
-//! buffer holds at most `--ws-max-write-buffer` bytes (a client that never reads, e.g. one that
-//! sends pings and never reads the pongs, is closed with 1008 once it is full); text messages
+//! buffer holds at most `--ws-max-write-buffer` bytes (events wait for the socket; a client that
+//! sends pings and never reads gets at most one pong queued beyond it; a message that does not fit
+//! a full buffer drops the socket); text messages
 //! publish at most `--publish-rate-limit` per second (faster, the socket is not read until the
 //! rate allows); a refused publish (last sequence number used, event too large) closes with 1008.
 
@@ -138,7 +139,7 @@ async fn serve_socket(
         )
         .await
         {
-            return write_failed(socket, e).await;
+            return write_failed(socket, e);
         }
         tokio::select! {
             changed = published.changed() => if changed.is_err() { return },
@@ -186,7 +187,7 @@ async fn killed(conn: Option<&ConnHandle>) {
 
 /// Ends a socket whose write failed: a full write buffer (a client that does not read) is logged
 /// and dropped — a close frame could not be queued anyway; any other failure means it is gone.
-async fn write_failed(socket: WebSocket, error: axum::Error) {
+fn write_failed(socket: WebSocket, error: axum::Error) {
     if matches!(close_for(error), Some((close_code::POLICY, _))) {
         refusal::hit(Limit::WsWriteBuffer, "WebSocket client does not read");
     }

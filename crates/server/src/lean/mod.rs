@@ -182,6 +182,12 @@ impl Conn {
         self.io.flush().await
     }
 
+    /// Writes all of `buf`, its pieces together in vectored writes.
+    pub(crate) async fn write_buf(&mut self, mut buf: impl bytes::Buf) -> io::Result<()> {
+        self.io.write_all_buf(&mut buf).await?;
+        self.io.flush().await
+    }
+
     /// After a refusal: ends the sending side, then reads and discards what the client still sends
     /// (at most [`LINGER_BYTES`], for at most [`LINGER`]), so closing does not reset the connection
     /// before the client has read the answer.
