@@ -118,30 +118,11 @@ async fn serve(
     let Some(first) = first else {
         return Ok(());
     };
-    let (name, mut cursor, publish_to) = match parse_command(&first) {
-        Ok(Command::Sub {
-            topic,
-            after,
-            publish_to,
-        }) if valid_topic(topic) && publish_to.is_none_or(valid_topic) => {
-            (topic, after, publish_to)
-        }
-        _ => {
-            return Err(End::BadFrame(
-                "first frame must be 'SUB <topic> <after> [<publish_to>]'".into(),
-            ));
-        }
-    };
-    // Where `PUB` frames go: the subscribed topic unless the client named another. Both or neither
-    // are created.
-    let names: Vec<&str> = std::iter::once(name).chain(publish_to).collect();
-    let topics = state.hub.topics_all(&names).map_err(|e| {
-        refusal::hit(Limit::Topic, format_args!("raw-TCP SUB refused: {e}"));
-        End::BadFrame(e.to_string())
-    })?;
-    let topic = topics[0].clone();
-    let publish_topic = topics.last().unwrap_or(&topic).clone();
-    drop(topics);
+    let Subscription {
+        topic,
+        publish_topic,
+        mut cursor,
+    } = subscribe(state, &first)?;
     let rate = Gcra::new(limits.publish_rate_per_conn, burst(state));
     let batch_bytes = limits.batch_bytes.min(STREAM_WRITE_BYTES);
     let mut published = topic.subscribe();
@@ -185,6 +166,44 @@ async fn serve(
             () = meter.killed() => return Err(End::Closed),
         }
     }
+}
+
+/// What a `SUB` frame asked for.
+struct Subscription {
+    /// Events of this topic go down.
+    topic: Arc<Topic>,
+    /// `PUB` frames publish here: the subscribed topic unless the client named another.
+    publish_topic: Arc<Topic>,
+    /// The client's cursor.
+    cursor: u64,
+}
+
+/// The subscription the first frame asks for; both topics are created, or neither.
+fn subscribe(state: &State, first: &[u8]) -> Result<Subscription, End> {
+    let (name, cursor, publish_to) = match parse_command(first) {
+        Ok(Command::Sub {
+            topic,
+            after,
+            publish_to,
+        }) if valid_topic(topic) && publish_to.is_none_or(valid_topic) => {
+            (topic, after, publish_to)
+        }
+        _ => {
+            return Err(End::BadFrame(
+                "first frame must be 'SUB <topic> <after> [<publish_to>]'".into(),
+            ));
+        }
+    };
+    let names: Vec<&str> = std::iter::once(name).chain(publish_to).collect();
+    let topics = state.hub.topics_all(&names).map_err(|e| {
+        refusal::hit(Limit::Topic, format_args!("raw-TCP SUB refused: {e}"));
+        End::BadFrame(e.to_string())
+    })?;
+    Ok(Subscription {
+        topic: topics[0].clone(),
+        publish_topic: topics[topics.len() - 1].clone(),
+        cursor,
+    })
 }
 
 /// The burst of publishes a connection may send at once: its rate, at most a quarter of a ring.

@@ -128,17 +128,16 @@ async fn serve_socket(
         if shutdown.is_set() {
             return close(socket, close_code::AWAY, "server shutting down").await;
         }
-        let batch_bytes = topics.batch_bytes;
-        if let Err(e) = send_new_events(
+        let (batch_bytes, conn_ref) = (topics.batch_bytes, conn.as_ref());
+        let sent = send_new_events(
             &mut socket,
             topic,
             &mut cursor,
             &mut batch,
             batch_bytes,
-            conn.as_ref(),
-        )
-        .await
-        {
+            conn_ref,
+        );
+        if let Err(e) = sent.await {
             return write_failed(socket, e);
         }
         tokio::select! {
