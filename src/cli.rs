@@ -293,6 +293,9 @@ pub struct ServeArgs {
     /// Buffer settings.
     #[command(flatten)]
     pub tuning: ServerTuning,
+    /// Limits against hostile clients (`docs/limits.md`).
+    #[command(flatten)]
+    pub limits: Box<crate::serve::LimitArgs>,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,

@@ -1,10 +1,10 @@
 //! Defects 1–4 and 10 of issue 12, reproduced at small sizes: sequence-number wrap, whole-backlog
 //! copies for slow SSE/TCP/long-poll consumers, rings bounded by count instead of bytes, escaping
-//! that multiplies an event, and an unlimited WebSocket write buffer. The defects are `#[ignore]`d
-//! until phase 2; the slow hyper-SSE and WebSocket consumers already hold and run always (the same
-//! harness that fails for lean SSE, TCP and long poll). Each bounds the server at 1 MiB per
+//! that multiplies an event, and an unlimited WebSocket write buffer — each fixed by a limit of
+//! `docs/limits.md` (checked sequence numbers, `--batch-bytes`, `--ring-bytes`,
+//! `MAX_EVENT_BODY_BYTES`, `--ws-max-write-buffer`). Each bounds the server at 1 MiB per
 //! attacking connection (plus 4 MiB slack) and keeps a canary. The watchdog kills the server as
-//! soon as a bound breaks, so the defects fail fast today instead of eating gigabytes.
+//! soon as a bound breaks, so a regression fails fast instead of eating gigabytes.
 use crate::attack::{non_readers, read_all, ws_frame, ws_open};
 use crate::canary::Canary;
 use crate::harness::{
@@ -56,19 +56,16 @@ fn seq_wrap(engine: &str, websocket: bool) {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: sequence-number wrap (lean SSE)"]
 fn seq_wrap_lean_sse_is_refused_or_bounded() {
     seq_wrap("lean", false);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: sequence-number wrap (hyper SSE)"]
 fn seq_wrap_hyper_sse_is_refused_or_bounded() {
     seq_wrap("hyper", false);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: sequence-number wrap (WebSocket)"]
 fn seq_wrap_websocket_is_refused_or_bounded() {
     seq_wrap("lean", true);
 }
@@ -93,7 +90,6 @@ fn slow_consumers(extra: &[&str], conns: usize, head: &'static [u8], tcp: bool) 
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: lean SSE copies the whole backlog before its first write"]
 fn slow_sse_subscribers_hold_at_most_1_mib_each_lean() {
     let head = b"GET /sse?topic=big&after=0 HTTP/1.1\r\nhost: x\r\n\r\n";
     slow_consumers(&["--http-engine", "lean"], 8, head, false);
@@ -114,20 +110,17 @@ fn slow_websocket_subscribers_hold_at_most_1_mib_each() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: slow long-poll consumers hold a 1,024-event batch"]
 fn slow_longpoll_consumers_hold_at_most_1_mib_each() {
     let head = b"GET /longpoll?topic=big&after=0 HTTP/1.1\r\nhost: x\r\n\r\n";
     slow_consumers(&[], 8, head, false);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: slow TCP consumers hold a 1,024-event batch"]
 fn slow_tcp_consumers_hold_at_most_1_mib_each() {
     slow_consumers(&[], 8, b"\0\0\0\x09SUB big 0", true);
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --ring-bytes (rings bounded by bytes)"]
 fn ring_is_bounded_by_bytes_and_readers_see_the_gap() {
     let mut server = Server::start(&["--ring-bytes", "4194304"]);
     let base = server.usage();
@@ -141,7 +134,6 @@ fn ring_is_bounded_by_bytes_and_readers_see_the_gap() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: JSON escaping multiplies an event 6x"]
 fn escaping_cannot_grow_an_event_past_the_frame_limit() {
     let mut server = Server::start(&[]);
     let canary = Canary::start(&server);
@@ -166,7 +158,6 @@ fn escaping_cannot_grow_an_event_past_the_frame_limit() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: WebSocket write buffer unlimited (PONGs to a non-reader)"]
 fn pings_from_a_non_reader_do_not_queue_pongs_without_bound() {
     let mut server = Server::start(&[]);
     let canary = Canary::start(&server);

@@ -2,8 +2,8 @@
 //! finish their head or go idle, no connection cap, over-long heads, publisher threads parked for
 //! decades, topic space used up by refused requests and never freed, a payload at the documented
 //! maximum that rtbench's own clients cannot receive, publish floods that overrun every
-//! subscriber's ring, and control endpoints anyone may call. `#[ignore]`d until phase 2; the flags
-//! they start the server with are the ones `docs/limits.md` proposes.
+//! subscriber's ring, and control endpoints anyone may call. The flags they start the server with
+//! are the ones `docs/limits.md` lists.
 
 use crate::attack::{closed_by_server, connect, non_readers, tcp_frame};
 use crate::canary::{Canary, Subscriber};
@@ -25,7 +25,6 @@ fn count_closed(conns: &mut [TcpStream]) -> usize {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --header-read-timeout"]
 fn slow_and_unfinished_heads_are_closed_after_the_header_read_timeout() {
     let mut server = Server::start(&["--header-read-timeout", "500ms"]);
     let canary = Canary::start(&server);
@@ -61,7 +60,6 @@ fn slow_and_unfinished_heads_are_closed_after_the_header_read_timeout() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --idle-timeout"]
 fn idle_connections_are_closed_after_the_idle_timeout_but_subscribers_are_not() {
     let args = ["--idle-timeout", "500ms", "--header-read-timeout", "500ms"];
     let mut server = Server::start(&args);
@@ -91,7 +89,6 @@ fn idle_connections_are_closed_after_the_idle_timeout_but_subscribers_are_not() 
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --max-connections"]
 fn connections_over_the_cap_are_closed_and_logged() {
     let mut server = Server::start(&["--max-connections", "64"]);
     let canary = Canary::start(&server);
@@ -122,7 +119,6 @@ fn connections_over_the_cap_are_closed_and_logged() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: request heads capped at 16 KiB (431)"]
 fn heads_over_16_kib_get_431() {
     let server = Server::start(&[]);
     let canary = Canary::start(&server);
@@ -141,7 +137,6 @@ fn heads_over_16_kib_get_431() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: a publisher thread per /schedule, parked for decades"]
 fn schedules_do_not_take_a_thread_each() {
     let mut server = Server::start(&[]);
     let canary = Canary::start(&server);
@@ -166,7 +161,6 @@ fn schedules_do_not_take_a_thread_each() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: refused /plan and timeout_ms=0 long polls use up topic space"]
 fn refused_requests_do_not_use_up_topic_space() {
     let server = Server::start(&["--max-topics", "20"]);
     let canary = Canary::start(&server);
@@ -190,7 +184,6 @@ fn refused_requests_do_not_use_up_topic_space() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: a payload at the documented maximum breaks rtbench's clients"]
 fn own_clients_receive_a_payload_at_the_documented_maximum() {
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rtbench"))
@@ -235,7 +228,6 @@ fn own_clients_receive_a_payload_at_the_documented_maximum() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --publish-rate-limit (a PUB flood overruns subscribers' rings)"]
 fn a_publish_flood_is_slowed_not_turned_into_everyones_loss() {
     const FLOOD: u64 = 6_000;
     let mut server = Server::start(&["--ring-capacity", "256", "--publish-rate-limit", "2000"]);
@@ -265,7 +257,6 @@ fn a_publish_flood_is_slowed_not_turned_into_everyones_loss() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --topic-idle-ttl (topics are never freed)"]
 fn idle_topics_are_freed() {
     let server = Server::start(&["--max-topics", "5", "--topic-idle-ttl", "500ms"]);
     let canary = Canary::start(&server);
@@ -282,7 +273,6 @@ fn idle_topics_are_freed() {
 }
 
 #[test]
-#[ignore = "issue 12 phase 2: --control-token"]
 fn control_endpoints_need_the_token() {
     let server = Server::start(&["--control-token", "s3cret"]);
     let body = serde_json::json!({"topic": "ctl", "rate_per_s": 10.0, "payload_bytes": 8,

@@ -79,7 +79,9 @@ struct Fixture {
 fn fixture(fanout: usize, websocket: bool) -> Fixture {
     let hub = Hub::new(DEFAULT_RING_CAPACITY, 16);
     let topic = hub.topic(TOPIC).expect("valid topic");
-    topic.publish(T_PUB_NS, &make_payload(1, PAYLOAD_BYTES));
+    topic
+        .publish(T_PUB_NS, &make_payload(1, PAYLOAD_BYTES))
+        .expect("a fresh topic accepts an event");
     let settings = ServerSettings::default();
     let config = WebSocketConfig::default()
         .read_buffer_size(settings.ws_read_buffer_bytes)

@@ -103,6 +103,155 @@ pub struct ServerSettings {
     pub fault_endpoints: bool,
     /// Injected degradations (off for a real measurement).
     pub fault: ServerFault,
+    /// What one client may cost the server (`docs/limits.md`). Absent in results written before
+    /// the limits existed: read as the defaults.
+    #[serde(default)]
+    pub limits: ServerLimits,
+}
+
+/// The server's limits against hostile or broken clients: each bounds what one connection, topic
+/// or request may cost, so no client can crash the server or cost the others their events. The
+/// defaults are far above what `rtbench run`'s workloads use, so they never change a measurement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerLimits {
+    /// Bytes of event bodies one topic's ring keeps; the oldest leave first, in bytes.
+    pub ring_bytes: usize,
+    /// Bytes of events one connection reads from a ring for one write or one poll answer (at
+    /// least one event), in bytes.
+    pub batch_bytes: usize,
+    /// Most bytes a WebSocket connection may queue for a client that does not read, in bytes;
+    /// past it the server stops reading that connection's frames and then closes it.
+    pub ws_max_write_buffer_bytes: usize,
+    /// Most connections open at once, both listeners; more are answered 503 (HTTP) or closed.
+    pub max_connections: usize,
+    /// Longest a client may take to send a whole request head (HTTP) or its `SUB` frame (raw
+    /// TCP), in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Longest an HTTP connection may stay open with no request in progress, in milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Most events one connection may publish per second (raw-TCP `PUB`, WebSocket messages,
+    /// `POST /publish`); a faster client is slowed, not refused.
+    pub publish_rate_per_conn: u64,
+    /// Most events clients together may publish to one topic per second; the server's own
+    /// scheduled publisher is not counted.
+    pub publish_rate_per_topic: u64,
+    /// A topic with no subscriber, no publisher and no publish for this long is freed, in
+    /// milliseconds (0: never).
+    pub topic_idle_ttl_ms: u64,
+    /// Most scheduled publishers (`/schedule`, `/plan`, `/schedule/resume`) running at once.
+    pub max_publishers: usize,
+    /// Longest request head accepted, in bytes; a longer one is answered 431.
+    pub max_head_bytes: usize,
+    /// When set, the control endpoints (`/schedule`, `/plan`, `/schedule/resume`, `/faults/*`)
+    /// need `Authorization: Bearer <token>`. Unset, they answer only on a loopback listener.
+    pub control_token: Option<String>,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            ring_bytes: 64 * 1024 * 1024,
+            batch_bytes: 1024 * 1024,
+            ws_max_write_buffer_bytes: 1024 * 1024,
+            max_connections: 50_000,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            publish_rate_per_conn: 10_000,
+            publish_rate_per_topic: 100_000,
+            topic_idle_ttl_ms: 300_000,
+            max_publishers: 64,
+            max_head_bytes: 16 * 1024,
+            control_token: None,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// The header-read timeout.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    /// The idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// The topic idle time-to-live, `None` when topics are never freed.
+    pub fn topic_idle_ttl(&self) -> Option<Duration> {
+        (self.topic_idle_ttl_ms > 0).then(|| Duration::from_millis(self.topic_idle_ttl_ms))
+    }
+
+    /// The same limits with the control token hidden, for answers anyone may read.
+    pub fn redacted(&self) -> ServerLimits {
+        ServerLimits {
+            control_token: self.control_token.as_ref().map(|_| "<set>".to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// Checks every limit is in its accepted range.
+    fn validate(&self, ws_write_buffer_bytes: usize) -> Result<(), BadSetting> {
+        let ms = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        let min_ws = ws_write_buffer_bytes + 2 * crate::limits::MAX_FRAME_BYTES;
+        let checks = [
+            ("ring-bytes", self.ring_bytes, 1, usize::MAX),
+            ("batch-bytes", self.batch_bytes, 1, MAX_BUFFER_SETTING_BYTES),
+            (
+                "ws-max-write-buffer",
+                self.ws_max_write_buffer_bytes,
+                min_ws,
+                usize::MAX,
+            ),
+            ("max-connections", self.max_connections, 1, usize::MAX),
+            (
+                "header-read-timeout (ms)",
+                ms(self.header_read_timeout_ms),
+                1,
+                86_400_000,
+            ),
+            ("idle-timeout (ms)", ms(self.idle_timeout_ms), 1, 86_400_000),
+            (
+                "publish-rate-limit",
+                ms(self.publish_rate_per_conn),
+                1,
+                1_000_000_000,
+            ),
+            (
+                "topic-publish-rate-limit",
+                ms(self.publish_rate_per_topic),
+                1,
+                1_000_000_000,
+            ),
+            ("max-publishers", self.max_publishers, 1, 100_000),
+            (
+                "max-head-bytes",
+                self.max_head_bytes,
+                1024,
+                MAX_BUFFER_SETTING_BYTES,
+            ),
+        ];
+        for (name, got, min, max) in checks {
+            if !(min..=max).contains(&got) {
+                return Err(BadSetting {
+                    name,
+                    min,
+                    max,
+                    got,
+                });
+            }
+        }
+        if self.control_token.as_deref() == Some("") {
+            return Err(BadSetting {
+                name: "control-token (bytes)",
+                min: 1,
+                max: usize::MAX,
+                got: 0,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for ServerSettings {
@@ -118,6 +267,7 @@ impl Default for ServerSettings {
             http_engine: HttpEngine::Lean,
             fault_endpoints: false,
             fault: ServerFault::default(),
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -168,7 +318,7 @@ impl ServerSettings {
                 });
             }
         }
-        Ok(())
+        self.limits.validate(self.ws_write_buffer_bytes)
     }
 }
 
@@ -203,6 +353,28 @@ mod tests {
             ..ServerSettings::default()
         };
         assert_eq!(bad.validate().unwrap_err().name, "http max buffer");
+        let mut bad = ServerSettings::default();
+        bad.limits.max_connections = 0;
+        assert_eq!(bad.validate().unwrap_err().name, "max-connections");
+        bad.limits = ServerLimits {
+            control_token: Some(String::new()),
+            ..ServerLimits::default()
+        };
+        assert!(bad.validate().is_err(), "an empty token guards nothing");
+    }
+
+    #[test]
+    fn settings_without_limits_read_as_the_defaults_and_the_token_is_redacted() {
+        let mut json = serde_json::to_value(ServerSettings::default()).unwrap();
+        json.as_object_mut().unwrap().remove("limits");
+        let back: ServerSettings = serde_json::from_value(json).unwrap();
+        assert_eq!(back.limits, ServerLimits::default());
+        let limits = ServerLimits {
+            control_token: Some("s3cret".into()),
+            ..ServerLimits::default()
+        };
+        let shown = serde_json::to_string(&limits.redacted()).unwrap();
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]

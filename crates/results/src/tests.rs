@@ -260,6 +260,7 @@ fn shape_is_pinned() {
             "http_engine",
             "http_max_buf_bytes",
             "http_writev",
+            "limits",
             "max_topics",
             "ring_capacity",
             "sse_keep_alive_ms",

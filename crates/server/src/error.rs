@@ -29,6 +29,13 @@ pub enum ApiError {
     /// The server is shutting down (503).
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// `--max-publishers` scheduled publishers already run (503).
+    #[error("{0} scheduled publishers are running already (--max-publishers)")]
+    TooManyPublishers(usize),
+    /// A control endpoint without the right token, or on a non-loopback listener with none
+    /// configured (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The hub refused the topic: invalid name (400) or topic limit reached (503).
     #[error(transparent)]
     Hub(#[from] HubError),
@@ -64,7 +71,11 @@ impl ApiError {
             ApiError::ShuttingDown | ApiError::Hub(HubError::TooManyTopics(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::Hub(HubError::SequenceExhausted) => StatusCode::CONFLICT,
+            ApiError::Hub(HubError::BodyTooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Rejected { status, .. } => *status,
+            ApiError::TooManyPublishers(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,5 +120,13 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(one_line("a\nb\r\nc".into()), "a b  c");
+        assert_eq!(
+            ApiError::from(HubError::SequenceExhausted).status(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            ApiError::from(HubError::BodyTooLarge(1)).status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
     }
 }

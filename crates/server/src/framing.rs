@@ -105,8 +105,8 @@ mod tests {
     fn batch() -> Vec<Event> {
         let hub = Hub::new(16, 1);
         let topic = hub.topic("t").unwrap();
-        topic.publish(5, "a");
-        topic.publish(6, "bb");
+        topic.publish(5, "a").unwrap();
+        topic.publish(6, "bb").unwrap();
         let mut events = Vec::new();
         topic.read_after_into(0, 16, &mut events);
         events

@@ -18,7 +18,8 @@ use crate::lean::{Conn, Exit, Io};
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::state::{ACCEPT_BACKOFF, State};
 use crate::{
-    drop_endpoint, longpoll, metrics, plan, poll, publish, resume, schedule, settings, sse, ws,
+    control_guard, drop_endpoint, longpoll, metrics, plan, poll, publish, resume, schedule,
+    settings, sse, ws,
 };
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -26,7 +27,7 @@ use axum::routing::{get, post};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rtbench_proto::settings::MIN_HTTP_MAX_BUF_BYTES;
 use rtbench_proto::{HttpEngine, Transport, paths};
 use std::pin::pin;
@@ -53,13 +54,20 @@ pub(crate) fn app(state: Arc<State>) -> Router {
     let transports = Transport::ALL
         .into_iter()
         .fold(Router::new(), |router, t| router.merge(transport_routes(t)));
-    transports
+    // The load generator's endpoints, behind the control guard (token, or loopback only).
+    let control = Router::new()
         .merge(drop_endpoint::routes(&state))
-        .merge(settings::routes())
-        .route(paths::PUBLISH, post(publish::handler))
         .route(paths::SCHEDULE, post(schedule::handler))
         .route(paths::PLAN, post(plan::handler))
         .route(paths::RESUME, post(resume::handler))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            control_guard::guard,
+        ));
+    transports
+        .merge(control)
+        .merge(settings::routes())
+        .route(paths::PUBLISH, post(publish::handler))
         .route(paths::METRICS, get(metrics::handler))
         .route(paths::HEALTHZ, get(healthz))
         .fallback(not_found)
@@ -96,17 +104,25 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             },
             () = shutdown.wait() => return,
         };
+        let Some(slot) = state.connection_slot() else {
+            // Over --max-connections: a 503 if the socket takes it at once, then closed.
+            let _ = stream.try_write(OVER_CAPACITY);
+            continue;
+        };
         let meter = state
             .faults
             .track(ConnMeter::new(state.meters.clone(), alive.clone()));
-        tokio::spawn(serve_connection(
-            stream,
-            meter,
-            router.clone(),
-            state.clone(),
-        ));
+        let (router, state) = (router.clone(), state.clone());
+        tokio::spawn(async move {
+            serve_connection(stream, meter, router, state).await;
+            drop(slot);
+        });
     }
 }
+
+/// The whole answer to a connection over `--max-connections`.
+const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+    content-length: 52\r\nconnection: close\r\n\r\n{\"error\":\"too many connections (--max-connections)\"}";
 
 /// Serves one HTTP connection: on the lean path ([`crate::lean`]) unless the server is configured
 /// to give every connection to hyper.
@@ -185,8 +201,12 @@ where
     });
     let config = &state.config;
     let mut builder = http1::Builder::new();
+    // hyper cannot tell an idle keep-alive connection from a slow head: both wait for a head, so
+    // connections hyper serves get the longer of the two timeouts.
+    let limits = &config.limits;
     builder
-        .header_read_timeout(None)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout().max(limits.idle_timeout()))
         .writev(config.http_writev)
         // hyper asserts the minimum; a config that skipped `validate` must not panic here.
         .max_buf_size(config.http_max_buf_bytes.max(MIN_HTTP_MAX_BUF_BYTES));
@@ -204,5 +224,23 @@ where
     };
     if let Err(e) = result {
         tracing::debug!("http connection ended with error: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_over_capacity_answer_is_a_whole_503_with_its_length() {
+        let text = std::str::from_utf8(OVER_CAPACITY).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 "));
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
+        assert!(body.contains("--max-connections"));
+        serde_json::from_str::<serde_json::Value>(body).unwrap();
     }
 }

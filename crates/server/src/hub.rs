@@ -5,18 +5,32 @@
 //! sequence number they saw) rather than a queue: a connection that falls behind costs nothing until
 //! it reads, and if the events after its cursor have left the ring it is told how many with a gap
 //! notice. That is the slow-consumer policy (`docs/measurement.md`, "Delivery checks"): server
-//! memory is bounded by `max_topics × ring_capacity` events, whatever the clients do.
+//! memory is bounded by `max_topics` rings of at most `ring_capacity` events *and* `ring_bytes`
+//! bytes, whatever the clients do, and a reader takes at most `max_bytes` of them at a time.
+//!
+//! Sequence numbers are checked, never wrapped: a topic whose last event carries `u64::MAX`
+//! refuses further publishes ([`HubError::SequenceExhausted`]). A body larger than
+//! [`MAX_EVENT_BODY_BYTES`] once JSON-escaped is refused, so every event fits every transport's
+//! frame. Topics nobody uses for a while can be freed ([`Hub::expire_idle`]).
 //!
 //! Publishers of one topic are serialised by a per-topic mutex that is held while the body is
 //! encoded; readers only take the ring's read lock for as long as it takes to clone the `Bytes`
 //! handles they need, so encoding a large payload never blocks them.
 
+use crate::rate::Gcra;
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
-use rtbench_proto::limits::valid_topic;
+use rtbench_proto::limits::{MAX_EVENT_BODY_BYTES, valid_topic};
+use rtbench_proto::mono_now_ns;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
+
+/// Most bytes a streaming transport (lean SSE, raw TCP) gathers for one write, in bytes (or
+/// `--batch-bytes` if smaller). A stream catches up over several writes at no cost, and a smaller
+/// write keeps the buffer of a connection whose socket is full small.
+pub(crate) const STREAM_WRITE_BYTES: usize = 256 * 1024;
 
 /// One published event as the hub keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +52,33 @@ pub enum HubError {
     /// Creating the topic would exceed the configured number of topics.
     #[error("topic limit of {0} topics reached")]
     TooManyTopics(usize),
+    /// The topic's last event carries the largest sequence number there is.
+    #[error("topic has reached the last sequence number (2^64-1): it accepts no more events")]
+    SequenceExhausted,
+    /// The payload, once JSON-escaped into the event body, is larger than every transport's frame
+    /// limit allows.
+    #[error("payload is {0} bytes once JSON-escaped; events are limited to {MAX_EVENT_BODY_BYTES}")]
+    BodyTooLarge(usize),
+}
+
+/// How each topic of a hub is bounded.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    /// Most events a ring keeps.
+    capacity: usize,
+    /// Most bytes of bodies a ring keeps (at least the newest event is always kept).
+    capacity_bytes: usize,
+    /// Spaces appended to every body (an injected fault; 0 normally).
+    pad_bytes: usize,
+    /// Most client publishes per second per topic.
+    publish_rate_per_s: u64,
+}
+
+/// A ring and the bytes of the bodies in it.
+#[derive(Debug, Default)]
+struct Ring {
+    events: VecDeque<Event>,
+    bytes: usize,
 }
 
 /// One topic: a bounded ring of its most recent events and a watch carrying its latest `seq`.
@@ -46,52 +87,83 @@ pub struct Topic {
     /// Last sequence number assigned; held while a publisher encodes and appends.
     publish_lock: Mutex<u64>,
     /// The retained events, oldest first, consecutive sequence numbers.
-    ring: RwLock<VecDeque<Event>>,
-    /// Most events `ring` keeps.
-    capacity: usize,
+    ring: RwLock<Ring>,
+    bounds: Bounds,
     /// Latest published sequence number (0 before the first), wakes waiting readers.
     latest: watch::Sender<u64>,
-    /// Spaces appended to every body: an injected fault, 0 normally
-    /// ([`rtbench_proto::ServerFault`]).
-    pad_bytes: usize,
+    /// CLOCK_MONOTONIC ns of the last publish or read, for [`Hub::expire_idle`].
+    last_active_ns: AtomicU64,
+    /// The per-topic rate of client publishes.
+    client_rate: Gcra,
 }
 
 impl Topic {
-    fn new(capacity: usize, pad_bytes: usize) -> Self {
+    fn new(bounds: Bounds) -> Self {
         Topic {
             publish_lock: Mutex::new(0),
-            ring: RwLock::new(VecDeque::new()),
-            capacity: capacity.max(1),
+            ring: RwLock::new(Ring::default()),
+            bounds: Bounds {
+                capacity: bounds.capacity.max(1),
+                ..bounds
+            },
             latest: watch::Sender::new(0),
-            pad_bytes,
+            last_active_ns: AtomicU64::new(mono_now_ns()),
+            client_rate: Gcra::new(bounds.publish_rate_per_s, bounds.capacity / 4),
         }
     }
 
-    /// Publishes one event stamped `t_pub_ns` (CLOCK_MONOTONIC ns) and returns its sequence number.
-    pub fn publish(&self, t_pub_ns: u64, payload: &str) -> u64 {
+    /// Publishes one event stamped `t_pub_ns` (CLOCK_MONOTONIC ns) and returns its sequence
+    /// number; refused when the topic has used its last sequence number or the escaped payload is
+    /// too large.
+    pub fn publish(&self, t_pub_ns: u64, payload: &str) -> Result<u64, HubError> {
         self.publish_with(t_pub_ns, |_| payload.to_owned())
     }
 
     /// Like [`Topic::publish`], with the payload made from the sequence number the event gets.
-    pub fn publish_with(&self, t_pub_ns: u64, payload: impl FnOnce(u64) -> String) -> u64 {
+    pub fn publish_with(
+        &self,
+        t_pub_ns: u64,
+        payload: impl FnOnce(u64) -> String,
+    ) -> Result<u64, HubError> {
         let mut last = self.publish_lock.lock();
-        let seq = *last + 1;
+        let seq = last.checked_add(1).ok_or(HubError::SequenceExhausted)?;
         let body = rtbench_proto::encode_body(seq, t_pub_ns, &payload(seq));
-        let body = crate::degrade::pad_body(body, self.pad_bytes);
-        {
-            let mut ring = self.ring.write();
-            if ring.len() >= self.capacity {
-                ring.pop_front();
-            }
-            ring.push_back(Event {
-                seq,
-                t_pub_ns,
-                body,
-            });
+        if body.len() > MAX_EVENT_BODY_BYTES {
+            return Err(HubError::BodyTooLarge(body.len()));
         }
+        let body = crate::degrade::pad_body(body, self.bounds.pad_bytes);
+        self.push(Event {
+            seq,
+            t_pub_ns,
+            body,
+        });
         *last = seq;
+        self.last_active_ns.store(mono_now_ns(), Ordering::Relaxed);
         self.latest.send_replace(seq);
-        seq
+        Ok(seq)
+    }
+
+    /// Appends `event`, first dropping the oldest events while the ring is over its event or byte
+    /// bound (the new event itself is always kept).
+    fn push(&self, event: Event) {
+        let mut ring = self.ring.write();
+        let bytes = event.body.len();
+        while !ring.events.is_empty()
+            && (ring.events.len() >= self.bounds.capacity
+                || ring.bytes + bytes > self.bounds.capacity_bytes)
+        {
+            if let Some(old) = ring.events.pop_front() {
+                ring.bytes -= old.body.len();
+            }
+        }
+        ring.bytes += bytes;
+        ring.events.push_back(event);
+    }
+
+    /// How long a client publish to this topic must wait to stay within the topic's publish rate
+    /// (zero when it may go now); the wait is claimed, so callers sleep it and then publish.
+    pub fn client_publish_delay_ns(&self) -> u64 {
+        self.client_rate.delay_ns(mono_now_ns())
     }
 
     /// Makes the next published event carry `seq + 1`, if nothing was ever published to this
@@ -100,7 +172,7 @@ impl Topic {
     /// in between once the first event is in the ring.
     pub fn continue_after(&self, seq: u64) -> bool {
         let mut last = self.publish_lock.lock();
-        if *last != 0 || !self.ring.read().is_empty() {
+        if *last != 0 || !self.ring.read().events.is_empty() {
             return false;
         }
         *last = seq;
@@ -110,14 +182,34 @@ impl Topic {
     /// Appends to `out` up to `max` events with `seq > cursor`, oldest first, and returns how many
     /// events after `cursor` have already left the ring (0 unless the reader fell behind).
     pub fn read_after_into(&self, cursor: u64, max: usize, out: &mut Vec<Event>) -> u64 {
+        self.read_bounded_into(cursor, max, usize::MAX, out)
+    }
+
+    /// Like [`Topic::read_after_into`], stopping once the events taken hold `max_bytes` of bodies
+    /// (always at least one event): how a reader's batch stays bounded in bytes.
+    pub fn read_bounded_into(
+        &self,
+        cursor: u64,
+        max: usize,
+        max_bytes: usize,
+        out: &mut Vec<Event>,
+    ) -> u64 {
         let ring = self.ring.read();
-        let Some(oldest) = ring.front().map(|e| e.seq) else {
+        let Some(oldest) = ring.events.front().map(|e| e.seq) else {
             return 0;
         };
-        let dropped = (oldest - 1).saturating_sub(cursor);
-        let skip = cursor.saturating_sub(oldest - 1);
-        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-        out.extend(ring.iter().skip(skip).take(max).cloned());
+        // `oldest` is at least 1: sequence numbers start at 1 and never wrap.
+        let before = oldest.saturating_sub(1);
+        let dropped = before.saturating_sub(cursor);
+        let skip = usize::try_from(cursor.saturating_sub(before)).unwrap_or(usize::MAX);
+        let mut bytes = 0usize;
+        for event in ring.events.iter().skip(skip).take(max) {
+            if bytes > 0 && bytes + event.body.len() > max_bytes {
+                break;
+            }
+            bytes += event.body.len();
+            out.push(event.clone());
+        }
         dropped
     }
 
@@ -135,9 +227,28 @@ impl Topic {
         self.latest.subscribe()
     }
 
+    /// The sequence number the next event will get (after [`Topic::continue_after`] too), or
+    /// [`HubError::SequenceExhausted`] when the topic used its last one.
+    pub fn next_seq(&self) -> Result<u64, HubError> {
+        self.publish_lock
+            .lock()
+            .checked_add(1)
+            .ok_or(HubError::SequenceExhausted)
+    }
+
     /// Sequence number of the latest event, 0 before the first.
     pub fn last_seq(&self) -> u64 {
         *self.latest.borrow()
+    }
+
+    /// Bytes of bodies the ring holds.
+    pub fn ring_bytes(&self) -> usize {
+        self.ring.read().bytes
+    }
+
+    /// Marks the topic as used now (a read), so it is not freed as idle.
+    pub(crate) fn touch(&self) {
+        self.last_active_ns.store(mono_now_ns(), Ordering::Relaxed);
     }
 }
 
@@ -154,22 +265,25 @@ pub(crate) fn release_if_large(batch: &mut Vec<Event>) {
 pub struct Hub {
     /// Topics by name.
     topics: RwLock<HashMap<Box<str>, Arc<Topic>>>,
-    /// Events retained per topic.
-    ring_capacity: usize,
+    /// How each topic is bounded.
+    bounds: Bounds,
     /// Most topics the hub creates.
     max_topics: usize,
-    /// Spaces appended to every event body (an injected fault; 0 normally).
-    pad_bytes: usize,
 }
 
 impl Hub {
-    /// An empty hub retaining `ring_capacity` events per topic, for at most `max_topics` topics.
+    /// An empty hub retaining `ring_capacity` events per topic, for at most `max_topics` topics
+    /// (no byte bound on rings and no publish-rate bound until set).
     pub fn new(ring_capacity: usize, max_topics: usize) -> Self {
         Hub {
             topics: RwLock::new(HashMap::new()),
-            ring_capacity,
+            bounds: Bounds {
+                capacity: ring_capacity,
+                capacity_bytes: usize::MAX,
+                pad_bytes: 0,
+                publish_rate_per_s: u64::MAX,
+            },
             max_topics,
-            pad_bytes: 0,
         }
     }
 
@@ -177,7 +291,20 @@ impl Hub {
     /// [`rtbench_proto::ServerFault::pad_bytes`], for testing the performance gate. 0 (the default)
     /// is off.
     pub fn with_body_padding(mut self, pad_bytes: usize) -> Self {
-        self.pad_bytes = pad_bytes;
+        self.bounds.pad_bytes = pad_bytes;
+        self
+    }
+
+    /// The same hub with each ring also bounded to `ring_bytes` bytes of bodies.
+    pub fn with_ring_bytes(mut self, ring_bytes: usize) -> Self {
+        self.bounds.capacity_bytes = ring_bytes;
+        self
+    }
+
+    /// The same hub with client publishes limited to `per_s` per topic
+    /// ([`Topic::client_publish_delay_ns`]), bursts of up to a quarter of the ring.
+    pub fn with_publish_rate(mut self, per_s: u64) -> Self {
+        self.bounds.publish_rate_per_s = per_s;
         self
     }
 
@@ -186,19 +313,45 @@ impl Hub {
         if let Some(topic) = self.get(name) {
             return Ok(topic);
         }
-        if !valid_topic(name) {
+        let mut topics = self.topics_all(&[name])?;
+        Ok(topics.remove(0))
+    }
+
+    /// The topics named `names`, created if they do not exist yet: all of them or, if the names
+    /// are invalid or the new ones would exceed the topic limit, none (nothing is created).
+    pub fn topics_all(&self, names: &[&str]) -> Result<Vec<Arc<Topic>>, HubError> {
+        if !names.iter().all(|n| valid_topic(n)) {
             return Err(HubError::InvalidTopic);
         }
         let mut topics = self.topics.write();
-        if let Some(topic) = topics.get(name) {
-            return Ok(topic.clone());
-        }
-        if topics.len() >= self.max_topics {
+        let new = names.iter().filter(|n| !topics.contains_key(**n)).count();
+        if topics.len() + new > self.max_topics {
             return Err(HubError::TooManyTopics(self.max_topics));
         }
-        let topic = Arc::new(Topic::new(self.ring_capacity, self.pad_bytes));
-        topics.insert(name.into(), topic.clone());
-        Ok(topic)
+        let out = names
+            .iter()
+            .map(|name| {
+                let topic = topics
+                    .entry((*name).into())
+                    .or_insert_with(|| Arc::new(Topic::new(self.bounds)));
+                topic.touch();
+                topic.clone()
+            })
+            .collect();
+        Ok(out)
+    }
+
+    /// Frees every topic idle for at least `ttl_ns`: nobody holds it (no subscriber, reader or
+    /// publisher) and nothing was published to or read from it. Returns how many were freed.
+    pub fn expire_idle(&self, ttl_ns: u64) -> usize {
+        let now = mono_now_ns();
+        let mut topics = self.topics.write();
+        let before = topics.len();
+        topics.retain(|_, topic| {
+            let idle_ns = now.saturating_sub(topic.last_active_ns.load(Ordering::Relaxed));
+            Arc::strong_count(topic) > 1 || topic.latest.receiver_count() > 0 || idle_ns < ttl_ns
+        });
+        before - topics.len()
     }
 
     /// The topic named `name`, if it exists.
@@ -208,21 +361,38 @@ impl Hub {
 
     /// Publishes `payload` to `topic` stamped `t_pub_ns` (CLOCK_MONOTONIC ns); returns its `seq`.
     pub fn publish(&self, topic: &str, t_pub_ns: u64, payload: &str) -> Result<u64, HubError> {
-        Ok(self.topic(topic)?.publish(t_pub_ns, payload))
+        self.topic(topic)?.publish(t_pub_ns, payload)
     }
 
     /// Up to `max` events of `topic` after `cursor` and how many were dropped (see
     /// [`Topic::read_after`]); an unknown topic has none and is not created.
     pub fn read_after(&self, topic: &str, cursor: u64, max: usize) -> (u64, Vec<Event>) {
-        match self.get(topic) {
-            Some(topic) => topic.read_after(cursor, max),
-            None => (0, Vec::new()),
-        }
+        self.read_bounded(topic, cursor, max, usize::MAX)
     }
 
-    /// Events published into the hub since it started, all topics.
+    /// Like [`Hub::read_after`], at most `max_bytes` of bodies (at least one event).
+    pub fn read_bounded(
+        &self,
+        topic: &str,
+        cursor: u64,
+        max: usize,
+        max_bytes: usize,
+    ) -> (u64, Vec<Event>) {
+        let Some(topic) = self.get(topic) else {
+            return (0, Vec::new());
+        };
+        topic.touch();
+        let mut out = Vec::new();
+        let dropped = topic.read_bounded_into(cursor, max, max_bytes, &mut out);
+        (dropped, out)
+    }
+
+    /// Events published into the hub since it started, all topics (saturating).
     pub fn events_published(&self) -> u64 {
-        self.topics.read().values().map(|t| t.last_seq()).sum()
+        self.topics
+            .read()
+            .values()
+            .fold(0u64, |sum, t| sum.saturating_add(t.last_seq()))
     }
 
     /// Number of topics.
@@ -232,94 +402,5 @@ impl Hub {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn seqs(events: &[Event]) -> Vec<u64> {
-        events.iter().map(|e| e.seq).collect()
-    }
-
-    #[test]
-    fn seq_starts_at_one_and_body_is_canonical() {
-        let hub = Hub::new(8, 4);
-        assert_eq!(hub.publish("t", 100, "a").unwrap(), 1);
-        assert_eq!(hub.publish("t", 200, "b").unwrap(), 2);
-        let (dropped, events) = hub.read_after("t", 0, 10);
-        assert_eq!(dropped, 0);
-        assert_eq!(seqs(&events), [1, 2]);
-        assert_eq!(events[1].body, rtbench_proto::encode_body(2, 200, "b"));
-        assert_eq!(events[1].t_pub_ns, 200);
-    }
-
-    #[test]
-    fn read_after_honours_cursor_and_max() {
-        let hub = Hub::new(8, 4);
-        for i in 0..5 {
-            hub.publish("t", i, "x").unwrap();
-        }
-        assert_eq!(seqs(&hub.read_after("t", 2, 10).1), [3, 4, 5]);
-        assert_eq!(seqs(&hub.read_after("t", 2, 2).1), [3, 4]);
-        assert_eq!(hub.read_after("t", 5, 10), (0, vec![]));
-        assert_eq!(hub.read_after("t", 99, 10), (0, vec![]));
-        assert_eq!(hub.read_after("unknown", 0, 10), (0, vec![]));
-        assert_eq!(hub.topic_count(), 1, "reading must not create topics");
-    }
-
-    #[test]
-    fn ring_drops_oldest_and_reports_gap() {
-        let hub = Hub::new(3, 4);
-        for i in 0..7 {
-            hub.publish("t", i, "x").unwrap();
-        }
-        // Ring holds 5, 6, 7. A reader at cursor 1 missed 2, 3, 4.
-        let (dropped, events) = hub.read_after("t", 1, 10);
-        assert_eq!((dropped, seqs(&events)), (3, vec![5, 6, 7]));
-        // A reader exactly at the edge missed nothing.
-        assert_eq!(hub.read_after("t", 4, 10).0, 0);
-        assert_eq!(hub.read_after("t", 0, 10).0, 4);
-        assert_eq!(hub.events_published(), 7);
-    }
-
-    #[test]
-    fn continued_topic_reports_the_missing_history_as_a_gap() {
-        let hub = Hub::new(8, 4);
-        let topic = hub.topic("t").unwrap();
-        assert!(topic.continue_after(10));
-        assert_eq!(topic.publish(1, "x"), 11);
-        assert!(
-            !topic.continue_after(20),
-            "only an untouched topic continues"
-        );
-        let (dropped, events) = topic.read_after(4, 10);
-        assert_eq!((dropped, seqs(&events)), (6, vec![11]));
-        assert_eq!(topic.read_after(10, 10).0, 0);
-    }
-
-    #[test]
-    fn topics_are_bounded_and_validated() {
-        let hub = Hub::new(4, 2);
-        hub.topic("a").unwrap();
-        hub.topic("b").unwrap();
-        hub.topic("a").unwrap();
-        assert_eq!(hub.topic("c").unwrap_err(), HubError::TooManyTopics(2));
-        assert_eq!(
-            Hub::new(4, 2).topic("a b").unwrap_err(),
-            HubError::InvalidTopic
-        );
-    }
-
-    #[test]
-    fn subscribers_are_woken_by_publish() {
-        let hub = Hub::new(4, 2);
-        let topic = hub.topic("t").unwrap();
-        let mut rx = topic.subscribe();
-        assert!(!rx.has_changed().unwrap());
-        let seq = topic.publish_with(5, |seq| format!("p{seq}"));
-        assert!(rx.has_changed().unwrap());
-        assert_eq!(*rx.borrow_and_update(), seq);
-        assert_eq!(
-            topic.read_after(0, 1).1[0].body,
-            rtbench_proto::encode_body(1, 5, "p1")
-        );
-    }
-}
+#[path = "hub_tests.rs"]
+mod tests;

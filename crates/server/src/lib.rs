@@ -19,6 +19,7 @@
 //! ```
 
 mod conns;
+mod control_guard;
 mod degrade;
 mod drop_endpoint;
 mod error;
@@ -35,6 +36,8 @@ mod params;
 mod plan;
 mod poll;
 mod publish;
+mod rate;
+mod refusal;
 mod resume;
 mod schedule;
 mod server;
@@ -52,7 +55,7 @@ pub use plan::start_plan;
 pub use rtbench_proto::settings::{
     BadSetting, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES, MIN_WS_READ_BUFFER_BYTES,
 };
-pub use rtbench_proto::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
+pub use rtbench_proto::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings};
 pub use schedule::{MAX_START_IN_MS, start_publisher};
 pub use server::Listeners;
 pub use state::{DEFAULT_ALLOCATOR, Server};

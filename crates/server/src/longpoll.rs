@@ -1,5 +1,7 @@
 //! `GET /longpoll?topic&after&timeout_ms`: long polling. The request is held until an event after
-//! the cursor exists, the timeout passes (answered with no events) or the server shuts down.
+//! the cursor exists, the timeout passes (answered with no events) or the server shuts down. An
+//! answer carries at most [`MAX_EVENTS_PER_RESPONSE`] events and `--batch-bytes` of bodies (at
+//! least one event). `timeout_ms=0` on an unknown topic answers at once and creates nothing.
 
 use crate::error::ApiError;
 use crate::hub::{Event, Topic};
@@ -31,7 +33,10 @@ pub(crate) async fn handler(
     query: RawQuery,
 ) -> Result<Response, ApiError> {
     let hold = Hold::open(&state, Params::from_query(query)?)?;
-    let (dropped, events) = hold.answer().await;
+    let (dropped, events) = match hold {
+        Some(hold) => hold.answer().await,
+        None => (0, Vec::new()),
+    };
     Ok(poll_response(conn.as_deref(), dropped, &events))
 }
 
@@ -42,6 +47,9 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
         return Served::Declined;
     };
     conn.count_request(head);
+    let Some(hold) = hold else {
+        return write_lean(conn, 0, &[]).await;
+    };
     let (dropped, events) = tokio::select! {
         answer = hold.answer() => answer,
         () = conn.closed(true) => return Served::Close,
@@ -57,22 +65,35 @@ struct Hold {
     /// Subscribed before the first read: a publish between the read and the wait still wakes us.
     published: watch::Receiver<u64>,
     shutdown: Shutdown,
+    /// Bytes of bodies one answer may carry.
+    batch_bytes: usize,
 }
 
 impl Hold {
-    /// Starts holding the request `params` describe (its timeout counts from now).
-    fn open(state: &State, params: Params) -> Result<Hold, ApiError> {
+    /// Starts holding the request `params` describe (its timeout counts from now); `None` for a
+    /// request that cannot wait (`timeout_ms=0`) on a topic that does not exist: it has no events
+    /// and is answered at once, creating nothing.
+    fn open(state: &State, params: Params) -> Result<Option<Hold>, ApiError> {
         let name = params.topic()?;
         let after = params.after()?;
-        let deadline = Instant::now() + Duration::from_millis(params.timeout_ms()?);
-        let topic = state.hub.topic(name)?;
-        Ok(Hold {
+        let timeout_ms = params.timeout_ms()?;
+        let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+        let topic = match state.hub.get(name) {
+            Some(topic) => {
+                topic.touch();
+                topic
+            }
+            None if timeout_ms == 0 => return Ok(None),
+            None => state.hub.topic(name)?,
+        };
+        Ok(Some(Hold {
             published: topic.subscribe(),
             topic,
             after,
             deadline,
             shutdown: state.shutdown(),
-        })
+            batch_bytes: state.config.limits.batch_bytes,
+        }))
     }
 
     /// The events after the cursor and how many of them left the ring, once there are any; no
@@ -80,9 +101,12 @@ impl Hold {
     async fn answer(mut self) -> (u64, Vec<Event>) {
         let mut events = Vec::new();
         loop {
-            let dropped =
-                self.topic
-                    .read_after_into(self.after, MAX_EVENTS_PER_RESPONSE, &mut events);
+            let dropped = self.topic.read_bounded_into(
+                self.after,
+                MAX_EVENTS_PER_RESPONSE,
+                self.batch_bytes,
+                &mut events,
+            );
             if dropped > 0 || !events.is_empty() {
                 return (dropped, events);
             }

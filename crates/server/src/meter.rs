@@ -109,6 +109,8 @@ pub(crate) struct ConnMeter {
     _alive: mpsc::Sender<()>,
     /// Set when the server tracks connections for fault injection ([`crate::drop_endpoint`]).
     kill: Option<Arc<KillSwitch>>,
+    /// This connection's publish rate (`POST /publish`), made at its first publish.
+    publish_rate: std::sync::OnceLock<crate::rate::Gcra>,
 }
 
 impl ConnMeter {
@@ -121,7 +123,16 @@ impl ConnMeter {
             pending_sent: AtomicU64::new(0),
             _alive: alive,
             kill: None,
+            publish_rate: std::sync::OnceLock::new(),
         }
+    }
+
+    /// This connection's publish rate, made by `make` the first time.
+    pub(crate) fn publish_rate(
+        &self,
+        make: impl FnOnce() -> crate::rate::Gcra,
+    ) -> &crate::rate::Gcra {
+        self.publish_rate.get_or_init(make)
     }
 
     /// The same meter, with a kill switch a fault request can pull.

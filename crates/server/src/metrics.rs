@@ -230,6 +230,8 @@ mod tests {
         let samples = parse_text(&render(&meters, 7));
         assert_eq!(
             samples.len(),
+            // The per-transport series, then four plain ones: kernel sweep CPU, events
+            // published, process CPU and RSS (the config gauges left for GET /settings).
             (PER_TRANSPORT.len() + KERNEL.len()) * BUCKETS + 4
         );
         let sse_sent = samples

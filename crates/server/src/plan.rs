@@ -105,10 +105,13 @@ fn start(state: &Arc<State>, request: PlanRequest) -> Result<PlanResponse, ApiEr
     if state.stopping.load(Ordering::SeqCst) {
         return Err(ApiError::ShuttingDown);
     }
-    let topics = request
-        .topics
+    let slot = crate::schedule::publisher_slot(state)?;
+    // All the plan's topics or none: a refused plan creates nothing.
+    let names: Vec<&str> = request.topics.iter().map(String::as_str).collect();
+    let topics = state.hub.topics_all(&names)?;
+    let first_seqs = topics
         .iter()
-        .map(|name| state.hub.topic(name))
+        .map(|t| t.next_seq())
         .collect::<Result<Vec<_>, _>>()?;
     {
         let mut claimed = state.scheduled_topics.lock();
@@ -118,7 +121,7 @@ fn start(state: &Arc<State>, request: PlanRequest) -> Result<PlanResponse, ApiEr
         claimed.extend(request.topics.iter().cloned());
     }
     let start_mono_ns = mono_now_ns() + request.start_in_ms * 1_000_000;
-    let first_seqs = topics.iter().map(|t| t.last_seq() + 1).collect();
+
     // From here on the claims are released when `run` is dropped, also if the thread cannot start.
     let run = PlanRun {
         state: state.clone(),
@@ -127,6 +130,7 @@ fn start(state: &Arc<State>, request: PlanRequest) -> Result<PlanResponse, ApiEr
         start_mono_ns,
         payload_bytes: request.payload_bytes,
         events: request.events,
+        _slot: slot,
     };
     std::thread::Builder::new()
         .name("rtbench-plan".into())
@@ -146,6 +150,8 @@ struct PlanRun {
     start_mono_ns: u64,
     payload_bytes: usize,
     events: Vec<(u32, u64)>,
+    /// Its place among `--max-publishers`, given back when the plan ends.
+    _slot: crate::state::PublisherSlot,
 }
 
 impl PlanRun {
@@ -156,7 +162,9 @@ impl PlanRun {
             if !sleep_until_or_stop(&self.state, due_ns) {
                 return;
             }
-            self.topics[index as usize].publish_with(due_ns, |seq| make_payload(seq, bytes));
+            let topic = &self.topics[index as usize];
+            // A topic at its last sequence number skips the plan's remaining events for it.
+            let _ = topic.publish_with(due_ns, |seq| make_payload(seq, bytes));
         }
     }
 }

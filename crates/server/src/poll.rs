@@ -1,5 +1,6 @@
 //! `GET /poll?topic&after`: short polling. Answers at once with every retained event after the
-//! cursor (at most [`MAX_EVENTS_PER_RESPONSE`]), possibly none.
+//! cursor (at most [`MAX_EVENTS_PER_RESPONSE`] and `--batch-bytes` of bodies, at least one),
+//! possibly none. Polling an unknown topic creates nothing.
 
 use crate::error::ApiError;
 use crate::framing;
@@ -49,7 +50,10 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
 fn answer(state: &State, params: Params) -> Result<(u64, Vec<Event>), ApiError> {
     let topic = params.topic()?;
     let after = params.after()?;
-    Ok(state.hub.read_after(topic, after, MAX_EVENTS_PER_RESPONSE))
+    let batch_bytes = state.config.limits.batch_bytes;
+    Ok(state
+        .hub
+        .read_bounded(topic, after, MAX_EVENTS_PER_RESPONSE, batch_bytes))
 }
 
 /// The JSON body of a poll or long-poll answer, counting its events as delivered on `conn`.

@@ -8,7 +8,7 @@
 
 use crate::error::ApiError;
 use crate::params::{check_topic, read_body};
-use crate::schedule::Run;
+use crate::schedule::{Run, publisher_slot};
 use crate::state::State;
 use axum::Json;
 use axum::body::Body;
@@ -61,6 +61,7 @@ fn resume(state: &Arc<State>, r: ResumeRequest) -> Result<ScheduleResponse, ApiE
     if state.stopping.load(Ordering::SeqCst) {
         return Err(ApiError::ShuttingDown);
     }
+    let slot = publisher_slot(state)?;
     let topic = state.hub.topic(&r.topic)?;
     if !state.scheduled_topics.lock().insert(r.topic.clone()) {
         return Err(ApiError::ScheduleBusy(r.topic));
@@ -73,6 +74,7 @@ fn resume(state: &Arc<State>, r: ResumeRequest) -> Result<ScheduleResponse, ApiE
         period_ns: r.period_ns,
         events: r.last_seq - r.from_seq + 1,
         payload_bytes: r.payload_bytes,
+        _slot: slot,
     };
     // From here `run` owns the claim: dropping it on an early return releases the topic.
     if !topic.continue_after(r.from_seq - 1) {

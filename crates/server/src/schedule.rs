@@ -6,20 +6,25 @@
 //! [`make_payload`]`(seq, payload_bytes)`. A late wake-up delays one event but never shifts the
 //! ones after it, and its lateness is part of the measured latency. The thread sleeps with
 //! [`sleep_until_ns`] (nanosecond timer slack, not tokio's millisecond timer) and stops early when
-//! the server shuts down. One scheduled publisher runs per topic at a time (409 otherwise).
+//! the server shuts down. One scheduled publisher runs per topic at a time (409 otherwise), and at
+//! most `--max-publishers` run at once (503 otherwise; `/plan` and `/schedule/resume` count too),
+//! each at least [`MIN_SCHEDULE_RATE_PER_S`], so no client can park OS threads without bound. A
+//! run stops early if its topic refuses an event (its last sequence number is used).
 //!
 //! `first_seq`/`last_seq` in the answer assume nothing else publishes to the topic during the run.
 
 use crate::error::ApiError;
 use crate::hub::Topic;
 use crate::params::{check_topic, read_body};
-use crate::state::{Server, State};
+use crate::state::{PublisherSlot, Server, State};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State as AppState;
 use rtbench_proto::clock::sleep_until_ns;
 use rtbench_proto::control::{ScheduleRequest, ScheduleResponse};
-use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
+use rtbench_proto::limits::{
+    MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS, MIN_SCHEDULE_RATE_PER_S,
+};
 use rtbench_proto::{make_payload, mono_now_ns};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -55,9 +60,9 @@ pub(crate) async fn handler(
 fn validate(request: &ScheduleRequest) -> Result<u64, ApiError> {
     check_topic(&request.topic)?;
     let rate = request.rate_per_s;
-    if !(rate.is_finite() && rate > 0.0 && rate <= MAX_SCHEDULE_RATE_PER_S) {
+    if !(rate.is_finite() && (MIN_SCHEDULE_RATE_PER_S..=MAX_SCHEDULE_RATE_PER_S).contains(&rate)) {
         return Err(ApiError::bad_request(format!(
-            "rate_per_s must be > 0 and <= {MAX_SCHEDULE_RATE_PER_S}, got {rate}"
+            "rate_per_s must be between {MIN_SCHEDULE_RATE_PER_S} and {MAX_SCHEDULE_RATE_PER_S}, got {rate}"
         )));
     }
     if !(1..=MAX_SCHEDULED_EVENTS).contains(&request.events) {
@@ -94,18 +99,22 @@ fn start(state: &Arc<State>, request: ScheduleRequest) -> Result<ScheduleRespons
     if state.stopping.load(Ordering::SeqCst) {
         return Err(ApiError::ShuttingDown);
     }
+    let slot = publisher_slot(state)?;
     let topic = state.hub.topic(&request.topic)?;
+    let first_seq = topic.next_seq()?;
+    let last_seq = first_seq
+        .checked_add(request.events - 1)
+        .ok_or(crate::hub::HubError::SequenceExhausted)?;
     if !state.scheduled_topics.lock().insert(request.topic.clone()) {
         return Err(ApiError::ScheduleBusy(request.topic));
     }
     let start_mono_ns = mono_now_ns() + request.start_in_ms * 1_000_000;
-    let first_seq = topic.last_seq() + 1;
     let response = ScheduleResponse {
         topic: request.topic.clone(),
         start_mono_ns,
         period_ns,
         first_seq,
-        last_seq: first_seq + request.events - 1,
+        last_seq,
     };
     let run = Run {
         state: state.clone(),
@@ -115,6 +124,7 @@ fn start(state: &Arc<State>, request: ScheduleRequest) -> Result<ScheduleRespons
         period_ns,
         events: request.events,
         payload_bytes: request.payload_bytes,
+        _slot: slot,
     };
     run.spawn()?;
     Ok(response)
@@ -131,6 +141,15 @@ pub(crate) struct Run {
     pub(crate) period_ns: u64,
     pub(crate) events: u64,
     pub(crate) payload_bytes: usize,
+    /// Its place among `--max-publishers`, given back when the run ends.
+    pub(crate) _slot: PublisherSlot,
+}
+
+/// A place for one more scheduled publisher, or 503 at `--max-publishers`.
+pub(crate) fn publisher_slot(state: &Arc<State>) -> Result<PublisherSlot, ApiError> {
+    state.publisher_slot().ok_or(ApiError::TooManyPublishers(
+        state.config.limits.max_publishers,
+    ))
 }
 
 impl Run {
@@ -150,8 +169,13 @@ impl Run {
                 return;
             }
             let bytes = self.payload_bytes;
-            self.topic
+            let published = self
+                .topic
                 .publish_with(due_ns, |seq| make_payload(seq, bytes));
+            if let Err(e) = published {
+                tracing::warn!("scheduled publisher on '{}' stopped: {e}", self.name);
+                return;
+            }
         }
     }
 }
@@ -214,6 +238,10 @@ mod tests {
             "overflow"
         );
         assert!(validate(&request(1e-300, 1)).is_err(), "overflow");
+        assert!(
+            validate(&request(MIN_SCHEDULE_RATE_PER_S / 2.0, 1)).is_err(),
+            "a publisher parked for centuries"
+        );
         let mut r = request(1.0, 1);
         r.start_in_ms = MAX_START_IN_MS + 1;
         assert!(validate(&r).is_err());
@@ -236,6 +264,7 @@ mod tests {
             start_publisher(&server, r),
             Err(ApiError::ScheduleBusy(_))
         ));
+        assert_eq!(server.state().publishers.load(Ordering::SeqCst), 1);
         let topic = server.hub().topic("t").unwrap();
         for _ in 0..5_000 {
             if !server.state().scheduled_topics.lock().contains("t") {
@@ -250,5 +279,71 @@ mod tests {
             let body = rtbench_proto::parse_body(&e.body).unwrap();
             assert_eq!(body.payload, make_payload(e.seq, 8));
         }
+    }
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+    use rtbench_proto::{ServerLimits, ServerSettings};
+
+    #[test]
+    fn publishers_are_bounded_and_a_refused_schedule_creates_no_topic() {
+        let settings = ServerSettings {
+            limits: ServerLimits {
+                max_publishers: 2,
+                ..ServerLimits::default()
+            },
+            ..ServerSettings::default()
+        };
+        let server = Server::new(settings);
+        let slow = |topic: &str| ScheduleRequest {
+            topic: topic.into(),
+            rate_per_s: 1.0,
+            payload_bytes: 8,
+            events: 100,
+            start_in_ms: MAX_START_IN_MS,
+        };
+        start_publisher(&server, slow("a")).unwrap();
+        start_publisher(&server, slow("b")).unwrap();
+        let third = start_publisher(&server, slow("c"));
+        assert!(
+            matches!(third, Err(ApiError::TooManyPublishers(2))),
+            "{third:?}"
+        );
+        assert!(
+            server.hub().get("c").is_none(),
+            "a refused schedule created its topic"
+        );
+        server.state().begin_shutdown();
+        for _ in 0..5_000 {
+            if server.state().publishers.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        panic!("publishers did not give their slots back");
+    }
+
+    #[test]
+    fn a_schedule_past_the_last_sequence_number_is_refused() {
+        let server = Server::new(ServerSettings::default());
+        assert!(
+            server
+                .hub()
+                .topic("t")
+                .unwrap()
+                .continue_after(u64::MAX - 5)
+        );
+        let r = ScheduleRequest {
+            topic: "t".into(),
+            rate_per_s: 1.0,
+            payload_bytes: 8,
+            events: 10,
+            start_in_ms: 0,
+        };
+        let err = start_publisher(&server, r).unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::CONFLICT, "{err}");
+        assert!(server.state().scheduled_topics.lock().is_empty());
     }
 }

@@ -1,8 +1,10 @@
 //! Serving a [`Server`]: [`Server::run`] serves both listeners until the shutdown future resolves,
 //! then ends every stream and waits (bounded) for the connections to close.
 
-use crate::state::Server;
+use crate::state::{Server, State};
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -34,7 +36,10 @@ impl Server {
     ) -> std::io::Result<()> {
         let (alive, mut all_closed) = mpsc::channel::<()>(1);
         let state = self.state();
+        let loopback = listeners.http.local_addr()?.ip().is_loopback();
+        state.http_loopback.store(loopback, Ordering::SeqCst);
         tokio::join!(
+            expire_idle_topics(state.clone()),
             crate::http::accept_loop(listeners.http, state.clone(), alive.clone()),
             crate::tcp::accept_loop(listeners.tcp, state.clone(), alive.clone()),
             async {
@@ -46,5 +51,26 @@ impl Server {
         // `recv` yields `None` once every connection (each holds a sender) has been dropped.
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, all_closed.recv()).await;
         Ok(())
+    }
+}
+
+/// Frees idle topics every quarter of `--topic-idle-ttl` (between 50 ms and 10 s) until shutdown;
+/// nothing when topics never expire.
+async fn expire_idle_topics(state: Arc<State>) {
+    let Some(ttl) = state.config.limits.topic_idle_ttl() else {
+        return;
+    };
+    let every = (ttl / 4).clamp(Duration::from_millis(50), Duration::from_secs(10));
+    let ttl_ns = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
+    let mut shutdown = state.shutdown();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shutdown.wait() => return,
+        }
+        let freed = state.hub.expire_idle(ttl_ns);
+        if freed > 0 {
+            tracing::debug!("freed {freed} idle topics");
+        }
     }
 }

@@ -15,8 +15,11 @@ pub(crate) fn routes() -> Router<Arc<State>> {
 
 /// `GET /settings`.
 async fn handler(AppState(state): AppState<Arc<State>>) -> Json<ServerInfo> {
+    let mut settings = state.config.clone();
+    // Anyone may read this answer: it says whether a control token is set, never the token.
+    settings.limits = settings.limits.redacted();
     Json(ServerInfo {
-        settings: state.config.clone(),
+        settings,
         allocator: state.allocator.to_string(),
     })
 }

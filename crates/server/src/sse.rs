@@ -4,10 +4,15 @@
 //! [`rtbench_proto::sse`]'s: the retry preamble, then one chunk per event block, gap blocks when
 //! the client fell behind the ring, and a keep-alive comment after `sse_keep_alive` of silence.
 //! The stream ends when the server shuts down.
+//!
+//! Both paths hold at most `--batch-bytes` of events per connection: the feed reads that much
+//! from the ring at a time (shared with the ring, not copied), and the lean path writes once it
+//! has [`STREAM_WRITE_BYTES`] ready (a client far behind gets its backlog in several writes, never
+//! as one copy of it).
 
 use crate::error::ApiError;
 use crate::framing;
-use crate::hub::{Event, Topic, release_if_large};
+use crate::hub::{Event, STREAM_WRITE_BYTES, Topic, release_if_large};
 use crate::lean::head::Head;
 use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
@@ -69,16 +74,32 @@ pub(crate) async fn serve_lean(conn: &mut Conn, head: &Head) -> Served {
         return Served::Declined;
     };
     conn.count_request(head);
+    let batch_bytes = conn
+        .state()
+        .config
+        .limits
+        .batch_bytes
+        .min(STREAM_WRITE_BYTES);
     let mut out = Vec::new();
     wire::event_stream_head(&mut out);
     loop {
-        feed.ready_chunks(&mut out);
+        // Chunks ready together go out in one write, up to `batch_bytes` of them; the rest follow
+        // in the next writes as the socket drains.
+        while out.len() < batch_bytes
+            && let Some(chunk) = feed.ready_chunk()
+        {
+            framing::chunk(&mut out, &chunk);
+        }
+        let more_ready = out.len() >= batch_bytes;
         // Taken, so a waiting stream holds no buffer.
         let bytes = std::mem::take(&mut out);
         if !bytes.is_empty() && conn.write(&bytes).await.is_err() {
             return Served::Close;
         }
         drop(bytes);
+        if more_ready {
+            continue;
+        }
         let wait = tokio::select! {
             wait = feed.wait() => wait,
             () = conn.closed(false) => return Served::Close,
@@ -111,6 +132,8 @@ struct Feed {
     keep_alive: Duration,
     shutdown: Shutdown,
     conn: Option<ConnHandle>,
+    /// Bytes of bodies one refill takes from the ring.
+    batch_bytes: usize,
 }
 
 /// What ended a [`Feed::wait`].
@@ -153,6 +176,7 @@ impl Feed {
             keep_alive: state.config.sse_keep_alive(),
             shutdown: state.shutdown(),
             conn,
+            batch_bytes: state.config.limits.batch_bytes,
         })
     }
 
@@ -200,32 +224,6 @@ impl Feed {
         }
     }
 
-    /// [`Feed::ready_chunk`] for the lean path: appends to `out` every chunk ready without
-    /// waiting, a batch at a time ([`framing::sse`]): the retry preamble first, then gap notices
-    /// and events after the cursor, until there is nothing more to send (or the server stops).
-    fn ready_chunks(&mut self, out: &mut Vec<u8>) {
-        if !self.started {
-            self.started = true;
-            framing::chunk(out, sse::RETRY_PREAMBLE);
-        }
-        while !self.shutdown.is_set() {
-            self.refill();
-            let dropped = self.gap.take().unwrap_or(0);
-            if dropped == 0 && self.batch.is_empty() {
-                release_if_large(&mut self.batch);
-                return;
-            }
-            framing::sse(out, dropped, &self.batch);
-            self.next = self.batch.len();
-            if let Some(last) = self.batch.last() {
-                self.cursor = last.seq;
-            }
-            if let Some(conn) = &self.conn {
-                conn.0.delivered(self.batch.len());
-            }
-        }
-    }
-
     /// Waits for a publish, the keep-alive interval or shutdown.
     async fn wait(&mut self) -> Wait {
         tokio::select! {
@@ -242,9 +240,12 @@ impl Feed {
     fn refill(&mut self) {
         self.batch.clear();
         self.next = 0;
-        let dropped =
-            self.topic
-                .read_after_into(self.cursor, MAX_EVENTS_PER_RESPONSE, &mut self.batch);
+        let dropped = self.topic.read_bounded_into(
+            self.cursor,
+            MAX_EVENTS_PER_RESPONSE,
+            self.batch_bytes,
+            &mut self.batch,
+        );
         if dropped > 0 {
             self.gap = Some(dropped);
         }

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use rtbench_proto::ServerSettings;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -56,12 +56,74 @@ pub(crate) struct State {
     pub(crate) faults: Registry,
     /// Memory allocator of the binary serving (`GET /settings` reports it).
     pub(crate) allocator: &'static str,
+    /// Connections open now, both listeners (bounded by `limits.max_connections`).
+    pub(crate) open_connections: AtomicUsize,
+    /// Scheduled publishers running now (bounded by `limits.max_publishers`).
+    pub(crate) publishers: AtomicUsize,
+    /// Whether the HTTP listener is on a loopback address (control endpoints answer there without
+    /// a token); set when serving starts.
+    pub(crate) http_loopback: AtomicBool,
+}
+
+/// One open connection counted in [`State::open_connections`]; uncounted when dropped.
+#[derive(Debug)]
+pub(crate) struct ConnSlot(Arc<State>);
+
+impl Drop for ConnSlot {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One running scheduled publisher counted in [`State::publishers`]; uncounted when dropped.
+#[derive(Debug)]
+pub(crate) struct PublisherSlot(Arc<State>);
+
+impl Drop for PublisherSlot {
+    fn drop(&mut self) {
+        self.0.publishers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Takes one of `max` slots of `counter`; `false` when all are taken.
+fn take_slot(counter: &AtomicUsize, max: usize) -> bool {
+    counter
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .is_ok()
 }
 
 impl State {
     /// A handle to wait for shutdown with.
     pub(crate) fn shutdown(&self) -> Shutdown {
         Shutdown(self.shutdown.subscribe())
+    }
+
+    /// A slot for a new connection, or `None` at `--max-connections` (the hit is logged).
+    pub(crate) fn connection_slot(self: &Arc<Self>) -> Option<ConnSlot> {
+        let max = self.config.limits.max_connections;
+        if take_slot(&self.open_connections, max) {
+            return Some(ConnSlot(self.clone()));
+        }
+        crate::refusal::hit(
+            crate::refusal::Limit::MaxConnections,
+            format_args!("{max} connections open; a new one was closed at accept"),
+        );
+        None
+    }
+
+    /// A slot for a new scheduled publisher, or `None` at `--max-publishers`.
+    pub(crate) fn publisher_slot(self: &Arc<Self>) -> Option<PublisherSlot> {
+        let max = self.config.limits.max_publishers;
+        if take_slot(&self.publishers, max) {
+            return Some(PublisherSlot(self.clone()));
+        }
+        crate::refusal::hit(
+            crate::refusal::Limit::MaxPublishers,
+            format_args!("{max} scheduled publishers running"),
+        );
+        None
     }
 
     /// Starts shutdown: every [`Shutdown::wait`] resolves and `stopping` reads `true`.
@@ -95,7 +157,9 @@ impl Server {
     pub fn new(config: ServerSettings) -> Self {
         let state = State {
             hub: Hub::new(config.ring_capacity, config.max_topics)
-                .with_body_padding(config.fault.pad_bytes),
+                .with_body_padding(config.fault.pad_bytes)
+                .with_ring_bytes(config.limits.ring_bytes)
+                .with_publish_rate(config.limits.publish_rate_per_topic),
             faults: Registry::new(config.fault_endpoints),
             config,
             meters: Arc::new(Meters::default()),
@@ -103,6 +167,9 @@ impl Server {
             stopping: AtomicBool::new(false),
             scheduled_topics: Mutex::new(HashSet::new()),
             allocator: DEFAULT_ALLOCATOR,
+            open_connections: AtomicUsize::new(0),
+            publishers: AtomicUsize::new(0),
+            http_loopback: AtomicBool::new(true),
         };
         Server {
             state: Arc::new(state),

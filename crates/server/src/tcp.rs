@@ -1,14 +1,20 @@
 //! The raw-TCP floor on the second listener: length-prefixed frames ([`rtbench_proto::frame`]).
 //!
-//! The client's first frame must be `SUB <topic> <after> [<publish_to>]`, within [`SUB_TIMEOUT`]. After that, each
-//! wake-up reads every event after the cursor and writes them all as frames in one buffer with one
-//! `write_all` (a client far behind gets them in writes of ~256 KiB); `PUB <payload>` frames from the
-//! client publish to `publish_to`, or to the subscribed topic when the `SUB` frame named none. A malformed,
-//! over-size or out-of-place frame closes the connection, as does shutdown.
+//! The client's first frame must be `SUB <topic> <after> [<publish_to>]`, within the header-read
+//! timeout (`--header-read-timeout`). After that, each wake-up reads the events after the cursor
+//! and writes them as frames in one buffer with one `write_all`, at most `--batch-bytes` (and
+//! [`STREAM_WRITE_BYTES`]) of bodies per write (a client far behind gets them in several writes, so one connection's buffer stays
+//! bounded in bytes); `PUB <payload>` frames from the client publish to `publish_to`, or to the
+//! subscribed topic when the `SUB` frame named none, at most `--publish-rate-limit` per second
+//! (faster, the server stops reading the connection until the rate allows: back-pressure, not
+//! refusal). A malformed, over-size or out-of-place frame closes the connection, as do a refused
+//! publish (last sequence number used, event too large) and shutdown.
 
 use crate::framing;
-use crate::hub::{Event, Topic};
+use crate::hub::{Event, STREAM_WRITE_BYTES, Topic};
 use crate::meter::{ConnMeter, Metered};
+use crate::rate::Gcra;
+use crate::refusal::{self, Limit};
 use crate::state::ACCEPT_BACKOFF;
 use crate::state::{Shutdown, State};
 use bytes::BytesMut;
@@ -21,12 +27,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// How long a new connection has to send its `SUB` frame.
-pub(crate) const SUB_TIMEOUT: Duration = Duration::from_secs(10);
 /// Output buffer capacity kept between wake-ups, in bytes; a larger one is released after use.
 const KEEP_OUT_BYTES: usize = 64 * 1024;
-/// Bytes of frames after which one write stops taking more events, in bytes.
-const MAX_WRITE_BYTES: usize = 256 * 1024;
 
 /// Why a raw-TCP connection ends.
 #[derive(Debug)]
@@ -58,6 +60,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             },
             () = shutdown.wait() => return,
         };
+        // Over --max-connections: closed at once (the raw-TCP floor has no way to say why).
+        let Some(slot) = state.connection_slot() else {
+            continue;
+        };
         let meter = state
             .faults
             .track(ConnMeter::new(state.meters.clone(), alive.clone()));
@@ -69,6 +75,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             if let Err(End::BadFrame(why)) = serve(io, &meter, &state, state.shutdown()).await {
                 tracing::debug!("raw-tcp connection closed: {why}");
             }
+            drop(slot);
         });
     }
 }
@@ -96,40 +103,29 @@ async fn serve(
     mut shutdown: Shutdown,
 ) -> Result<(), End> {
     let mut inbuf = BytesMut::with_capacity(256);
+    let limits = &state.config.limits;
+    let sub_timeout = limits.header_read_timeout();
     let first = tokio::select! {
-        first = tokio::time::timeout(SUB_TIMEOUT, read_frame(&mut io, &mut inbuf)) => first,
+        first = tokio::time::timeout(sub_timeout, read_frame(&mut io, &mut inbuf)) => first,
         () = shutdown.wait() => return Err(End::Closed),
     };
-    let first = first.map_err(|_| End::BadFrame("no SUB frame in time".into()))??;
+    let first = first.map_err(|_| {
+        refusal::hit(
+            Limit::HeaderReadTimeout,
+            "raw-TCP SUB frame not sent in time",
+        );
+        End::BadFrame("no SUB frame in time".into())
+    })??;
     let Some(first) = first else {
         return Ok(());
     };
-    let (name, mut cursor, publish_to) = match parse_command(&first) {
-        Ok(Command::Sub {
-            topic,
-            after,
-            publish_to,
-        }) if valid_topic(topic) && publish_to.is_none_or(valid_topic) => {
-            (topic, after, publish_to)
-        }
-        _ => {
-            return Err(End::BadFrame(
-                "first frame must be 'SUB <topic> <after> [<publish_to>]'".into(),
-            ));
-        }
-    };
-    let topic = state
-        .hub
-        .topic(name)
-        .map_err(|e| End::BadFrame(e.to_string()))?;
-    // Where `PUB` frames go: the subscribed topic unless the client named another.
-    let publish_topic = match publish_to {
-        Some(other) => state
-            .hub
-            .topic(other)
-            .map_err(|e| End::BadFrame(e.to_string()))?,
-        None => topic.clone(),
-    };
+    let Subscription {
+        topic,
+        publish_topic,
+        mut cursor,
+    } = subscribe(state, &first)?;
+    let rate = Gcra::new(limits.publish_rate_per_conn, burst(state));
+    let batch_bytes = limits.batch_bytes.min(STREAM_WRITE_BYTES);
     let mut published = topic.subscribe();
     let mut events = Vec::new();
     let mut out = BytesMut::new();
@@ -141,12 +137,13 @@ async fn serve(
         while let Some(frame) = read_frame_now(&mut inbuf)? {
             match parse_command(&frame) {
                 Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
-                    publish_topic.publish(rtbench_proto::mono_now_ns(), payload);
+                    publish_paced(&publish_topic, &rate, payload).await?;
                 }
                 _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
             }
         }
-        let (delivered, caught_up) = fill_frames(&topic, &mut cursor, &mut events, &mut out);
+        let (delivered, caught_up) =
+            fill_frames(&topic, &mut cursor, batch_bytes, &mut events, &mut out);
         if !out.is_empty() {
             io.write_all(&out).await?;
             meter.delivered(delivered);
@@ -172,13 +169,78 @@ async fn serve(
     }
 }
 
+/// What a `SUB` frame asked for.
+struct Subscription {
+    /// Events of this topic go down.
+    topic: Arc<Topic>,
+    /// `PUB` frames publish here: the subscribed topic unless the client named another.
+    publish_topic: Arc<Topic>,
+    /// The client's cursor.
+    cursor: u64,
+}
+
+/// The subscription the first frame asks for; both topics are created, or neither.
+fn subscribe(state: &State, first: &[u8]) -> Result<Subscription, End> {
+    let (name, cursor, publish_to) = match parse_command(first) {
+        Ok(Command::Sub {
+            topic,
+            after,
+            publish_to,
+        }) if valid_topic(topic) && publish_to.is_none_or(valid_topic) => {
+            (topic, after, publish_to)
+        }
+        _ => {
+            return Err(End::BadFrame(
+                "first frame must be 'SUB <topic> <after> [<publish_to>]'".into(),
+            ));
+        }
+    };
+    let names: Vec<&str> = std::iter::once(name).chain(publish_to).collect();
+    let topics = state.hub.topics_all(&names).map_err(|e| {
+        refusal::hit(Limit::Topic, format_args!("raw-TCP SUB refused: {e}"));
+        End::BadFrame(e.to_string())
+    })?;
+    Ok(Subscription {
+        topic: topics[0].clone(),
+        publish_topic: topics[topics.len() - 1].clone(),
+        cursor,
+    })
+}
+
+/// The burst of publishes a connection may send at once: its rate, at most a quarter of a ring.
+pub(crate) fn burst(state: &State) -> usize {
+    let per_s = usize::try_from(state.config.limits.publish_rate_per_conn).unwrap_or(usize::MAX);
+    per_s.min(state.config.ring_capacity / 4).max(1)
+}
+
+/// Publishes `payload` to `topic` once the connection's rate (`rate`) and the topic's allow it
+/// (sleeping meanwhile, so nothing more is read from this client); a refused publish ends the
+/// connection.
+async fn publish_paced(topic: &Topic, rate: &Gcra, payload: &str) -> Result<(), End> {
+    let now = rtbench_proto::mono_now_ns();
+    let wait_ns = rate.delay_ns(now).max(topic.client_publish_delay_ns());
+    if wait_ns > 0 {
+        refusal::hit(Limit::PublishRate, "raw-TCP publisher slowed");
+        tokio::time::sleep(Duration::from_nanos(wait_ns)).await;
+    }
+    match topic.publish(rtbench_proto::mono_now_ns(), payload) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            refusal::hit(Limit::Topic, format_args!("raw-TCP publish refused: {e}"));
+            Err(End::BadFrame(e.to_string()))
+        }
+    }
+}
+
 /// Encodes into `out` (emptied first) the frames of the events after `cursor` — a gap notice
 /// first if some left the ring — and advances `cursor`; returns the number of events and whether
 /// they were all the events after the cursor. Normally they are; a client far behind gets them in
-/// writes of about [`MAX_WRITE_BYTES`], so one connection's buffer stays bounded.
+/// writes of about `batch_bytes` of bodies (at least one event), so one connection's buffer stays
+/// bounded in bytes.
 fn fill_frames(
     topic: &Topic,
     cursor: &mut u64,
+    batch_bytes: usize,
     events: &mut Vec<Event>,
     out: &mut BytesMut,
 ) -> (usize, bool) {
@@ -186,17 +248,18 @@ fn fill_frames(
     let mut delivered = 0;
     loop {
         events.clear();
-        let dropped = topic.read_after_into(*cursor, MAX_EVENTS_PER_RESPONSE, events);
+        let room = batch_bytes.saturating_sub(out.len()).max(1);
+        let dropped = topic.read_bounded_into(*cursor, MAX_EVENTS_PER_RESPONSE, room, events);
         framing::tcp(out, dropped, events);
         let Some(last) = events.last() else {
             return (delivered, true);
         };
         *cursor = last.seq;
         delivered += events.len();
-        if events.len() < MAX_EVENTS_PER_RESPONSE {
+        if topic.last_seq() <= *cursor {
             return (delivered, true);
         }
-        if out.len() >= MAX_WRITE_BYTES {
+        if out.len() >= batch_bytes {
             return (delivered, false);
         }
     }
@@ -222,35 +285,42 @@ mod tests {
         seqs
     }
 
+    /// Bytes of bodies per write in the test.
+    const BATCH: usize = 64 * 1024;
+
     #[test]
     fn fill_frames_takes_everything_in_bounded_writes() {
         let hub = Hub::new(10_000, 1);
         let topic = hub.topic("t").unwrap();
         let (mut cursor, mut events, mut out) = (0, Vec::new(), BytesMut::new());
         for i in 0..3 {
-            topic.publish(i, "small");
+            topic.publish(i, "small").unwrap();
         }
         assert_eq!(
-            fill_frames(&topic, &mut cursor, &mut events, &mut out),
+            fill_frames(&topic, &mut cursor, BATCH, &mut events, &mut out),
             (3, true)
         );
         assert_eq!(frame_seqs(&out), [1, 2, 3]);
         assert_eq!(
-            fill_frames(&topic, &mut cursor, &mut events, &mut out),
+            fill_frames(&topic, &mut cursor, BATCH, &mut events, &mut out),
             (0, true)
         );
         assert!(out.is_empty());
 
         let payload = "x".repeat(1000);
         for i in 0..3000 {
-            topic.publish(i, &payload);
+            topic.publish(i, &payload).unwrap();
         }
         let mut seqs = Vec::new();
         let mut writes = 0;
         loop {
-            let (n, caught_up) = fill_frames(&topic, &mut cursor, &mut events, &mut out);
+            let (n, caught_up) = fill_frames(&topic, &mut cursor, BATCH, &mut events, &mut out);
             writes += 1;
-            assert!(out.len() < MAX_WRITE_BYTES + MAX_EVENTS_PER_RESPONSE * 1100);
+            assert!(
+                out.len() <= BATCH + 1100,
+                "{} bytes in one write",
+                out.len()
+            );
             let got = frame_seqs(&out);
             assert_eq!(got.len(), n);
             seqs.extend(got);
@@ -259,6 +329,6 @@ mod tests {
             }
         }
         assert_eq!(seqs, (4..=3003).collect::<Vec<u64>>());
-        assert!(writes > 1);
+        assert!(writes >= 3_000_000 / BATCH, "{writes} writes");
     }
 }

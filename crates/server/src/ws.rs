@@ -5,12 +5,21 @@
 //! published to `publish_to`, or to the subscribed topic when the query names none. A BINARY message closes with 1003, an over-size one with 1009, a
 //! protocol violation with 1002, invalid UTF-8 with 1007; shutdown closes with 1001. Pings are
 //! answered by tungstenite itself.
+//!
+//! Bounds: each write takes at most `--batch-bytes` of events from the ring; the socket's write
+//! buffer holds at most `--ws-max-write-buffer` bytes (events wait for the socket; a client that
+//! sends pings and never reads gets at most one pong queued beyond it; a message that does not fit
+//! a full buffer drops the socket); text messages
+//! publish at most `--publish-rate-limit` per second (faster, the socket is not read until the
+//! rate allows); a refused publish (last sequence number used, event too large) closes with 1008.
 
 use crate::error::ApiError;
 use crate::framing;
 use crate::hub::{Event, Topic, release_if_large};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
+use crate::rate::Gcra;
+use crate::refusal::{self, Limit};
 use crate::state::{Shutdown, State};
 use axum::Extension;
 use axum::extract::State as AppState;
@@ -47,32 +56,62 @@ pub(crate) async fn handler(
         message: r.body_text(),
     })?;
     let publish_to = params.publish_to()?;
-    let topic = state.hub.topic(name)?;
-    let publish_topic = match publish_to {
-        Some(other) => state.hub.topic(other)?,
-        None => topic.clone(),
-    };
+    let names: Vec<&str> = std::iter::once(name).chain(publish_to).collect();
+    let topics = state.hub.topics_all(&names)?;
     let config = &state.config;
     let upgrade = upgrade
         .read_buffer_size(config.ws_read_buffer_bytes)
         .write_buffer_size(config.ws_write_buffer_bytes)
+        .max_write_buffer_size(config.limits.ws_max_write_buffer_bytes)
         .max_message_size(MAX_PAYLOAD_BYTES)
         .max_frame_size(MAX_PAYLOAD_BYTES);
     let shutdown = state.shutdown();
     let conn = conn.map(|Extension(c)| c);
     let topics = Topics {
-        subscribed: topic,
-        publish: publish_topic,
+        subscribed: topics[0].clone(),
+        publish: topics[topics.len() - 1].clone(),
+        rate: Gcra::new(
+            config.limits.publish_rate_per_conn,
+            crate::tcp::burst(&state),
+        ),
+        batch_bytes: config.limits.batch_bytes,
     };
     Ok(upgrade.on_upgrade(move |socket| serve_socket(socket, topics, cursor, shutdown, conn)))
 }
 
-/// The topics one socket reads from and publishes to.
+/// The topics one socket reads from and publishes to, and its bounds.
 struct Topics {
     /// Events of this topic go down.
     subscribed: Arc<Topic>,
     /// Text messages up are published here.
     publish: Arc<Topic>,
+    /// This connection's publish rate.
+    rate: Gcra,
+    /// Bytes of events taken from the ring per write.
+    batch_bytes: usize,
+}
+
+impl Topics {
+    /// Publishes `payload` once the connection's and the topic's rates allow it (the socket is not
+    /// read meanwhile); the close code and reason if the topic refused it.
+    async fn publish(&self, payload: &str) -> Result<(), (u16, String)> {
+        let now = rtbench_proto::mono_now_ns();
+        let wait_ns = self
+            .rate
+            .delay_ns(now)
+            .max(self.publish.client_publish_delay_ns());
+        if wait_ns > 0 {
+            refusal::hit(Limit::PublishRate, "WebSocket publisher slowed");
+            tokio::time::sleep(Duration::from_nanos(wait_ns)).await;
+        }
+        match self.publish.publish(rtbench_proto::mono_now_ns(), payload) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                refusal::hit(Limit::Topic, format_args!("WebSocket publish refused: {e}"));
+                Err((close_code::POLICY, e.to_string()))
+            }
+        }
+    }
 }
 
 /// Serves one upgraded WebSocket until either side closes it.
@@ -90,17 +129,25 @@ async fn serve_socket(
         if shutdown.is_set() {
             return close(socket, close_code::AWAY, "server shutting down").await;
         }
-        if send_new_events(&mut socket, topic, &mut cursor, &mut batch, conn.as_ref())
-            .await
-            .is_err()
-        {
-            return;
+        let (batch_bytes, conn_ref) = (topics.batch_bytes, conn.as_ref());
+        let sent = send_new_events(
+            &mut socket,
+            topic,
+            &mut cursor,
+            &mut batch,
+            batch_bytes,
+            conn_ref,
+        );
+        if let Err(e) = sent.await {
+            return write_failed(socket, e);
         }
         tokio::select! {
             changed = published.changed() => if changed.is_err() { return },
             message = socket.recv() => match message {
                 Some(Ok(Message::Text(payload))) => {
-                    topics.publish.publish(rtbench_proto::mono_now_ns(), payload.as_str());
+                    if let Err((code, reason)) = topics.publish(payload.as_str()).await {
+                        return close(socket, code, &reason).await;
+                    }
                 }
                 Some(Ok(Message::Binary(_))) => {
                     return close(socket, close_code::UNSUPPORTED, "binary messages are not accepted").await;
@@ -114,6 +161,10 @@ async fn serve_socket(
                 None => return,
                 Some(Err(e)) => {
                     let Some((code, reason)) = close_for(e) else { return };
+                    if code == close_code::POLICY {
+                        refusal::hit(Limit::WsWriteBuffer, "WebSocket client does not read");
+                        return;
+                    }
                     return close(socket, code, &reason).await;
                 }
             },
@@ -134,17 +185,28 @@ async fn killed(conn: Option<&ConnHandle>) {
     }
 }
 
-/// Sends every event after `cursor` (a gap notice first if some left the ring), then flushes.
+/// Ends a socket whose write failed: a full write buffer (a client that does not read) is logged
+/// and dropped — a close frame could not be queued anyway; any other failure means it is gone.
+fn write_failed(socket: WebSocket, error: axum::Error) {
+    if matches!(close_for(error), Some((close_code::POLICY, _))) {
+        refusal::hit(Limit::WsWriteBuffer, "WebSocket client does not read");
+    }
+    drop(socket);
+}
+
+/// Sends every event after `cursor` (a gap notice first if some left the ring), at most
+/// `batch_bytes` of them per flush.
 async fn send_new_events(
     socket: &mut WebSocket,
     topic: &Topic,
     cursor: &mut u64,
     batch: &mut Vec<Event>,
+    batch_bytes: usize,
     conn: Option<&ConnHandle>,
 ) -> Result<(), axum::Error> {
     loop {
         batch.clear();
-        let dropped = topic.read_after_into(*cursor, MAX_EVENTS_PER_RESPONSE, batch);
+        let dropped = topic.read_bounded_into(*cursor, MAX_EVENTS_PER_RESPONSE, batch_bytes, batch);
         if dropped == 0 && batch.is_empty() {
             release_if_large(batch);
             return Ok(());
@@ -174,6 +236,10 @@ fn close_for(error: axum::Error) -> Option<(u16, String)> {
             format!("message exceeds the {MAX_PAYLOAD_BYTES}-byte limit"),
         )),
         WsError::Utf8(_) => Some((close_code::INVALID, "text message is not UTF-8".into())),
+        WsError::WriteBufferFull(_) => Some((
+            close_code::POLICY,
+            "write buffer full: the client does not read".into(),
+        )),
         WsError::Protocol(e) => Some((close_code::PROTOCOL, e.to_string())),
         _ => None,
     }

@@ -1,16 +1,14 @@
 //! Reading a request head: which requests the lean path serves itself and which it hands to hyper.
 //!
 //! The lean path takes only the plain case: `GET` of `/poll`, `/longpoll` or `/sse`, HTTP/1.1, no
-//! body, no `Connection`, `Upgrade` or `Expect` header, a head of at most [`MAX_HEAD_BYTES`].
-//! Everything else — other methods and paths, HTTP/1.0, bodies, malformed or over-long heads — goes
-//! to hyper with the bytes already read, so every error and edge case keeps hyper's answer.
+//! body, no `Connection`, `Upgrade` or `Expect` header. A head longer than the server's
+//! `max_head_bytes` (whatever its request) is [`Parsed::TooLarge`], answered 431 without reading
+//! more. Everything else — other methods and paths, HTTP/1.0, bodies, malformed heads — goes to
+//! hyper with the bytes already read, so every error and edge case keeps hyper's answer.
 
 use axum::http::HeaderValue;
 use rtbench_proto::Transport;
 use rtbench_proto::paths;
-
-/// Longest request head the lean path parses; a longer one is hyper's (up to its own limit).
-pub(crate) const MAX_HEAD_BYTES: usize = 8 * 1024;
 
 /// Most header fields the lean path parses; a head with more is hyper's.
 const MAX_HEADERS: usize = 32;
@@ -58,18 +56,29 @@ pub(crate) enum Parsed {
     Lean(Head, usize),
     /// A request for hyper (or bytes hyper will refuse with its own error).
     Hyper,
+    /// A head that does not end within `max_head_bytes`: answered 431, connection closed.
+    TooLarge,
 }
 
-/// Parses the head at the start of `buf`.
-pub(crate) fn parse(buf: &[u8]) -> Parsed {
+/// Whether the head at the start of `buf` ends (with its empty line) within `max_head_bytes`;
+/// `true` while `buf` is not longer than that.
+fn fits(buf: &[u8], max_head_bytes: usize) -> bool {
+    buf.len() <= max_head_bytes || buf[..max_head_bytes].windows(4).any(|w| w == b"\r\n\r\n")
+}
+
+/// Parses the head at the start of `buf`, which may be at most `max_head_bytes` long.
+pub(crate) fn parse(buf: &[u8], max_head_bytes: usize) -> Parsed {
+    if !fits(buf, max_head_bytes) {
+        return Parsed::TooLarge;
+    }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let len = match request.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD_BYTES => return Parsed::Partial,
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
         _ => return Parsed::Hyper,
     };
-    if len > MAX_HEAD_BYTES || request.method != Some("GET") || request.version != Some(1) {
+    if request.method != Some("GET") || request.version != Some(1) {
         return Parsed::Hyper;
     }
     let Some(target) = request.path else {
@@ -114,6 +123,13 @@ pub(crate) fn parse(buf: &[u8]) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default `max_head_bytes`.
+    const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+    fn parse(buf: &[u8]) -> Parsed {
+        super::parse(buf, MAX_HEAD_BYTES)
+    }
 
     fn lean(raw: &str) -> Head {
         match parse(raw.as_bytes()) {
@@ -172,7 +188,14 @@ mod tests {
             "GET /poll?topic={} HTTP/1.1\r\n",
             "a".repeat(MAX_HEAD_BYTES)
         );
-        assert_eq!(parse(long.as_bytes()), Parsed::Hyper);
+        assert_eq!(parse(long.as_bytes()), Parsed::TooLarge);
+        let filler: String = (0..40)
+            .map(|i| format!("x-{i}: {}\r\n", "a".repeat(500)))
+            .collect();
+        let many = format!("POST /publish HTTP/1.1\r\n{filler}\r\n");
+        assert_eq!(parse(many.as_bytes()), Parsed::TooLarge, "any request");
+        let pipelined = format!("GET /poll?topic=a HTTP/1.1\r\n\r\n{long}");
+        assert!(matches!(parse(pipelined.as_bytes()), Parsed::Lean(_, 30)));
         let many: String = (0..=MAX_HEADERS).map(|i| format!("x{i}: y\r\n")).collect();
         let raw = format!("GET /poll?topic=a HTTP/1.1\r\n{many}\r\n");
         assert_eq!(parse(raw.as_bytes()), Parsed::Hyper);

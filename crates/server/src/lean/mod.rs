@@ -21,6 +21,7 @@ pub(crate) mod wire;
 
 use crate::degrade::Delayed;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
+use crate::refusal::{self, Limit};
 use crate::state::{Shutdown, State};
 use head::{Head, Parsed};
 pub(crate) use prefixed::Prefixed;
@@ -31,12 +32,17 @@ use std::sync::Arc;
 use std::task::{Poll, ready};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// The socket as every HTTP connection sees it: fault delay over the byte meter.
 pub(crate) type Io = Delayed<Metered<TcpStream>>;
 
 /// Bytes one read can take (a stack buffer, so an idle connection holds none).
 const READ_CHUNK: usize = 2048;
+/// Longest a refused connection is read (and discarded) before it is closed.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+/// Most bytes a refused connection is read (and discarded) before it is closed.
+const LINGER_BYTES: usize = 1 << 20;
 
 /// What a served request leaves the connection to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,23 +85,54 @@ impl Conn {
     }
 
     /// Reads until the next request is a whole head: the head the lean path takes and its length,
-    /// or how the connection leaves the lean path (a request for hyper, the client gone, or
-    /// `shutdown` while idle between requests).
+    /// or how the connection leaves the lean path (a request for hyper, the client gone,
+    /// `shutdown` while idle between requests, a head over `--max-head-bytes` (answered 431), no
+    /// request within `--idle-timeout`, or a head not finished within `--header-read-timeout` of
+    /// its first byte).
     pub(crate) async fn next_request(
         &mut self,
         shutdown: &mut Shutdown,
     ) -> Result<(Head, usize), Exit> {
+        let limits = &self.state.config.limits;
+        let (max_head_bytes, header_timeout) =
+            (limits.max_head_bytes, limits.header_read_timeout());
+        let mut deadline = Instant::now() + limits.idle_timeout();
+        let mut head_started = false;
         loop {
-            match head::parse(&self.pending) {
+            match head::parse(&self.pending, max_head_bytes) {
                 Parsed::Partial => {}
                 Parsed::Lean(head, len) => return Ok((head, len)),
                 Parsed::Hyper => return Err(Exit::Hyper),
+                Parsed::TooLarge => {
+                    refusal::hit(Limit::MaxHeadBytes, "request head too large (431)");
+                    if self
+                        .write(&wire::head_too_large(max_head_bytes))
+                        .await
+                        .is_ok()
+                    {
+                        self.linger().await;
+                    }
+                    return Err(Exit::Close);
+                }
             }
             let idle = self.pending.is_empty();
+            if !idle && !head_started {
+                head_started = true;
+                deadline = Instant::now() + header_timeout;
+            }
             let read = tokio::select! {
                 read = self.read_some(true) => read,
                 // Between requests a stopping server closes the connection, as hyper does.
                 () = shutdown.wait(), if idle => return Err(Exit::Close),
+                () = tokio::time::sleep_until(deadline) => {
+                    let (limit, what) = if idle {
+                        (Limit::IdleTimeout, "no request in time")
+                    } else {
+                        (Limit::HeaderReadTimeout, "request head not finished in time")
+                    };
+                    refusal::hit(limit, what);
+                    return Err(Exit::Close);
+                }
             };
             if !matches!(read, Ok(n) if n > 0) {
                 return Err(Exit::Close);
@@ -145,12 +182,29 @@ impl Conn {
         self.io.flush().await
     }
 
+    /// After a refusal: ends the sending side, then reads and discards what the client still sends
+    /// (at most [`LINGER_BYTES`], for at most [`LINGER`]), so closing does not reset the connection
+    /// before the client has read the answer.
+    async fn linger(&mut self) {
+        let _ = self.io.shutdown().await;
+        let _ = tokio::time::timeout(LINGER, async {
+            let mut discarded = 0;
+            while discarded < LINGER_BYTES {
+                match self.read_some(false).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => discarded += n,
+                }
+            }
+        })
+        .await;
+    }
+
     /// Resolves when the client closes the connection (or it fails). Bytes it sends meanwhile are
     /// kept for the next request when `keep` (up to one head's worth, then reading pauses), else
     /// discarded.
     pub(crate) async fn closed(&mut self, keep: bool) {
         loop {
-            if keep && self.pending.len() > head::MAX_HEAD_BYTES {
+            if keep && self.pending.len() > self.state.config.limits.max_head_bytes {
                 std::future::pending::<()>().await;
             }
             match self.read_some(keep).await {

@@ -25,6 +25,19 @@ pub(crate) fn event_stream_head(out: &mut Vec<u8>) {
     date_and_end(out);
 }
 
+/// The whole answer to a head over `max_head_bytes`: 431 with a JSON error, connection closed.
+pub(crate) fn head_too_large(max_head_bytes: usize) -> Vec<u8> {
+    let body = format!(
+        "{{\"error\":\"request head exceeds the {max_head_bytes}-byte limit (--max-head-bytes)\"}}"
+    );
+    format!(
+        "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: {JSON}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// Appends the current `date` field and the empty line ending the head.
 fn date_and_end(out: &mut Vec<u8>) {
     with_date(|date| crate::framing::date_and_end(out, date));
