@@ -1,6 +1,9 @@
 //! Command-line interface: flags and their defaults. Defaults are the ones printed in the table's
 //! header, so a reader can always tell what was measured.
 
+pub mod capacity;
+pub mod limits;
+
 use clap::{Args, Parser, Subcommand};
 use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::Transport;
@@ -191,7 +194,7 @@ pub struct RunArgs {
     pub server: ServerTuning,
     /// The capacity search, and when a window counts as `loadgen-bound`.
     #[command(flatten)]
-    pub capacity: crate::capacity_cmd::CapacityArgs,
+    pub capacity: capacity::CapacityArgs,
     /// Network conditions between clients and server, run one after the other (one table each):
     /// loopback (nothing added), lan (0.5 ms RTT), continent (40 ms RTT), mobile (150 ms RTT,
     /// 1.6 Mbit/s). Emulated by a delay proxy in the load generator.
@@ -295,7 +298,7 @@ pub struct ServeArgs {
     pub tuning: ServerTuning,
     /// Limits against hostile clients (`docs/limits.md`).
     #[command(flatten)]
-    pub limits: Box<crate::serve::LimitArgs>,
+    pub limits: Box<limits::LimitArgs>,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,
