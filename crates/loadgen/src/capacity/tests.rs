@@ -136,14 +136,9 @@ fn a_loadgen_bound_step_is_never_capacity_and_ends_the_ramp() {
     assert_eq!(curve.capacity, Some(20.0));
     assert!(curve.loadgen_limited);
     assert_eq!(curve.steps[2].verdict, Verdict::LoadgenBound);
-    // In bisection too: 60 broke (a broken bound counts, bound or not), 50 was loadgen-bound.
+    // In bisection too: 60 broke, 50 was loadgen-bound.
     let (curve, asked) = run(&plan(3), |c| {
-        row(
-            c,
-            if c <= 50.0 { 5.0 } else { 600.0 },
-            0,
-            c == 60.0 || c == 50.0,
-        )
+        row(c, if c <= 50.0 { 5.0 } else { 600.0 }, 0, c == 50.0)
     });
     assert_eq!(asked[4..], [60.0, 50.0], "no bisection past 50");
     assert!(matches!(curve.steps[4].verdict, Verdict::Broke(_)));
@@ -152,5 +147,29 @@ fn a_loadgen_bound_step_is_never_capacity_and_ends_the_ramp() {
         Some(40.0),
         "50 held its bounds but was loadgen-bound"
     );
+    assert!(curve.loadgen_limited);
+}
+
+#[test]
+fn a_step_that_breaks_while_the_load_generator_is_saturated_is_loadgen_bound() {
+    // 40 clients lost events and blew p99, but the load generator was saturated: the loss may be
+    // its own, so the ramp ends there as loadgen-bound and bisection does not use it as the
+    // first step that broke.
+    let (curve, asked) = run(&plan(4), |c| {
+        let broken = c >= 40.0;
+        row(
+            c,
+            if broken { 900.0 } else { 5.0 },
+            u64::from(broken),
+            broken,
+        )
+    });
+    assert_eq!(
+        asked,
+        [10.0, 20.0, 40.0],
+        "no bisection towards a loadgen-bound step"
+    );
+    assert_eq!(curve.steps[2].verdict, Verdict::LoadgenBound);
+    assert_eq!(curve.capacity, Some(20.0));
     assert!(curve.loadgen_limited);
 }

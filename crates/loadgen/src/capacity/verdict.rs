@@ -38,8 +38,9 @@ pub enum Verdict {
 }
 
 /// The verdict on `row`, given the lightest step's p99 (µs; `None` for the lightest step itself).
-/// A broken bound is reported even when the load generator was saturated too: the step is not
-/// capacity either way, and its loss or latency is what ended the ramp.
+/// A step whose load generator was saturated is `loadgen-bound` even when a bound broke too: its
+/// latency and loss may be the load generator's own, so it is neither capacity nor the first step
+/// that broke (the bisection never uses it as its upper end).
 pub fn judge(row: &Row, lightest_p99_us: Option<f64>, bounds: &Bounds) -> Verdict {
     let p99 = row.latency_us.p99;
     let mut why = Vec::new();
@@ -68,9 +69,9 @@ pub fn judge(row: &Row, lightest_p99_us: Option<f64>, bounds: &Bounds) -> Verdic
     if row.overload.unpublished > 0 {
         why.push("the publisher fell behind its schedule".into());
     }
-    match (why.is_empty(), row.overload.loadgen_bound) {
-        (false, _) => Verdict::Broke(why.join("; ")),
-        (true, true) => Verdict::LoadgenBound,
-        (true, false) => Verdict::Held,
+    match (row.overload.loadgen_bound, why.is_empty()) {
+        (true, _) => Verdict::LoadgenBound,
+        (false, false) => Verdict::Broke(why.join("; ")),
+        (false, true) => Verdict::Held,
     }
 }
