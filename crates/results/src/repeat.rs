@@ -114,6 +114,7 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         sends_lost: sum(|r| r.sends_lost),
         deliveries: sum(|r| r.deliveries),
         lost: sum(|r| r.lost),
+        lost_in_gaps: sum(|r| r.lost_in_gaps),
         duplicated: sum(|r| r.duplicated),
         reordered: sum(|r| r.reordered),
         client_errors: sum(|r| r.client_errors),
@@ -163,8 +164,11 @@ mod tests {
 
     #[test]
     fn medians_with_spread_sums_and_merged_histogram() {
-        let rows = [row(3, 200.0, 10), row(1, 100.0, 10), row(2, 150.0, 11)];
+        let mut rows = [row(3, 200.0, 10), row(1, 100.0, 10), row(2, 150.0, 11)];
+        (rows[0].lost, rows[0].lost_in_gaps) = (4, 3);
+        (rows[2].lost, rows[2].lost_in_gaps) = (2, 2);
         let r = combine_repeats(&rows).unwrap().unwrap();
+        assert_eq!((r.lost, r.lost_in_gaps), (6, 5), "loss adds up, gaps too");
         assert!(
             (r.latency_us.p50 - 2_000.0).abs() < 5.0,
             "{}",
