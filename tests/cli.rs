@@ -164,7 +164,10 @@ fn a_swept_and_repeated_chat_gives_one_row_per_point_and_transport() {
     );
     for row in &results.rows {
         assert_eq!(row.spread.unwrap().repeats, 2, "{}", row.transport);
-        assert_eq!((row.lost, row.duplicated, row.reordered), (0, 0, 0));
+        assert_eq!(
+            (row.undelivered(), row.duplicated, row.reordered),
+            (0, 0, 0)
+        );
         assert_eq!(row.sends_lost, 0);
         assert!(row.sends > 0 && row.deliveries > 0);
     }
@@ -212,7 +215,12 @@ fn short_run_writes_results_with_every_transport_and_no_loss() {
         );
         assert_eq!(row.deliveries, 3 * 40, "{}", row.transport);
         assert_eq!(
-            (row.lost, row.duplicated, row.reordered, row.client_errors),
+            (
+                row.undelivered(),
+                row.duplicated,
+                row.reordered,
+                row.client_errors
+            ),
             (0, 0, 0, 0),
             "{}",
             row.transport

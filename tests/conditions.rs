@@ -30,7 +30,12 @@ async fn every_transport_delivers_everything_through_the_proxy() {
         .expect("phase runs");
         assert_eq!(row.conditions, "custom");
         assert_eq!(
-            (row.lost, row.duplicated, row.reordered, row.client_errors),
+            (
+                row.undelivered(),
+                row.duplicated,
+                row.reordered,
+                row.client_errors
+            ),
             (0, 0, 0, 0),
             "{transport}"
         );

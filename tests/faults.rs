@@ -33,7 +33,7 @@ async fn drops_lose_nothing(transport: Transport) {
     .expect("phase is bounded")
     .expect("phase runs");
     assert_eq!(
-        (row.lost, row.duplicated, row.reordered),
+        (row.undelivered(), row.duplicated, row.reordered),
         (0, 0, 0),
         "{}: {:?}",
         row.transport,

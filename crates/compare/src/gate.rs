@@ -42,8 +42,8 @@ pub(crate) fn metrics(transport: Transport, tol: &Tolerances) -> Vec<Metric> {
     let m = |name, value: Figure, rule| Metric { name, value, rule };
     let mut out = vec![
         m(
-            "lost+dup+reord+errors",
-            |r, _| Some((r.lost + r.duplicated + r.reordered + r.client_errors) as f64),
+            "lost+late+dup+reord+errors",
+            |r, _| Some((r.undelivered() + r.duplicated + r.reordered + r.client_errors) as f64),
             Rule::Zero,
         ),
         m("deliveries", |r, _| Some(r.deliveries as f64), Rule::Equal),

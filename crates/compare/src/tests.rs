@@ -180,7 +180,7 @@ fn cost_and_delivery_regressions_fail_tightly() {
     assert_eq!(
         failed(&gate(&cur)),
         [
-            "tcp lost+dup+reord+errors",
+            "tcp lost+late+dup+reord+errors",
             "tcp deliveries",
             "websocket requests_per_delivery",
             "sse bytes_per_delivery",
@@ -271,7 +271,12 @@ fn with_several_runs_a_regression_must_show_in_every_run_and_loss_in_none() {
     let mut lossy = doc();
     row_mut(&mut lossy, "sse").lost = 2;
     let cmp = compare(&doc(), &[doc(), lossy], &tol).unwrap();
-    assert_eq!(failed(&cmp), ["sse lost+dup+reord+errors"]);
+    assert_eq!(failed(&cmp), ["sse lost+late+dup+reord+errors"]);
+    // Late is not lost, but it was not delivered either: the gate fails on it too.
+    let mut late = doc();
+    row_mut(&mut late, "sse").overload.late = 3;
+    let cmp = compare(&doc(), &[doc(), late], &tol).unwrap();
+    assert_eq!(failed(&cmp), ["sse lost+late+dup+reord+errors"]);
     assert_eq!(
         compare(&doc(), &[], &tol).unwrap_err(),
         Incompatible::NoCurrent

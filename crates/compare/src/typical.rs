@@ -42,7 +42,7 @@ fn figures(run: &Results) -> Vec<Option<f64>> {
 fn complete(run: &Results) -> bool {
     run.rows
         .iter()
-        .all(|r| r.lost + r.duplicated + r.reordered + r.client_errors == 0)
+        .all(|r| r.undelivered() + r.duplicated + r.reordered + r.client_errors == 0)
 }
 
 fn median(mut values: Vec<f64>) -> Option<f64> {

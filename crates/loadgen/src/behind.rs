@@ -2,7 +2,8 @@
 //! server had not published when the drain ended (its schedule fell behind), and which were
 //! published but still after the client's cursor without a gap notice (the client was behind:
 //! late, not dropped). The rest of the loss is the ring's (gap notices, `lost_in_gaps`) or
-//! unexplained. Every figure stays part of the row's `lost`: a late event was not delivered.
+//! unexplained. The row's `lost` counts only that rest: late and unpublished events are reported
+//! beside it (`overload`), and `Row::undelivered` adds all three.
 
 use crate::control::Control;
 use crate::error::LoadError;
@@ -70,7 +71,7 @@ pub(crate) fn note(o: &Overload) -> Option<String> {
             o.late, o.late_clients, o.late_max_behind_events
         ));
     }
-    (!parts.is_empty()).then(|| format!("of the loss, {}", parts.join("; ")))
+    (!parts.is_empty()).then(|| format!("not delivered but not lost: {}", parts.join("; ")))
 }
 
 #[cfg(test)]

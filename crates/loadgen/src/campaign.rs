@@ -200,22 +200,13 @@ fn latency_log_name(
 fn summary(label: &str, row: &Row) -> String {
     let l = &row.latency_us;
     let mut line = format!(
-        "{label}: {} deliveries, p50 {}, p99 {}, lost/dup/reord {}/{}/{}",
+        "{label}: {} deliveries, p50 {}, p99 {}, lost/dup/reord {}",
         row.deliveries,
         latency_us(l.p50),
         latency_us(l.p99),
-        row.lost,
-        row.duplicated,
-        row.reordered
+        rtbench_results::format::loss(row)
     );
-    let o = &row.overload;
-    if o.late + o.unpublished > 0 {
-        line.push_str(&format!(
-            " (of the lost: {} late, {} unpublished)",
-            o.late, o.unpublished
-        ));
-    }
-    if o.loadgen_bound {
+    if row.overload.loadgen_bound {
         line.push_str(" · LOADGEN-BOUND (see notes)");
     }
     line

@@ -437,7 +437,10 @@ fn build_row(
         sends: workload.sends_in_window(),
         sends_lost,
         deliveries,
-        lost: counted.lost,
+        // Late and unpublished events are counted apart from the loss (they were not dropped).
+        lost: counted
+            .lost
+            .saturating_sub(overload.late + overload.unpublished),
         duplicated: counted.duplicated,
         reordered: counted.reordered,
         lost_in_gaps: notes.lost_in_gaps,

@@ -1,12 +1,15 @@
 //! The load generator's capacity foundations against a real server on 127.0.0.1:0: each phase's
 //! latency interval log is written and reads back with `hdrhistogram`'s reader, holding every
-//! receipt once; a load generator starved of its thread marks its row `loadgen-bound`; and the
-//! capacity ramp stops at the first step that breaks a bound.
+//! receipt once; a load generator starved of its thread marks its row `loadgen-bound`; the
+//! capacity ramp stops at the first step that breaks a bound; and a client behind when the drain
+//! ends is reported late, not lost.
 
 use rtbench_loadgen::campaign::Campaign;
 use rtbench_loadgen::capacity::{Axis, Bounds, Plan, Verdict, run_capacity};
 use rtbench_loadgen::interval_log;
-use rtbench_loadgen::{Control, LoadConfig, Progress, Target, run_campaign_with, run_transport};
+use rtbench_loadgen::{
+    Conditions, Control, LoadConfig, Progress, Target, run_campaign_with, run_transport,
+};
 use rtbench_proto::Transport;
 use rtbench_server::ServerSettings;
 use rtbench_server::testing::ThreadedTestServer;
@@ -60,7 +63,11 @@ fn every_phase_writes_an_interval_log_holding_every_receipt_once() {
         .expect("a campaign is bounded")
         .unwrap();
     for (t, row) in transports.iter().zip(&rows) {
-        assert_eq!((row.lost, row.duplicated, row.reordered), (0, 0, 0), "{t}");
+        assert_eq!(
+            (row.undelivered(), row.duplicated, row.reordered),
+            (0, 0, 0),
+            "{t}"
+        );
         let path = dir.join(interval_log::file_name(t.as_str(), &[]));
         let intervals = interval_log::read(&path).unwrap();
         assert!(!intervals.is_empty(), "{t}: no interval");
@@ -163,4 +170,50 @@ fn the_capacity_ramp_stops_at_the_first_step_that_breaks_a_bound() {
     assert_eq!(curve.capacity, Some(2.0));
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2].clients, 40);
+}
+
+/// Clients reach the server through the delay proxy with a 1 s round trip, so the last half second
+/// of events is still on its way when the drain (cut to 1 ms) ends; the control plane does not go
+/// through the proxy. Those events are late, not lost: the row counts them apart, with how far
+/// behind, and `undelivered` (what the gate counts) still sees them.
+#[test]
+fn a_client_behind_when_the_drain_ends_is_late_not_lost() {
+    let server = ThreadedTestServer::start(ServerSettings::default()).unwrap();
+    let target = target(&server);
+    let config = LoadConfig {
+        drain: Duration::from_millis(1),
+        conditions: Conditions {
+            name: "slow".into(),
+            rtt: Duration::from_secs(1),
+            jitter: Duration::ZERO,
+            bandwidth_bps: None,
+        },
+        ..small(vec![Transport::Sse])
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let row = rt
+        .block_on(async {
+            let control = Control::new(&target).unwrap();
+            let phase = run_transport(Transport::Sse, &config, &target, &control);
+            tokio::time::timeout(Duration::from_secs(60), phase).await
+        })
+        .expect("a phase is bounded")
+        .unwrap();
+    let o = &row.overload;
+    assert_eq!(row.lost, 0, "nothing was dropped: {o:?}");
+    assert_eq!(
+        o.late_clients, config.clients,
+        "every client was behind: {o:?}"
+    );
+    assert!(
+        o.late_max_behind_events >= 10,
+        "half a second of events at 50/s: {o:?}"
+    );
+    assert!(o.late >= 4 * 10, "{o:?}");
+    assert_eq!(row.undelivered(), o.late + o.unpublished);
+    let cell = rtbench_results::format::loss(&row);
+    assert!(
+        cell.starts_with("0/0/0 +") && cell.contains(" late"),
+        "{cell}"
+    );
 }

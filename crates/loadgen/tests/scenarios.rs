@@ -56,7 +56,12 @@ async fn runs_cleanly_everywhere(config: LoadConfig) {
         .unwrap_or_else(|e| panic!("{} {transport}: {e}", config.scenario));
         let what = format!("{} {transport}", config.scenario);
         assert_eq!(
-            (row.lost, row.duplicated, row.reordered, row.client_errors),
+            (
+                row.undelivered(),
+                row.duplicated,
+                row.reordered,
+                row.client_errors
+            ),
             (0, 0, 0, 0),
             "{what}"
         );

@@ -79,9 +79,7 @@ pub fn columns(r: &Results) -> Vec<Column> {
     }
     out.extend([
         col("deliveries", |r| r.deliveries.to_string()),
-        col("lost/dup/reord", |r| {
-            format!("{}/{}/{}", r.lost, r.duplicated, r.reordered)
-        }),
+        col("lost/dup/reord", rtbench_results::format::loss),
     ]);
     if reconnects {
         out.push(col("reconnects", |r| r.reconnects.to_string()));
@@ -186,9 +184,7 @@ pub fn compact_columns(r: &Results) -> Vec<Column> {
     }
     out.extend([
         col("deliv", |r| r.deliveries.to_string()),
-        col("lost/dup/reord", |r| {
-            format!("{}/{}/{}", r.lost, r.duplicated, r.reordered)
-        }),
+        col("lost/dup/reord", rtbench_results::format::loss),
         col("p50 ms", |r| ms(r.latency_us.p50)),
         col("p99 ms", |r| ms(r.latency_us.p99)),
         col("p50÷tcp", |r| ratio(r.ratio_to_floor_p50)),

@@ -106,10 +106,15 @@ fn run_view(run: &Run) -> RunView {
     let e = &r.environment;
     let mut notes = crate::warnings::run_notes(r);
     for row in &r.rows {
-        if row.lost + row.duplicated + row.reordered > 0 {
+        if row.undelivered() + row.duplicated + row.reordered > 0 {
             notes.push(format!(
-                "{}: {} lost, {} duplicated, {} reordered deliveries.",
-                row.transport, row.lost, row.duplicated, row.reordered
+                "{}: {} lost, {} late, {} unpublished, {} duplicated, {} reordered deliveries.",
+                row.transport,
+                row.lost,
+                row.overload.late,
+                row.overload.unpublished,
+                row.duplicated,
+                row.reordered
             ));
         }
     }

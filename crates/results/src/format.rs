@@ -39,9 +39,32 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// A row's delivery account as the tables show it: `lost/duplicated/reordered`, then the events
+/// not delivered that are not lost, when there are any: `0/0/0 +12 late`, `0/0/0 +3 unpublished`.
+pub fn loss(row: &crate::Row) -> String {
+    let mut out = format!("{}/{}/{}", row.lost, row.duplicated, row.reordered);
+    if row.overload.late > 0 {
+        out.push_str(&format!(" +{} late", row.overload.late));
+    }
+    if row.overload.unpublished > 0 {
+        out.push_str(&format!(" +{} unpublished", row.overload.unpublished));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::number;
+    use super::{loss, number};
+
+    #[test]
+    fn loss_shows_late_and_unpublished_apart() {
+        let mut row = crate::tests::sample().rows[0].clone();
+        assert_eq!(loss(&row), "0/0/0");
+        (row.lost, row.duplicated, row.reordered) = (1, 2, 3);
+        (row.overload.late, row.overload.unpublished) = (12, 4);
+        assert_eq!(loss(&row), "1/2/3 +12 late +4 unpublished");
+        assert_eq!(row.undelivered(), 17);
+    }
 
     #[test]
     fn three_digits_without_needless_zeros() {

@@ -2,7 +2,7 @@
 //! Markdown summary, the HTML report and the regression gate all read, and that doubles as a baseline.
 //!
 //! Field names are fixed (tools and CI read them); [`SCHEMA_VERSION`] changes when they do, and a
-//! test pins the shape. Version 1 documents are still read: [`v1`] converts them. Latency histograms
+//! test pins the shape. Older documents are still read: [`v1`] and [`v2`] convert them. Latency histograms
 //! are histograms in memory and travel serialised ([`histogram`]) so runs can be merged and
 //! re-plotted without re-running. Transports are [`rtbench_proto::Transport`] values, written as
 //! their names; the server's settings are [`rtbench_proto::ServerInfo`], as `GET /settings`
@@ -18,6 +18,7 @@ mod overload;
 mod repeat;
 mod row;
 pub mod v1;
+pub mod v2;
 
 pub use conditions::{ConditionsSpec, FaultsSpec};
 
@@ -37,13 +38,17 @@ fn one() -> u32 {
     1
 }
 
-/// Version of the document's shape. Readers refuse other versions with a clear error; version 1
-/// documents are converted ([`v1`]).
+/// Version of the document's shape. Readers refuse other versions with a clear error; versions 1
+/// and 2 are converted ([`v1`], [`v2`]).
 ///
 /// Version 2: `config.server` is the server's whole [`ServerInfo`] (`{"settings": {…, "fault":
 /// {…}}, "allocator": …}`) instead of a flat list of buffer settings, and `config.server_fault`
 /// is gone (it is `config.server.settings.fault`).
-pub const SCHEMA_VERSION: u32 = 2;
+///
+/// Version 3: a row's `lost` no longer includes the events a client was behind on when the drain
+/// ended (`overload.late`) or the server had not published (`overload.unpublished`): those are
+/// late, not lost, and are counted apart ([`Row::undelivered`] adds all three).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One run: where, how, and what it measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,7 +44,7 @@ pub enum LoadError {
 }
 
 impl Results {
-    /// Parses a results document, checking its schema version first (version 1 is upgraded).
+    /// Parses a results document, checking its schema version first (versions 1 and 2 are upgraded).
     /// `path` only names it in errors; a row that does not read is named by its place and
     /// transport.
     pub fn from_json(text: &str, path: &Path) -> Result<Results, LoadError> {
@@ -59,7 +59,11 @@ impl Results {
             .and_then(serde_json::Value::as_u64)
             .ok_or_else(|| corrupt("no schema_version field".into()))?;
         match found {
-            1 => value = crate::v1::upgrade(value).map_err(corrupt)?,
+            1 => {
+                value = crate::v1::upgrade(value).map_err(&corrupt)?;
+                value = crate::v2::upgrade(value).map_err(corrupt)?;
+            }
+            2 => value = crate::v2::upgrade(value).map_err(corrupt)?,
             v if v == u64::from(SCHEMA_VERSION) => {}
             _ => {
                 return Err(LoadError::Version {

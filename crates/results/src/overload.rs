@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Overload {
-    /// Of `lost`, events × members the server had not published by the end of the drain (its
+    /// Not in `lost`: events × members the server had not published by the end of the drain (its
     /// schedule fell behind), as it answers just after the clients stop.
     pub unpublished: u64,
-    /// Of `lost`, events × members that were published, never announced gone by a gap notice, and
+    /// Not in `lost`: events × members that were published, never announced gone by a gap notice, and
     /// after a client's cursor when the drain ended: the client was behind — late, not dropped.
     pub late: u64,
     /// Clients that were behind when the drain ended.

@@ -44,8 +44,9 @@ pub struct Row {
     /// Events × clients actually received inside the window (each counted once).
     pub deliveries: u64,
     /// Scheduled events (warm-up, window and tail) some client never received, summed over
-    /// clients, whatever the reason: `lost_in_gaps`, `overload.unpublished` and `overload.late`
-    /// say which part the ring, the publisher and a client behind explain.
+    /// clients, not counting those the drain's end explains: events a client was still behind on
+    /// (`overload.late`) and events the server had not published (`overload.unpublished`).
+    /// `lost_in_gaps` says which part of it the ring dropped. [`Row::undelivered`] adds all.
     pub lost: u64,
     /// Receipts of an event the client already had.
     pub duplicated: u64,
@@ -59,8 +60,8 @@ pub struct Row {
     /// that could not be read. Empty when nothing happened.
     #[serde(default)]
     pub notes: Vec<String>,
-    /// Of `lost`, the parts the drain's end explains (unpublished, late), and whether the load
-    /// generator was the limit.
+    /// Beside `lost`, the events the drain's end explains (unpublished, late), and whether the
+    /// load generator was the limit.
     #[serde(default)]
     pub overload: Overload,
     /// Clients that ended with an error (connection refused, reset, protocol error).
@@ -192,4 +193,12 @@ pub struct Totals {
     pub socket_memory_growth_bytes: Option<i64>,
     /// Idle scenario: the same over the span of `rss_growth_at_connect_bytes`, bytes.
     pub socket_memory_growth_at_connect_bytes: Option<i64>,
+}
+
+impl Row {
+    /// Every scheduled event × member that was not delivered by the drain's end, whatever the
+    /// reason: `lost` plus the late and unpublished ones. A complete row has none.
+    pub fn undelivered(&self) -> u64 {
+        self.lost + self.overload.late + self.overload.unpublished
+    }
 }

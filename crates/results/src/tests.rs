@@ -281,7 +281,7 @@ fn shape_is_pinned() {
             .unwrap()
             .starts_with("HISTF")
     );
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
 }
 
 #[test]
@@ -291,7 +291,7 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
     let p = Path::new("results.json");
     assert_eq!(Results::from_json(&text, p).unwrap(), r);
 
-    let old = text.replace("\"schema_version\":2", "\"schema_version\":0");
+    let old = text.replace("\"schema_version\":3", "\"schema_version\":0");
     let err = Results::from_json(&old, p).unwrap_err().to_string();
     assert!(
         err.starts_with("results.json: results schema version 0"),
@@ -303,7 +303,7 @@ fn round_trips_and_refuses_other_versions_and_corrupt_files() {
         err.starts_with("results.json: not an rtbench results file"),
         "{err}"
     );
-    let err = Results::from_json("{\"schema_version\":2}", p)
+    let err = Results::from_json("{\"schema_version\":3}", p)
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing field"), "{err}");

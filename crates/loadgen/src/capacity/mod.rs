@@ -51,11 +51,11 @@ pub struct Step {
     pub deliveries_per_s: f64,
     /// p99 delivery latency, microseconds.
     pub p99_us: f64,
-    /// Events not delivered (of them, `late` and `unpublished`).
+    /// Events lost (not counting `late` and `unpublished`).
     pub lost: u64,
-    /// Of `lost`: clients behind at the end of the drain.
+    /// Events clients were still behind on at the end of the drain.
     pub late: u64,
-    /// Of `lost`: events the server had not published by the end of the drain.
+    /// Events the server had not published by the end of the drain.
     pub unpublished: u64,
     /// Server CPU over the window, cores.
     pub server_cpu_cores: f64,

@@ -135,9 +135,9 @@ pub async fn run_capacity(
             let row = run_phase(transport, &config, target, control, (&phase, None)).await?;
             drop(phase);
             progress.println(&format!(
-                "{label}: p99 {:.1} ms, lost {}{}",
+                "{label}: p99 {:.1} ms, lost/dup/reord {}{}",
                 row.latency_us.p99 / 1e3,
-                row.lost,
+                rtbench_results::format::loss(&row),
                 if row.overload.loadgen_bound {
                     " · LOADGEN-BOUND"
                 } else {

@@ -11,7 +11,8 @@ pub struct Bounds {
     pub p99_over_lightest_ms: f64,
     /// A step also breaks when its p99 exceeds this, ms (none by default).
     pub p99_max_ms: Option<f64>,
-    /// A step breaks when more events than this were not delivered (0: any loss breaks it).
+    /// A step breaks when more events than this were not delivered, lost or late (0: any breaks
+    /// it).
     pub max_lost: u64,
 }
 
@@ -59,11 +60,14 @@ pub fn judge(row: &Row, lightest_p99_us: Option<f64>, bounds: &Bounds) -> Verdic
     {
         why.push(format!("p99 {:.1} ms is above {max:.0} ms", p99 / 1e3));
     }
-    if row.lost > bounds.max_lost {
+    if row.undelivered() > bounds.max_lost {
         let o = &row.overload;
         why.push(format!(
-            "{} events not delivered ({} late, {} unpublished)",
-            row.lost, o.late, o.unpublished
+            "{} events not delivered ({} lost, {} late, {} unpublished)",
+            row.undelivered(),
+            row.lost,
+            o.late,
+            o.unpublished
         ));
     }
     if row.overload.unpublished > 0 {
