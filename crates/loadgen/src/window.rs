@@ -36,6 +36,7 @@ pub(crate) fn totals(
         rss_growth_at_connect_bytes: None,
         socket_memory_growth_bytes: None,
         socket_memory_growth_at_connect_bytes: None,
+        server_rss_bytes: (m1.server_rss_bytes > 0).then_some(m1.server_rss_bytes),
     }
 }
 

@@ -168,6 +168,10 @@ fn the_capacity_ramp_stops_at_the_first_step_that_breaks_a_bound() {
         "{curve:#?}"
     );
     assert_eq!(curve.capacity, Some(2.0));
+    assert!(
+        curve.steps.iter().all(|s| s.server_rss_bytes > Some(0)),
+        "every step records the server's memory: {curve:#?}"
+    );
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2].clients, 40);
 }

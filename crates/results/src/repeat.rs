@@ -68,6 +68,8 @@ fn sum_totals(rows: &[Row]) -> Totals {
             a.socket_memory_growth_at_connect_bytes,
             r.totals.socket_memory_growth_at_connect_bytes,
         ),
+        // A level, not a count: the largest of the repetitions.
+        server_rss_bytes: a.server_rss_bytes.max(r.totals.server_rss_bytes),
     })
 }
 

@@ -193,6 +193,10 @@ pub struct Totals {
     pub socket_memory_growth_bytes: Option<i64>,
     /// Idle scenario: the same over the span of `rss_growth_at_connect_bytes`, bytes.
     pub socket_memory_growth_at_connect_bytes: Option<i64>,
+    /// The server's resident memory at the window's end, bytes (what a capacity step reports
+    /// beside its CPU); absent in documents written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_rss_bytes: Option<u64>,
 }
 
 impl Row {

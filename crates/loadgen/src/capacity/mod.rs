@@ -59,6 +59,9 @@ pub struct Step {
     pub unpublished: u64,
     /// Server CPU over the window, cores.
     pub server_cpu_cores: f64,
+    /// The server's resident memory at the window's end, bytes (absent in older documents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_rss_bytes: Option<u64>,
     /// Load-generator CPU over the window, cores.
     pub loadgen_cpu_cores: Option<f64>,
     /// How late the load generator's probe timer fired, p99, microseconds.

@@ -104,6 +104,7 @@ fn step(offered: f64, row: &Row, verdict: Verdict, bisection: bool) -> Step {
         late: row.overload.late,
         unpublished: row.overload.unpublished,
         server_cpu_cores: per_s(row.totals.server_cpu_us as f64 / 1e6),
+        server_rss_bytes: row.totals.server_rss_bytes,
         loadgen_cpu_cores: row.overload.loadgen_cpu_cores,
         loadgen_lag_p99_us: row.overload.loadgen_lag_p99_us,
         server_cpu_us_per_delivery: row.server_cpu_us_per_delivery,
