@@ -8,11 +8,24 @@ use rtbench_loadgen::{Campaign, Control, Progress, Target};
 use rtbench_results::Row;
 use std::path::Path;
 
-/// Runs the search for every transport of `campaign`'s one point; writes `capacity.json` to
-/// `out`, prints the table, and returns every step's row.
+/// [`measure_placed`] without the server's CPU count: `capacity.json` then leaves `server_cpus`
+/// out, and the report divides by the server CPUs `results.json`'s placement names instead.
 pub async fn measure(
     campaign: &Campaign,
     plan: &Plan,
+    ctx: (&Target, &Control, &Progress),
+    out: &Path,
+) -> anyhow::Result<Vec<Row>> {
+    measure_placed(campaign, plan, None, ctx, out).await
+}
+
+/// Runs the search for every transport of `campaign`'s one point; writes `capacity.json` to
+/// `out` (each curve with `server_cpus`, the CPUs the placement plan gave the server, `None`
+/// when not pinned), prints the table, and returns every step's row.
+pub async fn measure_placed(
+    campaign: &Campaign,
+    plan: &Plan,
+    server_cpus: Option<u32>,
     (target, control, progress): (&Target, &Control, &Progress),
     out: &Path,
 ) -> anyhow::Result<Vec<Row>> {
@@ -24,8 +37,9 @@ pub async fn measure(
     }
     let (mut curves, mut rows) = (Vec::new(), Vec::new());
     for &t in &point.config.transports {
-        let (curve, steps) =
+        let (mut curve, steps) =
             run_capacity(t, &point.config, plan, (target, control, progress)).await?;
+        curve.server_cpus = server_cpus;
         curves.push(curve);
         rows.extend(steps);
     }
