@@ -7,7 +7,7 @@
 //! on the load generator, which pulls in a runtime and HTTP clients); a test in the root package
 //! writes a curve with the load generator's type and reads it back with these.
 
-use crate::format::number;
+use crate::format::{number, whole};
 use rtbench_results::Transport;
 use serde::Deserialize;
 use std::path::Path;
@@ -175,9 +175,9 @@ impl CapacityRow {
         match self.per_core {
             None => "–".into(),
             Some((v, _)) if self.lower_bound => {
-                format!("≥ {} (load generator bound)", number(v.round()))
+                format!("≥ {} (load generator bound)", whole(v))
             }
-            Some((v, c)) => format!("{} ({})", number(v.round()), c.basis()),
+            Some((v, c)) => format!("{} ({})", whole(v), c.basis()),
         }
     }
 }
@@ -196,14 +196,10 @@ impl Cores {
 /// Why the ramp stopped where it did, in words.
 fn verdict(c: &Curve) -> String {
     let unit = c.unit();
-    let at = |s: &Step| format!("{} {unit}", number(s.offered));
-    let held = c.capacity_step().map(|s| {
-        format!(
-            "{} ({} deliveries/s)",
-            at(s),
-            number(s.deliveries_per_s.round())
-        )
-    });
+    let at = |s: &Step| format!("{} {unit}", whole(s.offered));
+    let held = c
+        .capacity_step()
+        .map(|s| format!("{} ({} deliveries/s)", at(s), whole(s.deliveries_per_s)));
     let broke = c.first_broken();
     if c.loadgen_limited {
         let saturated = c
@@ -304,10 +300,8 @@ pub fn cells(r: &CapacityRow) -> Vec<String> {
     let ge = if r.lower_bound { "≥ " } else { "" };
     vec![
         crate::transport::label(r.transport).to_string(),
-        held.map_or_else(dash, |s| format!("{ge}{} {}", number(s.offered), r.unit)),
-        held.map_or_else(dash, |s| {
-            format!("{ge}{}", number(s.deliveries_per_s.round()))
-        }),
+        held.map_or_else(dash, |s| format!("{ge}{} {}", whole(s.offered), r.unit)),
+        held.map_or_else(dash, |s| format!("{ge}{}", whole(s.deliveries_per_s))),
         held.map_or_else(dash, |s| crate::format::latency_us(s.p99_us)),
         held.map_or_else(dash, |s| format!("{:.2} cores", s.server_cpu_cores)),
         held.map_or_else(dash, |s| {
@@ -328,4 +322,4 @@ pub const RSS_NOTE: &str = "Server RSS at the bound is not recorded by delivery 
 
 #[cfg(test)]
 #[path = "capacity_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -140,3 +140,7 @@ pub fn read_dir(dir: &Path, run_started_unix_s: u64) -> LatencyLogs {
         .sort_by_key(|l| crate::transport::rank(l.transport));
     out
 }
+
+#[cfg(test)]
+#[path = "latency_log_tests.rs"]
+mod tests;

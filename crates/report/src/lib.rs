@@ -120,3 +120,6 @@ pub enum ReportError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod beside_tests;

@@ -128,3 +128,84 @@ pub fn capacity(curves: &[Curve], placement_cpus: Option<u32>) -> Result<Section
     });
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency_log::parse;
+    use crate::test_support::hlog;
+
+    /// Circles in `svg` of `colour`: (filled, hollow).
+    fn circles(svg: &str, colour: &str) -> (usize, usize) {
+        let filled = format!("fill=\"{colour}\" stroke=\"none\"");
+        let hollow = format!("fill=\"none\" stroke=\"{colour}\"");
+        let of = |needle: &str| {
+            svg.lines()
+                .filter(|l| l.starts_with("<circle") && l.contains(needle))
+                .count()
+        };
+        (of(&filled), of(&hollow))
+    }
+
+    #[test]
+    fn loadgen_bound_steps_are_hollow_and_broken_steps_crossed() {
+        let s = capacity(&crate::capacity::tests::curves(), None).unwrap();
+        let ids: Vec<&str> = s.charts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["capacity-p99", "capacity-server-cpu"]);
+        for c in &s.charts {
+            assert_eq!(c.transport_names(), "websocket sse");
+            // SSE: two steps held, the third saturated its load generator.
+            assert_eq!(circles(&c.svg, "#009E73"), (2, 1), "{}", c.id);
+            // WebSocket: two held, two broke (crosses, no ring).
+            assert_eq!(circles(&c.svg, "#0072B2"), (2, 0), "{}", c.id);
+            let crosses = c
+                .svg
+                .lines()
+                .filter(|l| l.starts_with("<line") && l.contains("stroke=\"#0072B2\""))
+                .count();
+            assert_eq!(crosses, 4, "two strokes per broken step: {}", c.id);
+            assert_eq!(circles(&c.svg, "#444444"), (1, 1), "legend: held, ring");
+        }
+        let t = &s.tables[0];
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[0][0], "WebSocket");
+        assert_eq!(t.rows[0][6], "100,000 (÷ 1 server CPU)");
+        assert_eq!(t.rows[1][6], "≥ 125,000 (load generator bound)");
+        assert!(t.notes.iter().any(|n| n.starts_with("LOADGEN-BOUND")));
+    }
+
+    #[test]
+    fn one_latency_chart_per_log_with_warmup_and_tail_shaded() {
+        let text = hlog(
+            1_700_000_000,
+            "sse",
+            &[&[1_000_000], &[2_000_000, 90_000_000]],
+        );
+        let logs = LatencyLogs {
+            logs: vec![parse("latency-sse.hlog", &text).unwrap()],
+            problems: vec!["latency-tcp.hlog: unreadable after 0 intervals (x)".into()],
+        };
+        let mut config = crate::test_support::run("a.json", Vec::new())
+            .results
+            .config;
+        config.tail_ms = 500;
+        let s = latency_over_time(&logs, "a.json", &config).unwrap();
+        assert_eq!(s.charts.len(), 1);
+        let c = &s.charts[0];
+        assert_eq!(c.id, "latency-over-time-latency-sse");
+        assert_eq!(c.transport_names(), "sse");
+        for key in [">p50<", ">p99<", ">max<", ">warm-up<", ">window<", ">tail<"] {
+            let squeezed: String = c.svg.split_whitespace().collect();
+            assert!(squeezed.contains(key), "{key} missing");
+        }
+        let shaded = c.svg.matches("fill=\"#F1F1F1\"").count();
+        assert_eq!(shaded, 2, "warm-up and tail");
+        assert_eq!(
+            s.skipped,
+            ["Not drawn: latency-tcp.hlog: unreadable after 0 intervals (x)."]
+        );
+        let none = latency_over_time(&LatencyLogs::default(), "a.json", &config).unwrap();
+        assert!(none.charts.is_empty());
+        assert!(none.skipped[0].starts_with("No latency-<transport>.hlog beside a.json"));
+    }
+}
