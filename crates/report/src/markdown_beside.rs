@@ -39,9 +39,10 @@ pub fn latency_section(logs: &LatencyLogs, source: &str) -> String {
             .max_by(|a, b| a.p99_us.total_cmp(&b.p99_us));
         if let Some(w) = worst {
             out.push_str(&format!(
-                "- `{}`: {} one-second intervals; worst p99 {} (max {}) in the second from {:.0} s.\n",
+                "- `{}`: {} one-second interval{}; worst p99 {} (max {}) in the second from {:.0} s.\n",
                 log.file,
                 log.intervals.len(),
+                if log.intervals.len() == 1 { "" } else { "s" },
                 latency_us(w.p99_us),
                 latency_us(w.max_us),
                 w.start_s
