@@ -49,7 +49,7 @@ pub fn latency_over_time(
              late deliveries; p99 rising with them is the whole population waiting.",
             log.file,
             log.intervals.len(),
-            crate::format::number(log.intervals.iter().map(|i| i.count as f64).sum())
+            crate::format::whole(log.intervals.iter().map(|i| i.count as f64).sum())
         );
         s.charts.push(chart(
             format!("latency-over-time-{}", log.file.trim_end_matches(".hlog")),
@@ -122,6 +122,7 @@ pub fn capacity(curves: &[Curve], placement_cpus: Option<u32>) -> Result<Section
         );
     }
     s.tables.push(Table {
+        class: "capacity",
         headers: capacity::HEADERS.iter().map(|h| h.to_string()).collect(),
         rows: rows.iter().map(capacity::cells).collect(),
         notes,

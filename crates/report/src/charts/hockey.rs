@@ -6,7 +6,7 @@
 use super::frame::{self, Drawing, Key};
 use crate::ReportError;
 use crate::capacity::{Curve, Step, Verdict};
-use crate::format::number;
+use crate::format::whole;
 use crate::transport;
 use plotters::prelude::*;
 
@@ -32,6 +32,7 @@ const INK: RGBColor = RGBColor(0x44, 0x44, 0x44);
 
 fn marks(area: &frame::Area, (x, y): (i32, i32), s: &Step, c: RGBColor) -> frame::Drawn {
     if s.loadgen_bound {
+        area.draw(&Circle::new((x, y), 5, WHITE.filled()))?;
         area.draw(&Circle::new((x, y), 5, c.stroke_width(2)))?;
     } else if s.verdict == Verdict::Held {
         area.draw(&Circle::new((x, y), 5, c.filled()))?;
@@ -107,8 +108,10 @@ where
             .iter()
             .filter(|(_, s)| s.verdict == Verdict::Held && !s.loadgen_bound);
         chart.draw_series(held.map(|(at, _)| Circle::new(*at, 5, colour.filled())))?;
-        let hollow = pts.iter().filter(|(_, s)| s.loadgen_bound);
-        chart.draw_series(hollow.map(|(at, _)| Circle::new(*at, 5, colour.stroke_width(2))))?;
+        // A ring over white, so the line through it does not fill it in.
+        let hollow = || pts.iter().filter(|(_, s)| s.loadgen_bound);
+        chart.draw_series(hollow().map(|(at, _)| Circle::new(*at, 5, WHITE.filled())))?;
+        chart.draw_series(hollow().map(|(at, _)| Circle::new(*at, 5, colour.stroke_width(2))))?;
         let broke = pts
             .iter()
             .filter(|(_, s)| matches!(s.verdict, Verdict::Broke(_)));
@@ -142,7 +145,7 @@ pub fn hockey(curves: &[&Curve], figure: Figure) -> Result<Drawing, ReportError>
                     .with_key_points(frame::log_ticks(y0, y1));
                 let mut chart = frame::builder(area).build_cartesian_2d(x, y)?;
                 let y_desc = "p99 delivery latency (log scale)";
-                let tick = |v: &f64| number(*v);
+                let tick = |v: &f64| whole(*v);
                 frame::mesh(&mut chart, x_desc, y_desc, &tick, &frame::latency_tick)?;
                 draw_curves(&mut chart, curves, figure, y0)
             })
@@ -152,7 +155,7 @@ pub fn hockey(curves: &[&Curve], figure: Figure) -> Result<Drawing, ReportError>
             frame::svg_keyed("capacity server CPU", &names, &keys(), |area| {
                 let x = (x0..x1).log_scale().with_key_points(x_ticks.clone());
                 let mut chart = frame::builder(area).build_cartesian_2d(x, 0.0..y1)?;
-                let tick = |v: &f64| number(*v);
+                let tick = |v: &f64| whole(*v);
                 let cores = |v: &f64| format!("{v:.2}");
                 frame::mesh(&mut chart, x_desc, "server CPU, cores", &tick, &cores)?;
                 draw_curves(&mut chart, curves, figure, 0.0)

@@ -56,6 +56,8 @@ pub struct Section {
 /// A table in a section.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
+    /// CSS class beside `rows` (`capacity`: its last column, the verdict, wraps).
+    pub class: &'static str,
     /// Column headers.
     pub headers: Vec<String>,
     /// Cells, row by row.

@@ -47,7 +47,7 @@ fn keys(colour: RGBColor) -> Vec<Key> {
         },
         Key {
             text: "max".into(),
-            mark: line(colour.mix(0.45).stroke_width(1), false),
+            mark: line(colour.mix(0.6).stroke_width(1), false),
         },
     ]
 }
@@ -104,7 +104,7 @@ pub fn timeline(log: &LatencyLog, phases: Option<Phases>) -> Result<Drawing, Rep
         };
         chart.draw_series(LineSeries::new(
             at(|p| p.max_us),
-            colour.mix(0.45).stroke_width(1),
+            colour.mix(0.6).stroke_width(1),
         ))?;
         chart.draw_series(DashedLineSeries::new(
             at(|p| p.p99_us),
