@@ -82,13 +82,16 @@ fn draw(
     })
 }
 
+/// Draws a legend's sample mark centred at a pixel of the legend strip.
+pub type Mark = Box<dyn Fn(&Area, (i32, i32)) -> Drawn>;
+
 /// A legend entry below the transports: a sample mark and what it means (`p99`, `hollow:
 /// load generator bound`).
 pub struct Key {
     /// What the mark means.
     pub text: String,
     /// Draws the sample mark centred at the point given.
-    pub mark: Box<dyn Fn(&Area, (i32, i32)) -> Drawn>,
+    pub mark: Mark,
 }
 
 /// [`svg`] with `keys` listed in the legend under the transports (line swatches).

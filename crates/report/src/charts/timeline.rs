@@ -34,7 +34,7 @@ fn keys(colour: RGBColor) -> Vec<Key> {
                 area.draw(&PathElement::new(vec![(x + 2, y), (x + 12, y)], style))?;
             }
             Ok(())
-        }) as Box<dyn Fn(&frame::Area, (i32, i32)) -> frame::Drawn>
+        }) as frame::Mark
     };
     vec![
         Key {
