@@ -136,8 +136,13 @@ pub fn hockey(curves: &[&Curve], figure: Figure) -> Result<Drawing, ReportError>
     let x_ticks = frame::log_ticks(x0, x1);
     match figure {
         Figure::P99 => {
-            let lo = all.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-            let (y0, y1) = frame::log_range(lo.max(1.0), y_hi);
+            // A step with no deliveries has p99 0: it sits on the axis, not a decade below.
+            let lo = all
+                .iter()
+                .map(|p| p.1)
+                .filter(|y| *y > 0.0)
+                .fold(f64::INFINITY, f64::min);
+            let (y0, y1) = frame::log_range(lo.min(y_hi).max(1.0), y_hi);
             frame::svg_keyed("capacity p99", &names, &keys(), |area| {
                 let x = (x0..x1).log_scale().with_key_points(x_ticks.clone());
                 let y = (y0..y1)

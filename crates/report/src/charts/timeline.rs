@@ -52,6 +52,42 @@ fn keys(colour: RGBColor) -> Vec<Key> {
     ]
 }
 
+/// Shades warm-up and tail between `y0` and `y1`, and names the three parts at the top.
+fn shade<CT>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, CT>,
+    area: &frame::Area,
+    p: Phases,
+    (y0, y1): (f64, f64),
+) -> frame::Drawn
+where
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    let shaded = [(0.0, p.warmup_end_s), (p.window_end_s, p.tail_end_s)];
+    chart.draw_series(
+        shaded
+            .iter()
+            .filter(|(a, b)| b > a)
+            .map(|&(a, b)| Rectangle::new([(a, y0), (b, y1)], SHADE.filled())),
+    )?;
+    let style = TextStyle::from((frame::FONT, frame::TICK_SIZE).into_font())
+        .color(&RGBColor(0x66, 0x66, 0x66))
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    let mid = |a: f64, b: f64| (a + b) / 2.0;
+    let labels = [
+        ("warm-up", mid(0.0, p.warmup_end_s)),
+        ("window", mid(p.warmup_end_s, p.window_end_s)),
+        ("tail", mid(p.window_end_s, p.tail_end_s)),
+    ];
+    let (_, top) = chart.plotting_area().map_coordinate(&(0.0, y1));
+    for (text, at) in labels {
+        let (x, _) = chart.plotting_area().map_coordinate(&(at, y1));
+        if x > 0 {
+            area.draw(&Text::new(text, (x, top + 4), style.clone()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Draws one log; `phases` shades warm-up and tail when the run recorded them.
 pub fn timeline(log: &LatencyLog, phases: Option<Phases>) -> Result<Drawing, ReportError> {
     let pts = &log.intervals;
@@ -68,29 +104,7 @@ pub fn timeline(log: &LatencyLog, phases: Option<Phases>) -> Result<Drawing, Rep
             .with_key_points(frame::log_ticks(y0, y1));
         let mut chart = frame::builder(area).build_cartesian_2d(0.0..x1, y)?;
         if let Some(p) = phases {
-            let shade = [(0.0, p.warmup_end_s), (p.window_end_s, p.tail_end_s)];
-            chart.draw_series(
-                shade
-                    .iter()
-                    .filter(|(a, b)| b > a)
-                    .map(|&(a, b)| Rectangle::new([(a, y0), (b, y1)], SHADE.filled())),
-            )?;
-            let style = TextStyle::from((frame::FONT, frame::TICK_SIZE).into_font())
-                .color(&RGBColor(0x66, 0x66, 0x66))
-                .pos(Pos::new(HPos::Center, VPos::Top));
-            let mid = |a: f64, b: f64| (a + b) / 2.0;
-            let labels = [
-                ("warm-up", mid(0.0, p.warmup_end_s)),
-                ("window", mid(p.warmup_end_s, p.window_end_s)),
-                ("tail", mid(p.window_end_s, p.tail_end_s)),
-            ];
-            for (text, at) in labels {
-                let (x, _) = chart.backend_coord(&(at, y1));
-                let (_, y) = chart.backend_coord(&(0.0, y1));
-                if x > 0 {
-                    area.draw(&Text::new(text, (x, y + 4), style.clone()))?;
-                }
-            }
+            shade(&mut chart, area, p, (y0, y1))?;
         }
         frame::mesh(
             &mut chart,
