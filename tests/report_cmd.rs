@@ -259,3 +259,155 @@ fn a_missing_file_names_its_cause_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
 }
+
+/// A capacity document written with the load generator's own types (so the report's reading of
+/// it cannot drift from what `rtbench run --capacity-steps` writes): WebSocket held 5,000 clients
+/// and broke at 10,000; SSE's load generator saturated at 10,000.
+fn capacity_json() -> Vec<u8> {
+    use rtbench_loadgen::capacity::{Axis, Curve, Step, Verdict};
+    use rtbench_proto::Transport;
+    let step = |clients: u64, p99_ms: f64, cores: f64, verdict: Verdict| Step {
+        offered: clients as f64,
+        clients,
+        rate_per_s: 20.0,
+        deliveries_per_s: clients as f64 * 20.0,
+        p99_us: p99_ms * 1e3,
+        lost: 0,
+        late: 0,
+        unpublished: 0,
+        server_cpu_cores: cores,
+        loadgen_cpu_cores: Some(0.6),
+        loadgen_lag_p99_us: Some(1_000.0),
+        server_cpu_us_per_delivery: 8.4,
+        client_cpu_us_per_delivery: 9.0,
+        loadgen_bound: verdict == Verdict::LoadgenBound,
+        bisection: false,
+        verdict,
+    };
+    let curves = vec![
+        Curve {
+            transport: Transport::WebSocket,
+            axis: Axis::Clients,
+            steps: vec![
+                step(1_000, 20.0, 0.2, Verdict::Held),
+                step(5_000, 47.1, 0.84, Verdict::Held),
+                step(
+                    10_000,
+                    3_600.0,
+                    0.98,
+                    Verdict::Broke("53470 events not delivered".into()),
+                ),
+            ],
+            capacity: Some(5_000.0),
+            loadgen_limited: false,
+            server_cpus: Some(1),
+        },
+        Curve {
+            transport: Transport::Sse,
+            axis: Axis::Clients,
+            steps: vec![
+                step(1_000, 20.0, 0.2, Verdict::Held),
+                step(10_000, 80.0, 0.9, Verdict::LoadgenBound),
+            ],
+            capacity: Some(1_000.0),
+            loadgen_limited: true,
+            server_cpus: None,
+        },
+    ];
+    serde_json::to_vec_pretty(&curves).unwrap()
+}
+
+/// Writes `latency-sse.hlog` into `dir` with the load generator's own interval-log writer.
+fn write_sse_log(dir: &Path) {
+    use rtbench_loadgen::interval_log::IntervalLog;
+    use rtbench_loadgen::latency_sink::LatencySink;
+    use std::sync::Arc;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sink = Arc::new(LatencySink::new());
+        let path = dir.join("latency-sse.hlog");
+        let start = rtbench_proto::mono_now_ns();
+        let log = IntervalLog::start(sink.clone(), path, start, "sse".into()).unwrap();
+        sink.record(0, start, 1_500_000);
+        sink.record(1, start, 40_000_000);
+        log.finish().await.unwrap();
+    });
+}
+
+#[test]
+fn report_draws_capacity_and_latency_over_time_from_the_files_beside_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    std::fs::copy(fixture("base.json"), &results).unwrap();
+    std::fs::write(dir.path().join("capacity.json"), capacity_json()).unwrap();
+    write_sse_log(dir.path());
+    let out = rtbench(&["report", results.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    for id in [
+        "id=\"capacity-p99\"",
+        "id=\"capacity-server-cpu\"",
+        "id=\"latency-over-time-latency-sse\"",
+    ] {
+        assert!(html.contains(id), "{id} missing");
+    }
+    assert!(
+        html.contains("fill=\"none\" stroke=\"#009E73\""),
+        "SSE's saturated step is hollow"
+    );
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        md.contains("| WebSocket | 5,000 clients | 100,000 | 47 ms | 0.84 cores | 8.4 µs · 9 µs | 100,000 (÷ 1 server CPU) | held up to 5,000 clients (100,000 deliveries/s); broke at 10,000 clients because 53470 events not delivered |"),
+        "{md}"
+    );
+    assert!(md.contains("| SSE | ≥ 1,000 clients |"), "{md}");
+    assert!(
+        md.contains("≥ 20,000 (load generator bound) |"),
+        "per core in the textbook table: {md}"
+    );
+    assert!(
+        md.contains("- `latency-sse.hlog`: 1 one-second interval; worst p99 40"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_capacity_document_given_among_the_files_is_read_and_missing_logs_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let capacity = dir.path().join("capacity.json");
+    std::fs::write(&capacity, capacity_json()).unwrap();
+    let out_dir = dir.path().join("page");
+    let base = fixture("base.json");
+    let out = rtbench(&[
+        "report",
+        base.to_str().unwrap(),
+        capacity.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    assert!(md.contains("## Capacity"), "{md}");
+    let missing: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("No latency-"))
+        .collect();
+    assert_eq!(missing.len(), 1, "{md}");
+    let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+    assert!(html.contains("<p class=\"skipped\">No latency-&#60;transport&#62;.hlog beside"));
+
+    std::fs::write(&capacity, b"[{\"transport\": \"sse\"}]").unwrap();
+    let out = rtbench(&["report", base.to_str().unwrap(), capacity.to_str().unwrap()]);
+    assert_one_line_error(&out, &["capacity.json", "not a capacity document"]);
+}

@@ -7,6 +7,26 @@ pub fn opt_number(x: Option<f64>) -> String {
     x.map_or("–".into(), number)
 }
 
+/// A large figure rounded to a whole number, thousands grouped: `100,043`, `5,000`, `40`. A
+/// figure below 10 keeps [`number`]'s digits (`2.5`).
+pub fn whole(x: f64) -> String {
+    if x.abs() < 10.0 {
+        return number(x);
+    }
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// A percentage with two decimals: `0.00%`, `1.25%`.
 pub fn percent(x: f64) -> String {
     format!("{x:.2}%")
@@ -49,6 +69,11 @@ mod tests {
         assert_eq!(number(2.5), "2.5");
         assert_eq!(number(0.0125), "0.013");
         assert_eq!(number(20.0), "20");
+        assert_eq!(whole(100_043.4), "100,043");
+        assert_eq!(whole(5_000.0), "5,000");
+        assert_eq!(whole(1_234_567.0), "1,234,567");
+        assert_eq!(whole(40.0), "40");
+        assert_eq!(whole(2.5), "2.5");
         assert_eq!(ratio(Some(1.0)), "1.00×");
         assert_eq!(ratio(None), "–");
         assert_eq!(opt_number(None), "–");

@@ -10,7 +10,7 @@ use crate::environment::{
 };
 use crate::rating::{LATENCY, OVERHEAD};
 use crate::textbook::{self, Cell};
-use crate::{ReportError, Run, transport};
+use crate::{Beside, ReportError, Run, transport};
 use askama::Template;
 
 /// A textbook cell as the template shows it.
@@ -46,6 +46,8 @@ struct TextbookRowView {
     /// Latency, then overhead.
     cells: [CellView; 2],
     other: String,
+    /// Deliveries/s per server core at the capacity bound, when a capacity document was given.
+    per_core: Option<String>,
 }
 
 /// One table of a run: the delivery rows or the idle rows.
@@ -80,6 +82,8 @@ struct Page {
     sources: Vec<String>,
     key: Vec<(String, String)>,
     textbook: Vec<TextbookRowView>,
+    /// Whether the textbook table has the per-core column.
+    per_core: bool,
     floor: Option<String>,
     scales: Vec<(&'static str, &'static str, Vec<String>)>,
     sections: Vec<Section>,
@@ -175,8 +179,53 @@ fn run_views(runs: &[Run]) -> Vec<RunView> {
 /// Renders one page for `runs`: the first run's workload is the base the headline charts and the
 /// textbook table show; rows of the others add sweeps (or merge, when their workload is the same).
 pub fn render_html(runs: &[Run]) -> Result<String, ReportError> {
+    render_html_with(runs, &Beside::default())
+}
+
+/// The CPUs `results.json`'s placement gave the server (`None` when not pinned).
+pub(crate) fn placement_cpus(run: &Run) -> Option<u32> {
+    let n = run.results.environment.placement.server_cpus.len();
+    (n > 0).then_some(n as u32)
+}
+
+/// The page's sections: the charts of the data, with latency over time after the latency section
+/// and capacity after the cost section when `beside` holds them.
+fn all_sections(
+    runs: &[Run],
+    data: &Dataset,
+    beside: &Beside,
+) -> Result<Vec<Section>, ReportError> {
+    let mut sections = charts::sections(data)?;
+    let after = |sections: &[Section], id: &str| {
+        sections
+            .iter()
+            .position(|s| s.id == id)
+            .map_or(sections.len(), |i| i + 1)
+    };
+    if let Some(curves) = &beside.capacity {
+        let at = after(&sections, "cost");
+        sections.insert(
+            at,
+            charts::capacity_section(curves, placement_cpus(&runs[0]))?,
+        );
+    }
+    if let Some(logs) = &beside.latency {
+        let at = after(&sections, "latency");
+        let s = charts::latency_over_time(logs, &runs[0].source, &runs[0].results.config)?;
+        sections.insert(at, s);
+    }
+    Ok(sections)
+}
+
+/// [`render_html`] with the sections of what lies beside the results (latency over time,
+/// capacity) and, given a capacity document, deliveries/s per server core in the textbook table.
+pub fn render_html_with(runs: &[Run], beside: &Beside) -> Result<String, ReportError> {
     let data = Dataset::new(runs)?;
-    let measured = textbook::measure(&data);
+    let capacity_rows = beside
+        .capacity
+        .as_ref()
+        .map(|c| crate::capacity::table(c, placement_cpus(&runs[0])));
+    let measured = textbook::measure_with(&data, capacity_rows.as_deref());
     let page = Page {
         tool: runs[0].results.tool.clone(),
         headline: charts::describe(&data.base),
@@ -193,14 +242,16 @@ pub fn render_html(runs: &[Run]) -> Result<String, ReportError> {
                 technique: r.claim.technique,
                 cells: [CellView::of(&r.latency), CellView::of(&r.overhead)],
                 other: r.other_cost.clone(),
+                per_core: r.per_core.clone(),
             })
             .collect(),
+        per_core: capacity_rows.is_some(),
         floor: measured.floor.clone(),
         scales: [LATENCY, OVERHEAD]
             .iter()
             .map(|s| (s.name, s.measure, s.rules()))
             .collect(),
-        sections: charts::sections(&data)?,
+        sections: all_sections(runs, &data, beside)?,
         runs: run_views(runs),
         css: include_str!("../templates/report.css"),
     };

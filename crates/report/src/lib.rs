@@ -4,14 +4,19 @@
 //! - [`render_table`]: the terminal table `rtbench run` prints.
 //! - [`render_markdown`] / [`render_markdown_runs`]: the summary for a README or a pull request.
 //! - [`render_html`]: one self-contained page (inline CSS and SVG charts) for one or more runs.
+//! - [`render_html_with`] / [`render_markdown_with`]: the same, with what lies [`Beside`] the
+//!   results (latency interval logs, the capacity document) in their own sections.
 
+pub mod capacity;
 mod charts;
 mod columns;
 pub mod data;
 mod environment;
 pub mod format;
 mod html;
+pub mod latency_log;
 mod markdown;
+mod markdown_beside;
 pub mod param;
 mod profiles;
 pub mod rating;
@@ -24,12 +29,13 @@ pub mod warnings;
 mod test_support;
 
 pub use environment::{machine_line, reproduce_line, settings_line, workload_line};
-pub use html::render_html;
-pub use markdown::{render_markdown, render_markdown_runs};
+pub use html::{render_html, render_html_with};
+pub use markdown::{render_markdown, render_markdown_runs, render_markdown_with};
 pub use profiles::{conditions_line, faults_line};
 pub use table::{View, render_table, render_table_view};
 
 use rtbench_results::Results;
+use std::path::Path;
 
 /// One results document and where it came from.
 #[derive(Debug, Clone)]
@@ -38,6 +44,43 @@ pub struct Run {
     pub source: String,
     /// The document.
     pub results: Results,
+}
+
+/// What the report reads beside the results files: the first file's latency interval logs and
+/// a capacity document. The default (nothing looked for) leaves both sections off the page.
+#[derive(Debug, Clone, Default)]
+pub struct Beside {
+    /// The interval logs beside the first results file; `None` when not looked for.
+    pub latency: Option<latency_log::LatencyLogs>,
+    /// The capacity curves, when a capacity document was found or given.
+    pub capacity: Option<Vec<capacity::Curve>>,
+}
+
+impl Beside {
+    /// Reads what lies beside `results` (a results file that started at `run_started_unix_s`):
+    /// its `latency-*.hlog` files, and `capacity_path` or else a `capacity.json` beside it.
+    /// Unreadable interval logs become sentences on the page; an unreadable capacity document is
+    /// an error naming it.
+    pub fn load(
+        results: &Path,
+        run_started_unix_s: u64,
+        capacity_path: Option<&Path>,
+    ) -> Result<Beside, capacity::BadCapacity> {
+        let dir = results
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let found = dir.join("capacity.json");
+        let capacity = match capacity_path {
+            Some(p) => Some(capacity::load(p)?),
+            None if found.is_file() => Some(capacity::load(&found)?),
+            None => None,
+        };
+        Ok(Beside {
+            latency: Some(latency_log::read_dir(dir, run_started_unix_s)),
+            capacity,
+        })
+    }
 }
 
 /// Why a report could not be made from the given results.
@@ -77,3 +120,6 @@ pub enum ReportError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod beside_tests;

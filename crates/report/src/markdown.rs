@@ -6,7 +6,7 @@ use crate::environment::{machine_line, reproduce_line, settings_line, workload_l
 use crate::profiles::faults_line;
 use crate::rating::{LATENCY, OVERHEAD};
 use crate::textbook::Cell;
-use crate::{Run, textbook};
+use crate::{Beside, Run, textbook};
 use rtbench_results::Results;
 
 /// Renders the summary of one run: workload, machine, the table, the measured textbook table and
@@ -21,6 +21,12 @@ pub fn render_markdown(r: &Results) -> String {
 /// Renders the summary of several runs: one table per run, then the measured textbook table of the
 /// first run's workload with the flips the other runs show.
 pub fn render_markdown_runs(runs: &[Run]) -> String {
+    render_markdown_with(runs, &Beside::default())
+}
+
+/// [`render_markdown_runs`] with what lies beside the results: the capacity table, a line per
+/// latency interval log, and deliveries/s per server core in the textbook table.
+pub fn render_markdown_with(runs: &[Run], beside: &Beside) -> String {
     let mut out = String::from("# rtbench results\n\n");
     for run in runs {
         if runs.len() > 1 {
@@ -28,8 +34,27 @@ pub fn render_markdown_runs(runs: &[Run]) -> String {
         }
         out.push_str(&run_section(&run.results));
     }
+    let capacity_rows = match (&beside.capacity, runs.first()) {
+        (Some(c), Some(first)) => Some(crate::capacity::table(
+            c,
+            crate::html::placement_cpus(first),
+        )),
+        _ => None,
+    };
+    if let (Some(rows), Some(c)) = (&capacity_rows, &beside.capacity) {
+        out.push_str(&crate::markdown_beside::capacity_section(c, rows));
+    }
+    if let (Some(logs), Some(first)) = (&beside.latency, runs.first()) {
+        out.push_str(&crate::markdown_beside::latency_section(
+            logs,
+            &first.source,
+        ));
+    }
     match Dataset::new(runs) {
-        Ok(d) => out.push_str(&textbook_section(&textbook::measure(&d))),
+        Ok(d) => out.push_str(&textbook_section(&textbook::measure_with(
+            &d,
+            capacity_rows.as_deref(),
+        ))),
         Err(e) => out.push_str(&format!(
             "\nThe measured textbook table could not be made: {e}.\n"
         )),
@@ -91,15 +116,27 @@ fn textbook_section(m: &textbook::Measured) -> String {
             s.rules().join("; ")
         ));
     }
-    out.push_str(
+    let per_core = m.rows.iter().any(|r| r.per_core.is_some());
+    let (head, align) = match per_core {
+        true => (" deliveries/s per server core at the bound |", "---:|"),
+        false => ("", ""),
+    };
+    out.push_str(&format!(
         "\n| Técnica | Latencia (book) | p50 (× floor) | rated | verdict \
-         | Sobrecarga (book) | bytes/delivery (× floor) | rated | verdict | other cost per delivery |\n",
-    );
-    out.push_str("|---|---|---:|---|---|---|---:|---|---|---|\n");
+         | Sobrecarga (book) | bytes/delivery (× floor) | rated | verdict |{head} other cost per delivery |\n",
+    ));
+    out.push_str(&format!(
+        "|---|---|---:|---|---|---|---:|---|---|{align}---|\n"
+    ));
     for r in &m.rows {
         let (l, o) = (&r.latency, &r.overhead);
+        let pc = r
+            .per_core
+            .as_ref()
+            .map(|p| format!(" {p} |"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |{pc} {} |\n",
             r.claim.technique,
             l.claimed,
             l.figure,

@@ -87,3 +87,34 @@ pub fn run(source: &str, rows: Vec<Row>) -> Run {
         results,
     }
 }
+
+/// An interval log as `rtbench run` writes it (hdrhistogram's writer, V2 + deflate), started at
+/// `start_unix_s`, tagged `tag`: one interval per second, each holding `values_ns`.
+pub fn hlog(start_unix_s: u64, tag: &str, intervals: &[&[u64]]) -> Vec<u8> {
+    use hdrhistogram::serialization::V2DeflateSerializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+    use std::time::{Duration, UNIX_EPOCH};
+    let base = UNIX_EPOCH + Duration::from_secs(start_unix_s);
+    let mut out = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    let mut w = IntervalLogWriterBuilder::new()
+        .with_start_time(base)
+        .with_base_time(base)
+        .begin_log_with(&mut out, &mut serializer)
+        .unwrap();
+    for (i, values) in intervals.iter().enumerate() {
+        let mut h = rtbench_results::histogram::new_histogram();
+        for &v in *values {
+            h.record(v).unwrap();
+        }
+        w.write_histogram(
+            &h,
+            Duration::from_secs(i as u64),
+            Duration::from_secs(1),
+            Tag::new(tag),
+        )
+        .unwrap();
+    }
+    drop(w);
+    out
+}

@@ -4,6 +4,7 @@
 //!
 //! Nothing here is a measured number: every figure comes from the [`Dataset`].
 
+use crate::capacity::CapacityRow;
 use crate::data::{Dataset, Param, Point};
 use crate::format::{latency_us, number, ratio};
 use crate::rating::{LATENCY, Level, OVERHEAD, Scale, Verdict};
@@ -78,6 +79,9 @@ pub struct MeasuredRow {
     pub overhead: Cell,
     /// Other costs per delivery, stated but not rated: requests and server CPU.
     pub other_cost: String,
+    /// Deliveries/s per server core at the capacity bound, when a capacity document is given
+    /// (`≥ …` when the load generator gave out first); `–` when it has no figure for the row.
+    pub per_core: Option<String>,
 }
 
 /// The whole measured table.
@@ -236,6 +240,12 @@ fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
 
 /// Measures the chapter's table against the base workload of `d`.
 pub fn measure(d: &Dataset) -> Measured {
+    measure_with(d, None)
+}
+
+/// [`measure`], with the capacity table's "deliveries/s per server core at the bound" beside each
+/// row's bytes per delivery when `capacity` is given.
+pub fn measure_with(d: &Dataset, capacity: Option<&[CapacityRow]>) -> Measured {
     let base = d.base_points();
     let rows = claims()
         .into_iter()
@@ -249,6 +259,11 @@ pub fn measure(d: &Dataset) -> Measured {
                 latency: cell(d, p, &LATENCY, claim.latency, claim.transport),
                 overhead: cell(d, p, &OVERHEAD, claim.overhead, claim.transport),
                 other_cost: other_cost(d, p),
+                per_core: capacity.map(|rows| {
+                    rows.iter()
+                        .find(|r| r.transport == claim.transport)
+                        .map_or("–".into(), CapacityRow::per_core_text)
+                }),
             }
         })
         .collect();

@@ -93,6 +93,10 @@ pub struct Curve {
     /// The load generator gave out before the server broke a bound: the capacity, if any, is a
     /// lower bound of the server's.
     pub loadgen_limited: bool,
+    /// CPUs the server was given (its placement), when known: the report's "deliveries/s per
+    /// server core" divides by it, else by the server CPU measured at the capacity step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpus: Option<u32>,
 }
 
 impl Curve {

@@ -30,6 +30,7 @@ where
         steps: Vec::new(),
         capacity: None,
         loadgen_limited: false,
+        server_cpus: None,
     };
     let mut rows = Vec::new();
     let mut lightest_p99_us = None;

@@ -54,6 +54,14 @@ pub fn svg(
     swatch: Swatch,
     plot: impl FnOnce(&Area) -> Drawn,
 ) -> Result<Drawing, ReportError> {
+    draw(chart, (transports, swatch, &[]), plot)
+}
+
+fn draw(
+    chart: &str,
+    (transports, swatch, keys): (&[Transport], Swatch, &[Key]),
+    plot: impl FnOnce(&Area) -> Drawn,
+) -> Result<Drawing, ReportError> {
     let mut out = String::new();
     let fail = |e: &dyn std::fmt::Display| ReportError::Chart {
         chart: chart.into(),
@@ -65,12 +73,35 @@ pub fn svg(
         let (left, right) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
         plot(&left).map_err(|e| fail(&e))?;
         legend(&right, transports, swatch).map_err(|e| fail(&e))?;
+        keys_legend(&right, transports.len(), keys).map_err(|e| fail(&e))?;
         root.present().map_err(|e| fail(&e))?;
     }
     Ok(Drawing {
         svg: out,
         transports: transports.to_vec(),
     })
+}
+
+/// Draws a legend's sample mark centred at a pixel of the legend strip.
+pub type Mark = Box<dyn Fn(&Area, (i32, i32)) -> Drawn>;
+
+/// A legend entry below the transports: a sample mark and what it means (`p99`, `hollow:
+/// load generator bound`).
+pub struct Key {
+    /// What the mark means.
+    pub text: String,
+    /// Draws the sample mark centred at the point given.
+    pub mark: Mark,
+}
+
+/// [`svg`] with `keys` listed in the legend under the transports (line swatches).
+pub fn svg_keyed(
+    chart: &str,
+    transports: &[Transport],
+    keys: &[Key],
+    plot: impl FnOnce(&Area) -> Drawn,
+) -> Result<Drawing, ReportError> {
+    draw(chart, (transports, Swatch::Line, keys), plot)
 }
 
 fn legend(area: &Area, transports: &[Transport], swatch: Swatch) -> Drawn {
@@ -90,6 +121,18 @@ fn legend(area: &Area, transports: &[Transport], swatch: Swatch) -> Drawn {
             (34, y),
             style.clone(),
         ))?;
+    }
+    Ok(())
+}
+
+fn keys_legend(area: &Area, below: usize, keys: &[Key]) -> Drawn {
+    let style =
+        TextStyle::from((FONT, TICK_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let top = 28 + 24 * below as i32 + if below > 0 { 12 } else { 0 };
+    for (i, k) in keys.iter().enumerate() {
+        let y = top + 24 * i as i32;
+        (k.mark)(area, (16, y))?;
+        area.draw(&Text::new(k.text.clone(), (34, y), style.clone()))?;
     }
     Ok(())
 }

@@ -5,10 +5,16 @@
 mod bars;
 mod cdf;
 mod frame;
+mod hockey;
 pub mod metric;
 mod spectrum;
 mod sweep;
+mod timeline;
 mod tradeoff;
+
+pub use beside::{capacity as capacity_section, latency_over_time};
+
+mod beside;
 
 use crate::ReportError;
 use crate::data::{Dataset, Param, Point, Workload};
@@ -43,6 +49,21 @@ pub struct Section {
     pub charts: Vec<Chart>,
     /// Charts left out, each with the reason.
     pub skipped: Vec<String>,
+    /// Tables under the charts (the capacity table).
+    pub tables: Vec<Table>,
+}
+
+/// A table in a section.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// CSS class beside `rows` (`capacity`: its last column, the verdict, wraps).
+    pub class: &'static str,
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Cells, row by row.
+    pub rows: Vec<Vec<String>>,
+    /// Sentences under it.
+    pub notes: Vec<String>,
 }
 
 impl Chart {
@@ -92,6 +113,7 @@ fn latency(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
         ),
         charts: Vec::new(),
         skipped: Vec::new(),
+        tables: Vec::new(),
     };
     if with_data.is_empty() {
         s.skipped
@@ -130,6 +152,7 @@ fn bar_section<'a>(
         intro,
         charts: Vec::new(),
         skipped: Vec::new(),
+        tables: Vec::new(),
     };
     let mut missing = Vec::new();
     for &m in metrics {
@@ -163,6 +186,7 @@ fn sweeps(d: &Dataset, base: &[&Point]) -> Result<Section, ReportError> {
             .into(),
         charts: Vec::new(),
         skipped: Vec::new(),
+        tables: Vec::new(),
     };
     for param in Param::ALL {
         let Some(points) = d.sweep(param) else {
