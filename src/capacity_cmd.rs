@@ -103,6 +103,7 @@ mod tests {
             late: 0,
             unpublished: 0,
             server_cpu_cores: 0.2,
+            server_rss_bytes: None,
             loadgen_cpu_cores: None,
             loadgen_lag_p99_us: None,
             server_cpu_us_per_delivery: 5.0,

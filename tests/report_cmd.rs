@@ -276,6 +276,7 @@ fn capacity_json() -> Vec<u8> {
         late: 0,
         unpublished: 0,
         server_cpu_cores: cores,
+        server_rss_bytes: Some(64 << 20),
         loadgen_cpu_cores: Some(0.6),
         loadgen_lag_p99_us: Some(1_000.0),
         server_cpu_us_per_delivery: 8.4,
@@ -364,7 +365,7 @@ fn report_draws_capacity_and_latency_over_time_from_the_files_beside_the_results
     );
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(
-        md.contains("| WebSocket | 5,000 clients | 100,000 | 47 ms | 0.84 cores | 8.4 µs · 9 µs | 100,000 (÷ 1 server CPU) | held up to 5,000 clients (100,000 deliveries/s); broke at 10,000 clients because 53470 events not delivered |"),
+        md.contains("| WebSocket | 5,000 clients | 100,000 | 47 ms | 0.84 cores · 64.0 MiB | 8.4 µs · 9 µs | 100,000 (÷ 1 server CPU) | held up to 5,000 clients (100,000 deliveries/s); broke at 10,000 clients because 53470 events not delivered |"),
         "{md}"
     );
     assert!(md.contains("| SSE | ≥ 1,000 clients |"), "{md}");

@@ -79,7 +79,7 @@ fn the_summary_has_the_capacity_table_and_says_when_no_log_was_found() {
         "{md}"
     );
     assert!(
-        md.contains("| WebSocket | 5,000 clients | 100,000 | 47 ms | 0.84 cores | 8 µs · 9.5 µs | 100,000 (÷ 1 server CPU) | held up to 5,000 clients"),
+        md.contains("| WebSocket | 5,000 clients | 100,000 | 47 ms | 0.84 cores · 90.0 MiB | 8 µs · 9.5 µs | 100,000 (÷ 1 server CPU) | held up to 5,000 clients"),
         "{md}"
     );
     assert!(md.contains("| SSE | ≥ 5,000 clients | ≥ 100,000 |"), "{md}");

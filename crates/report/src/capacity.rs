@@ -41,6 +41,9 @@ pub struct Step {
     pub lost: u64,
     /// Server CPU over the window, cores.
     pub server_cpu_cores: f64,
+    /// The server's resident memory at the window's end, bytes (absent in older documents).
+    #[serde(default)]
+    pub server_rss_bytes: Option<u64>,
     /// Load-generator CPU over the window, cores.
     #[serde(default)]
     pub loadgen_cpu_cores: Option<f64>,
@@ -287,7 +290,7 @@ pub const HEADERS: [&str; 8] = [
     "held (offered)",
     "deliveries/s there",
     "p99 there",
-    "server CPU there",
+    "server CPU · RSS there",
     "CPU per delivery: server · load generator",
     "deliveries/s per server core",
     "verdict",
@@ -303,7 +306,12 @@ pub fn cells(r: &CapacityRow) -> Vec<String> {
         held.map_or_else(dash, |s| format!("{ge}{} {}", whole(s.offered), r.unit)),
         held.map_or_else(dash, |s| format!("{ge}{}", whole(s.deliveries_per_s))),
         held.map_or_else(dash, |s| crate::format::latency_us(s.p99_us)),
-        held.map_or_else(dash, |s| format!("{:.2} cores", s.server_cpu_cores)),
+        held.map_or_else(dash, |s| {
+            let rss = s
+                .server_rss_bytes
+                .map_or_else(dash, |b| crate::format::bytes(b as f64));
+            format!("{:.2} cores · {rss}", s.server_cpu_cores)
+        }),
         held.map_or_else(dash, |s| {
             format!(
                 "{} µs · {} µs",
@@ -316,9 +324,17 @@ pub fn cells(r: &CapacityRow) -> Vec<String> {
     ]
 }
 
-/// What the table cannot say, for the line under it.
-pub const RSS_NOTE: &str = "Server RSS at the bound is not recorded by delivery phases (only the \
-    idle scenario measures the server's memory), so the table leaves it out.";
+/// What the table cannot say, for the line under it: documents written before steps recorded
+/// the server's memory show no RSS.
+pub fn rss_note(rows: &[CapacityRow]) -> Option<&'static str> {
+    rows.iter()
+        .filter_map(|r| r.held.as_ref())
+        .any(|s| s.server_rss_bytes.is_none())
+        .then_some(
+            "RSS –: this capacity document was written before steps recorded the server's \
+             memory; re-run the search to see it.",
+        )
+}
 
 #[cfg(test)]
 #[path = "capacity_tests.rs"]

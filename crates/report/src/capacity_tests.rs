@@ -13,6 +13,7 @@ pub(crate) fn step(clients: u64, p99_ms: f64, server_cores: f64, verdict: Verdic
         p99_us: p99_ms * 1e3,
         lost: 0,
         server_cpu_cores: server_cores,
+        server_rss_bytes: Some(90 << 20),
         loadgen_cpu_cores: Some(0.5),
         server_cpu_us_per_delivery: 8.0,
         client_cpu_us_per_delivery: 9.5,

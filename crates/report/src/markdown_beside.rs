@@ -19,7 +19,10 @@ pub fn capacity_section(curves: &[Curve], rows: &[CapacityRow]) -> String {
     for r in rows {
         out.push_str(&format!("| {} |\n", capacity::cells(r).join(" | ")));
     }
-    out.push_str(&format!("\n{}\n\n", capacity::RSS_NOTE));
+    match capacity::rss_note(rows) {
+        Some(note) => out.push_str(&format!("\n{note}\n\n")),
+        None => out.push('\n'),
+    }
     out
 }
 

@@ -112,7 +112,10 @@ pub fn capacity(curves: &[Curve], placement_cpus: Option<u32>) -> Result<Section
             hockey(&drawn, Figure::ServerCores)?,
         ));
     }
-    let mut notes = vec![capacity::RSS_NOTE.to_string()];
+    let mut notes: Vec<String> = capacity::rss_note(&rows)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
     if rows.iter().any(|r| r.lower_bound) {
         notes.push(
             "LOADGEN-BOUND: the load generator saturated before the server broke a bound, so the \

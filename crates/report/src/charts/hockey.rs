@@ -52,6 +52,7 @@ fn keys() -> Vec<Key> {
         p99_us: 0.0,
         lost: 0,
         server_cpu_cores: 0.0,
+        server_rss_bytes: None,
         loadgen_cpu_cores: None,
         server_cpu_us_per_delivery: 0.0,
         client_cpu_us_per_delivery: 0.0,
