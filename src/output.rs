@@ -34,6 +34,26 @@ pub(crate) fn prepare_out(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Removes what an earlier `rtbench run` left in `dir` that this run may not overwrite, so the
+/// page never shows it as this run's: `capacity.json` and `latency-*.hlog`. Nothing else in the
+/// directory is touched.
+pub(crate) fn clear_previous_run(dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours =
+            name == "capacity.json" || (name.starts_with("latency-") && name.ends_with(".hlog"));
+        if ours && entry.path().is_file() {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The settings the server at `control` runs with, as it answers `GET /settings` (`None` when it
 /// has no such route). The allocator is a fact of the binary: for a server this binary started
 /// (`ours`) it is this binary's; another server's is what it says, or `unknown`.
@@ -135,19 +155,19 @@ pub(crate) fn write_results(
     print_results(&[results], print)?;
     let json = out.join("results.json");
     results.save(&json)?;
-    let md = out.join("summary.md");
-    std::fs::write(&md, rtbench_report::render_markdown(results))
-        .with_context(|| format!("writing {}", md.display()))?;
-    let html = out.join("index.html");
+    // The page shows this run's latency over time and, after a capacity search, its curves.
+    let beside = rtbench_report::Beside::load(&json, results.started_at_unix_s, None)?;
     let run = rtbench_report::Run {
         source: "results.json".into(),
         results: results.clone(),
     };
-    std::fs::write(
-        &html,
-        rtbench_report::render_html(std::slice::from_ref(&run))?,
-    )
-    .with_context(|| format!("writing {}", html.display()))?;
+    let runs = std::slice::from_ref(&run);
+    let md = out.join("summary.md");
+    std::fs::write(&md, rtbench_report::render_markdown_with(runs, &beside))
+        .with_context(|| format!("writing {}", md.display()))?;
+    let html = out.join("index.html");
+    std::fs::write(&html, rtbench_report::render_html_with(runs, &beside)?)
+        .with_context(|| format!("writing {}", html.display()))?;
     eprintln!(
         "wrote {}, {} and {}",
         json.display(),

@@ -96,6 +96,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         pad_bytes: args.server_fault_pad_bytes as usize,
     };
     prepare_out(&args.out)?;
+    crate::output::clear_previous_run(&args.out)?;
     crate::environment::warn_if_debug_build();
 
     let external = args

@@ -79,6 +79,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     args.server.to_config().validate()?;
     check_unique(&args.transports)?;
     prepare_out(&args.out)?;
+    crate::output::clear_previous_run(&args.out)?;
     let limit = crate::rlimit::raise_open_files_limit();
     let needed = config.connections + FILES_MARGIN;
     if limit < needed {

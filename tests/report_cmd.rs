@@ -139,6 +139,10 @@ fn a_bad_histogram_is_one_line_naming_the_file_and_row() {
 #[test]
 fn every_run_writes_index_html_beside_its_results() {
     let dir = tempfile::tempdir().unwrap();
+    // An earlier run's leftovers in --out: removed, so the page shows only this run's.
+    std::fs::write(dir.path().join("latency-short_poll.hlog"), "stale").unwrap();
+    std::fs::write(dir.path().join("capacity.json"), "[]").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let out = rtbench(&[
         "run",
         "--quiet",
@@ -168,6 +172,16 @@ fn every_run_writes_index_html_beside_its_results() {
         "the page names the results file beside it"
     );
     assert!(html.contains("id=\"latency-spectrum\""));
+    for t in ["tcp", "websocket"] {
+        assert!(
+            html.contains(&format!("id=\"latency-over-time-latency-{t}\"")),
+            "the run's own page draws {t}'s latency over time"
+        );
+    }
+    assert!(!dir.path().join("latency-short_poll.hlog").exists());
+    assert!(!dir.path().join("capacity.json").exists());
+    assert!(!html.contains("id=\"capacity\""), "no stale capacity section");
+    assert!(dir.path().join("notes.txt").exists(), "nothing else is touched");
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("| WebSockets | Muy Baja |"), "{md}");
 }

@@ -110,7 +110,7 @@ pub fn timeline(log: &LatencyLog, phases: Option<Phases>) -> Result<Drawing, Rep
             &mut chart,
             "seconds since the phase's time zero (each point: one 1-second interval)",
             "delivery latency (log scale)",
-            &|s| format!("{s:.0}"),
+            &second_label,
             &frame::latency_tick,
         )?;
         let at = |f: fn(&crate::latency_log::Interval) -> f64| {
@@ -129,4 +129,27 @@ pub fn timeline(log: &LatencyLog, phases: Option<Phases>) -> Result<Drawing, Rep
         chart.draw_series(LineSeries::new(at(|p| p.p50_us), colour.stroke_width(3)))?;
         Ok(())
     })
+}
+
+/// A time tick's label: whole seconds only (a tick between two whole seconds would otherwise print
+/// the same rounded number twice).
+fn second_label(s: &f64) -> String {
+    if (s - s.round()).abs() < 1e-6 {
+        format!("{s:.0}")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::second_label;
+
+    #[test]
+    fn only_whole_seconds_are_labelled() {
+        assert_eq!(second_label(&0.0), "0");
+        assert_eq!(second_label(&2.0), "2");
+        assert_eq!(second_label(&2.5), "");
+        assert_eq!(second_label(&600.0), "600");
+    }
 }
