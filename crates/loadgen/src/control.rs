@@ -151,6 +151,7 @@ pub struct Control {
     http: reqwest::Client,
     base: String,
     restarter: Option<Arc<dyn RestartServer>>,
+    shards: Option<Arc<dyn crate::shard::SpawnShard>>,
 }
 
 impl Control {
@@ -165,6 +166,7 @@ impl Control {
             http,
             base: format!("http://{}", target.http),
             restarter: None,
+            shards: None,
         })
     }
 
@@ -172,6 +174,18 @@ impl Control {
     pub fn with_restarter(mut self, restarter: Arc<dyn RestartServer>) -> Control {
         self.restarter = Some(restarter);
         self
+    }
+
+    /// The same client, able to start load-generator shard processes with `spawner`
+    /// (`--loadgen-procs`, [`crate::shard`]).
+    pub fn with_shard_spawner(mut self, spawner: Arc<dyn crate::shard::SpawnShard>) -> Control {
+        self.shards = Some(spawner);
+        self
+    }
+
+    /// What starts shard processes, if this client was given one.
+    pub fn shard_spawner(&self) -> Option<&Arc<dyn crate::shard::SpawnShard>> {
+        self.shards.as_ref()
     }
 
     /// Whether [`Control::restart_server`] can work.

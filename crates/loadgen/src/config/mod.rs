@@ -13,10 +13,11 @@ use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
 use std::time::Duration;
 
-/// Most clients per transport. One server process may hold at most 20,000 open files on the
-/// machines rtbench runs on (their open-file limit), and a phase holds every client's connection
-/// open at once.
-pub const MAX_CLIENTS: u64 = 15_000;
+/// Most clients per transport: the server's default `--max-connections`. A phase holds every
+/// client's connection open at once, so the server's open-file limit must allow that many too;
+/// the load generator spreads clients over processes ([`crate::shard`]) when one process's limit
+/// does not (docs/limits.md).
+pub const MAX_CLIENTS: u64 = 50_000;
 /// Most deliveries (clients × scheduled events) one phase may expect. Receipts are not kept (each is
 /// recorded into a histogram at arrival), so this bounds no memory: it refuses a typo such as
 /// `--rate 1e6` before it runs for days. One hour at 10,000 clients and 20 events/s is 720 million.
@@ -67,6 +68,10 @@ pub struct LoadConfig {
     /// Lateness of the load generator's probe timer (p99) above which a window is marked
     /// `loadgen-bound` ([`crate::probe::LAG_BOUND_P99`] by default).
     pub loadgen_lag_bound: Duration,
+    /// Load-generator processes a phase's clients are split over (1: this process runs them all;
+    /// more: [`crate::shard`]). Raised automatically when one process's open-file limit cannot
+    /// hold a share.
+    pub loadgen_procs: u32,
 }
 
 impl Default for LoadConfig {
@@ -92,6 +97,7 @@ impl Default for LoadConfig {
             conditions: Conditions::loopback(),
             faults: FaultPlan::default(),
             loadgen_lag_bound: crate::probe::LAG_BOUND_P99,
+            loadgen_procs: 1,
         }
     }
 }
@@ -183,6 +189,7 @@ impl LoadConfig {
         )?;
         check_polling(self.poll_interval, self.longpoll_timeout, &self.transports)?;
         self.validate_faults()?;
+        crate::shard::validate(self)?;
         let events = self.scheduled_events();
         check(
             events <= MAX_SCHEDULED_EVENTS,
