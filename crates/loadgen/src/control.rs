@@ -145,13 +145,22 @@ impl Snapshot {
     }
 }
 
+/// Starts one load-generator shard process ([`crate::shard`]): the binary's `rtbench shard`,
+/// with stdin and stdout piped, dying with its parent.
+pub trait SpawnShard: Send + Sync + std::fmt::Debug {
+    /// CPUs shards are pinned to, round-robin (empty: not pinned).
+    fn cpus(&self) -> Vec<usize>;
+    /// Starts one shard process.
+    fn spawn(&self) -> std::io::Result<std::process::Child>;
+}
+
 /// A client for the server's control endpoints.
 #[derive(Debug, Clone)]
 pub struct Control {
     http: reqwest::Client,
     base: String,
     restarter: Option<Arc<dyn RestartServer>>,
-    shards: Option<Arc<dyn crate::shard::SpawnShard>>,
+    shards: Option<Arc<dyn SpawnShard>>,
 }
 
 impl Control {
@@ -178,13 +187,13 @@ impl Control {
 
     /// The same client, able to start load-generator shard processes with `spawner`
     /// (`--loadgen-procs`, [`crate::shard`]).
-    pub fn with_shard_spawner(mut self, spawner: Arc<dyn crate::shard::SpawnShard>) -> Control {
+    pub fn with_shard_spawner(mut self, spawner: Arc<dyn SpawnShard>) -> Control {
         self.shards = Some(spawner);
         self
     }
 
     /// What starts shard processes, if this client was given one.
-    pub fn shard_spawner(&self) -> Option<&Arc<dyn crate::shard::SpawnShard>> {
+    pub fn shard_spawner(&self) -> Option<&Arc<dyn SpawnShard>> {
         self.shards.as_ref()
     }
 

@@ -18,6 +18,8 @@ use std::time::Duration;
 /// the load generator spreads clients over processes ([`crate::shard`]) when one process's limit
 /// does not (docs/limits.md).
 pub const MAX_CLIENTS: u64 = 50_000;
+/// Most load-generator processes per phase (`--loadgen-procs`, [`crate::shard`]).
+pub const MAX_LOADGEN_PROCS: u32 = 64;
 /// Most deliveries (clients × scheduled events) one phase may expect. Receipts are not kept (each is
 /// recorded into a histogram at arrival), so this bounds no memory: it refuses a typo such as
 /// `--rate 1e6` before it runs for days. One hour at 10,000 clients and 20 events/s is 720 million.
@@ -189,7 +191,7 @@ impl LoadConfig {
         )?;
         check_polling(self.poll_interval, self.longpoll_timeout, &self.transports)?;
         self.validate_faults()?;
-        crate::shard::validate(self)?;
+        validate_procs(self)?;
         let events = self.scheduled_events();
         check(
             events <= MAX_SCHEDULED_EVENTS,
@@ -252,6 +254,33 @@ impl LoadConfig {
             ),
         )
     }
+}
+
+/// The limits on `loadgen_procs`: between 1 and [`MAX_LOADGEN_PROCS`], at most one per client,
+/// and more than 1 only for a workload a shard can run.
+fn validate_procs(config: &LoadConfig) -> Result<(), ConfigError> {
+    let procs = config.loadgen_procs;
+    check(
+        (1..=MAX_LOADGEN_PROCS).contains(&procs),
+        "--loadgen-procs",
+        format!("between 1 and {MAX_LOADGEN_PROCS}"),
+        procs,
+    )?;
+    if procs == 1 {
+        return Ok(());
+    }
+    check(
+        u64::from(procs) <= config.clients,
+        "--loadgen-procs",
+        format!("at most the number of clients ({})", config.clients),
+        procs,
+    )?;
+    check(
+        config.send.is_none() && config.conditions.is_loopback() && config.faults.is_none(),
+        "--loadgen-procs above 1",
+        "used with a workload whose clients only receive, on loopback conditions, without faults (client messages, the delay proxy and faults run in one process)",
+        format!("scenario {} with {procs} processes", config.scenario),
+    )
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 pub mod child;
 pub mod coordinator;
 
-use crate::config::{Arrivals, ConfigError, LoadConfig, check};
+use crate::config::{Arrivals, LoadConfig};
 use crate::control::Target;
 use crate::error::LoadError;
 use rtbench_proto::Transport;
@@ -31,20 +31,12 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::time::Duration;
 
-/// Most load-generator processes per phase.
-pub const MAX_LOADGEN_PROCS: u32 = 64;
 /// Open files a load-generator process keeps beside its clients' sockets: the runtime, the
 /// control client, stdio, the interval log (a margin, generous on purpose).
 pub const FD_MARGIN: u64 = 256;
 
-/// Starts one shard process: the binary's `rtbench shard`, with stdin and stdout piped, dying
-/// with its parent.
-pub trait SpawnShard: Send + Sync + std::fmt::Debug {
-    /// CPUs shards are pinned to, round-robin (empty: not pinned).
-    fn cpus(&self) -> Vec<usize>;
-    /// Starts one shard process.
-    fn spawn(&self) -> std::io::Result<std::process::Child>;
-}
+pub use crate::config::MAX_LOADGEN_PROCS;
+pub use crate::control::SpawnShard;
 
 /// What a phase's configuration says of a shard's workload (durations in nanoseconds): every
 /// field [`crate::workload`] reads to build the schedule, so a shard rebuilds it exactly.
@@ -370,33 +362,6 @@ pub(crate) fn check_open_files(config: &LoadConfig) -> Result<(), LoadError> {
         share + FD_MARGIN,
         procs_needed(config.clients, 1, limit).map_or("more".into(), |p| p.to_string())
     )))
-}
-
-/// The limits on `loadgen_procs`: between 1 and [`MAX_LOADGEN_PROCS`], at most one per client,
-/// and more than 1 only for a workload a shard can run.
-pub(crate) fn validate(config: &LoadConfig) -> Result<(), ConfigError> {
-    let procs = config.loadgen_procs;
-    check(
-        (1..=MAX_LOADGEN_PROCS).contains(&procs),
-        "--loadgen-procs",
-        format!("between 1 and {MAX_LOADGEN_PROCS}"),
-        procs,
-    )?;
-    if procs == 1 {
-        return Ok(());
-    }
-    check(
-        u64::from(procs) <= config.clients,
-        "--loadgen-procs",
-        format!("at most the number of clients ({})", config.clients),
-        procs,
-    )?;
-    check(
-        config.send.is_none() && config.conditions.is_loopback() && config.faults.is_none(),
-        "--loadgen-procs above 1",
-        "used with a workload whose clients only receive, on loopback conditions, without faults (client messages, the delay proxy and faults run in one process)",
-        format!("scenario {} with {procs} processes", config.scenario),
-    )
 }
 
 #[cfg(test)]

@@ -6,12 +6,12 @@
 //! ([`crate::upstream::http`]).
 
 use super::Workload;
+use crate::clients::CONNECT_BATCH;
 use crate::clients::{self, ClientCtx};
 use crate::config::LoadConfig;
 use crate::config::SendTo;
 use crate::control::Target;
 use crate::error::ClientError;
-use crate::idle::CONNECT_BATCH;
 use crate::latency_sink::LatencySink;
 use crate::recorder::Tally;
 use crate::upstream::http::{self, HttpSender, SendTally};
