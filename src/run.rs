@@ -120,6 +120,11 @@ fn measure(
 /// Runs the command.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == "idle" {
+        if args.loadgen_procs > 1 {
+            bail!(
+                "--loadgen-procs is for workloads with events; the idle scenario runs in one process"
+            );
+        }
         return crate::run_idle::run_idle(args);
     }
     let open_files = crate::rlimit::raise_open_files_limit();

@@ -209,6 +209,10 @@ fn bad_process_and_cpu_counts_are_one_line() {
         "--server-cpus must be at least 1",
     );
     assert_one_line_error(
+        &rtbench(&["run", "--scenario", "idle", "--loadgen-procs", "2"], None),
+        "the idle scenario runs in one process",
+    );
+    assert_one_line_error(
         &rtbench(&["run", "--scenario", "chat", "--loadgen-procs", "2"], None),
         "--loadgen-procs above 1 must be used with a workload whose clients only receive",
     );
