@@ -1,6 +1,6 @@
 //! `--loadgen-procs`, `--server-cpus` and the open-file limit, through the `rtbench` binary: a
 //! phase split over two load-generator processes delivers exactly what one process delivers, with
-//! the shards' histograms merged into one; a run whose clients do not fit one process's open
+//! the shards' histograms (and interval logs) merged into one; a run whose clients do not fit one process's open
 //! files is spread over more (or refused in one line when the server could not hold them); bad
 //! values are one line. Small and on loopback; nothing asserts a timing.
 
@@ -125,6 +125,21 @@ fn two_processes_deliver_what_one_delivers_and_their_histograms_merge() {
     }
     let placement = &split.environment.placement.description;
     assert!(placement.contains("(2 processes)"), "{placement}");
+    // The shards' interval logs merge into the phase's: every receipt of the phase (warm-up and
+    // tail too: 14 events scheduled at 10/s over 1.4 s, to 50 clients), and no shard file left.
+    for t in ["sse", "websocket"] {
+        let log = two.path().join(format!("latency-{t}.hlog"));
+        let intervals = rtbench_loadgen::interval_log::read(&log).unwrap();
+        let receipts: u64 = intervals.iter().map(|(_, h)| h.len()).sum();
+        assert_eq!(receipts, 50 * 14, "{t}: {intervals:?}");
+        assert!(intervals.len() >= 2, "{t}: one interval a second");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(two.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains(".shard"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

@@ -75,8 +75,14 @@ pub(crate) async fn run_phase(
 ) -> Result<Row, LoadError> {
     crate::shard::check_open_files(config)?;
     if config.loadgen_procs > 1 {
-        return crate::shard::coordinator::run(transport, config, (target, control), progress)
-            .await;
+        let log = latency_log.as_deref();
+        return crate::shard::coordinator::run(
+            transport,
+            config,
+            (target, control),
+            (progress, log),
+        )
+        .await;
     }
     let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);

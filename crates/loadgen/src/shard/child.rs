@@ -10,6 +10,7 @@ use super::{ShardReport, ShardResult, ShardSpec, ShardStart};
 use crate::behind;
 use crate::control::Control;
 use crate::error::LoadError;
+use crate::interval_log::IntervalLog;
 use crate::latency_sink::LatencySink;
 use crate::phase::{self, Counted};
 use crate::probe::{self, LagProbe};
@@ -102,6 +103,15 @@ where
     };
     let (from, to) = workload.window;
     counters.latencies.set_window(start + from, start + to);
+    let interval_log = match &spec.latency_log {
+        Some(path) => Some(IntervalLog::start(
+            counters.latencies.clone(),
+            path.clone(),
+            start,
+            spec.transport.as_str().into(),
+        )?),
+        None => None,
+    };
     let (cpu_us, window_us, lag, rss) = measure_window(&workload, start).await;
     let last = start + workload.last_offset();
     let deadline = last + config.drain.as_nanos() as u64;
@@ -114,6 +124,9 @@ where
     phase::await_deliveries(&counters, (receipts, 0), last, deadline).await;
     let _ = stop_tx.send(true);
     let tallies = phase::collect(launched.clients).await;
+    if let Some(log) = interval_log {
+        log.finish().await?;
+    }
     let control = Control::new(&spec.target())?;
     let behind = behind::at_drain_end(&workload, &tallies, &control, false).await?;
     let counted = phase::count(

@@ -14,6 +14,7 @@ use crate::config::LoadConfig;
 use crate::control::{Control, Target};
 use crate::error::LoadError;
 use crate::faults::notes::RowNotes;
+use crate::interval_log;
 use crate::phase::{self, Counted, STOP_GRACE};
 use crate::probe::LagProbe;
 use crate::progress::{PhaseProgress, Timeline};
@@ -23,6 +24,7 @@ use crate::workload::Workload;
 use futures_util::future::try_join_all;
 use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::Row;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{ChildStdin, ChildStdout};
@@ -81,10 +83,16 @@ pub(crate) async fn run(
     transport: Transport,
     config: &LoadConfig,
     (target, control): (&Target, &Control),
-    progress: &PhaseProgress,
+    (progress, latency_log): (&PhaseProgress, Option<&Path>),
 ) -> Result<Row, LoadError> {
     let workload = Workload::build(transport, config)?;
-    let mut shards = start(transport, config, &workload, (target, control))?;
+    let logs: Vec<PathBuf> = match latency_log {
+        Some(path) => (1..=config.loadgen_procs)
+            .map(|n| shard_log(path, n))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut shards = start(transport, config, &workload, (target, control), &logs)?;
     let ready_wait = config.connect_timeout + READY_SLACK;
     let count = shards.count;
     let reports = shards.all.iter_mut().map(|s| async {
@@ -135,15 +143,27 @@ pub(crate) async fn run(
         why,
     })?;
     drop(shards);
+    if let Some(path) = latency_log {
+        interval_log::merge_files(&logs, path, start, transport.as_str())?;
+    }
     Ok(row(transport, (config, &workload), &merge(&results), own))
 }
 
-/// Starts every shard and hands it its spec.
+/// Shard `n`'s interval log beside the phase's `path`: `latency-sse.hlog.shard2` (not `.hlog`,
+/// so nothing takes it for a phase's log; removed once merged).
+fn shard_log(path: &Path, n: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".shard{n}"));
+    PathBuf::from(name)
+}
+
+/// Starts every shard and hands it its spec (and its interval log's path, from `logs`).
 fn start(
     transport: Transport,
     config: &LoadConfig,
     workload: &Workload,
     (target, control): (&Target, &Control),
+    logs: &[PathBuf],
 ) -> Result<Shards, LoadError> {
     let spawner = control.shard_spawner().ok_or_else(|| {
         LoadError::Control(
@@ -169,6 +189,7 @@ fn start(
             first_client: range.start,
             end_client: range.end,
             cpu: (!cpus.is_empty()).then(|| cpus[i % cpus.len()]),
+            latency_log: logs.get(i).cloned(),
             config: ShardConfig::of(config),
         };
         let shard = spawn(spawner.as_ref(), number, &spec)

@@ -15,7 +15,8 @@
 //!
 //! Only workloads in which clients only receive are split: client messages (chat, game,
 //! collaboration), network conditions (the delay proxy) and faults run in one process
-//! ([`validate`]). No latency interval log (`.hlog`) is written for a split phase.
+//! (`LoadConfig::validate`). Each shard writes its own latency interval log, ticked from the same
+//! time zero; the coordinator merges them, interval by interval, into the phase's `.hlog`.
 
 pub mod child;
 pub mod coordinator;
@@ -148,6 +149,10 @@ pub struct ShardSpec {
     pub end_client: u32,
     /// The CPU to pin the shard to (`None`: not pinned).
     pub cpu: Option<usize>,
+    /// Where the shard writes its latency interval log (`None`: none); the coordinator merges
+    /// the shards' logs into the phase's ([`crate::interval_log::merge_files`]).
+    #[serde(default)]
+    pub latency_log: Option<std::path::PathBuf>,
     /// The workload.
     pub config: ShardConfig,
 }

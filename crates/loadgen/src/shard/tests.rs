@@ -45,6 +45,7 @@ fn spec_and_reports_round_trip_through_json() {
         first_client: 17,
         end_client: 34,
         cpu: Some(0),
+        latency_log: Some("/tmp/latency-sse.hlog.shard2".into()),
         config: ShardConfig::of(&LoadConfig::default()),
     };
     let back: ShardSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
