@@ -37,6 +37,10 @@ pub enum Command {
     PickBaseline(PickBaselineArgs),
     /// Rebuild index.html and summary.md from saved results; several files merge into one page.
     Report(ReportArgs),
+    /// One load-generator shard of `rtbench run --loadgen-procs N` (internal: its spec comes as one
+    /// JSON line on stdin, its reports go to stdout).
+    #[command(hide = true)]
+    Shard,
 }
 
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {
@@ -171,8 +175,19 @@ pub struct RunArgs {
     #[arg(long, requires = "server_http")]
     pub server_tcp: Option<SocketAddr>,
     /// Do not pin the server and the load generator to separate cores.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server_cpus")]
     pub no_pin: bool,
+    /// Cores for the server: the highest N of the allowed CPUs; the load generator gets the rest
+    /// (at least one) [default: half, rounded up; 1 on a 2-core machine].
+    #[arg(long, value_name = "N", conflicts_with = "server_http")]
+    pub server_cpus: Option<usize>,
+    /// Split each phase's clients over N load-generator processes, each pinned to one of the load
+    /// generator's cores (round-robin), with one start time; their histograms merge losslessly.
+    /// Only for workloads whose clients only receive, on loopback, without faults. Raised
+    /// automatically when one process's open-file limit cannot hold its share of the clients.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(rtbench_loadgen::shard::MAX_LOADGEN_PROCS)))]
+    pub loadgen_procs: u32,
     /// Fault injection (tests the regression gate, never a real measurement): the server
     /// busy-waits this long before each write to an HTTP transport's socket, microseconds.
     #[arg(long, default_value_t = 0, conflicts_with = "server_http",

@@ -11,10 +11,52 @@ use crate::placement::{self, Plan};
 use crate::server_child::{ManagedServer, ServerChild, ServerSpec};
 use anyhow::bail;
 use rtbench_loadgen::capacity::Plan as CapacityPlan;
-use rtbench_loadgen::{Campaign, Conditions, Control, Progress, Target};
+use rtbench_loadgen::{Campaign, Conditions, Control, Progress, Target, shard};
 use rtbench_results::{Row, RunConfig, ServerFault};
 use std::path::Path;
 use std::sync::Arc;
+
+/// Sets every point's load-generator processes: `--loadgen-procs`, or more (and says so) when
+/// one process's open-file limit cannot hold its share of the largest phase's clients. One line
+/// when no number of processes would do, or the server could not hold the clients.
+fn spread_clients(
+    args: &RunArgs,
+    campaign: &mut Campaign,
+    capacity: Option<&CapacityPlan>,
+    open_files: u64,
+) -> anyhow::Result<u32> {
+    let mut clients = campaign
+        .points
+        .iter()
+        .map(|p| p.config.clients)
+        .max()
+        .unwrap_or(0);
+    if let Some(plan) = capacity.filter(|p| p.axis == rtbench_loadgen::capacity::Axis::Clients) {
+        clients = clients.max(plan.steps.iter().fold(0.0f64, |a, &b| a.max(b)) as u64);
+    }
+    let margin = rtbench_loadgen::shard::FD_MARGIN;
+    if args.server_http.is_none() && clients.saturating_add(margin) > open_files {
+        bail!(
+            "{clients} clients need {} open files in the server process, over the open-file limit of {open_files} (ulimit -Hn); raise the hard limit",
+            clients + margin
+        );
+    }
+    let Some(procs) = shard::procs_needed(clients, args.loadgen_procs, open_files) else {
+        bail!(
+            "{clients} clients cannot be spread over at most {} load-generator processes with an open-file limit of {open_files} (ulimit -Hn)",
+            shard::MAX_LOADGEN_PROCS
+        );
+    };
+    if procs > args.loadgen_procs && !args.quiet {
+        eprintln!(
+            "spreading {clients} clients over {procs} load-generator processes: one process may open {open_files} files (ulimit -Hn)"
+        );
+    }
+    for point in &mut campaign.points {
+        point.config.loadgen_procs = procs;
+    }
+    Ok(procs)
+}
 
 /// Checks every flag, each conditions profile included, before anything starts.
 fn check(args: &RunArgs, campaign: &Campaign, profiles: &[Conditions]) -> anyhow::Result<()> {
@@ -38,13 +80,17 @@ fn measure(
     runtime: &tokio::runtime::Runtime,
     campaign: &Campaign,
     target: &Target,
-    server: Option<&ManagedServer>,
+    (server, plan): (Option<&ManagedServer>, &Plan),
     profiles: &[Conditions],
     (quiet, capacity): (bool, Option<(&CapacityPlan, &Path)>),
 ) -> anyhow::Result<Vec<Row>> {
     let mut control = Control::new(target)?;
     if let Some(server) = server {
         control = control.with_restarter(Arc::new(server.clone()));
+    }
+    if plan.loadgen_procs > 1 {
+        let spawner = crate::shard_cmd::ShardSpawner::new(plan.loadgen.clone())?;
+        control = control.with_shard_spawner(Arc::new(spawner));
     }
     let progress = Progress::stderr(quiet);
     let mut rows = Vec::new();
@@ -74,8 +120,14 @@ fn measure(
 /// Runs the command.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == "idle" {
+        if args.loadgen_procs > 1 {
+            bail!(
+                "--loadgen-procs is for workloads with events; the idle scenario runs in one process"
+            );
+        }
         return crate::run_idle::run_idle(args);
     }
+    let open_files = crate::rlimit::raise_open_files_limit();
     let mut measured = crate::campaign::from_args(&args)?;
     measured.campaign.latency_log_dir = Some(args.out.clone());
     let faults = fault_plan(&args);
@@ -88,7 +140,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if capacity.is_some() && profiles.len() > 1 {
         bail!("the capacity search runs under one --conditions profile");
     }
+    let loadgen_procs =
+        spread_clients(&args, &mut measured.campaign, capacity.as_ref(), open_files)?;
     check(&args, &measured.campaign, &profiles)?;
+    let plan = Plan {
+        loadgen_procs,
+        ..Plan::choose(&placement::allowed_cpus(), !args.no_pin, args.server_cpus)?
+    };
     args.server.to_config().validate()?;
     let campaign = &measured.campaign;
     let server_fault = ServerFault {
@@ -103,7 +161,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .server_http
         .zip(args.server_tcp)
         .map(|(http, tcp)| Target { http, tcp });
-    let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let spec = ServerSpec {
         cpus: plan.server.clone(),
         fault_endpoints: faults.drops(),
@@ -139,7 +196,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         &runtime,
         campaign,
         &target,
-        server.as_ref(),
+        (server.as_ref(), &plan),
         &profiles,
         (
             args.quiet,

@@ -101,7 +101,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         .server_http
         .zip(args.server_tcp)
         .map(|(http, tcp)| Target { http, tcp });
-    let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
+    let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin, args.server_cpus)?;
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
     let mut rows = Vec::with_capacity(config.transports.len());

@@ -5,6 +5,7 @@ use crate::cli::ServeArgs;
 use crate::placement;
 use anyhow::{Context, bail};
 use rtbench_proto::control::{ListeningLine, ScheduleRequest};
+use rtbench_proto::limits::DEFAULT_LISTEN_BACKLOG;
 use rtbench_proto::limits::MAX_SCHEDULED_EVENTS;
 use rtbench_proto::{ServerFault, ServerSettings};
 use rtbench_server::{Listeners, Server, shutdown_signal, start_publisher};
@@ -49,6 +50,29 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
     Ok(settings)
 }
 
+/// The listen backlog: the kernel's cap on it (`net.core.somaxconn`), so a burst of connects
+/// (thousands of clients connecting at once) is queued rather than dropped;
+/// [`DEFAULT_LISTEN_BACKLOG`] when it cannot be read. tokio's own default is 1,024.
+fn listen_backlog() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_LISTEN_BACKLOG)
+}
+
+/// A listener on `addr` with `backlog`, `SO_REUSEADDR` set as tokio's `TcpListener::bind` sets
+/// it (a restarted server rebinds its addresses at once).
+fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// Runs the command.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings(&args)?;
@@ -66,11 +90,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the server's runtime")?;
     runtime.block_on(async move {
-        let http = tokio::net::TcpListener::bind(args.addr)
-            .await
+        let backlog = listen_backlog();
+        let http = listen(args.addr, backlog)
             .with_context(|| format!("cannot listen on --addr {}", args.addr))?;
-        let tcp = tokio::net::TcpListener::bind(args.tcp_addr)
-            .await
+        let tcp = listen(args.tcp_addr, backlog)
             .with_context(|| format!("cannot listen on --tcp-addr {}", args.tcp_addr))?;
         let line = ListeningLine {
             http: http.local_addr()?.to_string(),

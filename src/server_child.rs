@@ -24,6 +24,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// Starts `cmd` as a child that dies with this process (`PR_SET_PDEATHSIG`, from the
+/// process-long spawner thread of `guard.rs`): how load-generator shards are started.
+pub fn spawn_dying_with_parent(cmd: Command) -> std::io::Result<Child> {
+    guard::spawn(cmd)
+}
+
 /// How long a new server has to announce its addresses.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 

@@ -145,12 +145,22 @@ impl Snapshot {
     }
 }
 
+/// Starts one load-generator shard process ([`crate::shard`]): the binary's `rtbench shard`,
+/// with stdin and stdout piped, dying with its parent.
+pub trait SpawnShard: Send + Sync + std::fmt::Debug {
+    /// CPUs shards are pinned to, round-robin (empty: not pinned).
+    fn cpus(&self) -> Vec<usize>;
+    /// Starts one shard process.
+    fn spawn(&self) -> std::io::Result<std::process::Child>;
+}
+
 /// A client for the server's control endpoints.
 #[derive(Debug, Clone)]
 pub struct Control {
     http: reqwest::Client,
     base: String,
     restarter: Option<Arc<dyn RestartServer>>,
+    shards: Option<Arc<dyn SpawnShard>>,
 }
 
 impl Control {
@@ -165,6 +175,7 @@ impl Control {
             http,
             base: format!("http://{}", target.http),
             restarter: None,
+            shards: None,
         })
     }
 
@@ -172,6 +183,18 @@ impl Control {
     pub fn with_restarter(mut self, restarter: Arc<dyn RestartServer>) -> Control {
         self.restarter = Some(restarter);
         self
+    }
+
+    /// The same client, able to start load-generator shard processes with `spawner`
+    /// (`--loadgen-procs`, [`crate::shard`]).
+    pub fn with_shard_spawner(mut self, spawner: Arc<dyn SpawnShard>) -> Control {
+        self.shards = Some(spawner);
+        self
+    }
+
+    /// What starts shard processes, if this client was given one.
+    pub fn shard_spawner(&self) -> Option<&Arc<dyn SpawnShard>> {
+        self.shards.as_ref()
     }
 
     /// Whether [`Control::restart_server`] can work.

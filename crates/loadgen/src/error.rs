@@ -40,6 +40,19 @@ pub enum LoadError {
     /// The delay proxy for the network conditions could not start.
     #[error("cannot start the delay proxy: {0}")]
     Proxy(String),
+    /// A load-generator shard process failed, or did not answer in time ([`crate::shard`]).
+    #[error("load-generator shard {shard} of {shards}: {why}")]
+    Shard {
+        /// The shard's number, from 1.
+        shard: u32,
+        /// Shards of the phase.
+        shards: u32,
+        /// What went wrong.
+        why: String,
+    },
+    /// A phase needs more open files than a process may have.
+    #[error("{0}")]
+    OpenFiles(String),
     /// Clients could not connect.
     #[error("{transport}: {failed} of {clients} clients failed to connect; first error: {first}")]
     Connect {

@@ -51,8 +51,7 @@ pub const DEFAULT_IDLE_CONNECTIONS: u64 = 2_000;
 /// and a process may hold at most 20,000 files on the machines rtbench runs on (their open-file
 /// limit).
 pub const MAX_IDLE_CONNECTIONS: u64 = 18_000;
-/// Most clients connecting at once, so the listen backlog never overflows.
-pub const CONNECT_BATCH: u64 = 256;
+pub use crate::clients::CONNECT_BATCH;
 /// Pause between the server reporting every connection and the memory reading.
 pub const SETTLE: Duration = Duration::from_secs(1);
 /// Interval between scrapes while waiting for the server to see connections come or go.
@@ -158,6 +157,7 @@ pub async fn run_idle_transport(
         received: Arc::new(AtomicU64::new(0)),
         reset: Arc::new(tokio::sync::Notify::new()),
         latencies: None,
+        connect_gate: None,
     };
     let mut tasks = JoinSet::new();
     let deadline = Instant::now() + config.connect_timeout;

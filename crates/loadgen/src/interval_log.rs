@@ -46,18 +46,8 @@ impl IntervalLog {
             source,
         };
         let mut file = std::fs::File::create(&path).map_err(bad)?;
-        let base = wall_clock_of(start_mono_ns);
-        let mut head = Vec::new();
-        let mut serializer = V2DeflateSerializer::new();
-        IntervalLogWriterBuilder::new()
-            .add_comment(&format!(
-                "rtbench delivery latency of {tag}, nanoseconds; one interval per second, receipts by arrival time"
-            ))
-            .with_start_time(base)
-            .with_base_time(base)
-            .begin_log_with(&mut head, &mut serializer)
+        file.write_all(&header(start_mono_ns, &tag).map_err(bad)?)
             .map_err(bad)?;
-        file.write_all(&head).map_err(bad)?;
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(write_intervals(
             sink,
@@ -78,6 +68,70 @@ impl IntervalLog {
             Err(e) => Err(LoadError::Control(format!("interval log task: {e}"))),
         }
     }
+}
+
+/// The log's header: a comment, and time zero as its start and base time.
+fn header(start_mono_ns: u64, tag: &str) -> std::io::Result<Vec<u8>> {
+    let base = wall_clock_of(start_mono_ns);
+    let mut head = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    IntervalLogWriterBuilder::new()
+        .add_comment(&format!(
+            "rtbench delivery latency of {tag}, nanoseconds; one interval per second, receipts by arrival time"
+        ))
+        .with_start_time(base)
+        .with_base_time(base)
+        .begin_log_with(&mut head, &mut serializer)?;
+    Ok(head)
+}
+
+/// Merges the logs of a phase's load-generator shards (each ticked once a second from the same
+/// time zero, so their n-th intervals cover the same second) into one log at `out`: the n-th
+/// interval is every shard's n-th added together (HdrHistogram addition, lossless), from the
+/// earliest start to the latest end among them. The shards' files are removed.
+pub fn merge_files(
+    shards: &[PathBuf],
+    out: &Path,
+    start_mono_ns: u64,
+    tag: &str,
+) -> Result<(), LoadError> {
+    let bad = |path: &Path, e: String| LoadError::IntervalLog {
+        path: path.to_owned(),
+        source: std::io::Error::other(e),
+    };
+    let mut merged: Vec<(Duration, Duration, LatencyHistogram)> = Vec::new();
+    for path in shards {
+        for (i, (from, to, h)) in read_timed(path)
+            .map_err(|e| bad(path, e))?
+            .into_iter()
+            .enumerate()
+        {
+            match merged.get_mut(i) {
+                Some(m) => {
+                    (m.0, m.1) = (m.0.min(from), m.1.max(to));
+                    // Same bounds and precision everywhere: adding cannot fail.
+                    let _ = m.2.add(&h);
+                }
+                None => merged.push((from, to, h)),
+            }
+        }
+    }
+    let mut text = header(start_mono_ns, tag).map_err(|e| bad(out, e.to_string()))?;
+    for (from, to, h) in &merged {
+        let from_ns = start_mono_ns + from.as_nanos() as u64;
+        let to_ns = start_mono_ns + to.as_nanos() as u64;
+        text.extend(interval_line(
+            h,
+            (from_ns, to_ns.max(from_ns)),
+            start_mono_ns,
+            tag,
+        ));
+    }
+    std::fs::write(out, text).map_err(|e| bad(out, e.to_string()))?;
+    for path in shards {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// The wall-clock time at which CLOCK_MONOTONIC reads (or read) `mono_ns`.
@@ -165,6 +219,14 @@ pub fn file_name(transport: &str, parts: &[&str]) -> String {
 /// Reads an interval log back with `hdrhistogram`'s reader: each interval's start (seconds from
 /// time zero) and histogram.
 pub fn read(path: &Path) -> Result<Vec<(f64, LatencyHistogram)>, String> {
+    Ok(read_timed(path)?
+        .into_iter()
+        .map(|(from, _, h)| (from.as_secs_f64(), h))
+        .collect())
+}
+
+/// Each interval's start and end (from time zero) and histogram.
+fn read_timed(path: &Path) -> Result<Vec<(Duration, Duration, LatencyHistogram)>, String> {
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = Vec::new();
@@ -172,7 +234,8 @@ pub fn read(path: &Path) -> Result<Vec<(f64, LatencyHistogram)>, String> {
         if let LogEntry::Interval(i) = entry.map_err(|e| format!("{e:?}"))? {
             let h = rtbench_results::decode_histogram(i.encoded_histogram())
                 .map_err(|e| e.to_string())?;
-            out.push((i.start_timestamp().as_secs_f64(), h));
+            let from = i.start_timestamp();
+            out.push((from, from + i.duration(), h));
         }
     }
     Ok(out)

@@ -33,6 +33,7 @@ pub mod recorder;
 pub mod scenario;
 pub mod seqset;
 pub mod server_info;
+pub mod shard;
 pub mod upstream;
 mod usage;
 mod window;

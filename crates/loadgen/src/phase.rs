@@ -44,12 +44,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 /// How long stopped clients get to hand in their tallies.
-const STOP_GRACE: Duration = Duration::from_secs(3);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(3);
 /// How often the drain checks whether every expected event has arrived.
 const DRAIN_CHECK: Duration = Duration::from_millis(10);
 
 /// Sleeps until CLOCK_MONOTONIC reaches `t_ns`.
-async fn sleep_until_mono(t_ns: u64) {
+pub(crate) async fn sleep_until_mono(t_ns: u64) {
     tokio::time::sleep(Duration::from_nanos(t_ns.saturating_sub(mono_now_ns()))).await;
 }
 
@@ -73,6 +73,17 @@ pub(crate) async fn run_phase(
     control: &Control,
     (progress, latency_log): (&PhaseProgress, Option<PathBuf>),
 ) -> Result<Row, LoadError> {
+    crate::shard::check_open_files(config)?;
+    if config.loadgen_procs > 1 {
+        let log = latency_log.as_deref();
+        return crate::shard::coordinator::run(
+            transport,
+            config,
+            (target, control),
+            (progress, log),
+        )
+        .await;
+    }
     let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = mpsc::channel(config.clients as usize);
@@ -94,7 +105,7 @@ pub(crate) async fn run_phase(
     let mut launched = launch::launch(
         transport,
         config,
-        clients_target,
+        (clients_target, 0..config.clients as u32),
         &workload,
         &stop_rx,
         &counters,
@@ -196,8 +207,9 @@ pub(crate) async fn run_phase(
         let totals = window::totals(transport, &m0, &m1, client_cpu_us, window_us);
         (totals, true)
     };
+    let members: Vec<u32> = workload.rooms.iter().map(|r| r.members).collect();
     let counted = count(
-        &workload,
+        (&workload, &members),
         counters.latencies.window_histogram(),
         &tallies,
         &send_tallies,
@@ -260,7 +272,7 @@ async fn start_phase(
 /// The drain's account `behind` completed with the load generator's own over the window: its CPU
 /// (`cpu_us` over `window_us`), its probe's lateness against `lag_bound`, and its RSS at each edge;
 /// with the `loadgen-bound` note when it was saturated.
-fn with_loadgen(
+pub(crate) fn with_loadgen(
     behind: Overload,
     (cpu_us, window_us): (u64, u64),
     (lateness_ns, lag_bound): (&LatencyHistogram, Duration),
@@ -291,7 +303,7 @@ impl Drop for StopOnDrop {
 
 /// After the last scheduled event, waits until every member holds every event of its room and
 /// every client message has been sent (`expected` receipts and sends), or until `deadline_ns`.
-async fn await_deliveries(
+pub(crate) async fn await_deliveries(
     counters: &launch::Counters,
     (receipts, sends): (u64, u64),
     last_ns: u64,
@@ -308,7 +320,7 @@ async fn await_deliveries(
 }
 
 /// Waits until every client reported connected, or fails the phase with the first error.
-async fn await_ready(
+pub(crate) async fn await_ready(
     transport: Transport,
     config: &LoadConfig,
     expected: u64,
@@ -358,23 +370,24 @@ pub(crate) async fn collect<T: 'static>(mut tasks: JoinSet<T>) -> Vec<T> {
 }
 
 /// What the clients' tallies add up to over a phase.
-struct Counted {
+pub(crate) struct Counted {
     /// Latencies of the deliveries inside the window, nanoseconds.
-    hist: LatencyHistogram,
+    pub(crate) hist: LatencyHistogram,
     /// Scheduled events some client never received, summed over clients.
-    lost: u64,
+    pub(crate) lost: u64,
     /// Receipts of an event the client already had.
-    duplicated: u64,
+    pub(crate) duplicated: u64,
     /// Receipts of an event older than one the client already had.
-    reordered: u64,
+    pub(crate) reordered: u64,
     /// Clients and senders that ended with an error or never handed in their tally.
-    client_errors: u64,
+    pub(crate) client_errors: u64,
 }
 
 /// Adds up the clients' tallies and the HTTP senders' errors; `hist` holds the window's
-/// latencies, recorded by the clients as events arrived.
-fn count(
-    workload: &Workload,
+/// latencies, recorded by the clients as events arrived. `members` is, per room, how many of its
+/// clients this process ran (all of them, unless it is a shard).
+pub(crate) fn count(
+    (workload, members): (&Workload, &[u32]),
     hist: LatencyHistogram,
     tallies: &[(usize, Tally)],
     send_tallies: &[SendTally],
@@ -390,8 +403,8 @@ fn count(
     }
     // A client that never handed in its tally lost every event of its room.
     let mut missing_clients = 0;
-    for (r, room) in workload.rooms.iter().enumerate() {
-        let missing = u64::from(room.members.saturating_sub(reported[r]));
+    for (r, &ran) in members.iter().enumerate() {
+        let missing = u64::from(ran.saturating_sub(reported[r]));
         missing_clients += missing;
         lost += missing * workload.room_events[r];
     }
@@ -413,7 +426,7 @@ fn count(
 
 /// The phase's row, built once from everything the phase gathered. Its floor ratio is the
 /// point's to compute ([`rtbench_results::floor::with_p50_ratios`]), once every transport ran.
-fn build_row(
+pub(crate) fn build_row(
     transport: Transport,
     (config, workload): (&LoadConfig, &Workload),
     counted: Counted,

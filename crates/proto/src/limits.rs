@@ -21,6 +21,9 @@ pub const MAX_FRAME_BYTES: usize = MAX_EVENT_BODY_BYTES;
 pub const MAX_LONGPOLL_TIMEOUT_MS: u64 = 120_000;
 /// Hold time of a long-poll request that names none, in milliseconds.
 pub const DEFAULT_LONGPOLL_TIMEOUT_MS: u64 = 30_000;
+/// Listen backlog of `rtbench serve` when the kernel's cap (`net.core.somaxconn`) cannot be
+/// read; where it can, the server asks for the cap itself.
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 4096;
 /// Events retained per topic for cursors to resume from.
 pub const DEFAULT_RING_CAPACITY: usize = 65_536;
 /// Most events returned by one poll or long-poll response.

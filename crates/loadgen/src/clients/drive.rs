@@ -29,7 +29,14 @@ pub(super) async fn drive<S: Subscription>(
         None => Recorder::for_client(ctx.expected_events, ctx.client_id),
     };
     let mut carry = Carry::default();
-    let mut session = match S::connect(&ctx, &carry, 0).await {
+    // Held until subscribed (or refused); a closed gate never happens, so an error means no gate.
+    let permit = match &ctx.connect_gate {
+        Some(gate) => gate.clone().acquire_owned().await.ok(),
+        None => None,
+    };
+    let connected = S::connect(&ctx, &carry, 0).await;
+    drop(permit);
+    let mut session = match connected {
         Ok(s) => {
             let _ = ctx.ready.send(Ok(())).await;
             s

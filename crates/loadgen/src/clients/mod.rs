@@ -29,6 +29,10 @@ use std::future::Future;
 use std::pin::Pin;
 use subscription::Subscription;
 
+/// Most clients connecting at once (a phase's ramp, the idle scenario's batches), so the listen
+/// backlog never overflows.
+pub const CONNECT_BATCH: u64 = 256;
+
 /// A running client's task.
 type ClientTask = Pin<Box<dyn Future<Output = Tally> + Send>>;
 

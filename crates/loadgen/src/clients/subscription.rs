@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 /// What a client task is given.
 #[derive(Debug, Clone)]
@@ -45,6 +45,10 @@ pub struct ClientCtx {
     pub reset: Arc<Notify>,
     /// Where first receipts' latencies go (`None`: not recorded, as in the idle scenario).
     pub latencies: Option<Arc<LatencySink>>,
+    /// Permits to connect: a client holds one from its first connect until it is subscribed, so
+    /// at most that many connect at once (`None`: no limit, as in the idle scenario, which
+    /// spawns in batches).
+    pub connect_gate: Option<Arc<Semaphore>>,
 }
 
 impl ClientCtx {

@@ -5,7 +5,7 @@
 use super::{ConfigError, LoadConfig, check};
 use crate::upstream::stamp::MIN_SEND_PAYLOAD_BYTES;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_PLAN_EVENTS, MAX_SCHEDULE_RATE_PER_S};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Most upstream messages one phase may schedule.
@@ -18,7 +18,7 @@ pub const MAX_TOPICS: u64 = 10_000;
 pub const MAX_BURST_GAP: Duration = Duration::from_secs(60);
 
 /// How the events of a flow are spaced in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrivals {
     /// Every 1/rate, from a start that is fixed (server events) or random (each sender's phase).

@@ -13,10 +13,13 @@ use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_PAYLOAD_BYTES, MAX_SCHEDULE_RATE_PER_S, MAX_SCHEDULED_EVENTS};
 use std::time::Duration;
 
-/// Most clients per transport. One server process may hold at most 20,000 open files on the
-/// machines rtbench runs on (their open-file limit), and a phase holds every client's connection
-/// open at once.
-pub const MAX_CLIENTS: u64 = 15_000;
+/// Most clients per transport: the server's default `--max-connections`. A phase holds every
+/// client's connection open at once, so the server's open-file limit must allow that many too;
+/// the load generator spreads clients over processes ([`crate::shard`]) when one process's limit
+/// does not (docs/limits.md).
+pub const MAX_CLIENTS: u64 = 50_000;
+/// Most load-generator processes per phase (`--loadgen-procs`, [`crate::shard`]).
+pub const MAX_LOADGEN_PROCS: u32 = 64;
 /// Most deliveries (clients × scheduled events) one phase may expect. Receipts are not kept (each is
 /// recorded into a histogram at arrival), so this bounds no memory: it refuses a typo such as
 /// `--rate 1e6` before it runs for days. One hour at 10,000 clients and 20 events/s is 720 million.
@@ -67,6 +70,10 @@ pub struct LoadConfig {
     /// Lateness of the load generator's probe timer (p99) above which a window is marked
     /// `loadgen-bound` ([`crate::probe::LAG_BOUND_P99`] by default).
     pub loadgen_lag_bound: Duration,
+    /// Load-generator processes a phase's clients are split over (1: this process runs them all;
+    /// more: [`crate::shard`]). Raised automatically when one process's open-file limit cannot
+    /// hold a share.
+    pub loadgen_procs: u32,
 }
 
 impl Default for LoadConfig {
@@ -92,6 +99,7 @@ impl Default for LoadConfig {
             conditions: Conditions::loopback(),
             faults: FaultPlan::default(),
             loadgen_lag_bound: crate::probe::LAG_BOUND_P99,
+            loadgen_procs: 1,
         }
     }
 }
@@ -183,6 +191,7 @@ impl LoadConfig {
         )?;
         check_polling(self.poll_interval, self.longpoll_timeout, &self.transports)?;
         self.validate_faults()?;
+        validate_procs(self)?;
         let events = self.scheduled_events();
         check(
             events <= MAX_SCHEDULED_EVENTS,
@@ -245,6 +254,33 @@ impl LoadConfig {
             ),
         )
     }
+}
+
+/// The limits on `loadgen_procs`: between 1 and [`MAX_LOADGEN_PROCS`], at most one per client,
+/// and more than 1 only for a workload a shard can run.
+fn validate_procs(config: &LoadConfig) -> Result<(), ConfigError> {
+    let procs = config.loadgen_procs;
+    check(
+        (1..=MAX_LOADGEN_PROCS).contains(&procs),
+        "--loadgen-procs",
+        format!("between 1 and {MAX_LOADGEN_PROCS}"),
+        procs,
+    )?;
+    if procs == 1 {
+        return Ok(());
+    }
+    check(
+        u64::from(procs) <= config.clients,
+        "--loadgen-procs",
+        format!("at most the number of clients ({})", config.clients),
+        procs,
+    )?;
+    check(
+        config.send.is_none() && config.conditions.is_loopback() && config.faults.is_none(),
+        "--loadgen-procs above 1",
+        "used with a workload whose clients only receive, on loopback conditions, without faults (client messages, the delay proxy and faults run in one process)",
+        format!("scenario {} with {procs} processes", config.scenario),
+    )
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
-//! Starting a phase's clients: one task per client, subscribed to its room's topic. A sender whose
+//! Starting a phase's clients: one task per client, subscribed to its room's topic, at most
+//! [`CONNECT_BATCH`] connecting at once (a ramp, so an 18,000-client phase does not throw 18,000
+//! SYNs at the listen queue together; the phase still waits until every one is subscribed). A sender whose
 //! transport's `SendPath` is inline (WebSocket, raw TCP) sends from its own loop on its own
 //! socket; any other sender gets an upstream task with connections of its own
 //! ([`crate::upstream::http`]).
 
 use super::Workload;
+use crate::clients::CONNECT_BATCH;
 use crate::clients::{self, ClientCtx};
 use crate::config::LoadConfig;
 use crate::config::SendTo;
@@ -15,10 +18,11 @@ use crate::upstream::http::{self, HttpSender, SendTally};
 use crate::upstream::inline::InlineSends;
 use rtbench_proto::Transport;
 use rtbench_proto::transport::SendPath;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 /// The tasks of a started phase.
@@ -31,7 +35,7 @@ pub(crate) struct Launched {
     pub(crate) dues: Vec<Option<UnboundedSender<u64>>>,
     /// How many tasks report on `ready`: every client, and every HTTP sender.
     pub(crate) expected_ready: u64,
-    /// One reset handle per client, in client order (fault injection).
+    /// One reset handle per launched client, in client order (fault injection).
     pub(crate) resets: Vec<Arc<Notify>>,
 }
 
@@ -45,11 +49,12 @@ pub(crate) struct Counters {
     pub(crate) latencies: Arc<LatencySink>,
 }
 
-/// Spawns every client (and HTTP sender) of `workload`. Each reports once on `ready`.
+/// Spawns the clients `clients` (ids; every client of the phase in one process, a shard's range
+/// in a shard) of `workload`, and their HTTP senders. Each reports once on `ready`.
 pub(crate) fn launch(
     transport: Transport,
     config: &LoadConfig,
-    target: Target,
+    (target, clients): (Target, Range<u32>),
     workload: &Workload,
     stop: &watch::Receiver<bool>,
     counters: &Counters,
@@ -59,14 +64,16 @@ pub(crate) fn launch(
     // Clients are stopped by the phase, not by a last sequence number: a client whose room has no
     // more events stays connected (and keeps polling) until the schedule is over.
     let never = Arc::new(AtomicU64::new(u64::MAX));
+    let gate = Arc::new(Semaphore::new(CONNECT_BATCH as usize));
+    let count = clients.len();
     let mut launched = Launched {
         clients: JoinSet::new(),
         senders: JoinSet::new(),
-        dues: Vec::with_capacity(config.clients as usize),
-        expected_ready: config.clients,
-        resets: Vec::with_capacity(config.clients as usize),
+        dues: Vec::with_capacity(count),
+        expected_ready: count as u64,
+        resets: Vec::with_capacity(count),
     };
-    for client in 0..config.clients as u32 {
+    for client in clients {
         let r = workload.room_of(client);
         let room = &workload.rooms[r];
         let sending = config.send.as_ref().filter(|_| workload.is_sender(client));
@@ -101,6 +108,7 @@ pub(crate) fn launch(
             received: counters.received.clone(),
             reset: Arc::new(Notify::new()),
             latencies: Some(counters.latencies.clone()),
+            connect_gate: Some(gate.clone()),
         };
         launched.resets.push(ctx.reset.clone());
         let mut inline = None;
@@ -172,7 +180,13 @@ mod tests {
             };
             let (ready, mut ready_rx) = mpsc::channel(16);
             let mut launched = launch(
-                transport, &config, target, &workload, &stop, &counters, &ready,
+                transport,
+                &config,
+                (target, 0..4),
+                &workload,
+                &stop,
+                &counters,
+                &ready,
             );
             let http_senders = match transport.spec().send {
                 SendPath::Inline => 0,

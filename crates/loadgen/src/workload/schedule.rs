@@ -52,8 +52,15 @@ impl Workload {
         transport: Transport,
         config: &LoadConfig,
     ) -> Result<Workload, ConfigError> {
-        config.validate()?;
         let tag = format!("rtbench-{transport}-{:08x}", rand::random::<u32>());
+        Workload::build_tagged(config, tag)
+    }
+
+    /// The schedule of `config` on the topics named after `tag` (a room's topic is the tag, or
+    /// `<tag>-<room>` when there are several): what a load-generator shard rebuilds from the
+    /// coordinator's tag, event for event (the schedule depends only on `config` and its seed).
+    pub(crate) fn build_tagged(config: &LoadConfig, tag: String) -> Result<Workload, ConfigError> {
+        config.validate()?;
         let k = config.effective_room_size() as u32;
         let senders_per_room = config
             .send
@@ -105,6 +112,29 @@ impl Workload {
             send_to: config.send.as_ref().map(|s| s.to),
             window: (from, from + config.window.as_nanos() as u64),
         })
+    }
+
+    /// The topic tag the rooms' topics are named after (see [`Workload::build_tagged`]).
+    pub(crate) fn tag(&self) -> &str {
+        let first = &self.rooms[0].topic;
+        match self.rooms.len() {
+            1 => first,
+            _ => first.strip_suffix("-0").unwrap_or(first),
+        }
+    }
+
+    /// Per room, how many of its members have ids in `clients` (a shard's range).
+    pub(crate) fn members_in(&self, clients: &std::ops::Range<u32>) -> Vec<u32> {
+        self.rooms
+            .iter()
+            .map(|r| {
+                let (a, b) = (
+                    r.first.max(clients.start),
+                    (r.first + r.members).min(clients.end),
+                );
+                b.saturating_sub(a)
+            })
+            .collect()
     }
 
     /// The room client `client` belongs to.
