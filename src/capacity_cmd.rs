@@ -8,17 +8,6 @@ use rtbench_loadgen::{Campaign, Control, Progress, Target};
 use rtbench_results::Row;
 use std::path::Path;
 
-/// [`measure_placed`] without the server's CPU count: `capacity.json` then leaves `server_cpus`
-/// out, and the report divides by the server CPUs `results.json`'s placement names instead.
-pub async fn measure(
-    campaign: &Campaign,
-    plan: &Plan,
-    ctx: (&Target, &Control, &Progress),
-    out: &Path,
-) -> anyhow::Result<Vec<Row>> {
-    measure_placed(campaign, plan, None, ctx, out).await
-}
-
 /// Runs the search for every transport of `campaign`'s one point; writes `capacity.json` to
 /// `out` (each curve with `server_cpus`, the CPUs the placement plan gave the server, `None`
 /// when not pinned), prints the table, and returns every step's row.
@@ -61,11 +50,15 @@ fn line(c: &Curve) -> String {
     };
     let held = match c.capacity_step() {
         Some(s) => format!(
-            "{} {unit} held: {:.0} deliveries/s, p99 {:.1} ms, server {:.2} cores ({:.1} µs/delivery), load generator {:.1} µs/delivery",
+            "{} {unit} held: {:.0} deliveries/s{}, p99 {:.1} ms, server {:.2} cores{} ({:.1} µs/delivery), load generator {:.1} µs/delivery",
             s.offered,
             s.deliveries_per_s,
+            per_core(c, s),
             s.p99_us / 1e3,
             s.server_cpu_cores,
+            s.server_rss_bytes
+                .map(|b| format!(" and {:.0} MiB", b as f64 / (1u64 << 20) as f64))
+                .unwrap_or_default(),
             s.server_cpu_us_per_delivery,
             s.client_cpu_us_per_delivery
         ),
@@ -84,6 +77,17 @@ fn line(c: &Curve) -> String {
         (false, None) => " · no step broke: capacity is above the last step".into(),
     };
     format!("capacity {}: {held}{limit}", c.transport)
+}
+
+/// `(N per server core)` when the server was given a known number of CPUs.
+fn per_core(c: &Curve, s: &rtbench_loadgen::capacity::Step) -> String {
+    match c.server_cpus {
+        Some(n) if n > 0 => format!(
+            " ({:.0} per server core, {n} given)",
+            s.deliveries_per_s / f64::from(n)
+        ),
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]

@@ -103,9 +103,10 @@ fn measure(
             progress.println(&format!("conditions {}", profile.describe()));
         }
         rows.extend(match capacity {
-            Some((plan, out)) => runtime.block_on(crate::capacity_cmd::measure(
+            Some((search, out)) => runtime.block_on(crate::capacity_cmd::measure_placed(
                 &c,
-                plan,
+                search,
+                (!plan.server.is_empty()).then_some(plan.server.len() as u32),
                 (target, &control, &progress),
                 out,
             ))?,

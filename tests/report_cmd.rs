@@ -180,8 +180,14 @@ fn every_run_writes_index_html_beside_its_results() {
     }
     assert!(!dir.path().join("latency-short_poll.hlog").exists());
     assert!(!dir.path().join("capacity.json").exists());
-    assert!(!html.contains("id=\"capacity\""), "no stale capacity section");
-    assert!(dir.path().join("notes.txt").exists(), "nothing else is touched");
+    assert!(
+        !html.contains("id=\"capacity\""),
+        "no stale capacity section"
+    );
+    assert!(
+        dir.path().join("notes.txt").exists(),
+        "nothing else is touched"
+    );
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("| WebSockets | Muy Baja |"), "{md}");
 }
