@@ -37,6 +37,8 @@ pub enum Command {
     PickBaseline(PickBaselineArgs),
     /// Rebuild index.html and summary.md from saved results; several files merge into one page.
     Report(ReportArgs),
+    /// Measure the CPU one plain write() of a floor-sized frame costs, over N loopback sockets.
+    WriteCost(crate::write_cost::WriteCostArgs),
 }
 
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {

@@ -15,6 +15,7 @@ mod run;
 mod run_idle;
 mod serve;
 mod server_child;
+mod write_cost;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the
 /// allocators tried, for the server and the load generator alike (one binary); results record it.
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         cli::Command::Compare(args) => return compare_cmd::compare_cmd(args),
         cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
         cli::Command::Report(args) => report_cmd::report(args),
+        cli::Command::WriteCost(args) => write_cost::write_cost_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
