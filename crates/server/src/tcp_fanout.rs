@@ -261,3 +261,93 @@ impl Drop for Attachment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::Hub;
+    use crate::meter::{ConnMeter, Meters};
+    use tokio::io::AsyncReadExt;
+    use tokio::sync::mpsc;
+
+    /// A server-side socket in a fan-out member at `cursor`, and the client end.
+    async fn member(id: u64, cursor: u64) -> (Member, oneshot::Receiver<Handback>, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        server.writable().await.unwrap();
+        let (alive, _) = mpsc::channel(1);
+        let meter = Arc::new(ConnMeter::new(Arc::new(Meters::default()), alive));
+        let (back, receiver) = oneshot::channel();
+        let socket = Arc::new(Metered::tracked(server, meter));
+        let m = Member {
+            id,
+            socket,
+            cursor,
+            back,
+        };
+        (m, receiver, client)
+    }
+
+    async fn seqs_read(client: &mut TcpStream, frames: usize) -> Vec<u64> {
+        let mut buf = bytes::BytesMut::new();
+        let mut seqs = Vec::new();
+        while seqs.len() < frames {
+            while let Some(f) = rtbench_proto::frame::decode_frame(&mut buf).unwrap() {
+                seqs.push(rtbench_proto::parse_body(&f).unwrap().seq);
+            }
+            if seqs.len() < frames {
+                assert!(client.read_buf(&mut buf).await.unwrap() > 0);
+            }
+        }
+        assert!(buf.is_empty());
+        seqs
+    }
+
+    #[tokio::test]
+    async fn a_round_writes_each_member_the_frames_after_its_own_cursor() {
+        let hub = Hub::new(100, 1);
+        let topic = hub.topic("t").unwrap();
+        for i in 0..6 {
+            topic.publish(i, "p").unwrap();
+        }
+        let mut batch = FloorBatch::new();
+        assert_eq!(batch.fill(&topic, 2, usize::MAX), 0);
+        // Cursors at the batch's start, inside it, at its end, past it, and behind it.
+        let mut list = Vec::new();
+        let mut ends = Vec::new();
+        for (id, cursor) in [(0, 2), (1, 4), (2, 6), (3, 7), (4, 1)] {
+            let (m, receiver, client) = member(id, cursor).await;
+            list.push(m);
+            ends.push((receiver, client));
+        }
+        write_round(&batch, &mut list).await;
+        let mut kept: Vec<(u64, u64)> = list.iter().map(|m| (m.id, m.cursor)).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [(0, 6), (1, 6), (2, 6), (3, 7)]);
+        assert_eq!(seqs_read(&mut ends[0].1, 4).await, [3, 4, 5, 6]);
+        assert_eq!(seqs_read(&mut ends[1].1, 2).await, [5, 6]);
+        let back = ends[4].0.try_recv().unwrap();
+        assert_eq!(
+            (back.cursor, back.rest.is_none(), back.failed),
+            (1, true, false)
+        );
+        // Nothing more was written to anyone: one more event reaches each kept member alone.
+        topic.publish(7, "p").unwrap();
+        assert_eq!(batch.fill(&topic, 6, usize::MAX), 0);
+        write_round(&batch, &mut list).await;
+        for (_, client) in &mut ends[..3] {
+            assert_eq!(seqs_read(client, 1).await, [7]);
+        }
+        assert_eq!(list.iter().filter(|m| m.cursor == 7).count(), 4);
+        let mut byte = [0u8; 1];
+        let unread = ends[3].1.try_read(&mut byte).unwrap_err();
+        assert_eq!(
+            unread.kind(),
+            ErrorKind::WouldBlock,
+            "a member ahead got nothing"
+        );
+    }
+}
