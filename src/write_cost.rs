@@ -12,6 +12,9 @@
 //! to that limit. Hand-written: no crate measures this; it is a loop around `write(2)`.
 
 mod drain;
+mod in_run;
+
+pub(crate) use in_run::{print_floor_ratio, with_calibration};
 
 use crate::placement;
 use anyhow::{Context, bail};
@@ -145,10 +148,13 @@ pub fn check(p: &Params) -> anyhow::Result<()> {
             p.repetitions
         );
     }
-    let cpus = placement::allowed_cpus();
+    // Online CPUs, not this thread's mask: `run` calls this from a thread pinned to the load
+    // generator's CPU and pins the writer to the server's.
+    // SAFETY: sysconf has no preconditions.
+    let online = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }).unwrap_or(0);
     for cpu in [p.writer_cpu, p.reader_cpu].into_iter().flatten() {
-        if !cpus.contains(&cpu) {
-            bail!("cpu {cpu} is not one this process may run on ({cpus:?})");
+        if cpu >= online {
+            bail!("cpu {cpu} is not one of this machine's {online} online CPUs");
         }
     }
     Ok(())
