@@ -80,7 +80,9 @@ fn a_small_measurement_prints_one_line() {
     );
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
-        stdout.starts_with("plain write(): 180 B to each of 20 loopback sockets, 3 rounds x 1"),
+        stdout.starts_with(
+            "plain write(): 180 B to each of 20 loopback sockets, 3 rounds (after 20 warm-up) x 1"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("µs writer CPU per write"), "{stdout}");
