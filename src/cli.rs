@@ -175,6 +175,9 @@ pub struct RunArgs {
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// Measure the floor's plain-write() calibration even when it takes more than 2 s.
+    #[arg(long)]
+    pub calibrate_write: bool,
     /// Fault injection (tests the regression gate, never a real measurement): the server
     /// busy-waits this long before each write to an HTTP transport's socket, microseconds.
     #[arg(long, default_value_t = 0, conflicts_with = "server_http",

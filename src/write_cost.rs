@@ -33,6 +33,7 @@ const DEADLINE: Duration = Duration::from_secs(120);
 const MAX_CLIENTS: usize = 1_000_000;
 const MAX_EVENTS: usize = 10_000;
 const MAX_REPETITIONS: usize = 50;
+const MAX_INTERVAL: Duration = Duration::from_secs(5);
 /// Uncounted rounds before the measured ones, by default: past TCP's quick-ack phase.
 pub const DEFAULT_WARMUP_ROUNDS: usize = 20;
 /// Frame sizes accepted, bytes (a 4-byte length prefix and at least one byte of body).
@@ -58,6 +59,10 @@ pub struct WriteCostArgs {
     /// segments (about 16) at once, which costs the writer about 2 µs a write more on loopback.
     #[arg(long, default_value_t = DEFAULT_WARMUP_ROUNDS)]
     pub warmup_rounds: usize,
+    /// Pause before each counted round, milliseconds (0: back to back). A floor server writes
+    /// each socket once per event: `1000 / rate` reproduces its pace, caches going cold between.
+    #[arg(long, default_value_t = 0)]
+    pub interval_ms: u64,
     /// CPU the writer thread is pinned to [default: the last allowed one, the server's in `run`].
     #[arg(long)]
     pub writer_cpu: Option<usize>,
@@ -82,6 +87,8 @@ pub struct Params {
     pub repetitions: usize,
     /// Uncounted rounds first.
     pub warmup_rounds: usize,
+    /// Pause before each counted round.
+    pub interval: Duration,
     /// The writer's CPU, if pinned.
     pub writer_cpu: Option<usize>,
     /// The drainer's CPU, if pinned.
@@ -108,6 +115,7 @@ pub fn write_cost_cmd(args: WriteCostArgs) -> anyhow::Result<()> {
         events: args.events,
         repetitions: args.repetitions,
         warmup_rounds: args.warmup_rounds,
+        interval: Duration::from_millis(args.interval_ms),
         writer_cpu: args.writer_cpu.or_else(|| allowed.last().copied()),
         reader_cpu: args.reader_cpu.or_else(|| allowed.first().copied()),
     };
@@ -117,11 +125,12 @@ pub fn write_cost_cmd(args: WriteCostArgs) -> anyhow::Result<()> {
     }
     let cost = measure(&params)?;
     println!(
-        "plain write(): {} B to each of {} loopback sockets, {} rounds (after {} warm-up) x {} \
-         repetitions: {:.2} µs writer CPU per write (median; min {:.2}, max {:.2})",
+        "plain write(): {} B to each of {} loopback sockets, {} rounds {} ms apart (after {} \
+         warm-up) x {} repetitions: {:.2} µs writer CPU per write (median; min {:.2}, max {:.2})",
         params.bytes,
         params.clients,
         params.events,
+        params.interval.as_millis(),
         params.warmup_rounds,
         params.repetitions,
         cost.median_us,
@@ -151,6 +160,13 @@ pub fn check(p: &Params) -> anyhow::Result<()> {
         bail!(
             "--events must be between 1 and {MAX_EVENTS}, not {}",
             p.events
+        );
+    }
+    if p.interval > MAX_INTERVAL {
+        bail!(
+            "--interval-ms must be at most {}, not {}",
+            MAX_INTERVAL.as_millis(),
+            p.interval.as_millis()
         );
     }
     if p.warmup_rounds > MAX_EVENTS {
@@ -316,6 +332,7 @@ fn write_rounds(
     for _ in 0..p.repetitions {
         let mut cpu_ns = 0u64;
         for _ in 0..p.events {
+            std::thread::sleep(p.interval);
             let start = thread_cpu_ns();
             for s in sockets.iter_mut() {
                 s.write_all(&frame)

@@ -81,7 +81,7 @@ fn a_small_measurement_prints_one_line() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
         stdout.starts_with(
-            "plain write(): 180 B to each of 20 loopback sockets, 3 rounds (after 20 warm-up) x 1"
+            "plain write(): 180 B to each of 20 loopback sockets, 3 rounds 0 ms apart (after 20 warm-up) x 1"
         ),
         "{stdout}"
     );

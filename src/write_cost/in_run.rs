@@ -1,22 +1,25 @@
 //! The floor's ratio in `rtbench run`: once the run's own server has stopped, the plain-`write()`
-//! calibration is measured at the floor row's client count and frame size, on the server's CPU
-//! (drained from the load generator's), recorded in the results (`environment.write_cost`) and
-//! printed as one line beside the table. Bounded to [`RUN_BUDGET_WRITES`] writes (warm-up
-//! included), so it costs at most about 2 s: a floor with more clients than that allows (about
-//! 9,000) is not calibrated in the run (`scripts/write-cost.sh` measures it). Nothing is measured
-//! for a run without the floor or against a server given by address (its CPU is not ours to pin).
+//! calibration is measured at the floor row's client count, frame size and pace (one round per
+//! event interval, so the sockets are as cold as the server's), on the server's CPU (drained from
+//! the load generator's), recorded in the results (`environment.write_cost`) and printed as one
+//! line beside the table. It runs by itself when it should take at most [`AUTO_BUDGET`] (the
+//! dashboard's 100 clients at 20 events/s: about 0.2 s); longer ones need `--calibrate-write`
+//! (5,000 clients at 2 events/s: about 2.5 s). Nothing is measured for a run without the floor or
+//! against a server given by address (its CPU is not ours to pin).
 
 use super::{BYTES_RANGE, DEFAULT_WARMUP_ROUNDS, Params, measure};
 use rtbench_proto::Transport;
 use rtbench_results::{Results, Row, WriteCost};
+use std::time::Duration;
 
-/// Most writes the calibration of a run makes, warm-up and all repetitions together: about 1.5 s
-/// at 6 µs a write (about the floor server's own cost at 5,000 clients here).
-const RUN_BUDGET_WRITES: usize = 250_000;
-/// Repetitions of the calibration in a run (the median is kept).
+/// Longest calibration a run makes without `--calibrate-write`.
+const AUTO_BUDGET: Duration = Duration::from_secs(2);
+/// Writer CPU per write assumed when estimating a calibration's duration, µs.
+const ESTIMATE_US_PER_WRITE: f64 = 8.0;
+/// Counted rounds of the calibration in a run, one per repetition (the median is kept).
 const RUN_REPETITIONS: usize = 3;
-/// Fewest and most counted rounds per repetition.
-const RUN_EVENTS: std::ops::RangeInclusive<usize> = 2..=20;
+/// Longest pause before a counted round, whatever the event rate.
+const MAX_PACE: Duration = Duration::from_secs(1);
 
 /// The floor row the calibration is for: the one with most clients that delivered something.
 fn floor_row(results: &Results) -> Option<&Row> {
@@ -28,30 +31,45 @@ fn floor_row(results: &Results) -> Option<&Row> {
 }
 
 /// `results` with the plain-`write()` calibration recorded, when the run had the floor and its own
-/// server (`own_server`); a calibration that fails is a warning, never the run's failure.
-pub(crate) fn with_calibration(mut results: Results, own_server: bool) -> Results {
+/// server (`own_server`) and the calibration is short or `forced` (a note says why not, unless
+/// `quiet`); a calibration that fails is a warning, never the run's failure.
+pub(crate) fn with_calibration(
+    mut results: Results,
+    (own_server, forced, quiet): (bool, bool, bool),
+) -> Results {
     let Some(row) = floor_row(&results).filter(|_| own_server) else {
         return results;
     };
     let clients = usize::try_from(row.clients).unwrap_or(usize::MAX);
-    let warmup = clients.saturating_mul(DEFAULT_WARMUP_ROUNDS);
-    let left = RUN_BUDGET_WRITES.saturating_sub(warmup) / (RUN_REPETITIONS * clients.max(1));
-    if left < *RUN_EVENTS.start() {
+    let bytes =
+        (row.bytes_per_delivery.round() as usize).clamp(*BYTES_RANGE.start(), *BYTES_RANGE.end());
+    let pace = if row.rate_per_s > 0.0 {
+        Duration::from_secs_f64(1.0 / row.rate_per_s).min(MAX_PACE)
+    } else {
+        MAX_PACE
+    };
+    let writes = clients.saturating_mul(DEFAULT_WARMUP_ROUNDS + RUN_REPETITIONS);
+    let estimate = Duration::from_secs_f64(writes as f64 * ESTIMATE_US_PER_WRITE / 1e6)
+        + pace * RUN_REPETITIONS as u32;
+    if estimate > AUTO_BUDGET && !forced {
+        if quiet {
+            return results;
+        }
         eprintln!(
-            "note: the plain-write() calibration of the floor is not measured in a run of {clients} \
-             clients (over 2 s); scripts/write-cost.sh {clients} measures it"
+            "note: the floor's plain-write() calibration would take about {:.1} s: not measured \
+             (--calibrate-write measures it)",
+            estimate.as_secs_f64()
         );
         return results;
     }
-    let bytes =
-        (row.bytes_per_delivery.round() as usize).clamp(*BYTES_RANGE.start(), *BYTES_RANGE.end());
     let placement = &results.environment.placement;
     let params = Params {
         clients,
         bytes,
-        events: left.min(*RUN_EVENTS.end()),
+        events: 1,
         repetitions: RUN_REPETITIONS,
         warmup_rounds: DEFAULT_WARMUP_ROUNDS,
+        interval: pace,
         writer_cpu: placement.server_cpus.first().copied(),
         reader_cpu: placement.loadgen_cpus.first().copied(),
     };
@@ -60,6 +78,7 @@ pub(crate) fn with_calibration(mut results: Results, own_server: bool) -> Result
             results.environment.write_cost = Some(WriteCost {
                 clients: row.clients,
                 bytes,
+                interval_ms: u64::try_from(pace.as_millis()).unwrap_or(u64::MAX),
                 ns_per_write: (cost.median_us * 1000.0).round() as u64,
             });
         }
@@ -80,11 +99,13 @@ pub(crate) fn floor_ratio_line(results: &Results) -> Option<String> {
     }
     let server_us = row.server_cpu_us_per_delivery;
     Some(format!(
-        "floor server CPU per delivery {server_us:.2} µs = {:.2}× a plain write() ({:.2} µs, {} B to each of {} loopback sockets)",
+        "floor server CPU per delivery {server_us:.2} µs = {:.2}× a plain write() ({:.2} µs, {} B to \
+         each of {} loopback sockets every {} ms)",
         server_us / cost.us_per_write(),
         cost.us_per_write(),
         cost.bytes,
-        cost.clients
+        cost.clients,
+        cost.interval_ms
     ))
 }
 
@@ -111,6 +132,7 @@ mod tests {
         results.environment.write_cost = Some(WriteCost {
             clients: row.clients,
             bytes: 179,
+            interval_ms: 50,
             ns_per_write: (row.server_cpu_us_per_delivery * 500.0).round() as u64,
         });
         let line = floor_ratio_line(&results).unwrap();

@@ -103,6 +103,10 @@ pub struct WriteCost {
     pub clients: u64,
     /// Bytes per write (the floor row's bytes per delivery, rounded).
     pub bytes: usize,
+    /// Pause before each counted round of writes, ms: the run's event interval (at most 1 s), so
+    /// the sockets are as cold between writes as the floor server's.
+    #[serde(default)]
+    pub interval_ms: u64,
     /// The writer thread's CPU per write, ns (median of the repetitions).
     pub ns_per_write: u64,
 }
