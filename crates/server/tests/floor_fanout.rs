@@ -8,7 +8,10 @@ use bytes::BytesMut;
 use common::{STEP, TestServer, sample, within};
 use rtbench_proto::event::{Message, parse_message};
 use rtbench_proto::frame::{decode_frame, encode_sub};
-use rtbench_proto::metrics::{BYTES_SENT, EVENTS_DELIVERED};
+use rtbench_proto::metrics::{
+    BYTES_RECEIVED, BYTES_SENT, EVENTS_DELIVERED, KERNEL_BYTES_ACKED, KERNEL_BYTES_RECEIVED,
+    KERNEL_RECEIVE_QUEUE_BYTES, KERNEL_SEND_QUEUE_BYTES,
+};
 use rtbench_proto::{ServerSettings, mono_now_ns};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -207,5 +210,15 @@ async fn many_subscribers_joining_while_events_flow_get_each_event_exactly_once(
     let metrics = server.metrics().await;
     let delivered = sample(&metrics, EVENTS_DELIVERED, Some("tcp"));
     assert_eq!(delivered, (subs.len() * 201) as f64);
-    assert_eq!(sample(&metrics, BYTES_SENT, Some("tcp")), received as f64);
+    let tcp = |name| sample(&metrics, name, Some("tcp"));
+    assert_eq!(tcp(BYTES_SENT), received as f64);
+    // The kernel's counters of the same sockets agree with the meter, both ways.
+    assert_eq!(
+        tcp(KERNEL_BYTES_ACKED) + tcp(KERNEL_SEND_QUEUE_BYTES),
+        tcp(BYTES_SENT)
+    );
+    assert_eq!(
+        tcp(KERNEL_BYTES_RECEIVED) - tcp(KERNEL_RECEIVE_QUEUE_BYTES),
+        tcp(BYTES_RECEIVED)
+    );
 }
