@@ -27,13 +27,7 @@ pub(super) fn drain(addr: SocketAddr, p: &Params) -> anyhow::Result<()> {
     }
     // SAFETY: `epfd` is a new descriptor this function owns.
     let epoll = unsafe { OwnedFd::from_raw_fd(epfd) };
-    let mut sockets = Vec::with_capacity(p.clients);
-    for i in 0..p.clients {
-        let s = TcpStream::connect(addr).with_context(|| format!("connecting socket {i}"))?;
-        s.set_nonblocking(true)?;
-        watch(&epoll, s.as_raw_fd(), i as u64)?;
-        sockets.push(Some(s));
-    }
+    let mut sockets = connect_all(addr, p.clients, &epoll)?;
     watch(&epoll, 0, STDIN_TOKEN)?;
     let round_bytes = (p.clients * p.bytes) as u64;
     let (mut total, mut open, mut next) = (0u64, p.clients, round_bytes);
@@ -80,6 +74,22 @@ pub(super) fn drain(addr: SocketAddr, p: &Params) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Opens `n` non-blocking connections to `addr`, each watched by `epoll` with its index as token.
+fn connect_all(
+    addr: SocketAddr,
+    n: usize,
+    epoll: &OwnedFd,
+) -> anyhow::Result<Vec<Option<TcpStream>>> {
+    let mut sockets = Vec::with_capacity(n);
+    for i in 0..n {
+        let s = TcpStream::connect(addr).with_context(|| format!("connecting socket {i}"))?;
+        s.set_nonblocking(true)?;
+        watch(epoll, s.as_raw_fd(), i as u64)?;
+        sockets.push(Some(s));
+    }
+    Ok(sockets)
 }
 
 /// Adds `fd` to the epoll set, level-triggered, for reading.

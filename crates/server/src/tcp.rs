@@ -172,6 +172,15 @@ struct Conn {
     member: Option<Membership>,
 }
 
+/// The catch-up path's state: the cursor and the buffers kept between writes.
+struct CatchUp {
+    cursor: u64,
+    /// The unwritten rest of a partial fan-out write and the events it completes.
+    owed: Option<(Bytes, usize)>,
+    events: Vec<Event>,
+    out: BytesMut,
+}
+
 impl Conn {
     /// Events down (caught up by the connection itself, then by the fan-out) and publishes up.
     async fn run(
@@ -180,46 +189,20 @@ impl Conn {
         fanout: &Fanout,
         mut shutdown: Shutdown,
     ) -> Result<(), End> {
-        let Subscription {
-            topic,
-            publish_topic,
-            mut cursor,
-        } = sub;
-        let meter = self.socket.meter();
-        let mut events = Vec::new();
-        let mut out = BytesMut::new();
-        let mut owed: Option<(Bytes, usize)> = None;
+        let mut state = CatchUp {
+            cursor: sub.cursor,
+            owed: None,
+            events: Vec::new(),
+            out: BytesMut::new(),
+        };
         loop {
             if shutdown.is_set() {
                 return Err(End::Closed);
             }
-            // Frames already buffered (e.g. read together with the SUB frame) come first.
-            while let Some(frame) = read_frame_now(&mut self.inbuf)? {
-                match parse_command(&frame) {
-                    Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
-                        publish_paced(&publish_topic, &self.rate, payload).await?;
-                    }
-                    _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
-                }
-            }
+            self.publish_buffered(&sub.publish_topic).await?;
             let Some((_, back)) = &mut self.member else {
-                // Catching up on its own: the rest of a partial fan-out write, then the ring.
-                if let Some((rest, events)) = owed.take() {
-                    write_all(&self.socket, &rest).await?;
-                    meter.delivered(events);
-                }
-                let (delivered, caught_up) =
-                    fill_frames(&topic, &mut cursor, self.batch_bytes, &mut events, &mut out);
-                if !out.is_empty() {
-                    write_all(&self.socket, &out).await?;
-                    meter.delivered(delivered);
-                    if out.capacity() > KEEP_OUT_BYTES {
-                        out = BytesMut::new();
-                        events = Vec::new();
-                    }
-                }
-                if caught_up {
-                    self.member = fanout.join(&self.socket, cursor).await;
+                if self.catch_up(&sub.topic, &mut state).await? {
+                    self.member = fanout.join(&self.socket, state.cursor).await;
                 }
                 continue;
             };
@@ -230,7 +213,7 @@ impl Conn {
                     if back.failed {
                         return Err(End::Closed);
                     }
-                    (cursor, owed) = (back.cursor, back.rest);
+                    (state.cursor, state.owed) = (back.cursor, back.rest);
                 }
                 read = read_some(&self.socket, &mut self.inbuf) => {
                     if read? == 0 {
@@ -239,9 +222,48 @@ impl Conn {
                 }
                 () = shutdown.wait() => return Err(End::Closed),
                 // Fault injection: drop the connection without a goodbye.
-                () = meter.killed() => return Err(End::Closed),
+                () = self.socket.meter().killed() => return Err(End::Closed),
             }
         }
+    }
+
+    /// Publishes the `PUB` frames already buffered (e.g. read together with the `SUB` frame).
+    async fn publish_buffered(&mut self, publish_topic: &Topic) -> Result<(), End> {
+        while let Some(frame) = read_frame_now(&mut self.inbuf)? {
+            match parse_command(&frame) {
+                Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
+                    publish_paced(publish_topic, &self.rate, payload).await?;
+                }
+                _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
+            }
+        }
+        Ok(())
+    }
+
+    /// One step of catching up on its own: the rest of a partial fan-out write, then one bounded
+    /// write of the events after the cursor. Returns whether the connection is caught up.
+    async fn catch_up(&self, topic: &Topic, c: &mut CatchUp) -> Result<bool, End> {
+        let meter = self.socket.meter();
+        if let Some((rest, events)) = c.owed.take() {
+            write_all(&self.socket, &rest).await?;
+            meter.delivered(events);
+        }
+        let (delivered, caught_up) = fill_frames(
+            topic,
+            &mut c.cursor,
+            self.batch_bytes,
+            &mut c.events,
+            &mut c.out,
+        );
+        if !c.out.is_empty() {
+            write_all(&self.socket, &c.out).await?;
+            meter.delivered(delivered);
+            if c.out.capacity() > KEEP_OUT_BYTES {
+                c.out = BytesMut::new();
+                c.events = Vec::new();
+            }
+        }
+        Ok(caught_up)
     }
 }
 
