@@ -41,6 +41,8 @@ pub enum Command {
     /// JSON line on stdin, its reports go to stdout).
     #[command(hide = true)]
     Shard,
+    /// Measure the CPU one plain write() of a floor-sized frame costs, over N loopback sockets.
+    WriteCost(crate::write_cost::WriteCostArgs),
 }
 
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {
@@ -188,6 +190,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(rtbench_loadgen::shard::MAX_LOADGEN_PROCS)))]
     pub loadgen_procs: u32,
+    /// Measure the floor's plain-write() calibration even when it takes more than 2 s.
+    #[arg(long)]
+    pub calibrate_write: bool,
     /// Fault injection (tests the regression gate, never a real measurement): the server
     /// busy-waits this long before each write to an HTTP transport's socket, microseconds.
     #[arg(long, default_value_t = 0, conflicts_with = "server_http",

@@ -55,6 +55,7 @@ pub fn detect(placement: Placement) -> Environment {
         git_dirty: BUILD_DIRTY,
         build_profile: BUILD_PROFILE.to_string(),
         placement,
+        write_cost: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod run_idle;
 mod serve;
 mod server_child;
 mod shard_cmd;
+mod write_cost;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the
 /// allocators tried, for the server and the load generator alike (one binary); results record it.
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
         cli::Command::Report(args) => report_cmd::report(args),
         cli::Command::Shard => shard_cmd::shard(),
+        cli::Command::WriteCost(args) => write_cost::write_cost_cmd(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

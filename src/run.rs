@@ -213,5 +213,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
     let results = document(started_at_unix_s, (&plan, external), config, rows);
-    write_results(&results, &args.out, &args.print)
+    let results =
+        crate::write_cost::with_calibration(results, (ours, args.calibrate_write, args.quiet));
+    write_results(&results, &args.out, &args.print)?;
+    crate::write_cost::print_floor_ratio(&results, args.quiet);
+    Ok(())
 }

@@ -85,6 +85,7 @@ fn doc() -> Results {
                 loadgen_cpus: vec![0],
                 description: String::new(),
             },
+            write_cost: None,
         },
         config: RunConfig {
             scenario: "dashboard".into(),

@@ -3,12 +3,14 @@
 //!
 //! Each benchmark is one wake-up of every subscriber of a topic that holds one new event: the hub
 //! read ([`Topic::read_after_into`] or [`Hub::read_after`]), the transport's framing, and the write
-//! of the framed bytes into an in-memory sink (the kernel's copy is not user-space work and is not
+//! of the framed bytes into an in-memory sink — for the raw-TCP floor, one round of its topic's
+//! fan-out instead: one read and framing for all ([`FloorBatch::fill`]) and one write each (the kernel's copy is not user-space work and is not
 //! counted by callgrind anyway). Setup (hub, topic, the published event, warmed buffers) is not
 //! counted. Benchmark ids end in `_<deliveries>`: the gate divides by it for "per delivery".
 //!
 //! The code measured is the real code, called through public APIs: the hub, and each transport's
-//! framing of one delivery in `rtbench_server::framing` — the very functions the server's
+//! framing of one delivery in `rtbench_server::framing` (the floor's in
+//! `rtbench_server::floor_batch`) — the very functions the server's
 //! endpoints call (raw-TCP frames, WebSocket texts, the lean path's SSE chunks and poll answers) —
 //! then tungstenite's WebSocket writer with the server's buffer settings. What is restated here is
 //! only the thin per-connection loop around them (clear, read after the cursor, frame, advance the
@@ -18,12 +20,12 @@
 // gungraun's macros generate public items without docs.
 #![allow(missing_docs)]
 
-use bytes::BytesMut;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use rtbench_proto::limits::{DEFAULT_RING_CAPACITY, MAX_EVENTS_PER_RESPONSE};
 use rtbench_proto::{ServerSettings, make_payload};
+use rtbench_server::floor_batch::FloorBatch;
 use rtbench_server::framing;
-use rtbench_server::hub::{Event, Hub, Topic};
+use rtbench_server::hub::{Event, Hub, STREAM_WRITE_BYTES, Topic};
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -64,7 +66,6 @@ impl Read for Sink {
 struct Conn {
     cursor: u64,
     batch: Vec<Event>,
-    out: BytesMut,
     ws: Option<WebSocket<Sink>>,
 }
 
@@ -74,6 +75,8 @@ struct Fixture {
     topic: Arc<Topic>,
     conns: Vec<Conn>,
     sink: Sink,
+    /// The raw-TCP fan-out's batch, kept between rounds as the server keeps it.
+    floor: FloorBatch,
 }
 
 fn fixture(fanout: usize, websocket: bool) -> Fixture {
@@ -86,11 +89,13 @@ fn fixture(fanout: usize, websocket: bool) -> Fixture {
     let config = WebSocketConfig::default()
         .read_buffer_size(settings.ws_read_buffer_bytes)
         .write_buffer_size(settings.ws_write_buffer_bytes);
+    // Warmed as the server's is after its first round: the same fill, buffers kept.
+    let mut floor = FloorBatch::new();
+    floor.fill(&topic, 0, STREAM_WRITE_BYTES);
     let conns = (0..fanout)
         .map(|_| Conn {
             cursor: 0,
             batch: Vec::with_capacity(64),
-            out: BytesMut::with_capacity(4096),
             ws: websocket.then(|| WebSocket::from_raw_socket(Sink, Role::Server, Some(config))),
         })
         .collect();
@@ -99,6 +104,7 @@ fn fixture(fanout: usize, websocket: bool) -> Fixture {
         topic,
         conns,
         sink: Sink,
+        floor,
     }
 }
 
@@ -110,21 +116,23 @@ fn websocket(fanout: usize) -> Fixture {
     fixture(fanout, true)
 }
 
-// Raw TCP (`tcp.rs` `fill_frames`): length-prefixed frames into the connection's kept buffer, one
-// write.
+// Raw TCP (`tcp_fanout.rs` `write_round`): the topic's fan-out reads the new event and frames it
+// once ([`FloorBatch::fill`]), then writes every caught-up subscriber the frames after its cursor
+// ([`FloorBatch::frames_after`]), one write each.
 #[library_benchmark]
 #[bench::fanout_1(args = (1), setup = plain)]
 #[bench::fanout_100(args = (100), setup = plain)]
 fn server_tcp(mut f: Fixture) -> Fixture {
+    let after = f.conns.first().map_or(0, |c| c.cursor);
+    f.floor.fill(&f.topic, after, STREAM_WRITE_BYTES);
+    let last = f.floor.last_seq();
     for c in &mut f.conns {
-        c.out.clear();
-        c.batch.clear();
-        let dropped = f
-            .topic
-            .read_after_into(c.cursor, MAX_EVENTS_PER_RESPONSE, &mut c.batch);
-        framing::tcp(&mut c.out, dropped, &c.batch);
-        c.cursor = c.batch.last().map_or(c.cursor, |e| e.seq);
-        f.sink.write_all(&c.out).expect("sink");
+        if let Some((frames, events)) = f.floor.frames_after(c.cursor)
+            && events > 0
+        {
+            f.sink.write_all(frames).expect("sink");
+            c.cursor = last;
+        }
     }
     f
 }

@@ -74,6 +74,7 @@ fn results(rows: Vec<Row>) -> Results {
                 loadgen_cpus: vec![],
                 description: "not pinned".into(),
             },
+            write_cost: None,
         },
         config: RunConfig {
             scenario: "dashboard".into(),

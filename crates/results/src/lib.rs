@@ -93,6 +93,34 @@ pub struct Environment {
     pub build_profile: String,
     /// Where the server and the load generator ran.
     pub placement: Placement,
+    /// The plain-`write()` calibration of the floor (`rtbench write-cost`), when the run measured
+    /// it: absent from documents of runs without the floor and from older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_cost: Option<WriteCost>,
+}
+
+/// What one plain `write()` of a floor-sized frame costs the writing thread on this machine, over
+/// as many loopback sockets as the run had floor clients: the floor server's lower bound per
+/// delivery, so its CPU per delivery can be stated as a ratio to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteCost {
+    /// Sockets written in turn (the floor row's clients).
+    pub clients: u64,
+    /// Bytes per write (the floor row's bytes per delivery, rounded).
+    pub bytes: usize,
+    /// Pause before each counted round of writes, ms: the run's event interval (at most 1 s), so
+    /// the sockets are as cold between writes as the floor server's.
+    #[serde(default)]
+    pub interval_ms: u64,
+    /// The writer thread's CPU per write, ns (median of the repetitions).
+    pub ns_per_write: u64,
+}
+
+impl WriteCost {
+    /// The writer thread's CPU per write, µs.
+    pub fn us_per_write(&self) -> f64 {
+        self.ns_per_write as f64 / 1000.0
+    }
 }
 
 /// Core placement of server and load generator: fixed for the whole run, the same for every transport.

@@ -24,6 +24,7 @@ pub(crate) fn sample() -> Results {
                 loadgen_cpus: vec![0],
                 description: "server on cpu 1, load generator on cpu 0".into(),
             },
+            write_cost: None,
         },
         config: RunConfig {
             scenario: "dashboard".into(),

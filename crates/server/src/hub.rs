@@ -30,7 +30,7 @@ use tokio::sync::watch;
 /// Most bytes a streaming transport (lean SSE, raw TCP) gathers for one write, in bytes (or
 /// `--batch-bytes` if smaller). A stream catches up over several writes at no cost, and a smaller
 /// write keeps the buffer of a connection whose socket is full small.
-pub(crate) const STREAM_WRITE_BYTES: usize = 256 * 1024;
+pub const STREAM_WRITE_BYTES: usize = 256 * 1024;
 
 /// One published event as the hub keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]

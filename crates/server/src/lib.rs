@@ -23,6 +23,7 @@ mod control_guard;
 mod degrade;
 mod drop_endpoint;
 mod error;
+pub mod floor_batch;
 pub mod framing;
 mod http;
 pub mod hub;
@@ -45,6 +46,7 @@ mod settings;
 mod sse;
 mod state;
 mod tcp;
+mod tcp_fanout;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod ws;

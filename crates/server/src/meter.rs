@@ -296,6 +296,39 @@ impl<S: AsRawFd> Metered<S> {
     }
 }
 
+/// A socket shared by reference between two tasks (the raw-TCP floor's connection task reads
+/// and catches up, its topic's fan-out task writes): the same counting, on `&self`.
+impl Metered<tokio::net::TcpStream> {
+    /// Writes what the socket takes now of `buf` without waiting, counting it.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.try_write(buf)?;
+        self.meter.count(n, true);
+        Ok(n)
+    }
+
+    /// Reads what the socket holds now into `buf` without waiting, counting it.
+    pub(crate) fn try_read_buf(&self, buf: &mut bytes::BytesMut) -> io::Result<usize> {
+        let n = self.inner.try_read_buf(buf)?;
+        self.meter.count(n, false);
+        Ok(n)
+    }
+
+    /// Waits until the socket may be written.
+    pub(crate) async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// Waits until the socket may be read.
+    pub(crate) async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// The connection's meter.
+    pub(crate) fn meter(&self) -> &ConnMeter {
+        &self.meter
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for Metered<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,

@@ -1,14 +1,20 @@
 //! The raw-TCP floor on the second listener: length-prefixed frames ([`rtbench_proto::frame`]).
 //!
 //! The client's first frame must be `SUB <topic> <after> [<publish_to>]`, within the header-read
-//! timeout (`--header-read-timeout`). After that, each wake-up reads the events after the cursor
-//! and writes them as frames in one buffer with one `write_all`, at most `--batch-bytes` (and
-//! [`STREAM_WRITE_BYTES`]) of bodies per write (a client far behind gets them in several writes, so one connection's buffer stays
-//! bounded in bytes); `PUB <payload>` frames from the client publish to `publish_to`, or to the
-//! subscribed topic when the `SUB` frame named none, at most `--publish-rate-limit` per second
-//! (faster, the server stops reading the connection until the rate allows: back-pressure, not
-//! refusal). A malformed, over-size or out-of-place frame closes the connection, as do a refused
-//! publish (last sequence number used, event too large) and shutdown.
+//! timeout (`--header-read-timeout`). Events then go down two ways. A connection behind (it just
+//! subscribed from an old cursor, or its socket filled up) catches up on its own: it reads the
+//! events after its cursor and writes them as frames in one buffer with one write, at most
+//! `--batch-bytes` (and [`STREAM_WRITE_BYTES`]) of bodies per write (a client far behind gets them
+//! in several writes, so one connection's buffer stays bounded in bytes). Once caught up it joins
+//! its topic's fan-out (`tcp_fanout.rs`), one task that writes each new event's frame, encoded
+//! once, to every caught-up socket in turn, and hands a socket that cannot take a write back to
+//! this catch-up path. Hand-written because the floor is the protocol's minimum: nothing but a
+//! length prefix around each event body. `PUB <payload>` frames from the client publish to
+//! `publish_to`, or to the subscribed topic when the `SUB` frame named none, at most
+//! `--publish-rate-limit` per second (faster, the server stops reading the connection until the
+//! rate allows: back-pressure, not refusal). A malformed, over-size or out-of-place frame closes
+//! the connection, as do a refused publish (last sequence number used, event too large) and
+//! shutdown.
 
 use crate::framing;
 use crate::hub::{Event, STREAM_WRITE_BYTES, Topic};
@@ -17,14 +23,15 @@ use crate::rate::Gcra;
 use crate::refusal::{self, Limit};
 use crate::state::ACCEPT_BACKOFF;
 use crate::state::{Shutdown, State};
-use bytes::BytesMut;
+use crate::tcp_fanout::{Fanout, Fanouts, FloorSocket, Membership};
+use bytes::{Bytes, BytesMut};
 use rtbench_proto::Transport;
 use rtbench_proto::frame::{Command, decode_frame, parse_command};
 use rtbench_proto::limits::{MAX_EVENTS_PER_RESPONSE, MAX_PAYLOAD_BYTES, valid_topic};
+use std::io::ErrorKind;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 /// Output buffer capacity kept between wake-ups, in bytes; a larger one is released after use.
@@ -48,6 +55,7 @@ impl From<std::io::Error> for End {
 /// Accepts raw-TCP connections until shutdown; each connection holds a clone of `alive`.
 pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive: mpsc::Sender<()>) {
     let mut shutdown = state.shutdown();
+    let fanouts = Arc::new(Fanouts::default());
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -69,10 +77,11 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             .track(ConnMeter::new(state.meters.clone(), alive.clone()));
         meter.tag(Transport::Tcp.index());
         let state = state.clone();
+        let fanouts = fanouts.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let io = Metered::tracked(stream, meter.clone());
-            if let Err(End::BadFrame(why)) = serve(io, &meter, &state, state.shutdown()).await {
+            let socket = Arc::new(Metered::tracked(stream, meter));
+            if let Err(End::BadFrame(why)) = serve(socket, &state, &fanouts).await {
                 tracing::debug!("raw-tcp connection closed: {why}");
             }
             drop(slot);
@@ -80,33 +89,49 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
     }
 }
 
+/// Reads what the socket has (waiting for something) into `buf`; 0 on EOF.
+async fn read_some(socket: &FloorSocket, buf: &mut BytesMut) -> Result<usize, End> {
+    loop {
+        socket.readable().await?;
+        match socket.try_read_buf(buf) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            read => return Ok(read?),
+        }
+    }
+}
+
+/// Writes all of `bytes`, waiting while the socket is full.
+async fn write_all(socket: &FloorSocket, mut bytes: &[u8]) -> Result<(), End> {
+    while !bytes.is_empty() {
+        socket.writable().await?;
+        match socket.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 /// Reads until one whole frame is in `buf` and returns it; `None` on EOF.
-async fn read_frame(
-    io: &mut Metered<TcpStream>,
-    buf: &mut BytesMut,
-) -> Result<Option<BytesMut>, End> {
+async fn read_frame(socket: &FloorSocket, buf: &mut BytesMut) -> Result<Option<BytesMut>, End> {
     loop {
         if let Some(frame) = decode_frame(buf).map_err(|e| End::BadFrame(e.to_string()))? {
             return Ok(Some(frame));
         }
-        if io.read_buf(buf).await? == 0 {
+        if read_some(socket, buf).await? == 0 {
             return Ok(None);
         }
     }
 }
 
 /// Serves one raw-TCP connection: subscription, then events down and publishes up.
-async fn serve(
-    mut io: Metered<TcpStream>,
-    meter: &ConnMeter,
-    state: &State,
-    mut shutdown: Shutdown,
-) -> Result<(), End> {
+async fn serve(socket: FloorSocket, state: &State, fanouts: &Arc<Fanouts>) -> Result<(), End> {
+    let mut shutdown = state.shutdown();
     let mut inbuf = BytesMut::with_capacity(256);
-    let limits = &state.config.limits;
-    let sub_timeout = limits.header_read_timeout();
+    let sub_timeout = state.config.limits.header_read_timeout();
     let first = tokio::select! {
-        first = tokio::time::timeout(sub_timeout, read_frame(&mut io, &mut inbuf)) => first,
+        first = tokio::time::timeout(sub_timeout, read_frame(&socket, &mut inbuf)) => first,
         () = shutdown.wait() => return Err(End::Closed),
     };
     let first = first.map_err(|_| {
@@ -119,53 +144,126 @@ async fn serve(
     let Some(first) = first else {
         return Ok(());
     };
-    let Subscription {
-        topic,
-        publish_topic,
-        mut cursor,
-    } = subscribe(state, &first)?;
-    let rate = Gcra::new(limits.publish_rate_per_conn, burst(state));
-    let batch_bytes = limits.batch_bytes.min(STREAM_WRITE_BYTES);
-    let mut published = topic.subscribe();
-    let mut events = Vec::new();
-    let mut out = BytesMut::new();
-    loop {
-        if shutdown.is_set() {
-            return Err(End::Closed);
+    let sub = subscribe(state, &first)?;
+    let batch_bytes = state.config.limits.batch_bytes.min(STREAM_WRITE_BYTES);
+    let attachment = fanouts.attach(&sub.topic, batch_bytes, shutdown.clone());
+    let mut conn = Conn {
+        socket,
+        rate: Gcra::new(state.config.limits.publish_rate_per_conn, burst(state)),
+        batch_bytes,
+        inbuf,
+        member: None,
+    };
+    let ended = conn.run(sub, attachment.fanout(), shutdown).await;
+    if let Some((id, _)) = conn.member.take() {
+        attachment.fanout().leave(id).await;
+    }
+    ended
+}
+
+/// One subscribed raw-TCP connection.
+struct Conn {
+    socket: FloorSocket,
+    rate: Gcra,
+    batch_bytes: usize,
+    /// Bytes read from the client and not yet parsed.
+    inbuf: BytesMut,
+    /// Set while the topic's fan-out writes this connection's events.
+    member: Option<Membership>,
+}
+
+/// The catch-up path's state: the cursor and the buffers kept between writes.
+struct CatchUp {
+    cursor: u64,
+    /// The unwritten rest of a partial fan-out write and the events it completes.
+    owed: Option<(Bytes, usize)>,
+    events: Vec<Event>,
+    out: BytesMut,
+}
+
+impl Conn {
+    /// Events down (caught up by the connection itself, then by the fan-out) and publishes up.
+    async fn run(
+        &mut self,
+        sub: Subscription,
+        fanout: &Fanout,
+        mut shutdown: Shutdown,
+    ) -> Result<(), End> {
+        let mut state = CatchUp {
+            cursor: sub.cursor,
+            owed: None,
+            events: Vec::new(),
+            out: BytesMut::new(),
+        };
+        loop {
+            if shutdown.is_set() {
+                return Err(End::Closed);
+            }
+            self.publish_buffered(&sub.publish_topic).await?;
+            let Some((_, back)) = &mut self.member else {
+                if self.catch_up(&sub.topic, &mut state).await? {
+                    self.member = fanout.join(&self.socket, state.cursor).await;
+                }
+                continue;
+            };
+            tokio::select! {
+                back = back => {
+                    self.member = None;
+                    let back = back.map_err(|_| End::Closed)?;
+                    if back.failed {
+                        return Err(End::Closed);
+                    }
+                    (state.cursor, state.owed) = (back.cursor, back.rest);
+                }
+                read = read_some(&self.socket, &mut self.inbuf) => {
+                    if read? == 0 {
+                        return Ok(());
+                    }
+                }
+                () = shutdown.wait() => return Err(End::Closed),
+                // Fault injection: drop the connection without a goodbye.
+                () = self.socket.meter().killed() => return Err(End::Closed),
+            }
         }
-        // Frames already buffered (e.g. read together with the SUB frame) come first.
-        while let Some(frame) = read_frame_now(&mut inbuf)? {
+    }
+
+    /// Publishes the `PUB` frames already buffered (e.g. read together with the `SUB` frame).
+    async fn publish_buffered(&mut self, publish_topic: &Topic) -> Result<(), End> {
+        while let Some(frame) = read_frame_now(&mut self.inbuf)? {
             match parse_command(&frame) {
                 Ok(Command::Pub { payload }) if payload.len() <= MAX_PAYLOAD_BYTES => {
-                    publish_paced(&publish_topic, &rate, payload).await?;
+                    publish_paced(publish_topic, &self.rate, payload).await?;
                 }
                 _ => return Err(End::BadFrame("expected 'PUB <payload>'".into())),
             }
         }
-        let (delivered, caught_up) =
-            fill_frames(&topic, &mut cursor, batch_bytes, &mut events, &mut out);
-        if !out.is_empty() {
-            io.write_all(&out).await?;
+        Ok(())
+    }
+
+    /// One step of catching up on its own: the rest of a partial fan-out write, then one bounded
+    /// write of the events after the cursor. Returns whether the connection is caught up.
+    async fn catch_up(&self, topic: &Topic, c: &mut CatchUp) -> Result<bool, End> {
+        let meter = self.socket.meter();
+        if let Some((rest, events)) = c.owed.take() {
+            write_all(&self.socket, &rest).await?;
+            meter.delivered(events);
+        }
+        let (delivered, caught_up) = fill_frames(
+            topic,
+            &mut c.cursor,
+            self.batch_bytes,
+            &mut c.events,
+            &mut c.out,
+        );
+        if !c.out.is_empty() {
+            write_all(&self.socket, &c.out).await?;
             meter.delivered(delivered);
-            if out.capacity() > KEEP_OUT_BYTES {
-                out = BytesMut::new();
-                events = Vec::new();
+            if c.out.capacity() > KEEP_OUT_BYTES {
+                c.out = BytesMut::new();
+                c.events = Vec::new();
             }
         }
-        if !caught_up {
-            continue;
-        }
-        tokio::select! {
-            changed = published.changed() => changed.map_err(|_| End::Closed)?,
-            read = io.read_buf(&mut inbuf) => {
-                if read? == 0 {
-                    return Ok(());
-                }
-            }
-            () = shutdown.wait() => return Err(End::Closed),
-            // Fault injection: drop the connection without a goodbye.
-            () = meter.killed() => return Err(End::Closed),
-        }
+        Ok(caught_up)
     }
 }
 
