@@ -23,5 +23,5 @@ pub mod transport;
 
 pub use clock::mono_now_ns;
 pub use event::{EventRef, encode_body, make_payload, parse_body};
-pub use settings::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings};
+pub use settings::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings, TlsSetting};
 pub use transport::{Transport, TransportSpec};

@@ -47,6 +47,7 @@ mod state;
 mod tcp;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 mod ws;
 
 pub use error::ApiError;
@@ -55,7 +56,9 @@ pub use plan::start_plan;
 pub use rtbench_proto::settings::{
     BadSetting, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES, MIN_WS_READ_BUFFER_BYTES,
 };
-pub use rtbench_proto::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings};
+pub use rtbench_proto::{
+    HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings, TlsSetting,
+};
 pub use schedule::{MAX_START_IN_MS, start_publisher};
 pub use server::Listeners;
 pub use state::{DEFAULT_ALLOCATOR, Server};
