@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod limits;
+pub mod tls;
 
 use clap::{Args, Parser, Subcommand};
 use rtbench_loadgen::scenario::knobs::SweepAxis;
@@ -299,6 +300,9 @@ pub struct ServeArgs {
     /// Limits against hostile clients (`docs/limits.md`).
     #[command(flatten)]
     pub limits: Box<limits::LimitArgs>,
+    /// TLS on the HTTP listener (`docs/stacks.md`).
+    #[command(flatten)]
+    pub tls: tls::TlsArgs,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,
