@@ -101,7 +101,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let external = args
         .server_http
         .zip(args.server_tcp)
-        .map(|(http, tcp)| Target { http, tcp });
+        .map(|(http, tcp)| Target::plain(http, tcp));
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let spec = ServerSpec {
         cpus: plan.server.clone(),

@@ -99,7 +99,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     let external = args
         .server_http
         .zip(args.server_tcp)
-        .map(|(http, tcp)| Target { http, tcp });
+        .map(|(http, tcp)| Target::plain(http, tcp));
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();

@@ -126,10 +126,10 @@ impl ServerChild {
         };
         let listening: ListeningLine = serde_json::from_str(line.trim())
             .with_context(|| format!("server announced {line:?}"))?;
-        let target = Target {
-            http: listening.http.parse().context("server http address")?,
-            tcp: listening.tcp.parse().context("server tcp address")?,
-        };
+        let target = Target::plain(
+            listening.http.parse().context("server http address")?,
+            listening.tcp.parse().context("server tcp address")?,
+        );
         Ok(ServerChild {
             child,
             stopped: false,
