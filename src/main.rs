@@ -15,6 +15,7 @@ mod run;
 mod run_idle;
 mod serve;
 mod server_child;
+mod stacks;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the
 /// allocators tried, for the server and the load generator alike (one binary); results record it.

@@ -71,8 +71,13 @@ fn measure(
     Ok(rows)
 }
 
-/// Runs the command.
+/// Runs the command, once per `--stack` ([`crate::stacks`]).
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    crate::stacks::run_each(args, run_stack)
+}
+
+/// Runs the command on the one stack of `args`.
+fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == "idle" {
         return crate::run_idle::run_idle(args);
     }
@@ -103,6 +108,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .zip(args.server_tcp)
         .map(|(http, tcp)| Target::plain(http, tcp));
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin);
+    let cert = crate::stacks::server_cert(&args)?;
     let spec = ServerSpec {
         cpus: plan.server.clone(),
         fault_endpoints: faults.drops(),
@@ -112,6 +118,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         // The child's banner ("try /sse?topic=demo") is for `rtbench serve` users; `run` prints
         // its own line with the addresses. Warnings still reach stderr.
         quiet: true,
+        tls: cert.setting(),
     };
     let server = match external {
         Some(_) => None,
@@ -134,7 +141,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let ours = server.is_some();
     let settings = runtime.block_on(server_info(&Control::new(&target)?, ours))?;
-    let rows = measure(
+    let mut rows = measure(
         &runtime,
         campaign,
         &target,
@@ -146,8 +153,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         ),
     )?;
     drop(server);
+    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
 
     let config = RunConfig {
+        stack: crate::stacks::stack(&args),
         server: settings,
         conditions: profiles.iter().map(spec_of).collect(),
         faults: faults_spec(&faults),

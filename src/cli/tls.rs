@@ -33,3 +33,11 @@ impl TlsArgs {
         }
     }
 }
+
+/// Parses one `--stack` name, refusing unknown names and the stacks this build cannot run yet.
+pub fn parse_stack(name: &str) -> Result<rtbench_proto::Stack, String> {
+    name.trim()
+        .parse::<rtbench_proto::Stack>()
+        .and_then(rtbench_proto::Stack::check_built)
+        .map_err(|e| e.to_string())
+}

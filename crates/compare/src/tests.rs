@@ -112,6 +112,7 @@ fn doc() -> Results {
             idle_window_ms: None,
             conditions: Vec::new(),
             faults: Default::default(),
+            stack: Default::default(),
         },
         rows,
     }

@@ -165,6 +165,9 @@ pub struct RunConfig {
     /// Faults injected in every phase.
     #[serde(default)]
     pub faults: FaultsSpec,
+    /// The protocol stack every row ran on (`h1` in results written before stacks existed).
+    #[serde(default)]
+    pub stack: rtbench_proto::Stack,
 }
 
 impl RunConfig {
