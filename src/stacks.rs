@@ -31,6 +31,9 @@ pub fn run_each(
     if args.stack.len() <= 1 {
         return run_one(args);
     }
+    // A run pins this thread to the load generator's cores; each stack must choose its placement
+    // from every core again.
+    let allowed = crate::placement::allowed_cpus();
     for &stack in &args.stack {
         if !args.quiet {
             eprintln!("stack {stack}");
@@ -39,6 +42,7 @@ pub fn run_each(
         one.stack = vec![stack];
         one.out = args.out.join(stack.as_str());
         run_one(one).with_context(|| format!("stack {stack}"))?;
+        crate::placement::pin_current_thread(&allowed)?;
     }
     Ok(())
 }
