@@ -307,7 +307,7 @@ pub struct ServeArgs {
     pub limits: Box<limits::LimitArgs>,
     /// TLS on the HTTP listener (`docs/stacks.md`).
     #[command(flatten)]
-    pub tls: tls::TlsArgs,
+    pub tls: Box<tls::TlsArgs>,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,
