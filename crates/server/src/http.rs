@@ -8,6 +8,10 @@
 //! connection starts on the lean path ([`crate::lean`]), which reads the plain GETs of the event
 //! endpoints; this module dispatches them to their endpoint and hands anything else to hyper.
 //!
+//! With `--tls` ([`crate::tls`]) each connection first runs its TLS handshake over the metered
+//! socket (so the meter counts ciphertext); ALPN `h2` goes to hyper's HTTP/2 connection, anything
+//! else continues as above over the TLS stream.
+//!
 //! Each transport's file exports its own routes; [`app`] merges them for every transport of
 //! [`Transport::ALL`] that has an HTTP path.
 
@@ -110,8 +114,11 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             () = shutdown.wait() => return,
         };
         let Some(slot) = state.connection_slot() else {
-            // Over --max-connections: a 503 if the socket takes it at once, then closed.
-            let _ = stream.try_write(OVER_CAPACITY);
+            // Over --max-connections: a 503 if the socket takes it at once, then closed. Over TLS
+            // a plaintext answer would be garbage to the client: closed at once.
+            if state.tls.is_none() {
+                let _ = stream.try_write(OVER_CAPACITY);
+            }
             continue;
         };
         let meter = state

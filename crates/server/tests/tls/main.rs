@@ -301,3 +301,26 @@ async fn the_settings_say_tls_is_on_and_where_the_certificate_came_from() {
     assert!(plain.server.tls_cert_pem().is_none());
     plain.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn over_max_connections_a_tls_client_is_closed_without_a_plaintext_answer() {
+    let server = TestServer::start(ServerSettings {
+        limits: ServerLimits {
+            max_connections: 1,
+            ..ServerLimits::default()
+        },
+        ..settings(HttpEngine::Lean, true)
+    })
+    .await
+    .unwrap();
+    let cert = server.server.tls_cert_pem().unwrap().to_string();
+    let mut first = connect(server.http, config(&[&cert], &["http/1.1"]))
+        .await
+        .unwrap();
+    let mut over = Raw::connect(server.http).await;
+    let mut got = Vec::new();
+    let _ = within(STEP, over.stream.read_to_end(&mut got)).await;
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    assert_ok(&request_close(&mut first.stream, "/healthz").await);
+    server.stop().await.unwrap();
+}
