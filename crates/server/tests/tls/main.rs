@@ -8,6 +8,7 @@
 mod client;
 #[path = "../common/mod.rs"]
 mod common;
+mod h2_hostile;
 
 use client::{Tls, config, connect};
 use common::raw::Raw;
