@@ -1,10 +1,11 @@
-//! The control plane's HTTP client: requests to the server's HTTP listener over one keep-alive
-//! HTTP/1.1 connection — TLS on a TLS stack ([`crate::stack::connect`]) — reopened when it closes.
+//! The control plane's HTTP client: requests to the server's HTTP listener over keep-alive
+//! HTTP/1.1 connections — TLS on a TLS stack ([`crate::stack::connect`]) — reopened when they
+//! close.
 //!
 //! Hand-written over hyper's low-level client rather than reqwest: reqwest's TLS brings its own
 //! crypto provider choice and root-store handling, while this client must trust exactly the
-//! server child's certificate with the one provider the workspace enables. It is small: a
-//! connection kept between requests, a timeout, one retry when a reused connection turns out
+//! server child's certificate with the one provider the workspace enables. It is small: a few
+//! connections kept between requests, a timeout, one retry when a reused connection turns out
 //! closed.
 
 use crate::control::Target;
@@ -17,6 +18,10 @@ use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Most idle connections kept, so requests made at the same time (a scrape during a fault
+/// request) do not open and close a connection each time, as a pooling client would not.
+const MAX_IDLE: usize = 4;
 
 /// A control request's answer.
 #[derive(Debug)]
@@ -38,8 +43,8 @@ impl Answer {
 #[derive(Debug, Clone)]
 pub(crate) struct ControlHttp {
     target: Target,
-    /// The connection kept between requests, when one is open and idle.
-    idle: Arc<Mutex<Option<SendRequest<Full<Bytes>>>>>,
+    /// Connections kept between requests, open and idle (at most [`MAX_IDLE`]).
+    idle: Arc<Mutex<Vec<SendRequest<Full<Bytes>>>>>,
     /// Longest one request may take, connecting included.
     timeout: Duration,
 }
@@ -71,7 +76,11 @@ impl ControlHttp {
         body: Option<Bytes>,
     ) -> Result<Answer, String> {
         let attempt = async {
-            let kept = self.idle.lock().take().filter(|s| !s.is_closed());
+            let kept = {
+                let mut idle = self.idle.lock();
+                idle.retain(|s| !s.is_closed());
+                idle.pop()
+            };
             let reused = kept.is_some();
             let sender = match kept {
                 Some(sender) => sender,
@@ -128,8 +137,8 @@ impl ControlHttp {
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         let mut idle = self.idle.lock();
-        if idle.is_none() {
-            *idle = Some(sender);
+        if idle.len() < MAX_IDLE {
+            idle.push(sender);
         }
         Ok(Answer { status, body })
     }
