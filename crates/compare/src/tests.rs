@@ -211,6 +211,15 @@ fn other_workloads_and_missing_rows_are_unusable() {
     );
 
     let mut cur = doc();
+    cur.config.stack = rtbench_results::Stack::H1Tls;
+    let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("stack: baseline h1, current h1-tls"),
+        "{err}"
+    );
+
+    let mut cur = doc();
     cur.rows.pop();
     let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
     assert_eq!(
