@@ -113,5 +113,6 @@ pub fn run_config(
         idle_window_ms: None,
         conditions: Vec::new(),
         faults: Default::default(),
+        stack: Default::default(),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod limits;
+pub mod tls;
 
 use clap::{Args, Parser, Subcommand};
 use rtbench_loadgen::scenario::knobs::SweepAxis;
@@ -108,7 +109,7 @@ impl ServerTuning {
 }
 
 /// Flags of `rtbench run`. Workload flags left out keep the scenario's values.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Workload: a built-in scenario (dashboard, notifications, chat, game, collaboration), `idle`
     /// (memory per connection and the cost of connections that carry no events), or the path of a
@@ -240,6 +241,11 @@ pub struct RunArgs {
     /// Restart the server process this long after each transport's first event (its ring is lost).
     #[arg(long, value_parser = duration)]
     pub restart_server_at: Option<Duration>,
+    /// Protocol stacks, run one after the other (one table and results directory each,
+    /// `docs/stacks.md`): h1 (plaintext HTTP/1.1), h1-tls (HTTP/1.1 over TLS); h2 and h2-tls are
+    /// not built yet.
+    #[arg(long, value_delimiter = ',', default_value = "h1", value_parser = tls::parse_stack)]
+    pub stack: Vec<rtbench_proto::Stack>,
 }
 
 /// What `run` and `report` print on stdout.
@@ -319,6 +325,9 @@ pub struct ServeArgs {
     /// Limits against hostile clients (`docs/limits.md`).
     #[command(flatten)]
     pub limits: Box<limits::LimitArgs>,
+    /// TLS on the HTTP listener (`docs/stacks.md`).
+    #[command(flatten)]
+    pub tls: Box<tls::TlsArgs>,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,

@@ -16,6 +16,7 @@ mod run_idle;
 mod serve;
 mod server_child;
 mod shard_cmd;
+mod stacks;
 mod write_cost;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the

@@ -118,8 +118,13 @@ fn measure(
     Ok(rows)
 }
 
-/// Runs the command.
+/// Runs the command, once per `--stack` ([`crate::stacks`]).
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    crate::stacks::run_each(args, run_stack)
+}
+
+/// Runs the command on the one stack of `args`.
+fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == "idle" {
         if args.loadgen_procs > 1 {
             bail!(
@@ -161,7 +166,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let external = args
         .server_http
         .zip(args.server_tcp)
-        .map(|(http, tcp)| Target { http, tcp });
+        .map(|(http, tcp)| Target::plain(http, tcp));
+    let cert = crate::stacks::server_cert(&args)?;
     let spec = ServerSpec {
         cpus: plan.server.clone(),
         fault_endpoints: faults.drops(),
@@ -171,6 +177,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         // The child's banner ("try /sse?topic=demo") is for `rtbench serve` users; `run` prints
         // its own line with the addresses. Warnings still reach stderr.
         quiet: true,
+        tls: cert.setting(),
     };
     let server = match external {
         Some(_) => None,
@@ -193,7 +200,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let ours = server.is_some();
     let settings = runtime.block_on(server_info(&Control::new(&target)?, ours))?;
-    let rows = measure(
+    let mut rows = measure(
         &runtime,
         campaign,
         &target,
@@ -205,8 +212,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         ),
     )?;
     drop(server);
+    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
 
     let config = RunConfig {
+        stack: crate::stacks::stack(&args),
         server: settings,
         conditions: profiles.iter().map(spec_of).collect(),
         faults: faults_spec(&faults),

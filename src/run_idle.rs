@@ -66,6 +66,7 @@ fn run_config(
         repeat: 1,
         conditions: Vec::new(),
         faults: Default::default(),
+        stack: Default::default(),
     }
 }
 
@@ -100,12 +101,13 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     let external = args
         .server_http
         .zip(args.server_tcp)
-        .map(|(http, tcp)| Target { http, tcp });
+        .map(|(http, tcp)| Target::plain(http, tcp));
     let plan = Plan::choose(&placement::allowed_cpus(), !args.no_pin, args.server_cpus)?;
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
     let mut rows = Vec::with_capacity(config.transports.len());
     let mut settings = None;
+    let cert = crate::stacks::server_cert(&args)?;
     let spec = ServerSpec {
         cpus: plan.server.clone(),
         fault_endpoints: false,
@@ -114,6 +116,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         fault: Default::default(),
         // The child's banner is for `rtbench serve` users; warnings still reach stderr.
         quiet: true,
+        tls: cert.setting(),
     };
     for &transport in &config.transports {
         let child = match external {
@@ -133,8 +136,12 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         drop(child);
     }
 
-    let rows = floor::with_p50_ratios(rows);
-    let config = run_config(&config, external, settings);
+    let mut rows = floor::with_p50_ratios(rows);
+    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
+    let config = RunConfig {
+        stack: crate::stacks::stack(&args),
+        ..run_config(&config, external, settings)
+    };
     let results = document(started_at_unix_s, (&plan, external), config, rows);
     write_results(&results, &args.out, &args.print)
 }

@@ -37,6 +37,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
                 pad_bytes: args.fault_pad_bytes as usize,
             },
             limits: args.limits.to_limits(),
+            tls: args.tls.to_setting(),
             ..args.tuning.to_config()
         },
     };
@@ -99,12 +100,19 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             http: http.local_addr()?.to_string(),
             tcp: tcp.local_addr()?.to_string(),
             pid: std::process::id(),
+            tls_cert_pem: None,
         };
         let fault = settings.fault;
         if !fault.is_off() {
             eprintln!("rtbench serve: FAULT INJECTION ON ({fault:?}): not a real measurement");
         }
-        let server = Server::new(settings).with_allocator(crate::ALLOCATOR);
+        let server = Server::try_new(settings)
+            .context("setting up TLS")?
+            .with_allocator(crate::ALLOCATOR);
+        let line = ListeningLine {
+            tls_cert_pem: server.tls_cert_pem().map(str::to_string),
+            ..line
+        };
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
             let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);
             let request = ScheduleRequest {
@@ -124,8 +132,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drop(stdout);
         if !args.quiet {
             eprintln!(
-                "rtbench serve: http://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
-                line.http, line.tcp
+                "rtbench serve: {}://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
+                if line.tls_cert_pem.is_some() { "https" } else { "http" },
+                line.http,
+                line.tcp
             );
         }
         server
@@ -231,5 +241,24 @@ mod tests {
             control_token: Some("t".into()),
         };
         assert_eq!(limits, expected);
+    }
+
+    #[test]
+    fn tls_flags_pick_a_generated_certificate_or_the_files() {
+        use rtbench_proto::TlsSetting;
+        let tls = |flags: &[&str]| settings(&serve_args(flags)).unwrap().tls;
+        assert_eq!(tls(&[]), TlsSetting::Off);
+        assert_eq!(tls(&["--tls"]), TlsSetting::SelfSigned);
+        let files = TlsSetting::Files {
+            cert: "c.pem".into(),
+            key: "k.pem".into(),
+        };
+        assert_eq!(tls(&["--cert=c.pem", "--key=k.pem"]), files);
+        assert_eq!(tls(&["--tls", "--cert=c.pem", "--key=k.pem"]), files);
+        let argv = ["rtbench", "serve", "--cert=c.pem"];
+        assert!(
+            crate::cli::Cli::try_parse_from(argv).is_err(),
+            "a certificate needs its key"
+        );
     }
 }

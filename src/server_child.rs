@@ -11,9 +11,10 @@ mod guard;
 use crate::cli::ServerTuning;
 use anyhow::{Context, bail};
 use guard::{Deaths, Exit, STOP_TIMEOUT};
+use rtbench_loadgen::stack::ClientTls;
 use rtbench_loadgen::{RestartServer, Target};
 use rtbench_proto::control::ListeningLine;
-use rtbench_proto::{ServerFault as Fault, ServerSettings};
+use rtbench_proto::{ServerFault as Fault, ServerSettings, TlsSetting};
 use rtbench_results::ServerFault;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
@@ -48,6 +49,8 @@ pub struct ServerSpec {
     pub fault: ServerFault,
     /// Leave out the server's startup line on stderr (`rtbench run -q`).
     pub quiet: bool,
+    /// TLS on its HTTP listener (`crate::stacks`); its certificate is what the target trusts.
+    pub tls: TlsSetting,
 }
 
 impl ServerSpec {
@@ -60,6 +63,7 @@ impl ServerSpec {
                 delay_us: self.fault.delay_us,
                 pad_bytes: self.fault.pad_bytes,
             },
+            tls: self.tls.clone(),
             ..self.tuning.to_config()
         }
     }
@@ -132,10 +136,19 @@ impl ServerChild {
         };
         let listening: ListeningLine = serde_json::from_str(line.trim())
             .with_context(|| format!("server announced {line:?}"))?;
-        let target = Target {
-            http: listening.http.parse().context("server http address")?,
-            tcp: listening.tcp.parse().context("server tcp address")?,
+        let trust = match &listening.tls_cert_pem {
+            Some(pem) => Some(
+                ClientTls::trusting(pem)
+                    .context("server certificate")?
+                    .leak(),
+            ),
+            None => None,
         };
+        let target = Target::plain(
+            listening.http.parse().context("server http address")?,
+            listening.tcp.parse().context("server tcp address")?,
+        )
+        .with_tls(trust);
         Ok(ServerChild {
             child,
             stopped: false,
@@ -267,6 +280,7 @@ mod tests {
                 pad_bytes: 6,
             },
             quiet: true,
+            tls: TlsSetting::SelfSigned,
         };
         let expected = ServerSettings {
             max_topics: 42,
@@ -280,6 +294,7 @@ mod tests {
                 delay_us: 5,
                 pad_bytes: 6,
             },
+            tls: TlsSetting::SelfSigned,
             ..ServerSettings::default()
         };
         assert_eq!(spec.settings(), expected);

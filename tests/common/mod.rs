@@ -29,10 +29,7 @@ impl TestServer {
         };
         let running = Running::start(config.clone()).await.unwrap();
         TestServer {
-            target: Target {
-                http: running.http,
-                tcp: running.tcp,
-            },
+            target: Target::plain(running.http, running.tcp),
             config,
             running: Mutex::new(Some(running)),
         }

@@ -113,6 +113,7 @@ fn doc() -> Results {
             idle_window_ms: None,
             conditions: Vec::new(),
             faults: Default::default(),
+            stack: Default::default(),
         },
         rows,
     }
@@ -207,6 +208,15 @@ fn other_workloads_and_missing_rows_are_unusable() {
     assert!(
         err.to_string()
             .contains("clients: baseline 20, current 100"),
+        "{err}"
+    );
+
+    let mut cur = doc();
+    cur.config.stack = rtbench_results::Stack::H1Tls;
+    let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("stack: baseline h1, current h1-tls"),
         "{err}"
     );
 

@@ -138,10 +138,7 @@ mod tests {
         let server = rtbench_server::testing::TestServer::start(Default::default())
             .await
             .unwrap();
-        let target = Target {
-            http: server.http,
-            tcp: server.tcp,
-        };
+        let target = Target::plain(server.http, server.tcp);
         let config = LoadConfig {
             clients: 2,
             rate_per_s: 50.0,

@@ -1,9 +1,11 @@
 //! The control plane: start the server's open-loop publisher and read its counters, and for fault
-//! injection close connections, restart the server and resume a schedule. Plain HTTP on its own
-//! connection (reqwest); its bytes are labelled `control` by the server, apart from every measured
+//! injection close connections, restart the server and resume a schedule. HTTP/1.1 (over TLS on a
+//! TLS stack) on its own connection ([`crate::control_http`]); its bytes are labelled `control` by the server, apart from every measured
 //! transport, and it never goes through the delay proxy.
 
+use crate::control_http::ControlHttp;
 use crate::error::LoadError;
+use crate::stack::ClientTls;
 use rtbench_proto::control::{PlanRequest, PlanResponse, ScheduleRequest, ScheduleResponse};
 use rtbench_proto::faults::{CloseRequest, CloseResponse, ResumeRequest};
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
@@ -17,6 +19,8 @@ use std::time::Duration;
 
 /// How long [`Control::scrape_patiently`] keeps trying (a restart may be in progress).
 const SCRAPE_PATIENCE: Duration = Duration::from_secs(20);
+/// Longest one control request may take.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause between two tries of a control request that must succeed.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
@@ -28,13 +32,33 @@ pub trait RestartServer: Send + Sync + std::fmt::Debug {
     fn restart(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
 }
 
-/// Where the server listens.
+/// Where the server listens, and how to reach its HTTP listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
     /// HTTP listener: poll, long-poll, SSE, WebSocket, publish, schedule, metrics.
     pub http: SocketAddr,
-    /// Raw-TCP floor listener.
+    /// Raw-TCP floor listener (plaintext on every stack, for now).
     pub tcp: SocketAddr,
+    /// TLS towards the HTTP listener, when it speaks TLS: every HTTP and WebSocket connection to
+    /// `http` uses it ([`crate::stack::connect`]). A `'static` handle ([`ClientTls::leak`]) so a
+    /// target stays `Copy`: one small config per trusted server, for the life of the process.
+    pub tls: Option<&'static ClientTls>,
+}
+
+impl Target {
+    /// A plaintext server at `http` and `tcp`.
+    pub fn plain(http: SocketAddr, tcp: SocketAddr) -> Target {
+        Target {
+            http,
+            tcp,
+            tls: None,
+        }
+    }
+
+    /// The same addresses, over `tls`.
+    pub fn with_tls(self, tls: Option<&'static ClientTls>) -> Target {
+        Target { tls, ..self }
+    }
 }
 
 /// One transport's counters in a scrape.
@@ -157,23 +181,17 @@ pub trait SpawnShard: Send + Sync + std::fmt::Debug {
 /// A client for the server's control endpoints.
 #[derive(Debug, Clone)]
 pub struct Control {
-    http: reqwest::Client,
-    base: String,
+    http: ControlHttp,
     restarter: Option<Arc<dyn RestartServer>>,
     shards: Option<Arc<dyn SpawnShard>>,
 }
 
 impl Control {
-    /// A control client for `target`. Never goes through a proxy.
+    /// A control client for `target` (over TLS when the target speaks it). Never goes through a
+    /// proxy.
     pub fn new(target: &Target) -> Result<Control, LoadError> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| LoadError::Control(e.to_string()))?;
         Ok(Control {
-            http,
-            base: format!("http://{}", target.http),
+            http: ControlHttp::new(*target, CONTROL_TIMEOUT),
             restarter: None,
             shards: None,
         })
@@ -260,18 +278,14 @@ impl Control {
         path: &str,
         body: &B,
     ) -> Result<R, LoadError> {
-        let resp = self
+        let json = serde_json::to_vec(body)
+            .map_err(|e| LoadError::Control(format!("POST {path}: {e}")))?;
+        let answer = self
             .http
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .send()
+            .post_json(path, json)
             .await
             .map_err(|e| LoadError::Control(format!("POST {path}: {e}")))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| LoadError::Control(e.to_string()))?;
+        let (status, text) = (answer.status, answer.text());
         if !status.is_success() {
             return Err(LoadError::Control(format!(
                 "POST {path}: {status}: {}",
@@ -290,15 +304,9 @@ impl Control {
     /// Reads the server's counters.
     pub async fn scrape(&self) -> Result<Snapshot, LoadError> {
         let text = self
-            .http
-            .get(format!("{}{}", self.base, paths::METRICS))
-            .send()
+            .get_ok(paths::METRICS)
             .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| LoadError::Control(format!("GET {}: {e}", paths::METRICS)))?
-            .text()
-            .await
-            .map_err(|e| LoadError::Control(e.to_string()))?;
+            .map(|answer| answer.text())?;
         Ok(Snapshot::from_samples(&metrics::parse_text(&text)))
     }
 
@@ -313,17 +321,12 @@ impl Control {
     /// What the server answers on `GET /settings`; `None` from a server without the route (404).
     pub async fn server_info(&self) -> Result<Option<ServerInfo>, LoadError> {
         let path = paths::SETTINGS;
-        let resp = self
+        let answer = self
             .http
-            .get(format!("{}{path}", self.base))
-            .send()
+            .get(path)
             .await
             .map_err(|e| LoadError::Control(format!("GET {path}: {e}")))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| LoadError::Control(e.to_string()))?;
+        let (status, text) = (answer.status, answer.text());
         crate::server_info::from_answer(status, &text)
     }
 
@@ -342,23 +345,11 @@ impl Control {
             if expected == 0 {
                 break;
             }
-            let url = format!(
-                "{}{}?topic={topic}&after={after}",
-                self.base,
+            let path = format!(
+                "{}?topic={topic}&after={after}",
                 Transport::ShortPoll.path()
             );
-            let body = self
-                .http
-                .get(url)
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .map_err(|e| {
-                    LoadError::Control(format!("GET {}: {e}", Transport::ShortPoll.path()))
-                })?
-                .bytes()
-                .await
-                .map_err(|e| LoadError::Control(e.to_string()))?;
+            let body = self.get_ok(&path).await?.body;
             let batch = rtbench_proto::poll::parse_poll_response(&body)
                 .map_err(|e| LoadError::Control(format!("poll answer: {e}")))?;
             if let Some(last) = batch.events.last() {
@@ -374,8 +365,25 @@ impl Control {
 
     /// Whether the server answers `/healthz`.
     pub async fn healthy(&self) -> bool {
-        let url = format!("{}{}", self.base, paths::HEALTHZ);
-        matches!(self.http.get(url).send().await, Ok(r) if r.status().is_success())
+        matches!(self.http.get(paths::HEALTHZ).await, Ok(a) if a.status.is_success())
+    }
+
+    /// `GET path`; an error unless it answers 2xx.
+    async fn get_ok(&self, path: &str) -> Result<crate::control_http::Answer, LoadError> {
+        let answer = self
+            .http
+            .get(path)
+            .await
+            .map_err(|e| LoadError::Control(format!("GET {path}: {e}")))?;
+        if !answer.status.is_success() {
+            let shown = path.split('?').next().unwrap_or(path);
+            return Err(LoadError::Control(format!(
+                "GET {shown}: {}: {}",
+                answer.status,
+                answer.text().trim()
+            )));
+        }
+        Ok(answer)
     }
 }
 

@@ -93,6 +93,14 @@ pub enum ClientError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The TLS handshake failed (e.g. the server's certificate is not the one trusted).
+    #[error("TLS handshake with {addr}: {source}")]
+    TlsHandshake {
+        /// The server.
+        addr: SocketAddr,
+        /// What rustls said.
+        source: std::io::Error,
+    },
     /// A socket option could not be set.
     #[error("{0}")]
     SocketOption(std::io::Error),

@@ -1,18 +1,18 @@
-//! One HTTP/1.1 connection per client, over a `TcpStream` the client owns (hyper's low-level
+//! One HTTP/1.1 connection per client, over a socket the client owns (TLS over it on a TLS stack) (hyper's low-level
 //! client): no pool, no hidden reconnects, so each client's requests are exactly what it sends.
 //! A connection can be [reset](Conn::reset) (fault injection): it closes with a TCP reset.
 
+use crate::control::Target;
 use crate::error::ClientError;
+use crate::stack::{self, Stream};
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, body::Incoming};
 use hyper_util::rt::TokioIo;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 /// An open HTTP/1.1 connection. Dropping it closes the socket.
@@ -26,14 +26,11 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// Connects to `addr` with TCP_NODELAY (as the server sets on its side).
-    pub async fn connect(addr: SocketAddr) -> Result<Conn, ClientError> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(ClientError::connect(addr))?;
-        stream
-            .set_nodelay(true)
-            .map_err(ClientError::SocketOption)?;
+    /// Connects to `target`'s HTTP listener with TCP_NODELAY (as the server sets on its side),
+    /// over TLS when the target speaks it.
+    pub async fn connect(target: &Target) -> Result<Conn, ClientError> {
+        let addr = target.http;
+        let stream = stack::connect(addr, target.tls).await?;
         let reset = Arc::new(AtomicBool::new(false));
         let io = ResetOnDrop {
             stream,
@@ -117,9 +114,9 @@ impl Drop for Conn {
     }
 }
 
-/// A `TcpStream` that closes with a reset when its flag is set by the time it is dropped.
+/// A connection that closes with a reset when its flag is set by the time it is dropped.
 struct ResetOnDrop {
-    stream: TcpStream,
+    stream: Stream,
     reset: Arc<AtomicBool>,
 }
 

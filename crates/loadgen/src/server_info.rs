@@ -8,11 +8,11 @@ use rtbench_proto::{ServerInfo, paths};
 /// Reads a `GET /settings` answer: the server's settings, `None` on a 404 (a server from before
 /// the route), an error on any other failure.
 pub(crate) fn from_answer(
-    status: reqwest::StatusCode,
+    status: hyper::StatusCode,
     text: &str,
 ) -> Result<Option<ServerInfo>, LoadError> {
     let path = paths::SETTINGS;
-    if status == reqwest::StatusCode::NOT_FOUND {
+    if status == hyper::StatusCode::NOT_FOUND {
         return Ok(None);
     }
     if !status.is_success() {
@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn settings_answer_tolerates_a_server_without_the_route() {
-        use reqwest::StatusCode;
+        use hyper::StatusCode;
         use rtbench_proto::{HttpEngine, ServerSettings};
         let info = ServerInfo {
             settings: ServerSettings {

@@ -33,10 +33,7 @@ fn small(transports: Vec<Transport>) -> LoadConfig {
 }
 
 fn target(server: &ThreadedTestServer) -> Target {
-    Target {
-        http: server.http,
-        tcp: server.tcp,
-    }
+    Target::plain(server.http, server.tcp)
 }
 
 #[test]

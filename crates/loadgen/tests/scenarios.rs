@@ -13,10 +13,7 @@ use std::time::Duration;
 
 async fn start_server() -> (Target, TestServer) {
     let server = TestServer::start(ServerSettings::default()).await.unwrap();
-    let target = Target {
-        http: server.http,
-        tcp: server.tcp,
-    };
+    let target = Target::plain(server.http, server.tcp);
     (target, server)
 }
 

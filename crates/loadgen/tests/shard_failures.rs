@@ -35,10 +35,10 @@ impl SpawnShard for Script {
 
 async fn phase_with(script: &'static str) -> LoadError {
     // Nothing listens here; the phase fails before anything would connect to it.
-    let target = Target {
-        http: "127.0.0.1:9".parse().unwrap(),
-        tcp: "127.0.0.1:9".parse().unwrap(),
-    };
+    let target = Target::plain(
+        "127.0.0.1:9".parse().unwrap(),
+        "127.0.0.1:9".parse().unwrap(),
+    );
     let control = Control::new(&target)
         .unwrap()
         .with_shard_spawner(Arc::new(Script(script)));
@@ -77,10 +77,10 @@ async fn a_shard_that_answers_nonsense_fails_the_phase() {
 
 #[tokio::test]
 async fn without_a_way_to_start_shards_the_phase_is_refused() {
-    let target = Target {
-        http: "127.0.0.1:9".parse().unwrap(),
-        tcp: "127.0.0.1:9".parse().unwrap(),
-    };
+    let target = Target::plain(
+        "127.0.0.1:9".parse().unwrap(),
+        "127.0.0.1:9".parse().unwrap(),
+    );
     let config = LoadConfig {
         clients: 4,
         loadgen_procs: 2,

@@ -81,6 +81,10 @@ pub struct ListeningLine {
     pub tcp: String,
     /// Process id of the server.
     pub pid: u32,
+    /// The certificate the HTTP listener presents (PEM) when it speaks TLS: what a client of this
+    /// server trusts. Absent for plaintext.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert_pem: Option<String>,
 }
 
 /// The JSON error body every endpoint answers bad input with: `{"error":"..."}`.

@@ -19,9 +19,11 @@ pub mod paths;
 pub mod poll;
 pub mod settings;
 pub mod sse;
+pub mod stack;
 pub mod transport;
 
 pub use clock::mono_now_ns;
 pub use event::{EventRef, encode_body, make_payload, parse_body};
-pub use settings::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings};
+pub use settings::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings, TlsSetting};
+pub use stack::Stack;
 pub use transport::{Transport, TransportSpec};

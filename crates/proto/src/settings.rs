@@ -107,6 +107,38 @@ pub struct ServerSettings {
     /// the limits existed: read as the defaults.
     #[serde(default)]
     pub limits: ServerLimits,
+    /// Whether the HTTP listener speaks TLS, and with which certificate (`docs/stacks.md`).
+    /// Absent in results written before TLS existed: read as off.
+    #[serde(default)]
+    pub tls: TlsSetting,
+}
+
+/// The protocols a TLS listener offers by ALPN, preferred first: HTTP/2, then HTTP/1.1.
+pub const TLS_ALPN: [&str; 2] = ["h2", "http/1.1"];
+
+/// Whether the HTTP listener speaks TLS, and where its certificate comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum TlsSetting {
+    /// Plaintext HTTP (`http://`, `ws://`).
+    #[default]
+    Off,
+    /// TLS with a certificate the server generated at start for 127.0.0.1, localhost and ::1.
+    SelfSigned,
+    /// TLS with a certificate chain and private key read from PEM files.
+    Files {
+        /// Path of the PEM certificate chain, leaf first.
+        cert: String,
+        /// Path of the PEM private key.
+        key: String,
+    },
+}
+
+impl TlsSetting {
+    /// Whether the listener speaks TLS.
+    pub fn is_on(&self) -> bool {
+        *self != TlsSetting::Off
+    }
 }
 
 /// The server's limits against hostile or broken clients: each bounds what one connection, topic
@@ -268,6 +300,7 @@ impl Default for ServerSettings {
             fault_endpoints: false,
             fault: ServerFault::default(),
             limits: ServerLimits::default(),
+            tls: TlsSetting::Off,
         }
     }
 }
@@ -390,5 +423,38 @@ mod tests {
         let back: ServerSettings =
             serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn tls_is_off_when_absent_and_its_source_round_trips_by_mode() {
+        let mut json = serde_json::to_value(ServerSettings::default()).unwrap();
+        assert_eq!(json["tls"], serde_json::json!({"mode": "off"}));
+        json.as_object_mut().unwrap().remove("tls");
+        let back: ServerSettings = serde_json::from_value(json).unwrap();
+        assert!(!back.tls.is_on());
+        for tls in [
+            TlsSetting::SelfSigned,
+            TlsSetting::Files {
+                cert: "c.pem".into(),
+                key: "k.pem".into(),
+            },
+        ] {
+            assert!(tls.is_on());
+            let s = ServerSettings {
+                tls: tls.clone(),
+                ..ServerSettings::default()
+            };
+            let text = serde_json::to_string(&s).unwrap();
+            assert_eq!(serde_json::from_str::<ServerSettings>(&text).unwrap(), s);
+        }
+        let files = serde_json::to_value(TlsSetting::Files {
+            cert: "c.pem".into(),
+            key: "k.pem".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            files,
+            serde_json::json!({"mode": "files", "cert": "c.pem", "key": "k.pem"})
+        );
     }
 }

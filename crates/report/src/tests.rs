@@ -102,6 +102,7 @@ fn results(rows: Vec<Row>) -> Results {
             idle_window_ms: None,
             conditions: Vec::new(),
             faults: Default::default(),
+            stack: Default::default(),
         },
         rows,
     }

@@ -28,6 +28,7 @@ pub use overload::Overload;
 pub use repeat::combine_repeats;
 pub use row::{Latency, MinMax, Row, Spread, Totals};
 pub use rtbench_proto::settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
+pub use rtbench_proto::stack::Stack;
 pub use rtbench_proto::transport::Transport;
 
 use serde::{Deserialize, Serialize};
@@ -198,6 +199,9 @@ pub struct RunConfig {
     /// Faults injected in every phase.
     #[serde(default)]
     pub faults: FaultsSpec,
+    /// The protocol stack every row ran on (`h1` in results written before stacks existed).
+    #[serde(default)]
+    pub stack: Stack,
 }
 
 impl RunConfig {

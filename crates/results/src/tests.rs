@@ -59,6 +59,7 @@ pub(crate) fn sample() -> Results {
                 ..ConditionsSpec::default()
             }],
             faults: FaultsSpec::default(),
+            stack: Default::default(),
         },
         rows: vec![Row {
             scenario: "dashboard".into(),
@@ -208,6 +209,7 @@ fn shape_is_pinned() {
             "server",
             "server_http",
             "server_tcp",
+            "stack",
             "sweep",
             "tail_ms",
             "transports",
@@ -265,6 +267,7 @@ fn shape_is_pinned() {
             "max_topics",
             "ring_capacity",
             "sse_keep_alive_ms",
+            "tls",
             "ws_read_buffer_bytes",
             "ws_write_buffer_bytes",
         ]
@@ -356,6 +359,7 @@ fn documents_without_conditions_fields_still_load() {
     let mut v = version_1(serde_json::Value::Null);
     v["config"].as_object_mut().unwrap().remove("conditions");
     v["config"].as_object_mut().unwrap().remove("faults");
+    v["config"].as_object_mut().unwrap().remove("stack");
     v["config"].as_object_mut().unwrap().remove("server_fault");
     v["rows"][0].as_object_mut().unwrap().remove("lost_in_gaps");
     v["rows"][0].as_object_mut().unwrap().remove("notes");
@@ -367,6 +371,11 @@ fn documents_without_conditions_fields_still_load() {
     let r = Results::from_json(&v.to_string(), Path::new("old.json")).unwrap();
     assert!(r.config.conditions.is_empty() && r.rows[0].notes.is_empty());
     assert_eq!(r.config.faults, FaultsSpec::default());
+    assert_eq!(
+        r.config.stack,
+        rtbench_proto::Stack::H1,
+        "before stacks: plaintext HTTP/1.1"
+    );
     assert!(r.config.server_fault().is_off());
     assert_eq!(
         r.config.server.unwrap().settings.http_engine,

@@ -8,15 +8,21 @@
 //! connection starts on the lean path ([`crate::lean`]), which reads the plain GETs of the event
 //! endpoints; this module dispatches them to their endpoint and hands anything else to hyper.
 //!
+//! With `--tls` ([`crate::tls`]) each connection first runs its TLS handshake over the metered
+//! socket (so the meter counts ciphertext); ALPN `h2` goes to hyper's HTTP/2 connection, anything
+//! else continues as above over the TLS stream.
+//!
 //! Each transport's file exports its own routes; [`app`] merges them for every transport of
 //! [`Transport::ALL`] that has an HTTP path.
 
 use crate::degrade::Delayed;
 use crate::error::ApiError;
 use crate::lean::head::{Head, Route};
-use crate::lean::{Conn, Exit, Io};
+use crate::lean::{Conn, Exit, Io, Plain};
 use crate::meter::{ConnHandle, ConnMeter, Metered};
+use crate::refusal::{self, Limit};
 use crate::state::{ACCEPT_BACKOFF, State};
+use crate::tls::{ConnIo, ServerTls};
 use crate::{
     control_guard, drop_endpoint, longpoll, metrics, plan, poll, publish, resume, schedule,
     settings, sse, ws,
@@ -25,16 +31,19 @@ use axum::Router;
 use axum::http::{Method, Uri};
 use axum::routing::{get, post};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rtbench_proto::settings::MIN_HTTP_MAX_BUF_BYTES;
 use rtbench_proto::{HttpEngine, Transport, paths};
+use std::convert::Infallible;
+use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_rustls::server::TlsStream;
 use tower::ServiceExt;
 
 /// The routes of `transport`'s HTTP endpoint, from its own file (none for the raw-TCP floor,
@@ -105,8 +114,11 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
             () = shutdown.wait() => return,
         };
         let Some(slot) = state.connection_slot() else {
-            // Over --max-connections: a 503 if the socket takes it at once, then closed.
-            let _ = stream.try_write(OVER_CAPACITY);
+            // Over --max-connections: a 503 if the socket takes it at once, then closed. Over TLS
+            // a plaintext answer would be garbage to the client: closed at once.
+            if state.tls.is_none() {
+                let _ = stream.try_write(OVER_CAPACITY);
+            }
             continue;
         };
         let meter = state
@@ -124,8 +136,9 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
 const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
     content-length: 52\r\nconnection: close\r\n\r\n{\"error\":\"too many connections (--max-connections)\"}";
 
-/// Serves one HTTP connection: on the lean path ([`crate::lean`]) unless the server is configured
-/// to give every connection to hyper.
+/// Serves one HTTP connection: over TLS when the listener speaks it (HTTP/2 when ALPN chose
+/// `h2`), then on the lean path ([`crate::lean`]) unless the server is configured to give every
+/// connection to hyper.
 async fn serve_connection(
     stream: TcpStream,
     meter: Arc<ConnMeter>,
@@ -137,10 +150,58 @@ async fn serve_connection(
         Metered::tracked(stream, meter.clone()),
         state.config.fault.delay_us,
     );
+    let io = match &state.tls {
+        None => ConnIo::Plain(io),
+        Some(tls) => match handshake(tls, io, &meter, &state).await {
+            Some(Alpn::Http1(tls)) => ConnIo::Tls(tls),
+            Some(Alpn::H2(tls)) => return serve_h2(tls, meter, router, state).await,
+            None => return,
+        },
+    };
     match state.config.http_engine {
         HttpEngine::Lean => serve_lean(io, meter, router, state).await,
         HttpEngine::Hyper => serve_hyper(io, meter, router, state).await,
     }
+}
+
+/// A finished TLS handshake, by the protocol ALPN chose.
+enum Alpn {
+    /// `http/1.1`, or no ALPN at all.
+    Http1(Box<TlsStream<Plain>>),
+    /// `h2`.
+    H2(Box<TlsStream<Plain>>),
+}
+
+/// Runs the server side of a TLS handshake on `io`, bounded by `--header-read-timeout`; `None`
+/// (the connection is dropped) when it fails, times out, the server stops or a fault kills it.
+async fn handshake(tls: &ServerTls, io: Plain, meter: &ConnMeter, state: &State) -> Option<Alpn> {
+    let mut shutdown = state.shutdown();
+    let timeout = state.config.limits.header_read_timeout();
+    let accepted = tokio::select! {
+        accepted = tokio::time::timeout(timeout, tls.acceptor().accept(io)) => accepted,
+        () = shutdown.wait() => return None,
+        () = meter.killed() => return None,
+    };
+    let stream = match accepted {
+        Ok(Ok(stream)) => Box::new(stream),
+        Ok(Err(e)) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            return None;
+        }
+        Err(_) => {
+            refusal::hit(
+                Limit::HeaderReadTimeout,
+                "TLS handshake not finished in time",
+            );
+            return None;
+        }
+    };
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+    Some(if h2 {
+        Alpn::H2(stream)
+    } else {
+        Alpn::Http1(stream)
+    })
 }
 
 /// Serves one HTTP connection on the lean path while its requests are the plain GETs of the event
@@ -183,6 +244,30 @@ async fn serve_lean_request(conn: &mut Conn, head: &Head) -> crate::lean::Served
     }
 }
 
+/// The service hyper calls for each request of a connection: counts the request on the
+/// connection's meter (tagging the connection by its first), hands the meter to the handler and
+/// routes.
+fn metered_service(
+    meter: &Arc<ConnMeter>,
+    router: Router,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send + 'static,
+> + Clone
++ Send
++ 'static {
+    let handle = ConnHandle(meter.clone());
+    service_fn(move |mut request: hyper::Request<Incoming>| {
+        handle
+            .0
+            .on_request(request.uri().path(), request.uri().query());
+        request.extensions_mut().insert(handle.clone());
+        router.clone().oneshot(request)
+    })
+}
+
 /// Serves one HTTP/1.1 connection with hyper (with upgrades) until it closes or shutdown ends it
 /// gracefully.
 async fn serve_hyper<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
@@ -191,14 +276,7 @@ where
 {
     let mut shutdown = state.shutdown();
     let io = TokioIo::new(io);
-    let handle = ConnHandle(meter.clone());
-    let service = service_fn(move |mut request: hyper::Request<Incoming>| {
-        handle
-            .0
-            .on_request(request.uri().path(), request.uri().query());
-        request.extensions_mut().insert(handle.clone());
-        router.clone().oneshot(request)
-    });
+    let service = metered_service(&meter, router);
     let config = &state.config;
     let mut builder = http1::Builder::new();
     // hyper cannot tell an idle keep-alive connection from a slow head: both wait for a head, so
@@ -224,6 +302,32 @@ where
     };
     if let Err(e) = result {
         tracing::debug!("http connection ended with error: {e}");
+    }
+}
+
+/// Serves one HTTP/2 connection (TLS, ALPN `h2`) with hyper's defaults — at most 200 concurrent
+/// streams, its reset-flood and pending-accept limits — until it closes or shutdown ends it
+/// gracefully. WebSocket needs HTTP/1.1 (no extended CONNECT here): a client offering only `h2`
+/// gets no WebSocket.
+async fn serve_h2<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut shutdown = state.shutdown();
+    let service = metered_service(&meter, router);
+    let mut builder = http2::Builder::new(TokioExecutor::new());
+    builder.timer(TokioTimer::new());
+    let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = shutdown.wait() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+        () = meter.killed() => return,
+    };
+    if let Err(e) = result {
+        tracing::debug!("http/2 connection ended with error: {e}");
     }
 }
 

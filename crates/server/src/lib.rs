@@ -49,6 +49,7 @@ mod tcp;
 mod tcp_fanout;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 mod ws;
 
 pub use error::ApiError;
@@ -57,7 +58,9 @@ pub use plan::start_plan;
 pub use rtbench_proto::settings::{
     BadSetting, MAX_BUFFER_SETTING_BYTES, MIN_HTTP_MAX_BUF_BYTES, MIN_WS_READ_BUFFER_BYTES,
 };
-pub use rtbench_proto::{HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings};
+pub use rtbench_proto::{
+    HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings, TlsSetting,
+};
 pub use schedule::{MAX_START_IN_MS, start_publisher};
 pub use server::Listeners;
 pub use state::{DEFAULT_ALLOCATOR, Server};

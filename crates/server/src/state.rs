@@ -63,6 +63,8 @@ pub(crate) struct State {
     /// Whether the HTTP listener is on a loopback address (control endpoints answer there without
     /// a token); set when serving starts.
     pub(crate) http_loopback: AtomicBool,
+    /// The HTTP listener's TLS, when it speaks TLS (`config.tls` says where it came from).
+    pub(crate) tls: Option<crate::tls::ServerTls>,
 }
 
 /// One open connection counted in [`State::open_connections`]; uncounted when dropped.
@@ -153,8 +155,30 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with an empty hub.
-    pub fn new(config: ServerSettings) -> Self {
+    /// A server with an empty hub and TLS as `config.tls` asks (a certificate generated now, or
+    /// read from its files); fails when the certificate cannot be made or read.
+    pub fn try_new(config: ServerSettings) -> Result<Self, crate::tls::TlsError> {
+        let tls = crate::tls::ServerTls::new(&config.tls)?;
+        let mut server = Server::new(config);
+        if let Some(tls) = tls {
+            server = server.with_tls(tls);
+        }
+        Ok(server)
+    }
+
+    /// The same server, serving HTTP over `tls` (its settings say so). Call before serving.
+    pub fn with_tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.config.tls = tls.setting().clone();
+            state.tls = Some(tls);
+        }
+        self
+    }
+
+    /// A plaintext server with an empty hub: `config.tls` is read as off (see
+    /// [`Server::try_new`] and [`Server::with_tls`]), so its settings never claim TLS it lacks.
+    pub fn new(mut config: ServerSettings) -> Self {
+        config.tls = rtbench_proto::TlsSetting::Off;
         let state = State {
             hub: Hub::new(config.ring_capacity, config.max_topics)
                 .with_body_padding(config.fault.pad_bytes)
@@ -170,6 +194,7 @@ impl Server {
             open_connections: AtomicUsize::new(0),
             publishers: AtomicUsize::new(0),
             http_loopback: AtomicBool::new(true),
+            tls: None,
         };
         Server {
             state: Arc::new(state),
@@ -189,6 +214,11 @@ impl Server {
     /// The server's hub: publish into it or read from it directly.
     pub fn hub(&self) -> &Hub {
         &self.state.hub
+    }
+
+    /// The certificate its HTTP listener presents (PEM), when it speaks TLS: what clients trust.
+    pub fn tls_cert_pem(&self) -> Option<&str> {
+        self.state.tls.as_ref().map(crate::tls::ServerTls::cert_pem)
     }
 
     /// The settings the server was built with.

@@ -51,13 +51,15 @@ impl TestServer {
         Self::start_on(any_loopback(), any_loopback(), settings).await
     }
 
-    /// Starts a server with `settings` on `http` and `tcp` (e.g. a stopped server's addresses).
+    /// Starts a server with `settings` on `http` and `tcp` (e.g. a stopped server's addresses),
+    /// with TLS when `settings.tls` asks for it (see [`Server::try_new`]).
     pub async fn start_on(
         http: SocketAddr,
         tcp: SocketAddr,
         settings: ServerSettings,
     ) -> io::Result<TestServer> {
-        Self::serve(Server::new(settings), bind(http, tcp).await?)
+        let server = Server::try_new(settings).map_err(io::Error::other)?;
+        Self::serve(server, bind(http, tcp).await?)
     }
 
     /// Serves an already built `server` (e.g. with a publisher started) on 127.0.0.1.

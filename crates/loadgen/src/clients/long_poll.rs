@@ -20,7 +20,7 @@ impl Subscription for Session {
         _cursor: u64,
     ) -> Result<Session, ClientError> {
         Ok(Session {
-            conn: Conn::connect(ctx.target.http).await?,
+            conn: Conn::connect(&ctx.target).await?,
         })
     }
 

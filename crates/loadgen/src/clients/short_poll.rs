@@ -21,7 +21,7 @@ impl Subscription for Session {
     const TRANSPORT: Transport = Transport::ShortPoll;
 
     async fn connect(ctx: &ClientCtx, carry: &Carry, _cursor: u64) -> Result<Session, ClientError> {
-        let conn = Conn::connect(ctx.target.http).await?;
+        let conn = Conn::connect(&ctx.target).await?;
         let phase = match carry.resuming {
             true => Duration::ZERO,
             false => ctx.poll_interval.mul_f64(rand::rng().random::<f64>()),

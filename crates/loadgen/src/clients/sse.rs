@@ -27,7 +27,7 @@ impl Subscription for Session {
     const TRANSPORT: Transport = Transport::Sse;
 
     async fn connect(ctx: &ClientCtx, carry: &Carry, _cursor: u64) -> Result<Session, ClientError> {
-        let mut conn = Conn::connect(ctx.target.http).await?;
+        let mut conn = Conn::connect(&ctx.target).await?;
         let path = format!("{}?topic={}", Self::TRANSPORT.path(), ctx.topic);
         let header = carry
             .last_event_id

@@ -1,20 +1,20 @@
-//! WebSocket client: one connection, one text message per event down; messages it publishes go up
+//! WebSocket client (`ws://`, or `wss://` on a TLS stack): one connection, one text message per event down; messages it publishes go up
 //! the same socket as text messages. After a lost connection it connects again with `after=` the
 //! last event it holds.
 
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_message};
 use crate::error::ClientError;
 use crate::recorder::Recorder;
+use crate::stack::{self, Stream};
 use futures_util::{SinkExt, StreamExt};
 use rtbench_proto::Transport;
 use rtbench_proto::{limits, paths};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 pub(super) struct Session {
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<Stream>,
 }
 
 impl Subscription for Session {
@@ -23,14 +23,14 @@ impl Subscription for Session {
 
     async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
         let addr = ctx.target.http;
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(ClientError::connect(addr))?;
-        stream
-            .set_nodelay(true)
-            .map_err(ClientError::SocketOption)?;
+        let stream = stack::connect(addr, ctx.target.tls).await?;
+        let scheme = if ctx.target.tls.is_some() {
+            "wss"
+        } else {
+            "ws"
+        };
         let url = format!(
-            "ws://{addr}{}?topic={}&after={after}{}",
+            "{scheme}://{addr}{}?topic={}&after={after}{}",
             Self::TRANSPORT.path(),
             ctx.topic,
             publish_to_query(ctx)

@@ -65,9 +65,11 @@ impl Proxy {
         let timer = Timer::start()?;
         let http = TcpListener::bind("127.0.0.1:0").await?;
         let tcp = TcpListener::bind("127.0.0.1:0").await?;
+        // TLS passes through the proxy untouched: clients speak it end to end with the server.
         let target = Target {
             http: http.local_addr()?,
             tcp: tcp.local_addr()?,
+            tls: upstream.tls,
         };
         let mut tasks = JoinSet::new();
         tasks.spawn(accept_loop(http, upstream.http, params, timer.clone()));

@@ -66,6 +66,7 @@ where
     W: AsyncWrite + Unpin,
 {
     let config = spec.config.to_load_config(spec.transport);
+    let target = spec.target()?;
     let workload = Workload::build_tagged(&config, spec.tag.clone())?;
     let clients = spec.clients();
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -78,7 +79,7 @@ where
     let mut launched = launch::launch(
         spec.transport,
         &config,
-        (spec.target(), clients.clone()),
+        (target, clients.clone()),
         &workload,
         &stop_rx,
         &counters,
@@ -127,7 +128,7 @@ where
     if let Some(log) = interval_log {
         log.finish().await?;
     }
-    let control = Control::new(&spec.target())?;
+    let control = Control::new(&target)?;
     let behind = behind::at_drain_end(&workload, &tallies, &control, false).await?;
     let counted = phase::count(
         (&workload, &members),

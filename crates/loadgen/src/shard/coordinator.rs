@@ -190,6 +190,7 @@ fn start(
             end_client: range.end,
             cpu: (!cpus.is_empty()).then(|| cpus[i % cpus.len()]),
             latency_log: logs.get(i).cloned(),
+            tls_cert_pem: target.tls.map(|t| t.cert_pem().to_owned()),
             config: ShardConfig::of(config),
         };
         let shard = spawn(spawner.as_ref(), number, &spec)

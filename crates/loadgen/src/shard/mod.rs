@@ -24,6 +24,7 @@ pub mod coordinator;
 use crate::config::{Arrivals, LoadConfig};
 use crate::control::Target;
 use crate::error::LoadError;
+use crate::stack::ClientTls;
 use rtbench_proto::Transport;
 use rtbench_results::Overload;
 use rtbench_results::histogram::{LatencyHistogram, as_base64, new_histogram};
@@ -153,17 +154,30 @@ pub struct ShardSpec {
     /// the shards' logs into the phase's ([`crate::interval_log::merge_files`]).
     #[serde(default)]
     pub latency_log: Option<std::path::PathBuf>,
+    /// The server's certificate, PEM, when the HTTP listener speaks TLS (the shard trusts exactly
+    /// it, as the coordinator does).
+    #[serde(default)]
+    pub tls_cert_pem: Option<String>,
     /// The workload.
     pub config: ShardConfig,
 }
 
 impl ShardSpec {
-    /// The server's addresses.
-    pub fn target(&self) -> Target {
-        Target {
-            http: self.http,
-            tcp: self.tcp,
-        }
+    /// The server's addresses, and the TLS trusting its certificate when it has one (built once
+    /// per shard process: a target's TLS handle lives for the process).
+    pub fn target(&self) -> Result<Target, LoadError> {
+        let tls = match &self.tls_cert_pem {
+            Some(pem) => Some(
+                ClientTls::trusting(pem)
+                    .map_err(|e| LoadError::Control(format!("shard TLS: {e}")))?
+                    .leak(),
+            ),
+            None => None,
+        };
+        Ok(Target {
+            tls,
+            ..Target::plain(self.http, self.tcp)
+        })
     }
 
     /// The client ids this shard runs.

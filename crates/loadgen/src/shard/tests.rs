@@ -46,10 +46,21 @@ fn spec_and_reports_round_trip_through_json() {
         end_client: 34,
         cpu: Some(0),
         latency_log: Some("/tmp/latency-sse.hlog.shard2".into()),
+        tls_cert_pem: Some("not a certificate".into()),
         config: ShardConfig::of(&LoadConfig::default()),
     };
     let back: ShardSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
     assert_eq!(back, spec);
+    let err = spec.target().unwrap_err().to_string();
+    assert!(
+        err.contains("shard TLS"),
+        "a bad certificate is an error: {err}"
+    );
+    let plain = ShardSpec {
+        tls_cert_pem: None,
+        ..spec.clone()
+    };
+    assert!(plain.target().unwrap().tls.is_none());
     let config = back.config.to_load_config(Transport::Sse);
     assert_eq!(
         ShardConfig::of(&config),

@@ -9,6 +9,7 @@
 //! these connections — handshakes, headers, bodies, requests — in that transport's row.
 
 use super::stamp;
+use crate::control::Target;
 use crate::error::ClientError;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -20,11 +21,9 @@ use hyper_util::rt::TokioIo;
 use rtbench_proto::{Transport, paths};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::watch;
 
@@ -34,8 +33,8 @@ pub const MAX_CONNECTIONS: usize = 6;
 /// What one HTTP sender publishes and where.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpSender {
-    /// The server's HTTP address.
-    pub(crate) addr: SocketAddr,
+    /// The server (its HTTP address, and TLS when it speaks TLS).
+    pub(crate) target: Target,
     /// The client's transport, named in every request.
     pub(crate) transport: Transport,
     /// Topic the messages go to.
@@ -63,13 +62,8 @@ struct PostConn {
 }
 
 impl PostConn {
-    async fn connect(addr: SocketAddr) -> Result<PostConn, ClientError> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(ClientError::connect(addr))?;
-        stream
-            .set_nodelay(true)
-            .map_err(ClientError::SocketOption)?;
+    async fn connect(target: Target) -> Result<PostConn, ClientError> {
+        let stream = crate::stack::connect(target.http, target.tls).await?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(ClientError::Handshake)?;
@@ -126,7 +120,7 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> SendTally {
     let mut tally = SendTally::default();
-    let host = sender.addr.to_string();
+    let host = sender.target.http.to_string();
     let path = format!(
         "{}?topic={}&{}={}",
         paths::PUBLISH,
@@ -134,7 +128,7 @@ pub(crate) async fn run(
         paths::TRANSPORT_PARAM,
         sender.transport
     );
-    let mut idle = match PostConn::connect(sender.addr).await {
+    let mut idle = match PostConn::connect(sender.target).await {
         Ok(conn) => {
             let _ = ready.send(Ok(())).await;
             vec![conn]
@@ -149,11 +143,11 @@ pub(crate) async fn run(
     };
     drop(ready);
     let post = |conn: Option<PostConn>, payload: String| -> InFlight {
-        let (addr, host, path) = (sender.addr, host.clone(), path.clone());
+        let (target, host, path) = (sender.target, host.clone(), path.clone());
         Box::pin(async move {
             let mut conn = match conn {
                 Some(conn) => conn,
-                None => match PostConn::connect(addr).await {
+                None => match PostConn::connect(target).await {
                     Ok(conn) => conn,
                     Err(e) => return (None, Err(e)),
                 },

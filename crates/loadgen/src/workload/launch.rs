@@ -118,7 +118,7 @@ pub(crate) fn launch(
                 inline = Some(InlineSends::new(rx, client, send.payload_bytes, sent));
             } else {
                 let sender = HttpSender {
-                    addr: target.http,
+                    target,
                     transport,
                     topic,
                     client,
@@ -166,10 +166,7 @@ mod tests {
             }),
             ..LoadConfig::default()
         };
-        let target = Target {
-            http: addr,
-            tcp: addr,
-        };
+        let target = Target::plain(addr, addr);
         for transport in Transport::ALL {
             let workload = Workload::build(transport, &config).unwrap();
             let (stop_tx, stop) = watch::channel(false);

@@ -23,6 +23,7 @@ use crate::degrade::Delayed;
 use crate::meter::{ConnHandle, ConnMeter, Metered};
 use crate::refusal::{self, Limit};
 use crate::state::{Shutdown, State};
+use crate::tls::ConnIo;
 use head::{Head, Parsed};
 pub(crate) use prefixed::Prefixed;
 use std::io;
@@ -34,8 +35,10 @@ use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-/// The socket as every HTTP connection sees it: fault delay over the byte meter.
-pub(crate) type Io = Delayed<Metered<TcpStream>>;
+/// The socket under any TLS: fault delay over the byte meter.
+pub(crate) type Plain = Delayed<Metered<TcpStream>>;
+/// The socket as every HTTP/1.1 connection sees it: [`Plain`], or TLS over it.
+pub(crate) type Io = ConnIo<Plain>;
 
 /// Bytes one read can take (a stack buffer, so an idle connection holds none).
 const READ_CHUNK: usize = 2048;

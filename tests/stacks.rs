@@ -1,0 +1,127 @@
+//! `rtbench run --stack` end to end: `h1,h1-tls` runs every transport on both stacks, one results
+//! directory each, with nothing lost; the results record the stack and the server's TLS; the TLS
+//! stack's bytes per delivery carry TLS records (at most one per delivery, 22 bytes each); the
+//! meter agrees with the kernel; the floor row of the TLS table is marked plaintext; and the stacks
+//! not built yet are refused in one clear line.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// TLS 1.3 bytes per record on top of its content (5-byte header, 1 content-type byte, 16-byte tag).
+const TLS13_RECORD_OVERHEAD_BYTES: f64 = 22.0;
+
+fn rtbench(args: &[&str], out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rtbench"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("rtbench runs")
+}
+
+fn results(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn row<'a>(doc: &'a Value, transport: &str) -> &'a Value {
+    doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["transport"] == transport)
+        .unwrap_or_else(|| panic!("no {transport} row"))
+}
+
+fn per_delivery(row: &Value, counter: &str) -> f64 {
+    row["totals"][counter].as_f64().unwrap() / row["deliveries"].as_f64().unwrap()
+}
+
+#[test]
+fn h1_and_h1_tls_each_get_a_table_and_tls_costs_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(
+        &[
+            "run",
+            "--stack",
+            "h1,h1-tls",
+            "--transports",
+            "tcp,websocket,sse,long_poll",
+            "--clients",
+            "2",
+            "--rate",
+            "10",
+            "--warmup",
+            "300ms",
+            "--window",
+            "1s",
+            "--tail",
+            "200ms",
+            "--drain",
+            "3s",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (plain, tls) = (
+        results(&dir.path().join("h1")),
+        results(&dir.path().join("h1-tls")),
+    );
+    assert_eq!(plain["config"]["stack"], "h1");
+    assert_eq!(tls["config"]["stack"], "h1-tls");
+    assert_eq!(plain["config"]["server"]["settings"]["tls"]["mode"], "off");
+    assert_eq!(tls["config"]["server"]["settings"]["tls"]["mode"], "files");
+    for doc in [&plain, &tls] {
+        for r in doc["rows"].as_array().unwrap() {
+            let what = format!("{} {}", doc["config"]["stack"], r["transport"]);
+            assert_eq!(
+                (&r["lost"], &r["duplicated"]),
+                (&Value::from(0), &Value::from(0)),
+                "{what}"
+            );
+            assert!(r["deliveries"].as_u64().unwrap() > 0, "{what}");
+            // The meter counts what the kernel counts, ciphertext included (within 1 %).
+            let meter = r["totals"]["bytes_to_clients"].as_f64().unwrap();
+            let kernel = r["totals"]["kernel_bytes_to_clients"].as_f64().unwrap();
+            assert!(
+                (meter - kernel).abs() <= meter / 100.0,
+                "{what}: {meter} vs {kernel}"
+            );
+        }
+    }
+    for transport in ["websocket", "sse"] {
+        // Each delivery is at most one write, so at most one record; at least one record in all.
+        let extra = per_delivery(row(&tls, transport), "bytes_to_clients")
+            - per_delivery(row(&plain, transport), "bytes_to_clients");
+        assert!(
+            extra > 0.0 && extra <= TLS13_RECORD_OVERHEAD_BYTES,
+            "{transport}: {extra} more bytes per delivery over TLS"
+        );
+    }
+    let floor_note = |doc: &Value| {
+        row(doc, "tcp")["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("plaintext floor"))
+    };
+    assert!(
+        floor_note(&tls),
+        "the TLS table's floor is marked plaintext"
+    );
+    assert!(!floor_note(&plain));
+}
+
+#[test]
+fn stacks_not_built_yet_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&["run", "--stack", "h1,h2-tls"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("stack h2-tls is not built yet"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.path().join("h1").exists(), "nothing ran");
+}
