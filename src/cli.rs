@@ -299,6 +299,11 @@ pub struct ServeArgs {
     /// Limits against hostile clients (`docs/limits.md`).
     #[command(flatten)]
     pub limits: Box<limits::LimitArgs>,
+    /// Origins whose pages may read /sse, /poll, /longpoll, /clock and POST /publish (CORS):
+    /// `scheme://host:port`, port `*` for any, or `*` for every origin; repeat or comma-separate.
+    /// Default: loopback pages (http://127.0.0.1:*, http://localhost:*, http://[::1]:*).
+    #[arg(long = "cors-origin", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,

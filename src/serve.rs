@@ -36,9 +36,11 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
                 pad_bytes: args.fault_pad_bytes as usize,
             },
             limits: args.limits.to_limits(),
+            cors_origins: cors_origins(&args.cors_origins),
             ..args.tuning.to_config()
         },
     };
+    rtbench_server::cors::OriginList::parse(&settings.cors_origins)?;
     if settings.ring_capacity == 0 {
         bail!("--ring-capacity must be at least 1");
     }
@@ -47,6 +49,14 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
     }
     settings.validate()?;
     Ok(settings)
+}
+
+/// The `--cors-origin` list: the loopback defaults when none is given.
+fn cors_origins(given: &[String]) -> Vec<String> {
+    match given {
+        [] => rtbench_proto::settings::default_cors_origins(),
+        _ => given.to_vec(),
+    }
 }
 
 /// Runs the command.
@@ -101,7 +111,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drop(stdout);
         if !args.quiet {
             eprintln!(
-                "rtbench serve: http://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
+                "rtbench serve: http://{} (live page at /, try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
                 line.http, line.tcp
             );
         }
@@ -169,6 +179,20 @@ mod tests {
         assert!(settings(&serve_args(&["--settings-json", "{}"])).is_err());
         assert!(settings(&serve_args(&["--max-connections=0"])).is_err());
         assert!(settings(&serve_args(&["--control-token="])).is_err());
+        assert!(settings(&serve_args(&["--cors-origin=localhost"])).is_err());
+    }
+
+    #[test]
+    fn cors_origins_default_to_loopback_and_the_flag_replaces_them() {
+        let defaults = settings(&serve_args(&[])).unwrap().cors_origins;
+        assert_eq!(defaults, rtbench_proto::settings::default_cors_origins());
+        let given = settings(&serve_args(&[
+            "--cors-origin=https://a.example:8443,http://b.example",
+            "--cors-origin=*",
+        ]))
+        .unwrap()
+        .cors_origins;
+        assert_eq!(given, ["https://a.example:8443", "http://b.example", "*"]);
     }
 
     #[test]
