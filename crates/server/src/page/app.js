@@ -10,7 +10,7 @@ const SHORT_POLL_MS = 250;
 const LONG_POLL_TIMEOUT_MS = 25000;
 const RECENT = 200; // latencies kept for the percentiles shown
 const RATE_WINDOW_MS = 5000;
-const LOG_LINES = 14;
+const LOG_LINES = 12;
 const encoder = new TextEncoder();
 const byteLength = (text) => encoder.encode(text).length;
 
@@ -128,7 +128,8 @@ function render() {
     const rows = [
       ['events', lane.events],
       ['events/s (5 s)', rate.toFixed(1)],
-      ['last / p99 / max', `${ms(lane.lastMs)} / ${ms(percentile(lane.latencies, 0.99))} / ${ms(lane.maxMs)}`],
+      ['latency last', ms(lane.lastMs)],
+      ['latency p99 / max', `${ms(percentile(lane.latencies, 0.99))} / ${ms(lane.maxMs)}`],
       ['body bytes', lane.bodyBytes.toLocaleString('en')],
       ['transfer bytes', lane.transferCount ? `${lane.transferBytes.toLocaleString('en')} (${lane.transferCount} fetches)` : 'n/a'],
     ];
@@ -261,5 +262,10 @@ buildLanes();
 watchTransfers();
 setInterval(render, 250);
 measureClock(8).then(() => setInterval(() => measureClock(2), 5000));
-// ?autostart: start the demo at once (the screenshot and the browser tests use it).
-if (new URLSearchParams(location.search).has('autostart')) startDemo();
+// ?topic=&rate=&seconds=&payload= fill the form; ?autostart starts the demo at once (for the
+// screenshot in docs/live-page.png).
+const params = new URLSearchParams(location.search);
+for (const [param, input] of [['topic', 'topic'], ['rate', 'rate'], ['seconds', 'seconds'], ['payload', 'payload']]) {
+  if (params.has(param)) $(input).value = params.get(param);
+}
+if (params.has('autostart')) startDemo();
