@@ -29,6 +29,7 @@ use rtbench_proto::control::ScheduleRequest;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The page code of the browser clients (`rtbenchOpen`, `rtbenchResults`).
@@ -165,7 +166,11 @@ async fn open_page(
 pub async fn measure(target: Target, spec: &BrowserSpec) -> Result<Vec<BrowserRow>, BrowserError> {
     let run_ms = (spec.events as f64 / spec.rate_per_s * 1000.0).ceil() as u64;
     let deadline_ms = run_ms + spec.grace.as_millis() as u64 + START_IN_MS;
-    let profile = std::env::temp_dir().join(format!("rtbench-chromium-{}", std::process::id()));
+    // A profile of its own: Chromium refuses a profile another instance holds.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let profile =
+        std::env::temp_dir().join(format!("rtbench-chromium-{}-{run}", std::process::id()));
     let config = BrowserConfig::builder()
         .chrome_executable(chromium()?)
         .no_sandbox()
