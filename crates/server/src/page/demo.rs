@@ -96,7 +96,11 @@ pub(crate) async fn start(
 ) -> Result<Json<DemoStarted>, ApiError> {
     let events = validate(&request)?;
     let topic = state.hub.topic(&request.topic)?;
-    demo.stop();
+    // Held until the new demo is recorded, so two starts at once cannot leave one unstoppable.
+    let mut running = demo.0.lock();
+    if let Some(previous) = running.take() {
+        previous.abort();
+    }
     let period_ns = (1e9 / request.rate_per_s) as u64;
     let start_mono_ns = mono_now_ns();
     let after = topic.last_seq();
@@ -116,7 +120,8 @@ pub(crate) async fn start(
             }
         }
     });
-    *demo.0.lock() = Some(task.abort_handle());
+    *running = Some(task.abort_handle());
+    drop(running);
     Ok(Json(DemoStarted {
         topic: request.topic,
         after,
