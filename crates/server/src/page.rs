@@ -10,7 +10,7 @@ mod demo;
 use crate::control_guard;
 use crate::state::State;
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rtbench_proto::paths;
@@ -26,6 +26,12 @@ const STYLE_CSS: &str = include_str!("page/style.css");
 const APP_JS_PATH: &str = "/page/app.js";
 /// Where the page loads its style sheet from.
 const STYLE_CSS_PATH: &str = "/page/style.css";
+/// The empty page browser-hosted clients run in (`rtbench_loadgen::browser`): no favicon request,
+/// and `connection: close`, so no connection of its own is left for an event client to reuse.
+pub(crate) const CLIENTS_PAGE_PATH: &str = "/page/clients.html";
+/// That page.
+const CLIENTS_HTML: &str =
+    "<!doctype html><title>rtbench browser clients</title><link rel=\"icon\" href=\"data:,\">";
 
 /// The page, its assets and its demo publisher (behind the control guard, as `/schedule` is).
 pub(crate) fn routes(state: &Arc<State>) -> Router<Arc<State>> {
@@ -44,6 +50,7 @@ pub(crate) fn routes(state: &Arc<State>) -> Router<Arc<State>> {
         )
         .route(APP_JS_PATH, get(|| asset("text/javascript", APP_JS)))
         .route(STYLE_CSS_PATH, get(|| asset("text/css", STYLE_CSS)))
+        .route(CLIENTS_PAGE_PATH, get(clients_page))
         .merge(demo)
 }
 
@@ -52,6 +59,18 @@ async fn asset(content_type: &'static str, text: &'static str) -> Response {
     (
         [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
         text,
+    )
+        .into_response()
+}
+
+/// The browser clients' empty page, on a connection that closes after it.
+async fn clients_page() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CONNECTION, "close"),
+        ],
+        CLIENTS_HTML,
     )
         .into_response()
 }

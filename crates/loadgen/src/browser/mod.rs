@@ -3,13 +3,17 @@
 //! rtbench's Rust clients — each delivery's latency against the event's scheduled time, sequence
 //! numbers checked — and handed back as per-transport rows (`docs/browser.md`).
 //!
-//! Each browser client index gets a browser context of its own (its own connection pool, so the
-//! browser's limit of 6 HTTP/1.1 connections per host applies per context, as per user), and in
-//! it one page of the server's own origin hosting one client per transport ([`CLIENTS_JS`]).
+//! Each browser client gets a browser context of its own, with its own connection pool, and in it
+//! one page of the server's own origin hosting that client ([`CLIENTS_JS`]). One client per pool
+//! because a browser binds a request to whichever idle connection of its pool frees first: two
+//! clients of one pool would share connections, and the server's byte meter, which counts a
+//! connection under the endpoint of its first request, would count one's bytes as the other's.
 //! Same origin, so the browser sends no `Origin` on its GETs and the server serves them as it
-//! serves rtbench's clients (lean path, same bytes). Each page estimates its offset to the
-//! server's CLOCK_MONOTONIC with `GET /clock` (smallest round trip kept; its half is the
-//! uncertainty, recorded in the row). Then a fresh topic's schedule is started with
+//! serves rtbench's clients (lean path, same bytes). The page and the last clock exchange close
+//! their connections, so each event client's connection is its own and is counted under its
+//! transport (the byte meter tags a connection by its first request). Each page estimates its
+//! offset to the server's CLOCK_MONOTONIC with `GET /clock` (smallest round trip kept; its half
+//! is the uncertainty, recorded in the row). Then a fresh topic's schedule is started with
 //! `POST /schedule` and each page hands back what its clients saw.
 //!
 //! Not yet wired into `rtbench run` (`--clients-in browser`): [`measure`] is the building block.
@@ -34,6 +38,9 @@ use std::time::Duration;
 
 /// The page code of the browser clients (`rtbenchOpen`, `rtbenchResults`).
 pub const CLIENTS_JS: &str = include_str!("clients.js");
+/// The server's empty page the clients run in (`rtbench_server`'s `page.rs`): no favicon, and its
+/// connection closes after it.
+const CLIENTS_PAGE_PATH: &str = "/page/clients.html";
 /// Clock exchanges each page makes before it subscribes.
 const CLOCK_PINGS: u32 = 16;
 /// Interval of the browser's short polls, in milliseconds.
@@ -66,7 +73,7 @@ fn cdp(e: impl std::fmt::Display) -> BrowserError {
 /// schedule of `events` at `rate_per_s` publishes to.
 #[derive(Debug, Clone)]
 pub struct BrowserSpec {
-    /// Browser clients per transport (one browser context each).
+    /// Browser clients per transport (one browser context and page each).
     pub clients: usize,
     /// The HTTP transports the clients use (the raw-TCP floor has no browser client).
     pub transports: Vec<Transport>,
@@ -151,7 +158,7 @@ async fn open_page(
         .await
         .map_err(cdp)?;
     let target = CreateTargetParams::builder()
-        .url(format!("http://{http}/clock"))
+        .url(format!("http://{http}{CLIENTS_PAGE_PATH}"))
         .browser_context_id(context)
         .build()
         .map_err(cdp)?;
@@ -198,14 +205,16 @@ async fn run_pages(
     spec: &BrowserSpec,
     deadline_ms: u64,
 ) -> Result<Vec<BrowserRow>, BrowserError> {
-    let config = serde_json::json!({
-        "topic": spec.topic, "after": 0, "last_seq": spec.events,
-        "transports": spec.transports, "poll_interval_ms": SHORT_POLL_INTERVAL_MS,
-        "deadline_ms": deadline_ms, "clock_pings": CLOCK_PINGS,
-    });
-    let mut pages = Vec::with_capacity(spec.clients);
+    let mut pages = Vec::with_capacity(spec.clients * spec.transports.len());
     for _ in 0..spec.clients {
-        pages.push(open_page(browser, target.http, &config).await?);
+        for &transport in &spec.transports {
+            let config = serde_json::json!({
+                "topic": spec.topic, "after": 0, "last_seq": spec.events,
+                "transports": [transport], "poll_interval_ms": SHORT_POLL_INTERVAL_MS,
+                "deadline_ms": deadline_ms, "clock_pings": CLOCK_PINGS,
+            });
+            pages.push(open_page(browser, target.http, &config).await?);
+        }
     }
     let schedule = ScheduleRequest {
         topic: spec.topic.clone(),
