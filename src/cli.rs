@@ -328,6 +328,11 @@ pub struct ServeArgs {
     /// TLS on the HTTP listener (`docs/stacks.md`).
     #[command(flatten)]
     pub tls: Box<tls::TlsArgs>,
+    /// Origins whose pages may read /sse, /poll, /longpoll, /clock and POST /publish (CORS):
+    /// `scheme://host:port`, port `*` for any, or `*` for every origin; repeat or comma-separate.
+    /// Default: loopback pages (http://127.0.0.1:*, http://localhost:*, http://[::1]:*).
+    #[arg(long = "cors-origin", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// No startup line on stderr (warnings and errors still go there).
     #[arg(short, long)]
     pub quiet: bool,

@@ -38,9 +38,11 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
             },
             limits: args.limits.to_limits(),
             tls: args.tls.to_setting(),
+            cors_origins: cors_origins(&args.cors_origins),
             ..args.tuning.to_config()
         },
     };
+    rtbench_server::cors::OriginList::parse(&settings.cors_origins)?;
     if settings.ring_capacity == 0 {
         bail!("--ring-capacity must be at least 1");
     }
@@ -72,6 +74,14 @@ fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<tokio::ne
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
+}
+
+/// The `--cors-origin` list: the loopback defaults when none is given.
+fn cors_origins(given: &[String]) -> Vec<String> {
+    match given {
+        [] => rtbench_proto::settings::default_cors_origins(),
+        _ => given.to_vec(),
+    }
 }
 
 /// Runs the command.
@@ -132,7 +142,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drop(stdout);
         if !args.quiet {
             eprintln!(
-                "rtbench serve: {}://{} (try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
+                "rtbench serve: {}://{} (live page at /, try /sse?topic=demo, /metrics), raw tcp {}; Ctrl-C to stop",
                 if line.tls_cert_pem.is_some() { "https" } else { "http" },
                 line.http,
                 line.tcp
@@ -202,6 +212,20 @@ mod tests {
         assert!(settings(&serve_args(&["--settings-json", "{}"])).is_err());
         assert!(settings(&serve_args(&["--max-connections=0"])).is_err());
         assert!(settings(&serve_args(&["--control-token="])).is_err());
+        assert!(settings(&serve_args(&["--cors-origin=localhost"])).is_err());
+    }
+
+    #[test]
+    fn cors_origins_default_to_loopback_and_the_flag_replaces_them() {
+        let defaults = settings(&serve_args(&[])).unwrap().cors_origins;
+        assert_eq!(defaults, rtbench_proto::settings::default_cors_origins());
+        let given = settings(&serve_args(&[
+            "--cors-origin=https://a.example:8443,http://b.example",
+            "--cors-origin=*",
+        ]))
+        .unwrap()
+        .cors_origins;
+        assert_eq!(given, ["https://a.example:8443", "http://b.example", "*"]);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! process, another host, or an in-process server in a test.
 
 mod behind;
+pub mod browser;
 pub mod campaign;
 pub mod capacity;
 pub mod clients;

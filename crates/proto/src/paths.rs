@@ -14,6 +14,10 @@
 //! | `/metrics` | GET | — | Prometheus text, see [`crate::metrics`] |
 //! | `/settings` | GET | — | JSON [`crate::settings::ServerInfo`]: the settings the server runs with |
 //! | `/healthz` | GET | — | `ok` |
+//! | `/clock` | GET | — | JSON `{"mono_ns":N}`: the server's CLOCK_MONOTONIC, for a page's offset estimate |
+//! | `/` | GET | — | the live page (`docs/browser.md`) |
+//! | `/demo/start` | POST | — | JSON `{"topic","rate_per_s","seconds","payload_bytes"}`: the page's bounded demo publisher |
+//! | `/demo/stop` | POST | — | stops the demo publisher |
 
 /// Publish one event over HTTP.
 pub const PUBLISH: &str = "/publish";
@@ -31,6 +35,14 @@ pub const METRICS: &str = "/metrics";
 pub const SETTINGS: &str = "/settings";
 /// Liveness.
 pub const HEALTHZ: &str = "/healthz";
+/// The server's CLOCK_MONOTONIC as JSON `{"mono_ns":N}`.
+pub const CLOCK: &str = "/clock";
+/// The live page.
+pub const PAGE: &str = "/";
+/// Start the live page's demo publisher.
+pub const DEMO_START: &str = "/demo/start";
+/// Stop the live page's demo publisher.
+pub const DEMO_STOP: &str = "/demo/stop";
 /// Header SSE clients send to resume after a reconnect.
 pub const LAST_EVENT_ID: &str = "last-event-id";
 /// Query parameter of `/publish` naming the transport whose client publishes: the server counts

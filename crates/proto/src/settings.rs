@@ -111,6 +111,11 @@ pub struct ServerSettings {
     /// Absent in results written before TLS existed: read as off.
     #[serde(default)]
     pub tls: TlsSetting,
+    /// Origins whose pages may read the event endpoints and publish (CORS, `docs/browser.md`):
+    /// `scheme://host:port`, `:*` for any port, or `*` for any origin. Absent in results written
+    /// before it existed: read as [`default_cors_origins`].
+    #[serde(default = "default_cors_origins")]
+    pub cors_origins: Vec<String>,
 }
 
 /// The protocols a TLS listener offers by ALPN, preferred first: HTTP/2, then HTTP/1.1.
@@ -139,6 +144,13 @@ impl TlsSetting {
     pub fn is_on(&self) -> bool {
         *self != TlsSetting::Off
     }
+}
+
+/// The origins allowed by default: pages served from loopback, on any port.
+pub fn default_cors_origins() -> Vec<String> {
+    ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// The server's limits against hostile or broken clients: each bounds what one connection, topic
@@ -301,6 +313,7 @@ impl Default for ServerSettings {
             fault: ServerFault::default(),
             limits: ServerLimits::default(),
             tls: TlsSetting::Off,
+            cors_origins: default_cors_origins(),
         }
     }
 }
@@ -402,6 +415,10 @@ mod tests {
         json.as_object_mut().unwrap().remove("limits");
         let back: ServerSettings = serde_json::from_value(json).unwrap();
         assert_eq!(back.limits, ServerLimits::default());
+        json = serde_json::to_value(ServerSettings::default()).unwrap();
+        json.as_object_mut().unwrap().remove("cors_origins");
+        let back: ServerSettings = serde_json::from_value(json).unwrap();
+        assert_eq!(back.cors_origins, default_cors_origins());
         let limits = ServerLimits {
             control_token: Some("s3cret".into()),
             ..ServerLimits::default()

@@ -258,6 +258,7 @@ fn shape_is_pinned() {
     assert_eq!(
         keys(&v["config"]["server"]["settings"]),
         [
+            "cors_origins",
             "fault",
             "fault_endpoints",
             "http_engine",

@@ -15,6 +15,7 @@
 //! Each transport's file exports its own routes; [`app`] merges them for every transport of
 //! [`Transport::ALL`] that has an HTTP path.
 
+use crate::cors::CorsOnOrigin;
 use crate::degrade::Delayed;
 use crate::error::ApiError;
 use crate::lean::head::{Head, Route};
@@ -24,8 +25,8 @@ use crate::refusal::{self, Limit};
 use crate::state::{ACCEPT_BACKOFF, State};
 use crate::tls::{ConnIo, ServerTls};
 use crate::{
-    control_guard, drop_endpoint, longpoll, metrics, plan, poll, publish, resume, schedule,
-    settings, sse, ws,
+    clock, control_guard, drop_endpoint, longpoll, metrics, page, plan, poll, publish, resume,
+    schedule, settings, sse, ws,
 };
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -79,8 +80,11 @@ pub(crate) fn app(state: Arc<State>) -> Router {
         .route(paths::PUBLISH, post(publish::handler))
         .route(paths::METRICS, get(metrics::handler))
         .route(paths::HEALTHZ, get(healthz))
+        .route(paths::CLOCK, get(clock::handler))
+        .merge(page::routes(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(CorsOnOrigin::new(&state.config.cors_origins))
         .with_state(state)
 }
 

@@ -18,8 +18,10 @@
 //! # }
 //! ```
 
+mod clock;
 mod conns;
 mod control_guard;
+pub mod cors;
 mod degrade;
 mod drop_endpoint;
 mod error;
@@ -33,6 +35,7 @@ mod lean;
 mod longpoll;
 mod meter;
 mod metrics;
+mod page;
 mod params;
 mod plan;
 mod poll;

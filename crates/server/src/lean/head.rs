@@ -1,7 +1,8 @@
 //! Reading a request head: which requests the lean path serves itself and which it hands to hyper.
 //!
 //! The lean path takes only the plain case: `GET` of `/poll`, `/longpoll` or `/sse`, HTTP/1.1, no
-//! body, no `Connection`, `Upgrade` or `Expect` header. A head longer than the server's
+//! body, no `Connection`, `Upgrade`, `Expect` or `Origin` header (a page's request: hyper adds
+//! its CORS headers, see [`crate::cors`]). A head longer than the server's
 //! `max_head_bytes` (whatever its request) is [`Parsed::TooLarge`], answered 431 without reading
 //! more. Everything else — other methods and paths, HTTP/1.0, bodies, malformed heads — goes to
 //! hyper with the bytes already read, so every error and edge case keeps hyper's answer.
@@ -93,9 +94,16 @@ pub(crate) fn parse(buf: &[u8], max_head_bytes: usize) -> Parsed {
     let mut last_event_id = None;
     for h in request.headers.iter() {
         let name = h.name;
-        if ["connection", "upgrade", "expect", "transfer-encoding"]
-            .iter()
-            .any(|n| name.eq_ignore_ascii_case(n))
+        // `origin`: a page's request, answered with CORS headers by hyper (crate::cors).
+        if [
+            "connection",
+            "upgrade",
+            "expect",
+            "transfer-encoding",
+            "origin",
+        ]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
         {
             return Parsed::Hyper;
         }
@@ -179,6 +187,7 @@ mod tests {
             "GET /poll?topic=a HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc",
             "GET /poll?topic=a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n",
             "GET /poll?topic=a HTTP/1.1\r\nexpect: 100-continue\r\n\r\n",
+            "GET /sse?topic=a HTTP/1.1\r\nOrigin: http://127.0.0.1:9\r\n\r\n",
             "GET /sse?topic=a HTTP/1.1\r\nlast-event-id: 1\r\nlast-event-id: 2\r\n\r\n",
             "GET\x01 / HTTP/1.1\r\n\r\n",
         ] {
