@@ -37,7 +37,9 @@ pub struct Addrs {
 /// What the server process holds at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {
-    /// Resident set size, bytes.
+    /// Anonymous resident memory (heap, stacks: `RssAnon` + `RssShmem`), bytes. The binary's
+    /// file-backed code pages are left out: they fault in as new code paths first run, by an
+    /// amount that depends on the build, and are not state a client can make the server keep.
     pub rss_bytes: u64,
     /// OS threads.
     pub threads: u64,
@@ -118,7 +120,7 @@ impl Server {
             .map(|d| d.count() as u64)
             .unwrap_or(0);
         Usage {
-            rss_bytes: field("VmRSS:") * 1024,
+            rss_bytes: (field("RssAnon:") + field("RssShmem:")) * 1024,
             threads: field("Threads:"),
             fds,
         }
