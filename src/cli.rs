@@ -36,6 +36,9 @@ pub enum Command {
     /// Of several results files of one tree, print the path of the most typical one (each gated
     /// figure closest to the median of all): the baseline `scripts/perf-check.sh` keeps.
     PickBaseline(PickBaselineArgs),
+    /// Check a server on this machine against the contract (docs/contract.md), clause by clause:
+    /// exit 0 when nothing failed, 1 on a failed clause, 2 when the target cannot be checked.
+    Check(crate::check_cmd::CheckArgs),
     /// Rebuild index.html and summary.md from saved results; several files merge into one page.
     Report(ReportArgs),
     /// One load-generator shard of `rtbench run --loadgen-procs N` (internal: its spec comes as one

@@ -3,6 +3,7 @@
 
 mod campaign;
 mod capacity_cmd;
+mod check_cmd;
 mod cli;
 mod compare_cmd;
 mod conditions;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run::run(*args),
         cli::Command::Serve(args) => serve::serve(args),
         cli::Command::Compare(args) => return compare_cmd::compare_cmd(args),
+        cli::Command::Check(args) => return check_cmd::check_cmd(args),
         cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
         cli::Command::Report(args) => report_cmd::report(args),
         cli::Command::Shard => shard_cmd::shard(),

@@ -37,6 +37,7 @@ pub mod seqset;
 pub mod server_info;
 pub mod shard;
 pub mod stack;
+pub mod target;
 pub mod upstream;
 mod usage;
 mod window;
