@@ -1,0 +1,175 @@
+//! `rtbench check` (docs/contract.md) against real servers: rtbench's own `rtbench serve`, the
+//! Node.js reference server (`reference-servers/node`, installed here with `npm ci`) and its two
+//! deliberately broken variants, which must fail exactly the clauses they break; and against
+//! targets that cannot be checked (down, answering HTML, events without the contract's fields),
+//! which must end in one clear line and a non-zero exit, never a hang.
+//!
+//! A missing Node.js or npm registry skips the Node tests with the reason printed;
+//! `RTBENCH_REQUIRE_REAL_CLIENTS=1` (set by `.ci/run`) makes that a failure.
+
+mod real_clients;
+mod reference;
+
+use real_clients::Serve;
+use reference::{Node, check};
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+/// The ring both servers are started with: small, so the gap clauses can overflow it quickly.
+const RING: &str = "256";
+
+/// The ids of the clauses that failed, from the check's table.
+fn failed(stdout: &str) -> BTreeSet<String> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split_whitespace();
+            let id = cols.next()?;
+            (cols.next()? == "FAIL").then(|| id.to_string())
+        })
+        .collect()
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+fn assert_all_pass(out: &reference::Outcome) {
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(failed(&out.stdout).is_empty(), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("19 passed, 0 failed, 0 skipped"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn rtbench_serve_passes_every_clause() {
+    let server = Serve::start(&["--ring-capacity", RING]);
+    assert_all_pass(&check(&server.url(""), &[]));
+}
+
+#[test]
+fn the_node_reference_server_passes_every_clause() {
+    let Some(node) = Node::start(&["--ring", RING]) else {
+        return;
+    };
+    assert_all_pass(&check(&node.url(), &[]));
+}
+
+#[test]
+fn the_node_server_ignoring_the_cursor_fails_resume_and_gap() {
+    let Some(node) = Node::start(&["--ring", RING, "--ignore-cursor"]) else {
+        return;
+    };
+    let out = check(&node.url(), &["--clause-timeout", "3s"]);
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+    // Push transports resume only once, so only the resume and gap clauses see the cursor
+    // ignored; polls send their cursor on every request, so their live delivery repeats too.
+    let mut expected = set(&["long_poll.order", "short_poll.order"]);
+    for t in ["websocket", "sse", "long_poll", "short_poll"] {
+        expected.insert(format!("{t}.resume"));
+        expected.insert(format!("{t}.gap"));
+    }
+    assert_eq!(failed(&out.stdout), expected, "{}", out.stdout);
+}
+
+#[test]
+fn the_node_server_dropping_every_100th_event_fails_order_only() {
+    let Some(node) = Node::start(&["--ring", RING, "--drop-every", "100"]) else {
+        return;
+    };
+    let out = check(&node.url(), &["--clause-timeout", "3s"]);
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+    let expected = set(&[
+        "websocket.order",
+        "sse.order",
+        "long_poll.order",
+        "short_poll.order",
+    ]);
+    assert_eq!(failed(&out.stdout), expected, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("expected seq 100, got 101 (events lost)"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// One clear line on stderr, exit 2, nothing on stdout.
+fn assert_one_line(out: &reference::Outcome, says: &str) {
+    assert_eq!(out.code, Some(2), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains(says), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn a_target_that_is_down_gets_one_line() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = check(&format!("http://127.0.0.1:{port}"), &[]);
+    assert_one_line(&out, "is down");
+}
+
+#[test]
+fn a_non_loopback_target_is_refused_before_any_traffic() {
+    let out = check("http://192.0.2.1:80", &[]);
+    assert_one_line(&out, "not a loopback address");
+}
+
+/// A server answering every request with `status` and `body` of `content_type`, on a thread.
+fn fake_server(content_type: &'static str, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_target_answering_html_gets_one_line() {
+    let url = fake_server("text/html", "<!doctype html><title>hello</title>");
+    let out = check(&url, &[]);
+    assert_one_line(&out, "answered text/html");
+}
+
+#[test]
+fn events_without_the_contract_fields_fail_with_the_reason() {
+    // Publishes "work" ({"seq":1}) but polls answer events with other field names.
+    let url = fake_server(
+        "application/json",
+        r#"{"seq":1,"dropped":0,"events":[{"id":1,"time":5,"data":"x"}]}"#,
+    );
+    let out = check(
+        &url,
+        &["--transports", "short_poll", "--clause-timeout", "2s"],
+    );
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    assert!(
+        failed(&out.stdout).contains("short_poll.order"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(r#"not {"dropped":N,"events":[...]} of events {"seq","t_pub_ns","payload"}"#),
+        "{}",
+        out.stdout
+    );
+}
