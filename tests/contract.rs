@@ -1,17 +1,18 @@
 //! `rtbench check` (docs/contract.md) against real servers: rtbench's own `rtbench serve`, the
-//! Node.js reference server (`reference-servers/node`, installed here with `npm ci`) and its two
+//! Node.js reference server (`reference-servers/node`, installed here with `npm ci`), the Python
+//! one (`reference-servers/python`, a venv under `target/`), and the Node server's two
 //! deliberately broken variants, which must fail exactly the clauses they break; and against
 //! targets that cannot be checked (down, answering HTML, events without the contract's fields),
 //! which must end in one clear line and a non-zero exit, never a hang.
 //!
-//! A missing Node.js or npm registry skips the Node tests with the reason printed;
+//! A missing Node.js, npm registry, python3-venv or PyPI skips those tests with the reason printed;
 //! `RTBENCH_REQUIRE_REAL_CLIENTS=1` (set by `.ci/run`) makes that a failure.
 
 mod real_clients;
 mod reference;
 
 use real_clients::Serve;
-use reference::{Node, check};
+use reference::{Node, Python, check};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -57,6 +58,14 @@ fn the_node_reference_server_passes_every_clause() {
         return;
     };
     assert_all_pass(&check(&node.url(), &[]));
+}
+
+#[test]
+fn the_python_reference_server_passes_every_clause() {
+    let Some(python) = Python::start(&["--ring", RING]) else {
+        return;
+    };
+    assert_all_pass(&check(&python.url(), &[]));
 }
 
 #[test]

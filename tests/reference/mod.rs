@@ -142,3 +142,80 @@ impl Node {
         Some(Reference::start(command))
     }
 }
+
+/// The Python reference server.
+pub struct Python;
+
+impl Python {
+    /// Installs (once per test binary: a venv under `target/` from the pinned
+    /// `requirements.txt`) and starts the Python server with `flags`; `None` (skipped, reason
+    /// printed) when python3-venv or PyPI is not available.
+    pub fn start(flags: &[&str]) -> Option<Reference> {
+        static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        let python = match PYTHON.get_or_init(python_venv) {
+            Ok(python) => python.clone(),
+            Err(why) => {
+                unavailable(&format!("the Python reference server: {why}"));
+                return None;
+            }
+        };
+        let mut command = Command::new(python);
+        command
+            .arg(folder("python").join("server.py"))
+            .args(["--port", "0"])
+            .args(flags);
+        Some(Reference::start(command))
+    }
+}
+
+fn python_venv() -> Result<PathBuf, String> {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reference-python-venv");
+    let python = venv.join("bin").join("python");
+    let ready = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import starlette, uvicorn, websockets"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ready(&python) {
+        return Ok(python);
+    }
+    let run = |what: &str, command: &mut Command| -> Result<(), String> {
+        let out = command
+            .output()
+            .map_err(|e| format!("{what} did not start: {e}"))?;
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(format!(
+                "{what} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+        }
+    };
+    run(
+        "python3 -m venv (Debian: apt-get install python3-venv)",
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    )?;
+    run(
+        "pip install -r reference-servers/python/requirements.txt",
+        Command::new(venv.join("bin").join("pip"))
+            .args([
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--timeout",
+                "20",
+                "--retries",
+                "1",
+                "-r",
+            ])
+            .arg(folder("python").join("requirements.txt")),
+    )?;
+    match ready(&python) {
+        true => Ok(python),
+        false => Err("the venv cannot import starlette, uvicorn and websockets".into()),
+    }
+}
