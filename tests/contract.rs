@@ -40,7 +40,7 @@ fn assert_all_pass(out: &reference::Outcome) {
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(failed(&out.stdout).is_empty(), "{}", out.stdout);
     assert!(
-        out.stdout.contains("19 passed, 0 failed, 0 skipped"),
+        out.stdout.contains("21 passed, 0 failed, 0 skipped"),
         "{}",
         out.stdout
     );

@@ -243,3 +243,69 @@ pub async fn alive(ctx: &Ctx) -> Finding {
         Err(e) => fail(format!("the server no longer answers polls: {e}")),
     }
 }
+
+/// Hold time the long-poll timeout clause asks for, in milliseconds.
+pub const LONGPOLL_HOLD_MS: u64 = 300;
+
+/// `long_poll.timeout`: a long poll on a quiet topic is answered empty when its `timeout_ms`
+/// runs out (not held forever, not answered at once with nothing).
+pub async fn longpoll_timeout(ctx: &Ctx) -> Finding {
+    let path = format!(
+        "{}?topic={}&after=0&timeout_ms={LONGPOLL_HOLD_MS}",
+        Transport::LongPoll.http_path().unwrap_or("/"),
+        ctx.topic("quiet")
+    );
+    let started = std::time::Instant::now();
+    let answer = match wire::request(ctx.addr, "GET", &path, Vec::new(), ctx.limit).await {
+        Ok(a) => a,
+        Err(e) => return fail(format!("GET {}: {e}", short(&path))),
+    };
+    let held_ms = started.elapsed().as_millis() as u64;
+    let empty = rtbench_proto::poll::parse_poll_response(&answer.body)
+        .is_ok_and(|b| b.dropped == 0 && b.events.is_empty());
+    if !answer.status.is_success() || !empty {
+        return fail(format!(
+            "a quiet long poll answered {} {}, not an empty batch",
+            answer.status.as_u16(),
+            wire::snippet(&answer.body)
+        ));
+    }
+    // Lower bound only: a busy machine may answer late, never early.
+    if held_ms + 50 < LONGPOLL_HOLD_MS {
+        return fail(format!(
+            "answered after {held_ms} ms, before its timeout_ms={LONGPOLL_HOLD_MS}"
+        ));
+    }
+    pass(format!(
+        "timeout_ms={LONGPOLL_HOLD_MS} on a quiet topic → empty batch after {held_ms} ms"
+    ))
+}
+
+/// `bad.ws_cursor`: a WebSocket upgrade with a cursor that is not a number is refused, not
+/// accepted.
+pub async fn websocket_bad_cursor(ctx: &Ctx) -> Finding {
+    let url = format!(
+        "ws://{}{}?topic={}&after=abc",
+        ctx.addr,
+        Transport::WebSocket.http_path().unwrap_or("/"),
+        ctx.topic("bad")
+    );
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp))
+            if resp.status().is_client_error() =>
+        {
+            pass(format!(
+                "upgrade with after=abc → {}",
+                resp.status().as_u16()
+            ))
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => fail(format!(
+            "upgrade with after=abc → {}: expected a 4xx refusal",
+            resp.status().as_u16()
+        )),
+        Err(e) => fail(format!(
+            "upgrade with after=abc: {e} (expected a 4xx refusal)"
+        )),
+        Ok(_) => fail("the upgrade with after=abc was accepted".to_string()),
+    }
+}

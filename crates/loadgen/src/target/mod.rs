@@ -129,7 +129,7 @@ pub async fn run_check(config: &CheckConfig) -> Result<Vec<ClauseResult>, Target
         push(&mut out, format!("{}.resume", t.as_str()), finding);
     }
     gap_clauses(&ctx, config, &mut out).await;
-    refusal_clauses(&ctx, &mut out).await;
+    refusal_clauses(&ctx, &config.transports, &mut out).await;
     let finding = bounded(&ctx, clauses::alive(&ctx)).await;
     push(&mut out, "alive".into(), finding);
     Ok(out)
@@ -216,7 +216,7 @@ async fn gap_clauses(ctx: &Ctx, config: &CheckConfig, out: &mut Vec<ClauseResult
     }
 }
 
-async fn refusal_clauses(ctx: &Ctx, out: &mut Vec<ClauseResult>) {
+async fn refusal_clauses(ctx: &Ctx, transports: &[Transport], out: &mut Vec<ClauseResult>) {
     let topic = ctx.topic("bad");
     let long_topic = "x".repeat(rtbench_proto::limits::MAX_TOPIC_BYTES + 1);
     let cases: [(&str, &str, String, Vec<u8>, &str); 5] = [
@@ -248,8 +248,16 @@ async fn refusal_clauses(ctx: &Ctx, out: &mut Vec<ClauseResult>) {
         let finding = bounded(ctx, clauses::refused(ctx, method, &path, body, want)).await;
         push(out, id.into(), finding);
     }
+    if transports.contains(&Transport::WebSocket) {
+        let finding = bounded(ctx, clauses::websocket_bad_cursor(ctx)).await;
+        push(out, "bad.ws_cursor".into(), finding);
+    }
     let finding = bounded(ctx, clauses::too_large(ctx)).await;
     push(out, "limits.payload".into(), finding);
+    if transports.contains(&Transport::LongPoll) {
+        let finding = bounded(ctx, clauses::longpoll_timeout(ctx)).await;
+        push(out, "long_poll.timeout".into(), finding);
+    }
 }
 
 #[cfg(test)]

@@ -185,7 +185,7 @@ fn describe(content_type: &str) -> String {
     if content_type.is_empty() {
         "a body".to_string()
     } else {
-        format!("{content_type}")
+        content_type.to_string()
     }
 }
 
