@@ -92,11 +92,13 @@ pub async fn order(ctx: &Ctx, transport: Transport) -> Finding {
         Ok(Err(e)) => return fail(e.to_string()),
         Err(e) => return fail(format!("subscriber task: {e}")),
     };
-    judge_sequence(&got, 1, ORDER_EVENTS, true).map_or_else(fail, |()| {
-        pass(format!(
-            "{ORDER_EVENTS} events 1..={ORDER_EVENTS} in order, payloads intact"
-        ))
-    })
+    match judge_sequence(&got, 1, ORDER_EVENTS, true) {
+        Ok(()) => pass(format!(
+            "{ORDER_EVENTS} events 1..={ORDER_EVENTS} in order, payloads intact; at the client {} B down, {} B up in all",
+            got.bytes_down, got.bytes_up
+        )),
+        Err(e) => fail(e),
+    }
 }
 
 /// Whether `got` holds exactly the events `first..first+n`, in order, with no gap notice.

@@ -4,6 +4,7 @@
 //! WebSocket test suite's report.
 
 pub mod clauses;
+pub mod counted;
 pub mod wire;
 
 use clauses::Ctx;
@@ -259,6 +260,9 @@ async fn refusal_clauses(ctx: &Ctx, transports: &[Transport], out: &mut Vec<Clau
         push(out, "long_poll.timeout".into(), finding);
     }
 }
+
+#[cfg(test)]
+mod bytes_tests;
 
 #[cfg(test)]
 mod tests {

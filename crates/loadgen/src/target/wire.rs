@@ -5,6 +5,7 @@
 //! parsers the load generator's clients use ([`rtbench_proto::event`], [`rtbench_proto::poll`],
 //! [`crate::clients::SseParser`]).
 
+use super::counted::{Counted, Counters};
 use crate::clients::SseParser;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -15,6 +16,7 @@ use rtbench_proto::event::{Message, parse_message};
 use rtbench_proto::poll::parse_poll_response;
 use rtbench_proto::{Transport, paths};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -72,20 +74,34 @@ pub async fn request(
     body: Vec<u8>,
     limit: Duration,
 ) -> Result<Answer, WireError> {
-    tokio::time::timeout(limit, request_inner(addr, method, path, body, &[]))
-        .await
-        .map_err(|_| WireError::Timeout(limit))?
+    let counters = Arc::new(Counters::default());
+    tokio::time::timeout(
+        limit,
+        request_inner(addr, method, path, body, &[], &counters),
+    )
+    .await
+    .map_err(|_| WireError::Timeout(limit))?
 }
 
-async fn open(
+async fn connect(
     addr: SocketAddr,
-) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, WireError> {
+    counters: &Arc<Counters>,
+) -> Result<Counted<TcpStream>, WireError> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| WireError::Connect {
             addr,
             why: e.to_string(),
         })?;
+    let _ = stream.set_nodelay(true);
+    Ok(Counted::new(stream, counters.clone()))
+}
+
+async fn open(
+    addr: SocketAddr,
+    counters: &Arc<Counters>,
+) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, WireError> {
+    let stream = connect(addr, counters).await?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| WireError::Http(e.to_string()))?;
@@ -101,8 +117,9 @@ async fn send(
     path: &str,
     body: Vec<u8>,
     headers: &[(&str, &str)],
+    counters: &Arc<Counters>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, WireError> {
-    let mut sender = open(addr).await?;
+    let mut sender = open(addr, counters).await?;
     let mut req = Request::builder()
         .method(method)
         .uri(path)
@@ -125,8 +142,9 @@ async fn request_inner(
     path: &str,
     body: Vec<u8>,
     headers: &[(&str, &str)],
+    counters: &Arc<Counters>,
 ) -> Result<Answer, WireError> {
-    let resp = send(addr, method, path, body, headers).await?;
+    let resp = send(addr, method, path, body, headers, counters).await?;
     let status = resp.status();
     let content_type = content_type(&resp);
     let body = http_body_util::Limited::new(resp.into_body(), MAX_READ_BYTES)
@@ -231,6 +249,10 @@ pub struct Collected {
     pub items: Vec<Item>,
     /// Whether the deadline came before `want` events.
     pub timed_out: bool,
+    /// Bytes the subscription's sockets read (everything the server sent it), at the client.
+    pub bytes_down: u64,
+    /// Bytes they wrote (requests, handshakes), at the client.
+    pub bytes_up: u64,
 }
 
 impl Collected {
@@ -262,19 +284,23 @@ pub async fn collect(
 ) -> Result<Collected, WireError> {
     let deadline = Instant::now() + limit;
     let mut out = Collected::default();
+    let counters = Arc::new(Counters::default());
+    let c = &counters;
     let run = async {
         match transport {
-            Transport::WebSocket => websocket(addr, topic, resume, want, &mut out).await,
-            Transport::Sse => sse(addr, topic, resume, want, &mut out).await,
+            Transport::WebSocket => websocket(addr, topic, resume, want, &mut out, c).await,
+            Transport::Sse => sse(addr, topic, resume, want, &mut out, c).await,
             Transport::LongPoll | Transport::ShortPoll => {
-                poll(addr, transport, topic, resume, want, &mut out).await
+                poll(addr, transport, topic, resume, want, &mut out, c).await
             }
             Transport::Tcp => Err(WireError::Format(
                 "the raw-TCP floor is not part of the check".into(),
             )),
         }
     };
-    match tokio::time::timeout_at(deadline, run).await {
+    let result = tokio::time::timeout_at(deadline, run).await;
+    (out.bytes_down, out.bytes_up) = counters.get();
+    match result {
         Ok(Ok(())) => Ok(out),
         Ok(Err(e)) => Err(e),
         Err(_) => {
@@ -308,13 +334,15 @@ async fn websocket(
     resume: Resume,
     want: usize,
     out: &mut Collected,
+    counters: &Arc<Counters>,
 ) -> Result<(), WireError> {
     let url = format!(
         "ws://{addr}{}?topic={topic}&after={}",
         paths_of(Transport::WebSocket),
         resume.after
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+    let stream = connect(addr, counters).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(&url, stream)
         .await
         .map_err(|e| match e {
             tungstenite::Error::Io(io) => WireError::Connect {
@@ -352,6 +380,7 @@ async fn sse(
     resume: Resume,
     want: usize,
     out: &mut Collected,
+    counters: &Arc<Counters>,
 ) -> Result<(), WireError> {
     let cursor = resume.after.to_string();
     let (path, headers) = if resume.last_event_id && resume.after > 0 {
@@ -369,7 +398,7 @@ async fn sse(
         .into_iter()
         .chain(headers)
         .collect();
-    let resp = send(addr, "GET", &path, Vec::new(), &headers).await?;
+    let resp = send(addr, "GET", &path, Vec::new(), &headers, counters).await?;
     let ctype = content_type(&resp);
     if !resp.status().is_success() {
         return Err(WireError::Status {
@@ -410,6 +439,7 @@ async fn poll(
     resume: Resume,
     want: usize,
     out: &mut Collected,
+    counters: &Arc<Counters>,
 ) -> Result<(), WireError> {
     let mut after = resume.after;
     while out.events() < want {
@@ -417,7 +447,7 @@ async fn poll(
         if transport == Transport::LongPoll {
             path.push_str("&timeout_ms=1000");
         }
-        let answer = request_inner(addr, "GET", &path, Vec::new(), &[]).await?;
+        let answer = request_inner(addr, "GET", &path, Vec::new(), &[], counters).await?;
         if !answer.status.is_success() {
             return Err(WireError::Status {
                 what: format!("GET {path}"),
