@@ -182,3 +182,18 @@ fn events_without_the_contract_fields_fail_with_the_reason() {
         out.stdout
     );
 }
+
+#[test]
+fn a_target_that_accepts_and_never_answers_gets_a_timeout_line() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        // Hold the accepted connection open, silent, until the check gave up.
+        let (conn, _) = listener.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        drop(conn);
+    });
+    let out = check(&url, &["--clause-timeout", "1s"]);
+    assert_one_line(&out, "no answer within 1s");
+    held.join().unwrap();
+}
