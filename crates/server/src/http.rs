@@ -18,6 +18,7 @@
 use crate::cors::CorsOnOrigin;
 use crate::degrade::Delayed;
 use crate::error::ApiError;
+use crate::h2c::Sniffed;
 use crate::lean::head::{Head, Route};
 use crate::lean::{Conn, Exit, Io, Plain};
 use crate::meter::{ConnHandle, ConnMeter, Metered};
@@ -164,7 +165,29 @@ async fn serve_connection(
     };
     match state.config.http_engine {
         HttpEngine::Lean => serve_lean(io, meter, router, state).await,
-        HttpEngine::Hyper => serve_hyper(io, meter, router, state).await,
+        HttpEngine::Hyper => serve_hyper_engine(io, meter, router, state).await,
+    }
+}
+
+/// `--http-engine hyper`: every connection to hyper, HTTP/2 when a plaintext one opens with the
+/// h2c preface ([`crate::h2c`]), HTTP/1.1 otherwise.
+async fn serve_hyper_engine(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
+    if matches!(io, ConnIo::Tls(_)) {
+        return serve_hyper(io, meter, router, state).await;
+    }
+    let limits = &state.config.limits;
+    // As long as hyper's HTTP/1 connection would wait for its first head.
+    let timeout = limits.header_read_timeout().max(limits.idle_timeout());
+    let mut shutdown = state.shutdown();
+    let sniffed = tokio::select! {
+        sniffed = crate::h2c::sniff(io, timeout) => sniffed,
+        () = shutdown.wait() => return,
+        () = meter.killed() => return,
+    };
+    match sniffed {
+        Ok(Sniffed::H2(io)) => serve_h2(io, meter, router, state).await,
+        Ok(Sniffed::Http1(io)) => serve_hyper(io, meter, router, state).await,
+        Err(e) => tracing::debug!("http connection ended before its first request: {e}"),
     }
 }
 
@@ -211,30 +234,40 @@ async fn handshake(tls: &ServerTls, io: Plain, meter: &ConnMeter, state: &State)
 /// Serves one HTTP connection on the lean path while its requests are the plain GETs of the event
 /// endpoints, then (if ever) by hyper for the rest of its life.
 async fn serve_lean(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
+    let plain = matches!(io, ConnIo::Plain(_));
     let mut conn = Conn::new(io, meter.clone(), state.clone());
-    let exit = tokio::select! {
+    let (exit, first) = tokio::select! {
         exit = lean_requests(&mut conn) => exit,
         // Fault injection: drop the connection mid-whatever, as a crashing worker would.
         () = meter.killed() => return,
     };
     if exit == Exit::Hyper {
+        // A plaintext connection that opens with the h2c preface is HTTP/2 (prior knowledge).
+        let h2c = plain && first && crate::h2c::starts_preface(conn.pending());
+        let io = conn.into_hyper_io();
         // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
-        Box::pin(serve_hyper(conn.into_hyper_io(), meter, router, state)).await;
+        match h2c {
+            true => Box::pin(serve_h2(io, meter, router, state)).await,
+            false => Box::pin(serve_hyper(io, meter, router, state)).await,
+        }
     }
 }
 
 /// The lean path's request loop: each head read goes to its endpoint until one is not the lean
-/// path's to answer or the connection is over.
-async fn lean_requests(conn: &mut Conn) -> Exit {
+/// path's to answer or the connection is over. Says how it left, and whether that was at the
+/// connection's first request.
+async fn lean_requests(conn: &mut Conn) -> (Exit, bool) {
     let mut shutdown = conn.state().shutdown();
+    let mut first = true;
     loop {
         let (head, len) = match conn.next_request(&mut shutdown).await {
             Ok(request) => request,
-            Err(exit) => return exit,
+            Err(exit) => return (exit, first),
         };
+        first = false;
         let served = serve_lean_request(conn, &head).await;
         if let Some(exit) = conn.finish(served, len) {
-            return exit;
+            return (exit, false);
         }
     }
 }
