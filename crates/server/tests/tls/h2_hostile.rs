@@ -108,12 +108,17 @@ where
     drop(write);
 }
 
-/// Sends the preface and [`SETTINGS_FLOOD`] SETTINGS frames on `io`, never reading.
+/// Sends the preface (unless sent already) and [`SETTINGS_FLOOD`] SETTINGS frames on `io`.
 async fn settings_flood<S: AsyncWrite + Unpin + Send + 'static>(
     mut write: S,
+    preface: bool,
 ) -> tokio::task::JoinHandle<S> {
     tokio::spawn(async move {
-        let mut out = PREFACE.to_vec();
+        let mut out = if preface {
+            PREFACE.to_vec()
+        } else {
+            Vec::new()
+        };
         for _ in 0..SETTINGS_FLOOD {
             out.extend(frame(SETTINGS, 0, 0, &[]));
         }
@@ -155,8 +160,16 @@ async fn an_h2c_settings_flood_from_a_client_that_never_reads_harms_no_one_else(
     for engine in HttpEngine::ALL {
         let server = TestServer::start(settings(engine, false)).await.unwrap();
         let hostile = Raw::connect(server.http).await;
-        let (_unread, write) = tokio::io::split(hostile.stream);
-        let flood = settings_flood(write).await;
+        let (mut unread, mut write) = tokio::io::split(hostile.stream);
+        write.write_all(PREFACE).await.unwrap();
+        // The server speaks HTTP/2 first: its SETTINGS frame (then nothing more is read).
+        let mut header = [0u8; 9];
+        tokio::time::timeout(STEP, unread.read_exact(&mut header))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(header[3], SETTINGS, "{engine}: h2c spoken");
+        let flood = settings_flood(write, false).await;
         assert_ok(&healthz_plain(server.http).await);
         let write = tokio::time::timeout(STEP, flood).await.unwrap().unwrap();
         assert_ok(&healthz_plain(server.http).await);
@@ -178,7 +191,7 @@ async fn a_settings_flood_from_a_client_that_never_reads_harms_no_one_else() {
         .await
         .unwrap();
     let (_unread, write) = tokio::io::split(tls.stream);
-    let flood = settings_flood(write).await;
+    let flood = settings_flood(write, true).await;
     // Served while the flood is on, and after.
     assert_ok(&healthz_h1(server.http, &cert).await);
     let write = tokio::time::timeout(STEP, flood).await.unwrap().unwrap();
