@@ -10,19 +10,26 @@ use crate::stack::{self, Stream};
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::client::conn::{http1, http2};
+use hyper::upgrade::Upgraded;
 use hyper::{Request, Response, body::Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Longest an HTTP/2 WebSocket waits for the server's SETTINGS to enable extended CONNECT.
+const CONNECT_PROTOCOL_WAIT: Duration = Duration::from_secs(5);
 
 /// The request side of a connection, by HTTP version.
 enum Sender<B> {
     /// HTTP/1.1: one request at a time.
     H1(http1::SendRequest<B>),
-    /// HTTP/2.
-    H2(http2::SendRequest<B>),
+    /// HTTP/2, and whether the server has enabled extended CONNECT (RFC 8441) so far.
+    H2(http2::SendRequest<B>, watch::Receiver<bool>),
 }
 
 impl<B: hyper::body::Body + Send + Unpin + 'static> Sender<B>
@@ -40,10 +47,9 @@ where
             let (sender, conn) = http2::handshake(TokioExecutor::new(), io)
                 .await
                 .map_err(ClientError::Handshake)?;
-            return Ok((
-                Sender::H2(sender),
-                tokio::spawn(async move { drop(conn.await) }),
-            ));
+            let (enabled, connect_protocol) = watch::channel(false);
+            let driver = tokio::spawn(drive_h2(conn, enabled));
+            return Ok((Sender::H2(sender, connect_protocol), driver));
         }
         let (sender, conn) = http1::handshake(io).await.map_err(ClientError::Handshake)?;
         Ok((
@@ -56,7 +62,7 @@ where
     async fn ready(&mut self) -> Result<(), ClientError> {
         match self {
             Sender::H1(s) => s.ready().await,
-            Sender::H2(s) => s.ready().await,
+            Sender::H2(s, _) => s.ready().await,
         }
         .map_err(ClientError::Closed)
     }
@@ -65,8 +71,52 @@ where
     async fn send(&mut self, req: Request<B>) -> hyper::Result<Response<Incoming>> {
         match self {
             Sender::H1(s) => s.send_request(req).await,
-            Sender::H2(s) => s.send_request(req).await,
+            Sender::H2(s, _) => s.send_request(req).await,
         }
+    }
+}
+
+/// Drives an HTTP/2 connection until it closes. Meanwhile, for at most [`CONNECT_PROTOCOL_WAIT`],
+/// it looks every millisecond whether the server's SETTINGS have enabled extended CONNECT and says
+/// so on `enabled`: hyper runs the HTTP/2 state machine on a task of its own, so no poll of this
+/// future follows the SETTINGS frame.
+async fn drive_h2<C>(conn: C, enabled: watch::Sender<bool>)
+where
+    C: Future + ConnectProtocol,
+{
+    let mut conn = std::pin::pin!(conn);
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let give_up = tokio::time::Instant::now() + CONNECT_PROTOCOL_WAIT;
+    let mut looking = true;
+    while looking {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            now = tick.tick() => {
+                if conn.enabled() {
+                    enabled.send_replace(true);
+                }
+                looking = !conn.enabled() && now < give_up;
+            }
+        }
+    }
+    conn.await;
+}
+
+/// Whether an HTTP/2 connection's server has enabled extended CONNECT (RFC 8441).
+trait ConnectProtocol {
+    /// As the server's SETTINGS say so far.
+    fn enabled(&self) -> bool;
+}
+
+impl<S, B> ConnectProtocol for http2::Connection<S, B, TokioExecutor>
+where
+    S: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    B: hyper::body::Body + Unpin + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn enabled(&self) -> bool {
+        self.is_extended_connect_protocol_enabled()
     }
 }
 
@@ -129,7 +179,7 @@ where
                 .method(method)
                 .uri(path_and_query)
                 .header(hyper::header::HOST, &self.host),
-            Sender::H2(_) => Request::builder()
+            Sender::H2(..) => Request::builder()
                 .method(method)
                 .uri(format!("{}{path_and_query}", self.origin)),
         }
@@ -141,10 +191,10 @@ where
         req: Request<B>,
     ) -> Result<Response<Incoming>, ClientError> {
         self.sender.ready().await?;
-        let method = if req.method() == hyper::Method::POST {
-            "POST"
-        } else {
-            "GET"
+        let method = match *req.method() {
+            hyper::Method::POST => "POST",
+            hyper::Method::CONNECT => "CONNECT",
+            _ => "GET",
         };
         let path = req
             .uri()
@@ -223,6 +273,44 @@ impl Conn {
                 source,
             })?;
         Ok(body.to_bytes())
+    }
+
+    /// HTTP/2 only: opens a WebSocket on a stream of this connection with extended CONNECT (RFC
+    /// 8441: `:method CONNECT`, `:protocol websocket`, no key), once the server's SETTINGS allow
+    /// it; the stream's bytes once the server accepted.
+    pub async fn websocket(&mut self, path_and_query: &str) -> Result<Upgraded, ClientError> {
+        let Sender::H2(_, connect_protocol) = &mut self.requests.sender else {
+            return Err(ClientError::Protocol(
+                "extended CONNECT needs HTTP/2".into(),
+            ));
+        };
+        match tokio::time::timeout(CONNECT_PROTOCOL_WAIT, connect_protocol.wait_for(|on| *on)).await
+        {
+            Ok(Ok(_)) => {}
+            _ => {
+                return Err(ClientError::Protocol(
+                    "the server did not enable extended CONNECT (RFC 8441)".into(),
+                ));
+            }
+        }
+        let req = self
+            .requests
+            .builder(hyper::Method::CONNECT, path_and_query)
+            .extension(hyper::ext::Protocol::from_static("websocket"))
+            .header(hyper::header::SEC_WEBSOCKET_VERSION, "13")
+            .body(Empty::new())
+            .map_err(ClientError::BadRequest)?;
+        let mut resp = self.requests.send(req).await?;
+        if !resp.status().is_success() {
+            return Err(ClientError::Status {
+                method: "CONNECT",
+                path: path_and_query.to_string(),
+                status: resp.status(),
+            });
+        }
+        hyper::upgrade::on(&mut resp)
+            .await
+            .map_err(ClientError::Upgrade)
     }
 
     /// Aborts the connection with a TCP reset (SO_LINGER 0), as a client that vanished would.

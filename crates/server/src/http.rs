@@ -10,7 +10,9 @@
 //!
 //! With `--tls` ([`crate::tls`]) each connection first runs its TLS handshake over the metered
 //! socket (so the meter counts ciphertext); ALPN `h2` goes to hyper's HTTP/2 connection, anything
-//! else continues as above over the TLS stream.
+//! else continues as above over the TLS stream. A plaintext connection that opens with the HTTP/2
+//! preface (h2c prior knowledge, [`crate::h2c`]) goes to the same HTTP/2 connection, on both
+//! engines.
 //!
 //! Each transport's file exports its own routes; [`app`] merges them for every transport of
 //! [`Transport::ALL`] that has an HTTP path.
@@ -342,10 +344,10 @@ where
     }
 }
 
-/// Serves one HTTP/2 connection (TLS, ALPN `h2`) with hyper's defaults — at most 200 concurrent
-/// streams, its reset-flood and pending-accept limits — until it closes or shutdown ends it
-/// gracefully. WebSocket needs HTTP/1.1 (no extended CONNECT here): a client offering only `h2`
-/// gets no WebSocket.
+/// Serves one HTTP/2 connection (TLS with ALPN `h2`, or h2c prior knowledge) with hyper's
+/// defaults — at most 200 concurrent streams, its reset-flood and pending-accept limits — until it
+/// closes or shutdown ends it gracefully. Extended CONNECT (RFC 8441) is on: WebSocket runs on a
+/// stream of the connection.
 async fn serve_h2<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -353,7 +355,7 @@ where
     let mut shutdown = state.shutdown();
     let service = metered_service(&meter, router);
     let mut builder = http2::Builder::new(TokioExecutor::new());
-    builder.timer(TokioTimer::new());
+    builder.timer(TokioTimer::new()).enable_connect_protocol();
     let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
     let result = tokio::select! {
         result = conn.as_mut() => result,
