@@ -213,7 +213,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         ),
     )?;
     drop(server);
-    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
+    crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
 
     let config = RunConfig {
         stack: crate::stacks::stack(&args),

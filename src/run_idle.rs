@@ -138,7 +138,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     }
 
     let mut rows = floor::with_p50_ratios(rows);
-    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
+    crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
     let config = RunConfig {
         stack: crate::stacks::stack(&args),
         ..run_config(&config, external, settings)
