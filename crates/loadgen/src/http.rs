@@ -296,7 +296,9 @@ impl Conn {
         let req = self
             .requests
             .builder(hyper::Method::CONNECT, path_and_query)
-            .extension(hyper::ext::Protocol::from_static("websocket"))
+            .extension(hyper::ext::Protocol::from_static(
+                rtbench_proto::paths::WEBSOCKET_PROTOCOL,
+            ))
             .header(hyper::header::SEC_WEBSOCKET_VERSION, "13")
             .body(Empty::new())
             .map_err(ClientError::BadRequest)?;
