@@ -2,8 +2,8 @@
 //! directory each, with nothing lost; the results record the stack and the server's TLS; the TLS
 //! stack's bytes per delivery carry TLS records (at most one per delivery, 22 bytes each); the
 //! meter agrees with the kernel; the floor row of the TLS table is marked plaintext; `h2,h2-tls`
-//! runs every transport on HTTP/2 with nothing lost and each row saying so; and an unknown stack
-//! is refused in one clear line.
+//! runs every transport on HTTP/2 with nothing lost through dropped and reset connections, each
+//! row saying what it spoke; and an unknown stack is refused in one clear line.
 
 use serde_json::Value;
 use std::path::Path;
@@ -117,7 +117,7 @@ fn h1_and_h1_tls_each_get_a_table_and_tls_costs_its_records() {
 }
 
 #[test]
-fn h2_and_h2_tls_run_every_transport_on_http2_and_say_so() {
+fn h2_and_h2_tls_run_every_transport_on_http2_through_drops_and_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let out = rtbench(
         &[
@@ -130,6 +130,11 @@ fn h2_and_h2_tls_run_every_transport_on_http2_and_say_so() {
             "10",
             "--poll-interval",
             "100ms",
+            // Connections dropped (half closed by the server, half reset by clients) and resumed.
+            "--drop-fraction",
+            "0.5",
+            "--drop-every",
+            "400ms",
             "--warmup",
             "300ms",
             "--window",
@@ -157,6 +162,8 @@ fn h2_and_h2_tls_run_every_transport_on_http2_and_say_so() {
                 "{what}"
             );
             assert!(r["deliveries"].as_u64().unwrap() > 0, "{what}");
+            assert!(r["reconnects"].as_u64().unwrap() > 0, "{what}: no drop");
+            assert_eq!(r["client_errors"], Value::from(0), "{what}");
             let meter = r["totals"]["bytes_to_clients"].as_f64().unwrap();
             let kernel = r["totals"]["kernel_bytes_to_clients"].as_f64().unwrap();
             assert!(
