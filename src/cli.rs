@@ -245,8 +245,8 @@ pub struct RunArgs {
     #[arg(long, value_parser = duration)]
     pub restart_server_at: Option<Duration>,
     /// Protocol stacks, run one after the other (one table and results directory each,
-    /// `docs/stacks.md`): h1 (plaintext HTTP/1.1), h1-tls (HTTP/1.1 over TLS); h2 and h2-tls are
-    /// not built yet.
+    /// `docs/stacks.md`): h1 (plaintext HTTP/1.1), h1-tls (HTTP/1.1 over TLS), h2 (cleartext HTTP/2,
+    /// prior knowledge), h2-tls (HTTP/2 over TLS, ALPN h2).
     #[arg(long, value_delimiter = ',', default_value = "h1", value_parser = tls::parse_stack)]
     pub stack: Vec<rtbench_proto::Stack>,
 }

@@ -185,7 +185,8 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     };
     let target = external
         .or(server.as_ref().map(ManagedServer::target))
-        .expect("one of the two is set");
+        .expect("one of the two is set")
+        .with_http2(crate::stacks::stack(&args).http2());
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
     if !args.quiet {
@@ -212,7 +213,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         ),
     )?;
     drop(server);
-    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
+    crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
 
     let config = RunConfig {
         stack: crate::stacks::stack(&args),

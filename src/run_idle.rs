@@ -125,7 +125,8 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         };
         let target = external
             .or(child.as_ref().map(|c| c.target))
-            .expect("one of the two is set");
+            .expect("one of the two is set")
+            .with_http2(crate::stacks::stack(&args).http2());
         let control = Control::new(&target)?;
         if settings.is_none() {
             let ours = child.is_some();
@@ -137,7 +138,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     }
 
     let mut rows = floor::with_p50_ratios(rows);
-    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
+    crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
     let config = RunConfig {
         stack: crate::stacks::stack(&args),
         ..run_config(&config, external, settings)

@@ -118,20 +118,67 @@ fn write_private(dir: &std::path::Path, pem: &rtbench_server::tls::CertPem) -> s
     Ok(())
 }
 
-/// Marks the raw-TCP floor's rows of a TLS stack's table as the plaintext floor they are.
-pub fn mark_plaintext_floor(rows: &mut [Row], stack: Stack) {
-    if !stack.tls() {
-        return;
+/// The note on an HTTP transport's row of an HTTP/2 stack: what its connections spoke (the
+/// clients refuse a server that does not speak HTTP/2, so this is what they did speak).
+pub fn http2_note(transport: Transport, stack: Stack) -> Option<&'static str> {
+    if !stack.http2() || transport == Transport::FLOOR {
+        return None;
     }
-    for row in rows.iter_mut().filter(|r| r.transport == Transport::FLOOR) {
-        row.notes.push(PLAINTEXT_FLOOR_NOTE.to_string());
+    Some(match (transport, stack.tls()) {
+        (Transport::WebSocket, false) => {
+            "WebSocket on an HTTP/2 stream (extended CONNECT, RFC 8441) of an h2c connection"
+        }
+        (Transport::WebSocket, true) => {
+            "WebSocket on an HTTP/2 stream (extended CONNECT, RFC 8441) over TLS, ALPN h2"
+        }
+        (_, false) => "HTTP/2 cleartext (h2c, prior knowledge), one connection per client",
+        (_, true) => "HTTP/2 over TLS (ALPN h2), one connection per client",
+    })
+}
+
+/// Marks the rows of `stack`'s table with what they spoke: the raw-TCP floor's rows of a TLS
+/// stack as the plaintext floor they are, the HTTP transports' rows of an HTTP/2 stack with their
+/// protocol ([`http2_note`]).
+pub fn mark_stack_notes(rows: &mut [Row], stack: Stack) {
+    for row in rows.iter_mut() {
+        let notes = stack_notes(row.transport, stack).map(str::to_string);
+        row.notes.extend(notes);
     }
+}
+
+/// The notes a `transport` row of `stack`'s table carries (see [`mark_stack_notes`]).
+fn stack_notes(transport: Transport, stack: Stack) -> impl Iterator<Item = &'static str> {
+    let floor = stack.tls() && transport == Transport::FLOOR;
+    floor
+        .then_some(PLAINTEXT_FLOOR_NOTE)
+        .into_iter()
+        .chain(http2_note(transport, stack))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn rows_say_what_they_spoke_on_each_stack() {
+        let notes = |t, stack| stack_notes(t, stack).collect::<Vec<_>>();
+        for t in Transport::ALL {
+            assert!(notes(t, Stack::H1).is_empty(), "{t}");
+            let want: &[&str] = match t {
+                Transport::Tcp => &[PLAINTEXT_FLOOR_NOTE],
+                Transport::WebSocket => &[
+                    "WebSocket on an HTTP/2 stream (extended CONNECT, RFC 8441) over TLS, ALPN h2",
+                ],
+                _ => &["HTTP/2 over TLS (ALPN h2), one connection per client"],
+            };
+            assert_eq!(notes(t, Stack::H2Tls), want, "{t}");
+            let h2c = usize::from(t != Transport::Tcp);
+            assert_eq!(notes(t, Stack::H2).len(), h2c, "{t}");
+            let floor = usize::from(t == Transport::Tcp);
+            assert_eq!(notes(t, Stack::H1Tls).len(), floor, "{t}");
+        }
+    }
 
     fn run_args(flags: &[&str]) -> Result<RunArgs, clap::Error> {
         let argv = ["rtbench", "run"].iter().chain(flags);
@@ -142,12 +189,12 @@ mod tests {
     }
 
     #[test]
-    fn stacks_parse_the_unbuilt_ones_are_refused_and_each_gets_its_directory() {
+    fn every_stack_parses_and_each_gets_its_directory() {
         assert_eq!(run_args(&[]).unwrap().stack, [Stack::H1]);
         let args = run_args(&["--stack=h1,h1-tls", "--out=o"]).unwrap();
         assert_eq!(args.stack, [Stack::H1, Stack::H1Tls]);
-        let err = run_args(&["--stack=h1,h2-tls"]).unwrap_err().to_string();
-        assert!(err.contains("stack h2-tls is not built yet"), "{err}");
+        let all = run_args(&["--stack=h1,h1-tls,h2,h2-tls"]).unwrap();
+        assert_eq!(all.stack, Stack::ALL);
         assert!(run_args(&["--stack=h3"]).is_err());
         let seen = std::sync::Mutex::new(Vec::new());
         run_each(args, |one| {

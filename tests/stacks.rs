@@ -1,8 +1,9 @@
 //! `rtbench run --stack` end to end: `h1,h1-tls` runs every transport on both stacks, one results
 //! directory each, with nothing lost; the results record the stack and the server's TLS; the TLS
 //! stack's bytes per delivery carry TLS records (at most one per delivery, 22 bytes each); the
-//! meter agrees with the kernel; the floor row of the TLS table is marked plaintext; and the stacks
-//! not built yet are refused in one clear line.
+//! meter agrees with the kernel; the floor row of the TLS table is marked plaintext; `h2,h2-tls`
+//! runs every transport on HTTP/2 with nothing lost through dropped and reset connections, each
+//! row saying what it spoke; and an unknown stack is refused in one clear line.
 
 use serde_json::Value;
 use std::path::Path;
@@ -116,12 +117,78 @@ fn h1_and_h1_tls_each_get_a_table_and_tls_costs_its_records() {
 }
 
 #[test]
-fn stacks_not_built_yet_are_refused_in_one_line() {
+fn h2_and_h2_tls_run_every_transport_on_http2_through_drops_and_say_so() {
     let dir = tempfile::tempdir().unwrap();
-    let out = rtbench(&["run", "--stack", "h1,h2-tls"], dir.path());
+    let out = rtbench(
+        &[
+            "run",
+            "--stack",
+            "h2,h2-tls",
+            "--clients",
+            "2",
+            "--rate",
+            "10",
+            "--poll-interval",
+            "100ms",
+            // Connections dropped (half closed by the server, half reset by clients) and resumed.
+            "--drop-fraction",
+            "0.5",
+            "--drop-every",
+            "400ms",
+            "--warmup",
+            "300ms",
+            "--window",
+            "1s",
+            "--tail",
+            "200ms",
+            "--drain",
+            "3s",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for stack in ["h2", "h2-tls"] {
+        let doc = results(&dir.path().join(stack));
+        assert_eq!(doc["config"]["stack"], stack);
+        let rows = doc["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 5, "{stack}: every transport");
+        for r in rows {
+            let what = format!("{stack} {}", r["transport"]);
+            assert_eq!(
+                (&r["lost"], &r["duplicated"], &r["reordered"]),
+                (&Value::from(0), &Value::from(0), &Value::from(0)),
+                "{what}"
+            );
+            assert!(r["deliveries"].as_u64().unwrap() > 0, "{what}");
+            assert!(r["reconnects"].as_u64().unwrap() > 0, "{what}: no drop");
+            assert_eq!(r["client_errors"], Value::from(0), "{what}");
+            let meter = r["totals"]["bytes_to_clients"].as_f64().unwrap();
+            let kernel = r["totals"]["kernel_bytes_to_clients"].as_f64().unwrap();
+            assert!(
+                (meter - kernel).abs() <= meter / 100.0,
+                "{what}: {meter} vs {kernel}"
+            );
+            let notes: Vec<&str> = r["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap())
+                .collect();
+            let spoke = notes.iter().any(|n| n.contains("HTTP/2"));
+            assert_eq!(spoke, r["transport"] != "tcp", "{what}: {notes:?}");
+        }
+    }
+}
+
+#[test]
+fn unknown_stacks_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rtbench(&["run", "--stack", "h1,h3"], dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("stack h2-tls is not built yet"), "{stderr}");
+    assert!(stderr.contains("unknown stack 'h3'"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!dir.path().join("h1").exists(), "nothing ran");
 }

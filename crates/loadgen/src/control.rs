@@ -43,6 +43,9 @@ pub struct Target {
     /// `http` uses it ([`crate::stack::connect`]). A `'static` handle ([`ClientTls::leak`]) so a
     /// target stays `Copy`: one small config per trusted server, for the life of the process.
     pub tls: Option<&'static ClientTls>,
+    /// Whether the HTTP transports speak HTTP/2 (the `h2` stacks: prior knowledge on plaintext,
+    /// ALPN `h2` over TLS) rather than HTTP/1.1. The control plane and WebSocket speak HTTP/1.1.
+    pub http2: bool,
 }
 
 impl Target {
@@ -52,12 +55,18 @@ impl Target {
             http,
             tcp,
             tls: None,
+            http2: false,
         }
     }
 
     /// The same addresses, over `tls`.
     pub fn with_tls(self, tls: Option<&'static ClientTls>) -> Target {
         Target { tls, ..self }
+    }
+
+    /// The same server, its HTTP transports on HTTP/2 when `http2`.
+    pub fn with_http2(self, http2: bool) -> Target {
+        Target { http2, ..self }
     }
 }
 

@@ -115,6 +115,15 @@ pub enum ClientError {
     /// The HTTP/1.1 handshake failed.
     #[error("HTTP handshake: {0}")]
     Handshake(hyper::Error),
+    /// An accepted HTTP/2 extended CONNECT did not become a stream.
+    #[error("WebSocket over HTTP/2: {0}")]
+    Upgrade(hyper::Error),
+    /// A TLS server did not pick HTTP/2 for a client that offered only ALPN `h2`.
+    #[error("TLS handshake with {addr}: the server did not pick ALPN h2")]
+    NotH2 {
+        /// The server.
+        addr: SocketAddr,
+    },
     /// The HTTP connection closed before the next request could be sent.
     #[error("connection closed: {0}")]
     Closed(hyper::Error),

@@ -24,7 +24,7 @@ pub mod control;
 mod control_http;
 pub mod error;
 pub mod faults;
-mod http1;
+mod http;
 pub mod idle;
 pub mod interval_log;
 pub mod latency_sink;

@@ -4,8 +4,8 @@
 //! control plane — goes through [`connect`], so none can skip TLS on a TLS stack.
 //!
 //! The client trusts exactly the certificate the server presents (its PEM, from `rtbench serve`'s
-//! listening line or the test server) and nothing else, and offers ALPN `http/1.1` (the HTTP/2
-//! clients are not built yet). rustls runs on ring, passed to the config explicitly.
+//! listening line or the test server) and nothing else, and offers ALPN `http/1.1`, or only `h2`
+//! for the HTTP/2 clients ([`connect_h2`]). rustls runs on ring, passed to the config explicitly.
 
 use crate::error::ClientError;
 use rustls::pki_types::pem::PemObject;
@@ -31,10 +31,12 @@ pub enum TlsTrustError {
     Anchor(#[from] rustls::Error),
 }
 
-/// TLS towards one server: trusts only its certificate, offers ALPN `http/1.1`.
+/// TLS towards one server: trusts only its certificate, offers ALPN `http/1.1` (or `h2`).
 #[derive(Clone)]
 pub struct ClientTls {
     connector: TlsConnector,
+    /// The same trust, offering ALPN `h2` only.
+    h2: TlsConnector,
     /// The certificates trusted, as given (a shard process builds its own handle from them).
     cert_pem: Arc<str>,
 }
@@ -70,9 +72,12 @@ impl ClientTls {
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        let mut h2 = config.clone();
+        h2.alpn_protocols = vec![ALPN_H2.to_vec()];
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(ClientTls {
             connector: TlsConnector::from(Arc::new(config)),
+            h2: TlsConnector::from(Arc::new(h2)),
             cert_pem: cert_pem.into(),
         })
     }
@@ -115,9 +120,29 @@ impl Stream {
     }
 }
 
+/// The ALPN name of HTTP/2 over TLS.
+const ALPN_H2: &[u8] = b"h2";
+
 /// Connects to `addr` with TCP_NODELAY (as the server sets on its side), then runs the TLS
 /// handshake when `tls` is given, naming the server by its IP address.
 pub async fn connect(addr: SocketAddr, tls: Option<&ClientTls>) -> Result<Stream, ClientError> {
+    handshake(addr, tls.map(|t| &t.connector)).await
+}
+
+/// [`connect`] for an HTTP/2 client: over TLS it offers ALPN `h2` only and fails with
+/// [`ClientError::NotH2`] unless the server picked it; plaintext needs nothing (prior knowledge).
+pub async fn connect_h2(addr: SocketAddr, tls: Option<&ClientTls>) -> Result<Stream, ClientError> {
+    let stream = handshake(addr, tls.map(|t| &t.h2)).await?;
+    match &stream {
+        Stream::Tls(s) if s.get_ref().1.alpn_protocol() != Some(ALPN_H2) => {
+            Err(ClientError::NotH2 { addr })
+        }
+        _ => Ok(stream),
+    }
+}
+
+/// TCP to `addr`, then a TLS handshake through `tls` when given.
+async fn handshake(addr: SocketAddr, tls: Option<&TlsConnector>) -> Result<Stream, ClientError> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(ClientError::connect(addr))?;
@@ -129,7 +154,6 @@ pub async fn connect(addr: SocketAddr, tls: Option<&ClientTls>) -> Result<Stream
     };
     let name = ServerName::IpAddress(addr.ip().into());
     let stream = tls
-        .connector
         .connect(name, stream)
         .await
         .map_err(|source| ClientError::TlsHandshake { addr, source })?;

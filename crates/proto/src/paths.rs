@@ -45,6 +45,9 @@ pub const DEMO_START: &str = "/demo/start";
 pub const DEMO_STOP: &str = "/demo/stop";
 /// Header SSE clients send to resume after a reconnect.
 pub const LAST_EVENT_ID: &str = "last-event-id";
+/// The WebSocket protocol's upgrade token: HTTP/2's `:protocol` on an extended CONNECT (RFC 8441),
+/// as HTTP/1.1's `Upgrade` header carries it (RFC 6455).
+pub const WEBSOCKET_PROTOCOL: &str = "websocket";
 /// Query parameter of `/publish` naming the transport whose client publishes: the server counts
 /// that connection's bytes and requests under this transport instead of `control`, so a
 /// transport's upstream cost is part of its row.

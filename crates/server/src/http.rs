@@ -10,7 +10,9 @@
 //!
 //! With `--tls` ([`crate::tls`]) each connection first runs its TLS handshake over the metered
 //! socket (so the meter counts ciphertext); ALPN `h2` goes to hyper's HTTP/2 connection, anything
-//! else continues as above over the TLS stream.
+//! else continues as above over the TLS stream. A plaintext connection that opens with the HTTP/2
+//! preface (h2c prior knowledge, [`crate::h2c`]) goes to the same HTTP/2 connection, on both
+//! engines.
 //!
 //! Each transport's file exports its own routes; [`app`] merges them for every transport of
 //! [`Transport::ALL`] that has an HTTP path.
@@ -18,6 +20,7 @@
 use crate::cors::CorsOnOrigin;
 use crate::degrade::Delayed;
 use crate::error::ApiError;
+use crate::h2c::Sniffed;
 use crate::lean::head::{Head, Route};
 use crate::lean::{Conn, Exit, Io, Plain};
 use crate::meter::{ConnHandle, ConnMeter, Metered};
@@ -164,7 +167,29 @@ async fn serve_connection(
     };
     match state.config.http_engine {
         HttpEngine::Lean => serve_lean(io, meter, router, state).await,
-        HttpEngine::Hyper => serve_hyper(io, meter, router, state).await,
+        HttpEngine::Hyper => serve_hyper_engine(io, meter, router, state).await,
+    }
+}
+
+/// `--http-engine hyper`: every connection to hyper, HTTP/2 when a plaintext one opens with the
+/// h2c preface ([`crate::h2c`]), HTTP/1.1 otherwise.
+async fn serve_hyper_engine(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
+    if matches!(io, ConnIo::Tls(_)) {
+        return serve_hyper(io, meter, router, state).await;
+    }
+    let limits = &state.config.limits;
+    // As long as hyper's HTTP/1 connection would wait for its first head.
+    let timeout = limits.header_read_timeout().max(limits.idle_timeout());
+    let mut shutdown = state.shutdown();
+    let sniffed = tokio::select! {
+        sniffed = crate::h2c::sniff(io, timeout) => sniffed,
+        () = shutdown.wait() => return,
+        () = meter.killed() => return,
+    };
+    match sniffed {
+        Ok(Sniffed::H2(io)) => serve_h2(io, meter, router, state).await,
+        Ok(Sniffed::Http1(io)) => serve_hyper(io, meter, router, state).await,
+        Err(e) => tracing::debug!("http connection ended before its first request: {e}"),
     }
 }
 
@@ -211,30 +236,40 @@ async fn handshake(tls: &ServerTls, io: Plain, meter: &ConnMeter, state: &State)
 /// Serves one HTTP connection on the lean path while its requests are the plain GETs of the event
 /// endpoints, then (if ever) by hyper for the rest of its life.
 async fn serve_lean(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
+    let plain = matches!(io, ConnIo::Plain(_));
     let mut conn = Conn::new(io, meter.clone(), state.clone());
-    let exit = tokio::select! {
+    let (exit, first) = tokio::select! {
         exit = lean_requests(&mut conn) => exit,
         // Fault injection: drop the connection mid-whatever, as a crashing worker would.
         () = meter.killed() => return,
     };
     if exit == Exit::Hyper {
+        // A plaintext connection that opens with the h2c preface is HTTP/2 (prior knowledge).
+        let h2c = plain && first && crate::h2c::starts_preface(conn.pending());
+        let io = conn.into_hyper_io();
         // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
-        Box::pin(serve_hyper(conn.into_hyper_io(), meter, router, state)).await;
+        match h2c {
+            true => Box::pin(serve_h2(io, meter, router, state)).await,
+            false => Box::pin(serve_hyper(io, meter, router, state)).await,
+        }
     }
 }
 
 /// The lean path's request loop: each head read goes to its endpoint until one is not the lean
-/// path's to answer or the connection is over.
-async fn lean_requests(conn: &mut Conn) -> Exit {
+/// path's to answer or the connection is over. Says how it left, and whether that was at the
+/// connection's first request.
+async fn lean_requests(conn: &mut Conn) -> (Exit, bool) {
     let mut shutdown = conn.state().shutdown();
+    let mut first = true;
     loop {
         let (head, len) = match conn.next_request(&mut shutdown).await {
             Ok(request) => request,
-            Err(exit) => return exit,
+            Err(exit) => return (exit, first),
         };
+        first = false;
         let served = serve_lean_request(conn, &head).await;
         if let Some(exit) = conn.finish(served, len) {
-            return exit;
+            return (exit, false);
         }
     }
 }
@@ -309,10 +344,10 @@ where
     }
 }
 
-/// Serves one HTTP/2 connection (TLS, ALPN `h2`) with hyper's defaults — at most 200 concurrent
-/// streams, its reset-flood and pending-accept limits — until it closes or shutdown ends it
-/// gracefully. WebSocket needs HTTP/1.1 (no extended CONNECT here): a client offering only `h2`
-/// gets no WebSocket.
+/// Serves one HTTP/2 connection (TLS with ALPN `h2`, or h2c prior knowledge) with hyper's
+/// defaults — at most 200 concurrent streams, its reset-flood and pending-accept limits — until it
+/// closes or shutdown ends it gracefully. Extended CONNECT (RFC 8441) is on: WebSocket runs on a
+/// stream of the connection.
 async fn serve_h2<I>(io: I, meter: Arc<ConnMeter>, router: Router, state: Arc<State>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -320,7 +355,7 @@ where
     let mut shutdown = state.shutdown();
     let service = metered_service(&meter, router);
     let mut builder = http2::Builder::new(TokioExecutor::new());
-    builder.timer(TokioTimer::new());
+    builder.timer(TokioTimer::new()).enable_connect_protocol();
     let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
     let result = tokio::select! {
         result = conn.as_mut() => result,

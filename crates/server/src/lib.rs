@@ -27,6 +27,7 @@ mod drop_endpoint;
 mod error;
 pub mod floor_batch;
 pub mod framing;
+mod h2c;
 mod http;
 pub mod hub;
 mod kernel;

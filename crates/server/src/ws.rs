@@ -33,9 +33,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-/// This transport's HTTP route: `GET` of its path in the transport spec.
+/// This transport's HTTP route: `GET` of its path in the transport spec (an HTTP/1.1 upgrade), or
+/// `CONNECT` with `:protocol websocket` on HTTP/2 (RFC 8441).
 pub(crate) fn routes() -> axum::Router<Arc<State>> {
-    axum::Router::new().route(Transport::WebSocket.path(), axum::routing::get(handler))
+    use axum::routing::{MethodFilter, on};
+    let methods = MethodFilter::GET.or(MethodFilter::CONNECT);
+    axum::Router::new().route(Transport::WebSocket.path(), on(methods, handler))
 }
 
 /// How long a closing socket waits for the client's close frame.

@@ -3,7 +3,7 @@
 
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_poll_response};
 use crate::error::ClientError;
-use crate::http1::Conn;
+use crate::http::Conn;
 use crate::recorder::Recorder;
 use rtbench_proto::Transport;
 

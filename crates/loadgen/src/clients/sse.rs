@@ -6,7 +6,7 @@
 use super::sse_parser::SseParser;
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_message};
 use crate::error::ClientError;
-use crate::http1::Conn;
+use crate::http::Conn;
 use crate::recorder::Recorder;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;

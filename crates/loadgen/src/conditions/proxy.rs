@@ -70,6 +70,7 @@ impl Proxy {
             http: http.local_addr()?,
             tcp: tcp.local_addr()?,
             tls: upstream.tls,
+            http2: upstream.http2,
         };
         let mut tasks = JoinSet::new();
         tasks.spawn(accept_loop(http, upstream.http, params, timer.clone()));

@@ -191,6 +191,7 @@ fn start(
             cpu: (!cpus.is_empty()).then(|| cpus[i % cpus.len()]),
             latency_log: logs.get(i).cloned(),
             tls_cert_pem: target.tls.map(|t| t.cert_pem().to_owned()),
+            http2: target.http2,
             config: ShardConfig::of(config),
         };
         let shard = spawn(spawner.as_ref(), number, &spec)

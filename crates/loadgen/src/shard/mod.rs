@@ -158,6 +158,9 @@ pub struct ShardSpec {
     /// it, as the coordinator does).
     #[serde(default)]
     pub tls_cert_pem: Option<String>,
+    /// Whether the HTTP transports speak HTTP/2 (the `h2` stacks).
+    #[serde(default)]
+    pub http2: bool,
     /// The workload.
     pub config: ShardConfig,
 }
@@ -176,6 +179,7 @@ impl ShardSpec {
         };
         Ok(Target {
             tls,
+            http2: self.http2,
             ..Target::plain(self.http, self.tcp)
         })
     }

@@ -47,6 +47,7 @@ fn spec_and_reports_round_trip_through_json() {
         cpu: Some(0),
         latency_log: Some("/tmp/latency-sse.hlog.shard2".into()),
         tls_cert_pem: Some("not a certificate".into()),
+        http2: false,
         config: ShardConfig::of(&LoadConfig::default()),
     };
     let back: ShardSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
@@ -58,6 +59,7 @@ fn spec_and_reports_round_trip_through_json() {
     );
     let plain = ShardSpec {
         tls_cert_pem: None,
+        http2: false,
         ..spec.clone()
     };
     assert!(plain.target().unwrap().tls.is_none());

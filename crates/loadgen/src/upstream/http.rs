@@ -15,9 +15,6 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use rtbench_proto::{Transport, paths};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -56,38 +53,25 @@ pub(crate) struct SendTally {
     pub(crate) first_error: Option<String>,
 }
 
-/// One keep-alive publish connection.
+/// One keep-alive publish connection, on the stack's HTTP version.
 struct PostConn {
-    sender: SendRequest<Full<Bytes>>,
+    requests: crate::http::Requests<Full<Bytes>>,
 }
 
 impl PostConn {
     async fn connect(target: Target) -> Result<PostConn, ClientError> {
-        let stream = crate::stack::connect(target.http, target.tls).await?;
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(ClientError::Handshake)?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(PostConn { sender })
+        // The driver task runs until the connection closes, which dropping `requests` does.
+        let (requests, _reset, _driver) = crate::http::open(&target).await?;
+        Ok(PostConn { requests })
     }
 
-    async fn post(&mut self, host: &str, path: &str, payload: String) -> Result<(), ClientError> {
-        self.sender.ready().await.map_err(ClientError::Closed)?;
-        let req = Request::post(path)
-            .header(hyper::header::HOST, host)
+    async fn post(&mut self, path: &str, payload: String) -> Result<(), ClientError> {
+        let req = self
+            .requests
+            .builder(hyper::Method::POST, path)
             .body(Full::new(Bytes::from(payload)))
             .map_err(ClientError::BadRequest)?;
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .map_err(|source| ClientError::Request {
-                method: "POST",
-                path: path.to_string(),
-                source,
-            })?;
+        let resp = self.requests.send(req).await?;
         let status = resp.status();
         resp.into_body()
             .collect()
@@ -120,7 +104,6 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> SendTally {
     let mut tally = SendTally::default();
-    let host = sender.target.http.to_string();
     let path = format!(
         "{}?topic={}&{}={}",
         paths::PUBLISH,
@@ -143,7 +126,7 @@ pub(crate) async fn run(
     };
     drop(ready);
     let post = |conn: Option<PostConn>, payload: String| -> InFlight {
-        let (target, host, path) = (sender.target, host.clone(), path.clone());
+        let (target, path) = (sender.target, path.clone());
         Box::pin(async move {
             let mut conn = match conn {
                 Some(conn) => conn,
@@ -152,7 +135,7 @@ pub(crate) async fn run(
                     Err(e) => return (None, Err(e)),
                 },
             };
-            match conn.post(&host, &path, payload).await {
+            match conn.post(&path, payload).await {
                 Ok(()) => (Some(conn), Ok(())),
                 Err(e) => (None, Err(e)),
             }

@@ -164,6 +164,11 @@ impl Conn {
         Prefixed::new(self.pending, self.io)
     }
 
+    /// The bytes read but not yet consumed.
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.pending
+    }
+
     /// The server's shared state.
     pub(crate) fn state(&self) -> &Arc<State> {
         &self.state

@@ -1,14 +1,17 @@
-//! Hostile HTTP/2 over TLS (ALPN `h2`), written frame by frame (RFC 9113 §4.1: a 9-byte header —
+//! Hostile HTTP/2 over TLS (ALPN `h2`) and in cleartext (h2c prior knowledge on the plaintext
+//! port), written frame by frame (RFC 9113 §4.1: a 9-byte header —
 //! 24-bit length, type, flags, 31-bit stream id — then the payload): 10,000 streams opened on one
 //! connection, and a flood of SETTINGS frames from a client that never reads the acknowledgements.
 //! The server must answer or refuse every stream, or close the connection; nothing panics, and a
 //! well-behaved client is served throughout.
 
 use super::client::{config, connect};
-use super::{STEP, assert_ok, healthz_h1, tls_server};
+use super::common::raw::Raw;
+use super::{STEP, assert_ok, healthz_h1, request_close, settings, tls_server};
 use rtbench_server::HttpEngine;
+use rtbench_server::testing::TestServer;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The client connection preface (RFC 9113 §3.4).
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -77,6 +80,54 @@ async fn one_raw_stream_is_answered_so_the_frames_below_are_well_formed() {
     server.stop().await.unwrap();
 }
 
+/// Opens [`STREAMS`] streams at once on `io` (HTTP/2 from the preface on) and judges the answer:
+/// every stream answered or refused, or the connection closed with GOAWAY.
+async fn open_ten_thousand_streams<S>(io: S, what: &str)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, mut write) = tokio::io::split(io);
+    let reader = tokio::spawn(frame_types(read));
+    let mut out = PREFACE.to_vec();
+    out.extend(frame(SETTINGS, 0, 0, &[]));
+    let block = get_healthz();
+    for i in 0..STREAMS {
+        // END_STREAM | END_HEADERS: a whole GET per frame, on streams 1, 3, 5, ...
+        out.extend(frame(HEADERS, 0x5, 2 * i + 1, &block));
+    }
+    let _ = tokio::time::timeout(HOSTILE_FOR, write.write_all(&out)).await;
+    let types = tokio::time::timeout(STEP, reader).await.unwrap().unwrap();
+    let answered = types.iter().filter(|t| **t == HEADERS).count();
+    let refused = types.iter().filter(|t| **t == RST_STREAM).count();
+    let closed = types.contains(&GOAWAY);
+    assert!(
+        closed || answered + refused == STREAMS as usize,
+        "{what}: {answered} answered, {refused} refused, no GOAWAY"
+    );
+    assert!(answered + refused > 0, "{what}: HTTP/2 was never spoken");
+    drop(write);
+}
+
+/// Sends the preface (unless sent already) and [`SETTINGS_FLOOD`] SETTINGS frames on `io`.
+async fn settings_flood<S: AsyncWrite + Unpin + Send + 'static>(
+    mut write: S,
+    preface: bool,
+) -> tokio::task::JoinHandle<S> {
+    tokio::spawn(async move {
+        let mut out = if preface {
+            PREFACE.to_vec()
+        } else {
+            Vec::new()
+        };
+        for _ in 0..SETTINGS_FLOOD {
+            out.extend(frame(SETTINGS, 0, 0, &[]));
+        }
+        // The server may stop reading (its acknowledgements are not read) or close: either ends it.
+        let _ = tokio::time::timeout(HOSTILE_FOR, write.write_all(&out)).await;
+        write
+    })
+}
+
 #[tokio::test]
 async fn ten_thousand_streams_are_answered_refused_or_the_connection_closed() {
     for engine in HttpEngine::ALL {
@@ -85,28 +136,52 @@ async fn ten_thousand_streams_are_answered_refused_or_the_connection_closed() {
             .await
             .unwrap();
         assert_eq!(tls.alpn().as_deref(), Some(b"h2".as_slice()));
-        let (read, mut write) = tokio::io::split(tls.stream);
-        let reader = tokio::spawn(frame_types(read));
-        let mut out = PREFACE.to_vec();
-        out.extend(frame(SETTINGS, 0, 0, &[]));
-        let block = get_healthz();
-        for i in 0..STREAMS {
-            // END_STREAM | END_HEADERS: a whole GET per frame, on streams 1, 3, 5, ...
-            out.extend(frame(HEADERS, 0x5, 2 * i + 1, &block));
-        }
-        let _ = tokio::time::timeout(HOSTILE_FOR, write.write_all(&out)).await;
-        let types = tokio::time::timeout(STEP, reader).await.unwrap().unwrap();
-        let answered = types.iter().filter(|t| **t == HEADERS).count();
-        let refused = types.iter().filter(|t| **t == RST_STREAM).count();
-        let closed = types.contains(&GOAWAY);
-        assert!(
-            closed || answered + refused == STREAMS as usize,
-            "{engine}: {answered} answered, {refused} refused, no GOAWAY"
-        );
+        open_ten_thousand_streams(tls.stream, &format!("{engine} h2-tls")).await;
         assert_ok(&healthz_h1(server.http, &cert).await);
+        server.stop().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn ten_thousand_h2c_streams_on_the_plaintext_port_are_refused_and_others_served() {
+    for engine in HttpEngine::ALL {
+        let server = TestServer::start(settings(engine, false)).await.unwrap();
+        let mut steady = Raw::connect(server.http).await;
+        let hostile = Raw::connect(server.http).await;
+        open_ten_thousand_streams(hostile.stream, &format!("{engine} h2c")).await;
+        assert_ok(&request_close(&mut steady.stream, "/healthz").await);
+        assert_ok(&healthz_plain(server.http).await);
+        server.stop().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_h2c_settings_flood_from_a_client_that_never_reads_harms_no_one_else() {
+    for engine in HttpEngine::ALL {
+        let server = TestServer::start(settings(engine, false)).await.unwrap();
+        let hostile = Raw::connect(server.http).await;
+        let (mut unread, mut write) = tokio::io::split(hostile.stream);
+        write.write_all(PREFACE).await.unwrap();
+        // The server speaks HTTP/2 first: its SETTINGS frame (then nothing more is read).
+        let mut header = [0u8; 9];
+        tokio::time::timeout(STEP, unread.read_exact(&mut header))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(header[3], SETTINGS, "{engine}: h2c spoken");
+        let flood = settings_flood(write, false).await;
+        assert_ok(&healthz_plain(server.http).await);
+        let write = tokio::time::timeout(STEP, flood).await.unwrap().unwrap();
+        assert_ok(&healthz_plain(server.http).await);
         drop(write);
         server.stop().await.unwrap();
     }
+}
+
+/// `GET /healthz` over a new plaintext HTTP/1.1 connection: the answer.
+async fn healthz_plain(addr: std::net::SocketAddr) -> String {
+    let mut raw = Raw::connect(addr).await;
+    request_close(&mut raw.stream, "/healthz").await
 }
 
 #[tokio::test]
@@ -115,16 +190,8 @@ async fn a_settings_flood_from_a_client_that_never_reads_harms_no_one_else() {
     let tls = connect(server.http, config(&[&cert], &["h2"]))
         .await
         .unwrap();
-    let (_unread, mut write) = tokio::io::split(tls.stream);
-    let flood = tokio::spawn(async move {
-        let mut out = PREFACE.to_vec();
-        for _ in 0..SETTINGS_FLOOD {
-            out.extend(frame(SETTINGS, 0, 0, &[]));
-        }
-        // The server may stop reading (its acknowledgements are not read) or close: either ends it.
-        let _ = tokio::time::timeout(HOSTILE_FOR, write.write_all(&out)).await;
-        write
-    });
+    let (_unread, write) = tokio::io::split(tls.stream);
+    let flood = settings_flood(write, true).await;
     // Served while the flood is on, and after.
     assert_ok(&healthz_h1(server.http, &cert).await);
     let write = tokio::time::timeout(STEP, flood).await.unwrap().unwrap();

@@ -9,6 +9,7 @@ mod client;
 #[path = "../common/mod.rs"]
 mod common;
 mod h2_hostile;
+mod h2c;
 
 use client::{Tls, config, connect};
 use common::raw::Raw;
