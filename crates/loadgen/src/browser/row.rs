@@ -65,15 +65,14 @@ impl BrowserRow {
     /// What a reader of the row must know.
     fn notes(&self) -> Vec<String> {
         let mut notes = vec![format!(
-            "browser clients (headless Chromium, one browser context each): window = the whole \
-             schedule ({} events); latency ± {} µs (clock-offset uncertainty); client CPU not measured",
+            "headless Chromium; whole schedule measured ({} events); latency ± {} µs (clock offset); client CPU not measured",
             self.schedule.last_seq + 1 - self.schedule.first_seq.max(1),
             self.offset_uncertainty_us
         )];
         let (rounds, closed) = self.drops;
         if rounds > 0 {
             notes.push(format!(
-                "{closed} connections closed by the server in {rounds} drop rounds (a page cannot be reset from outside)"
+                "{closed} connections closed by the server in {rounds} drop rounds"
             ));
         }
         if self.gaps > 0 {
