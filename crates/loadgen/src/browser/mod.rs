@@ -191,9 +191,15 @@ async fn open_page(
     Ok((page, context))
 }
 
-/// Runs `spec` against the server at `target` in a headless Chromium; one row per transport.
-pub async fn measure(target: Target, spec: &BrowserSpec) -> Result<Vec<BrowserRow>, BrowserError> {
-    let deadline_ms = phase::deadline_ms(spec);
+/// A headless Chromium of our own, its DevTools event loop, and its profile directory.
+struct Launched {
+    browser: Browser,
+    driver: tokio::task::JoinHandle<()>,
+    profile: PathBuf,
+}
+
+/// Starts a headless Chromium whose DevTools requests may take up to `request_timeout`.
+async fn launch(request_timeout: Duration) -> Result<Launched, BrowserError> {
     // A profile of its own: Chromium refuses a profile another instance holds.
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
@@ -203,17 +209,58 @@ pub async fn measure(target: Target, spec: &BrowserSpec) -> Result<Vec<BrowserRo
         .chrome_executable(chromium()?)
         .no_sandbox()
         .user_data_dir(&profile)
-        .request_timeout(Duration::from_millis(deadline_ms) + Duration::from_secs(30))
+        .request_timeout(request_timeout)
         .arg("--disable-gpu")
         .build()
         .map_err(BrowserError::Cdp)?;
-    let (mut browser, mut handler) = Browser::launch(config).await.map_err(cdp)?;
+    let (browser, mut handler) = Browser::launch(config).await.map_err(cdp)?;
     let driver = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    let result = each_transport(&browser, target, spec).await;
-    let _ = browser.close().await;
-    let _ = browser.wait().await;
-    driver.abort();
-    let _ = std::fs::remove_dir_all(&profile);
+    Ok(Launched {
+        browser,
+        driver,
+        profile,
+    })
+}
+
+impl Launched {
+    /// Closes the browser and removes its profile.
+    async fn shut(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+        self.driver.abort();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Runs `spec` against the server at `target` in a headless Chromium; one row per transport.
+pub async fn measure(target: Target, spec: &BrowserSpec) -> Result<Vec<BrowserRow>, BrowserError> {
+    let timeout = Duration::from_millis(phase::deadline_ms(spec)) + Duration::from_secs(30);
+    let launched = launch(timeout).await?;
+    let result = each_transport(&launched.browser, target, spec).await;
+    launched.shut().await;
+    result
+}
+
+/// The page code's HdrHistogram of `values_ns`, recorded and encoded in Chromium (a blank page,
+/// no server) and decoded here: what a page hands back for those latencies.
+pub async fn histogram_in_browser(values_ns: &[f64]) -> Result<LatencyHistogram, BrowserError> {
+    let launched = launch(Duration::from_secs(30)).await?;
+    let result = async {
+        let page = launched
+            .browser
+            .new_page("about:blank")
+            .await
+            .map_err(cdp)?;
+        evaluate(&page, CLIENTS_JS.to_string()).await?;
+        let values = serde_json::to_string(values_ns).map_err(cdp)?;
+        let text = evaluate(&page, format!("window.rtbenchHistogram({values})")).await?;
+        let text = text
+            .as_str()
+            .ok_or_else(|| BrowserError::BadAnswer(text.to_string()))?;
+        rtbench_results::decode_histogram(text).map_err(|e| BrowserError::BadAnswer(e.to_string()))
+    }
+    .await;
+    launched.shut().await;
     result
 }
 
