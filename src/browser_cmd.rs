@@ -130,3 +130,19 @@ pub fn with_floor_ratios(mut rows: Vec<Row>) -> Vec<Row> {
     }
     rows
 }
+
+/// The run's fault line, saying who dropped the browser clients' connections: all the server.
+pub fn faults_spec(
+    args: &RunArgs,
+    mut spec: rtbench_results::FaultsSpec,
+) -> rtbench_results::FaultsSpec {
+    if let (true, Some(d)) = (browser_wanted(args), spec.description.as_mut()) {
+        let browser = "browser clients': all closed by the server";
+        *d = if rust_wanted(args) {
+            format!("{d}; {browser}")
+        } else {
+            d.replace("half closed by the server, half reset by clients", browser)
+        };
+    }
+    spec
+}

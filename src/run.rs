@@ -233,7 +233,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         stack: crate::stacks::stack(&args),
         server: settings,
         conditions: profiles.iter().map(spec_of).collect(),
-        faults: faults_spec(&faults),
+        faults: crate::browser_cmd::faults_spec(&args, faults_spec(&faults)),
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
     let results = document(started_at_unix_s, (&plan, external), config, rows);
