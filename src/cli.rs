@@ -249,6 +249,20 @@ pub struct RunArgs {
     /// prior knowledge), h2-tls (HTTP/2 over TLS, ALPN h2).
     #[arg(long, value_delimiter = ',', default_value = "h1", value_parser = tls::parse_stack)]
     pub stack: Vec<rtbench_proto::Stack>,
+    /// Whose clients measure the transports, comma-separated: rust (rtbench's own), browser (the
+    /// browser's EventSource, WebSocket and fetch in headless Chromium, `docs/browser.md`), or
+    /// rust,browser for both side by side.
+    #[arg(long, value_delimiter = ',', default_value = "rust")]
+    pub clients_in: Vec<ClientsIn>,
+}
+
+/// Whose clients `run` measures with (`--clients-in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientsIn {
+    /// rtbench's own Rust clients: every transport, every scenario.
+    Rust,
+    /// The browser's own clients in headless Chromium: the HTTP transports, one-topic workloads.
+    Browser,
 }
 
 /// What `run` and `report` print on stdout.

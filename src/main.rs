@@ -1,6 +1,7 @@
 //! `rtbench`: short polling, long polling, SSE and WebSockets measured side by side against a
 //! raw-TCP floor. This file only parses flags and hands over; see `cli.rs` for the commands.
 
+mod browser_cmd;
 mod campaign;
 mod capacity_cmd;
 mod check_cmd;

@@ -126,6 +126,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 /// Runs the command on the one stack of `args`.
 fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == "idle" {
+        if crate::browser_cmd::browser_wanted(&args) {
+            bail!("--clients-in browser: the idle scenario is measured by rtbench's clients only");
+        }
         if args.loadgen_procs > 1 {
             bail!(
                 "--loadgen-procs is for workloads with events; the idle scenario runs in one process"
@@ -149,6 +152,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     let loadgen_procs =
         spread_clients(&args, &mut measured.campaign, capacity.as_ref(), open_files)?;
     check(&args, &measured.campaign, &profiles)?;
+    crate::browser_cmd::check(&args, &measured.campaign, &profiles)?;
     let plan = Plan {
         loadgen_procs,
         ..Plan::choose(&placement::allowed_cpus(), !args.no_pin, args.server_cpus)?
@@ -172,7 +176,8 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         cpus: plan.server.clone(),
         fault_endpoints: faults.drops(),
         tuning: args.server.clone(),
-        max_topics: crate::campaign::topics_needed(campaign) * profiles.len(),
+        max_topics: crate::campaign::topics_needed(campaign) * profiles.len()
+            + crate::browser_cmd::topics_needed(&args, campaign),
         fault: server_fault,
         // The child's banner ("try /sse?topic=demo") is for `rtbench serve` users; `run` prints
         // its own line with the addresses. Warnings still reach stderr.
@@ -201,17 +206,27 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     }
     let ours = server.is_some();
     let settings = runtime.block_on(server_info(&Control::new(&target)?, ours))?;
-    let mut rows = measure(
-        &runtime,
-        campaign,
-        &target,
-        (server.as_ref(), &plan),
-        &profiles,
-        (
-            args.quiet,
-            capacity.as_ref().map(|p| (p, args.out.as_path())),
-        ),
-    )?;
+    let mut rows = if crate::browser_cmd::rust_wanted(&args) {
+        measure(
+            &runtime,
+            campaign,
+            &target,
+            (server.as_ref(), &plan),
+            &profiles,
+            (
+                args.quiet,
+                capacity.as_ref().map(|p| (p, args.out.as_path())),
+            ),
+        )?
+    } else {
+        Vec::new()
+    };
+    if crate::browser_cmd::browser_wanted(&args) {
+        rows.extend(crate::browser_cmd::measure_points(
+            &runtime, campaign, target, args.quiet,
+        )?);
+        rows = crate::browser_cmd::with_floor_ratios(rows);
+    }
     drop(server);
     crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
 
@@ -219,7 +234,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         stack: crate::stacks::stack(&args),
         server: settings,
         conditions: profiles.iter().map(spec_of).collect(),
-        faults: faults_spec(&faults),
+        faults: crate::browser_cmd::faults_spec(&args, faults_spec(&faults)),
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
     let results = document(started_at_unix_s, (&plan, external), config, rows);

@@ -1,9 +1,12 @@
 //! Browser-hosted clients measured (`rtbench_loadgen::browser`): 3 headless-Chromium clients of
 //! each HTTP transport (EventSource, WebSocket, fetch long-poll, fetch short-poll), each in a
 //! browser context of its own, receive every event of a schedule in order, with no loss, gap or
-//! reconnect, and hand back one latency sample per delivery. With connections closed by the
-//! server mid-run, they recover on their own (EventSource with `Last-Event-ID`, the others with
-//! their cursors): still every event, in order, and the reconnects are counted.
+//! reconnect, and hand back an HdrHistogram with one latency per delivery. The WebSocket clients'
+//! bytes, as the server's meter counts them, are exactly the RFC 6455 frames of the events. With
+//! connections dropped by the server mid-run (the fault plan of `--drop-fraction`), they recover
+//! on their own (EventSource with `Last-Event-ID`, the others with their cursors): still every
+//! event, in order, and the reconnects are counted. The page code's histogram encoding is the
+//! hdrhistogram crate's, value for value.
 //!
 //! No Chromium: skipped with the reason printed (`.ci/run` sets `RTBENCH_REQUIRE_REAL_CLIENTS=1`,
 //! which makes that a failure).
@@ -11,13 +14,18 @@
 mod real_clients;
 
 use real_clients::{runs, unavailable};
-use rtbench_loadgen::browser::{BrowserRow, BrowserSpec, measure};
-use rtbench_loadgen::control::{Control, Target};
+use rtbench_loadgen::FaultPlan;
+use rtbench_loadgen::browser::{BrowserRow, BrowserSpec, histogram_in_browser, measure};
+use rtbench_loadgen::control::Target;
+use rtbench_proto::control::ScheduleResponse;
+use rtbench_proto::event::body_len;
 use rtbench_proto::{ServerSettings, Transport};
+use rtbench_results::histogram::{MAX_LATENCY_NS, new_histogram};
 use rtbench_server::testing::TestServer;
 use std::time::Duration;
 
 const CLIENTS: usize = 3;
+const PAYLOAD_BYTES: usize = 64;
 const TRANSPORTS: [Transport; 4] = [
     Transport::Sse,
     Transport::WebSocket,
@@ -25,15 +33,17 @@ const TRANSPORTS: [Transport; 4] = [
     Transport::ShortPoll,
 ];
 
-fn spec(topic: &str, events: u64) -> BrowserSpec {
+fn spec(topic: &str, events: u64, faults: FaultPlan) -> BrowserSpec {
     BrowserSpec {
         clients: CLIENTS,
         transports: TRANSPORTS.to_vec(),
         topic: topic.into(),
         events,
         rate_per_s: 20.0,
-        payload_bytes: 64,
+        payload_bytes: PAYLOAD_BYTES,
+        poll_interval_ms: 100,
         grace: Duration::from_secs(10),
+        faults,
     }
 }
 
@@ -45,9 +55,26 @@ fn assert_complete(rows: &[BrowserRow], events: u64) {
         let t = row.transport;
         assert_eq!(row.clients, CLIENTS, "{t}");
         assert_eq!(row.deliveries, CLIENTS as u64 * events, "{t}");
-        assert_eq!((row.lost, row.gaps, row.out_of_order), (0, 0, 0), "{t}");
-        assert_eq!(row.latency_us.len(), CLIENTS as u64 * events, "{t}");
+        assert_eq!(
+            (row.lost, row.gaps, row.duplicated, row.reordered),
+            (0, 0, 0, 0),
+            "{t}"
+        );
+        assert_eq!(row.latency_ns.len(), CLIENTS as u64 * events, "{t}");
+        assert!(row.latency_ns.min() > 0, "{t}");
     }
+}
+
+/// The bytes the server writes to one WebSocket client for every event of `schedule`: one text
+/// frame per event (RFC 6455 §5.2), unmasked from the server, its header 2 bytes up to 125
+/// payload bytes and 4 up to 65,535, its payload the event's body.
+fn websocket_frames_bytes(schedule: &ScheduleResponse) -> u64 {
+    (schedule.first_seq..=schedule.last_seq)
+        .map(|seq| {
+            let body = body_len(seq, schedule.t_pub_ns(seq), PAYLOAD_BYTES) as u64;
+            body + if body <= 125 { 2 } else { 4 }
+        })
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,33 +84,30 @@ async fn browser_clients_of_every_http_transport_get_every_event_in_order() {
     }
     let server = TestServer::start(ServerSettings::default()).await.unwrap();
     let target = Target::plain(server.http, server.tcp);
-    let rows = tokio::time::timeout(Duration::from_secs(120), measure(target, &spec("b", 40)))
+    let spec = spec("b", 40, FaultPlan::default());
+    let rows = tokio::time::timeout(Duration::from_secs(120), measure(target, &spec))
         .await
         .expect("the browser run ends in time")
         .expect("the browser run");
     assert_complete(&rows, 40);
     for row in &rows {
         assert_eq!(row.reconnects, 0, "{}", row.transport);
+        assert!(row.totals.bytes_to_clients > 0, "{}", row.transport);
     }
+    // The browser's own frames are masked (RFC 6455 §5.3: a 4-byte masking key in each), but it
+    // sends none in the window: its close frame comes after the window's last read.
+    let ws = &rows[1];
+    assert_eq!(ws.totals.bytes_from_clients, 0);
+    assert_eq!(
+        ws.totals.bytes_to_clients,
+        CLIENTS as u64 * websocket_frames_bytes(&ws.schedule)
+    );
+    assert_eq!(ws.totals.http_requests, 0);
     server.stop().await.unwrap();
 }
 
-/// Connections of `transport` open on the server (`POST /faults/close` of none).
-async fn open_connections(target: &Target, transport: Transport) -> u64 {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{}/faults/close", target.http))
-        .json(&serde_json::json!({ "transport": transport.as_str(), "count": 0 }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["open"].as_u64().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_clients_recover_from_closed_connections_without_losing_an_event() {
+async fn browser_clients_recover_from_dropped_connections_without_losing_an_event() {
     if !runs("chromium") {
         return unavailable("chromium is not installed (Debian: apt-get install chromium)");
     }
@@ -93,51 +117,62 @@ async fn browser_clients_recover_from_closed_connections_without_losing_an_event
     };
     let server = TestServer::start(settings).await.unwrap();
     let target = Target::plain(server.http, server.tcp);
-    let control = Control::new(&target).unwrap();
-    // 160 events at 20/s: 8 s once every page is open. Once every client's SSE and WebSocket
-    // connection is open, closes one of each every 500 ms for 3 s: while events flow, well before
-    // any client is done (a connection closed just as its client finishes is not reopened).
-    let faults = async {
-        // Bounded: 60 s. Also shows each browser client's connection is counted under its own
-        // transport, one each (a browser client sharing a pool would be counted as another's).
-        for t in TRANSPORTS {
-            let mut open = 0;
-            for _ in 0..600 {
-                open = open_connections(&target, t).await;
-                if open >= CLIENTS as u64 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            assert_eq!(open, CLIENTS as u64, "{t} connections counted as such");
-        }
-        let mut closed = [0u64; 2];
-        for _ in 0..6 {
-            for (i, t) in [Transport::Sse, Transport::WebSocket]
-                .into_iter()
-                .enumerate()
-            {
-                closed[i] += control.close_connections(t, 1).await.unwrap();
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        closed
+    // 60 events at 20/s: 3 s; every 500 ms, half the clients' connections (2 of 3) closed by the
+    // server: 5 rounds while events flow.
+    let faults = FaultPlan {
+        drop_fraction: 0.5,
+        drop_every: Duration::from_millis(500),
+        restart_server_at: None,
     };
-    let spec = spec("f", 160);
-    let run = tokio::time::timeout(Duration::from_secs(120), measure(target, &spec));
-    let (rows, closed) = tokio::join!(run, faults);
-    let rows = rows
-        .expect("the browser run ends in time")
-        .expect("the browser run");
-    assert_complete(&rows, 160);
-    assert!(closed.iter().all(|&c| c > 0), "closed {closed:?}");
-    for (row, closed) in rows.iter().zip(closed) {
+    let rows = tokio::time::timeout(
+        Duration::from_secs(180),
+        measure(target, &spec("f", 60, faults)),
+    )
+    .await
+    .expect("the browser run ends in time")
+    .expect("the browser run");
+    assert_complete(&rows, 60);
+    for row in &rows {
+        assert_eq!(row.drops.0, 5, "{}: drop rounds", row.transport);
+        assert!(row.drops.1 > 0, "{}: connections closed", row.transport);
+    }
+    // EventSource and WebSocket connections are always open: every close is seen and counted.
+    for row in &rows[..2] {
         assert!(
-            row.reconnects >= closed,
-            "{}: {} reconnects for {closed} closed",
+            row.reconnects > 0,
+            "{}: {} reconnects for {} closed",
             row.transport,
-            row.reconnects
+            row.reconnects,
+            row.drops.1
         );
     }
     server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_histogram_is_the_crate_histogram() {
+    if !runs("chromium") {
+        return unavailable("chromium is not installed (Debian: apt-get install chromium)");
+    }
+    // Every magnitude from 1 ns to beyond the top (clamped), bucket edges, fractions (rounded).
+    let mut values: Vec<f64> = vec![0.0, 1.0, 2047.0, 2048.0, 2049.0, 4095.5, 1e9, 7e10];
+    values.extend((0..2_000).map(|i| 1.0 + (f64::from(i) * 0.018).exp() * 1.7));
+    let from_page = tokio::time::timeout(Duration::from_secs(60), histogram_in_browser(&values))
+        .await
+        .expect("in time")
+        .expect("the page's histogram decodes");
+    let mut expected = new_histogram();
+    for v in &values {
+        expected
+            .record((v.round() as u64).clamp(1, MAX_LATENCY_NS))
+            .unwrap();
+    }
+    assert_eq!(from_page.len(), values.len() as u64);
+    let counts = |h: &rtbench_results::LatencyHistogram| -> Vec<(u64, u64)> {
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    };
+    assert_eq!(counts(&from_page), counts(&expected));
+    assert_eq!(from_page.max(), expected.max());
 }

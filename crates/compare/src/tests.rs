@@ -55,6 +55,7 @@ fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
         notes: Vec::new(),
         overload: Default::default(),
         totals: Totals::default(),
+        client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
     }
 }

@@ -348,6 +348,7 @@ fn idle_row(
         idle_requests_per_client_s: per_client_s(totals.http_requests),
         idle_server_cpu_us_per_client_s: per_client_s(totals.server_cpu_us),
         totals,
+        client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
     }
 }

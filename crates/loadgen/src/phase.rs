@@ -482,6 +482,7 @@ pub(crate) fn build_row(
         idle_server_cpu_us_per_client_s: None,
         spread: None,
         totals,
+        client: rtbench_results::Client::Rust,
         latency_histogram: counted.hist,
     }
 }

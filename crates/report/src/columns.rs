@@ -56,7 +56,7 @@ pub fn columns(r: &Results) -> Vec<Column> {
         .rows
         .iter()
         .any(|row| row.kernel_bytes_per_delivery.is_some());
-    let mut out = vec![col("transport", |r| r.transport.to_string())];
+    let mut out = vec![col("transport", Row::who)];
     if swept("poll_interval") {
         out.push(col("poll ms", |r| r.poll_interval_ms.to_string()));
     }
@@ -161,7 +161,7 @@ pub fn compact_columns(r: &Results) -> Vec<Column> {
             .iter()
             .any(|s| s.starts_with(&format!("{key}=")))
     };
-    let mut out = vec![col("transport", |r| r.transport.to_string())];
+    let mut out = vec![col("transport", Row::who)];
     for (key, column) in [
         (
             "poll_interval",
@@ -208,7 +208,7 @@ pub fn cells(columns: &[Column], row: &Row) -> Vec<String> {
 /// The idle-table columns.
 pub fn idle_columns() -> Vec<Column> {
     vec![
-        col("transport", |r| r.transport.to_string()),
+        col("transport", Row::who),
         col("connections", |r| {
             r.connections.map_or("–".into(), |c| c.to_string())
         }),
@@ -240,7 +240,7 @@ pub fn idle_columns() -> Vec<Column> {
 /// socket memory and the meter check (in `--wide`).
 pub fn compact_idle_columns() -> Vec<Column> {
     vec![
-        col("transport", |r| r.transport.to_string()),
+        col("transport", Row::who),
         col("conns", |r| {
             r.connections.map_or("–".into(), |c| c.to_string())
         }),
@@ -326,7 +326,7 @@ pub fn notes(rows: &[Row]) -> Vec<String> {
         notes.extend(
             r.notes
                 .iter()
-                .map(|n| format!("{} ({}): {n}", r.transport, r.scenario)),
+                .map(|n| format!("{} ({}): {n}", r.who(), r.scenario)),
         );
         if r.client_errors > 0 {
             notes.push(format!(

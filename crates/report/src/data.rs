@@ -6,12 +6,16 @@
 //! interval, so other transports match a workload whatever their run's interval was; where several
 //! match, the one measured with the same interval (the same run, in a sweep) is preferred, so a
 //! row is compared with the floor of its own run whenever the data has it.
+//!
+//! Rows measured by the browser's clients (`client: browser`) are points of their own
+//! ([`Dataset::browser`]), never merged with the Rust clients' rows: the charts and sweeps read
+//! the Rust clients' points, the textbook table puts the browser's beside them.
 
 pub use crate::param::{Param, Workload};
 
 use crate::{ReportError, Run, transport};
 use rtbench_results::floor;
-use rtbench_results::{Latency, LatencyHistogram, Row, Transport};
+use rtbench_results::{Client, Latency, LatencyHistogram, Row, Transport};
 
 /// One transport under one workload, from one or more merged rows.
 #[derive(Debug, Clone)]
@@ -110,45 +114,59 @@ pub struct Dataset {
     pub transports: Vec<Transport>,
     /// Network conditions present, lowest round-trip time first ([`Workload::conditions_rank`]).
     pub conditions: Vec<String>,
+    /// The points the browser's clients measured, one per (workload, transport), in the order
+    /// first seen; not in `points`.
+    pub browser: Vec<Point>,
+}
+
+/// Rows with the same transport and workload, and their histograms added.
+type Group<'a> = (Transport, Workload, Vec<&'a Row>, LatencyHistogram);
+
+/// The rows of `runs` measured by `client`, grouped by (transport, workload).
+fn group(runs: &[Run], client: Client) -> Result<Vec<Group<'_>>, ReportError> {
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for run in runs {
+        if run.results.rows.is_empty() {
+            return Err(ReportError::Empty {
+                file: run.source.clone(),
+            });
+        }
+        for row in run.results.rows.iter().filter(|r| r.client == client) {
+            let bad = |reason: String| ReportError::Histogram {
+                file: run.source.clone(),
+                transport: row.transport,
+                reason,
+            };
+            let w = Workload::of(row);
+            match groups.iter_mut().find(|g| g.0 == row.transport && g.1 == w) {
+                Some(g) => {
+                    g.3.add(&row.latency_histogram)
+                        .map_err(|e| bad(format!("cannot merge: {e:?}")))?;
+                    g.2.push(row);
+                }
+                None => groups.push((row.transport, w, vec![row], row.latency_histogram.clone())),
+            }
+        }
+    }
+    Ok(groups)
 }
 
 impl Dataset {
     /// Decodes and merges the rows of `runs`. Errors name the file.
     pub fn new(runs: &[Run]) -> Result<Dataset, ReportError> {
         let first = runs.first().ok_or(ReportError::NoRuns)?;
-        let mut groups: Vec<(Transport, Workload, Vec<&Row>, LatencyHistogram)> = Vec::new();
-        for run in runs {
-            if run.results.rows.is_empty() {
-                return Err(ReportError::Empty {
-                    file: run.source.clone(),
-                });
-            }
-            for row in &run.results.rows {
-                let bad = |reason: String| ReportError::Histogram {
-                    file: run.source.clone(),
-                    transport: row.transport,
-                    reason,
-                };
-                let w = Workload::of(row);
-                match groups.iter_mut().find(|g| g.0 == row.transport && g.1 == w) {
-                    Some(g) => {
-                        g.3.add(&row.latency_histogram)
-                            .map_err(|e| bad(format!("cannot merge: {e:?}")))?;
-                        g.2.push(row);
-                    }
-                    None => {
-                        groups.push((row.transport, w, vec![row], row.latency_histogram.clone()))
-                    }
-                }
-            }
-        }
+        let groups = group(runs, Client::Rust)?;
         let conditions =
             crate::param::order_conditions(groups.iter().map(|g| g.1.conditions.as_str()));
         let rank = |c: &str| conditions.iter().position(|k| k == c).unwrap_or(0);
-        let mut points: Vec<Point> = groups
-            .into_iter()
-            .map(|(_, _, rows, h)| Point::merge(&rows, h))
-            .collect();
+        let merged = |groups: Vec<Group<'_>>| -> Vec<Point> {
+            groups
+                .into_iter()
+                .map(|(_, _, rows, h)| Point::merge(&rows, h))
+                .collect()
+        };
+        let mut points = merged(groups);
+        let mut browser = merged(group(runs, Client::Browser)?);
         let mut transports: Vec<Transport> = Vec::new();
         for p in &points {
             if !transports.contains(&p.transport) {
@@ -156,20 +174,38 @@ impl Dataset {
             }
         }
         transports.sort_by_key(|&t| transport::rank(t));
-        for p in &mut points {
+        for p in points.iter_mut().chain(browser.iter_mut()) {
             p.workload.conditions_rank = rank(&p.workload.conditions);
         }
+        // The base workload is the first file's first row's: a Rust client's when it has one.
+        let rows = &first.results.rows;
+        let first_row = rows
+            .iter()
+            .find(|r| r.client == Client::Rust)
+            .unwrap_or(&rows[0]);
         let base = Workload {
             reads_poll: true,
-            conditions_rank: rank(&first.results.rows[0].conditions),
-            ..Workload::of(&first.results.rows[0])
+            conditions_rank: rank(&first_row.conditions),
+            ..Workload::of(first_row)
         };
         Ok(Dataset {
             points,
             base,
             transports,
             conditions,
+            browser,
         })
+    }
+
+    /// The browser's points of the base workload, one per transport, in transport order.
+    pub fn browser_base_points(&self) -> Vec<&Point> {
+        let mut pts: Vec<&Point> = self
+            .browser
+            .iter()
+            .filter(|p| p.workload.matches(&self.base, None))
+            .collect();
+        self.prefer_same_interval(&mut pts, |p| p.transport);
+        pts
     }
 
     /// The points of the base workload, one per transport, in transport order.

@@ -51,6 +51,7 @@ fn row(transport: &str) -> Row {
             bytes_from_clients: 900,
             ..Totals::default()
         },
+        client: rtbench_results::Client::Rust,
         latency_histogram: h,
     }
 }

@@ -9,6 +9,7 @@ use crate::data::{Dataset, Param, Point};
 use crate::format::{latency_us, number, ratio};
 use crate::rating::{LATENCY, Level, OVERHEAD, Scale, Verdict};
 use rtbench_results::Transport;
+use std::sync::LazyLock;
 
 /// One row of the chapter's table (section 7.3.1): technique, latency claim, overhead claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +239,52 @@ fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
     )
 }
 
+/// The chapter's techniques as the browser's clients measured them: "WebSockets (browser)".
+static BROWSER_TECHNIQUES: LazyLock<Vec<(Transport, String)>> = LazyLock::new(|| {
+    claims()
+        .into_iter()
+        .map(|c| (c.transport, format!("{} (browser)", c.technique)))
+        .collect()
+});
+
+/// After each claim's row, the same claim held against the browser's clients' point of the base
+/// workload, when the data has one (rated against the same floor; no sweep notes, the sweeps
+/// are the Rust clients').
+fn with_browser_rows(d: &Dataset, rows: &mut Vec<MeasuredRow>, per_core: bool) {
+    let browser = d.browser_base_points();
+    let mut out = Vec::with_capacity(rows.len() * 2);
+    for row in rows.drain(..) {
+        let claim = row.claim;
+        out.push(row);
+        let Some(p) = browser
+            .iter()
+            .copied()
+            .find(|p| p.transport == claim.transport)
+        else {
+            continue;
+        };
+        let Some((_, technique)) = BROWSER_TECHNIQUES.iter().find(|t| t.0 == claim.transport)
+        else {
+            continue;
+        };
+        let mut latency = cell(d, Some(p), &LATENCY, claim.latency, claim.transport);
+        let mut overhead = cell(d, Some(p), &OVERHEAD, claim.overhead, claim.transport);
+        latency.sweeps.clear();
+        overhead.sweeps.clear();
+        out.push(MeasuredRow {
+            claim: Claim {
+                technique: technique.as_str(),
+                ..claim
+            },
+            latency,
+            overhead,
+            other_cost: other_cost(d, Some(p)),
+            per_core: per_core.then(|| "–".into()),
+        });
+    }
+    *rows = out;
+}
+
 /// Measures the chapter's table against the base workload of `d`.
 pub fn measure(d: &Dataset) -> Measured {
     measure_with(d, None)
@@ -247,7 +294,7 @@ pub fn measure(d: &Dataset) -> Measured {
 /// row's bytes per delivery when `capacity` is given.
 pub fn measure_with(d: &Dataset, capacity: Option<&[CapacityRow]>) -> Measured {
     let base = d.base_points();
-    let rows = claims()
+    let mut rows: Vec<MeasuredRow> = claims()
         .into_iter()
         .map(|claim| {
             let p = base
@@ -267,6 +314,7 @@ pub fn measure_with(d: &Dataset, capacity: Option<&[CapacityRow]>) -> Measured {
             }
         })
         .collect();
+    with_browser_rows(d, &mut rows, capacity.is_some());
     let floor = d.floor_for(&d.base).map(|f| {
         format!(
             "p50 {}, {} B, {} µs server CPU per delivery",

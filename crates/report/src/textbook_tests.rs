@@ -130,3 +130,44 @@ fn a_round_trip_sweep_shows_short_polling_latency_falling_to_media_alta() {
         ]
     );
 }
+
+/// Browser rows are points of their own: not merged into the Rust clients' point of the same
+/// transport, rated in a row of their own after it, and labelled in the terminal table.
+#[test]
+fn browser_rows_stand_beside_the_rust_rows() {
+    let mut rows = base_rows(20.0);
+    let mut browser = row("websocket", 20.0, 500, 3_000.0, 181.0);
+    browser.client = rtbench_results::Client::Browser;
+    rows.push(browser);
+    let r = run("a.json", rows);
+    let d = Dataset::new(std::slice::from_ref(&r)).unwrap();
+    assert_eq!(d.points.len(), 5);
+    assert_eq!(d.browser.len(), 1);
+    let ws = d
+        .base_points()
+        .into_iter()
+        .find(|p| p.transport == Transport::WebSocket)
+        .unwrap();
+    assert!(
+        ws.latency.p50 < 700.0,
+        "the Rust point is not merged with the browser's"
+    );
+    assert_eq!(ws.deliveries, 1_000);
+    let m = measure(&d);
+    let techniques: Vec<&str> = m.rows.iter().map(|r| r.claim.technique).collect();
+    assert_eq!(
+        techniques,
+        [
+            "Short Polling",
+            "Long Polling",
+            "SSE",
+            "WebSockets",
+            "WebSockets (browser)"
+        ]
+    );
+    assert_eq!(m.rows[4].latency.figure, "3.00 ms (6.00×)");
+    assert_eq!(m.rows[4].overhead.figure, "181 B (1.01×)");
+    let table = crate::render_table(&r.results);
+    assert!(table.contains("websocket (browser)"), "{table}");
+    assert!(table.contains("WebSockets (browser)"), "{table}");
+}

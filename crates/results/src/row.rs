@@ -13,6 +13,10 @@ pub struct Row {
     pub scenario: String,
     /// The transport, written as its name ([`Transport::as_str`]).
     pub transport: Transport,
+    /// Whose client measured it: rtbench's own (`rust`, the default of documents written before
+    /// the field) or the browser's, hosted in headless Chromium (`browser`).
+    #[serde(default)]
+    pub client: Client,
     /// Network conditions between clients and server (`loopback` when none were added).
     pub conditions: String,
     /// Clients subscribed.
@@ -114,6 +118,33 @@ pub struct Row {
     pub latency_histogram: LatencyHistogram,
 }
 
+/// Whose client measured a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Client {
+    /// rtbench's own Rust clients (the load generator).
+    #[default]
+    Rust,
+    /// The browser's own EventSource, WebSocket and fetch, in headless Chromium.
+    Browser,
+}
+
+impl Client {
+    /// The name written in results and reports: `rust`, `browser`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Client::Rust => "rust",
+            Client::Browser => "browser",
+        }
+    }
+}
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Delivery latency percentiles, microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Latency {
@@ -200,6 +231,15 @@ pub struct Totals {
 }
 
 impl Row {
+    /// The transport as a reader reads it in a table: its name, and `(browser)` after it when the
+    /// browser's client measured it.
+    pub fn who(&self) -> String {
+        match self.client {
+            Client::Rust => self.transport.to_string(),
+            Client::Browser => format!("{} (browser)", self.transport),
+        }
+    }
+
     /// Every scheduled event × member that was not delivered by the drain's end, whatever the
     /// reason: `lost` plus the late and unpublished ones. A complete row has none.
     pub fn undelivered(&self) -> u64 {

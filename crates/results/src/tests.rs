@@ -102,6 +102,7 @@ pub(crate) fn sample() -> Results {
             idle_server_cpu_us_per_client_s: None,
             spread: None,
             totals: Totals::default(),
+            client: crate::Client::Rust,
             latency_histogram: h,
         }],
     }
@@ -144,6 +145,7 @@ fn shape_is_pinned() {
         keys(row),
         [
             "bytes_per_delivery",
+            "client",
             "client_cpu_us_per_delivery",
             "client_errors",
             "clients",
@@ -411,4 +413,17 @@ fn committed_documents_load() {
         let r = Results::load(&root.join(file)).unwrap();
         assert!(!r.rows.is_empty(), "{file}");
     }
+}
+
+#[test]
+fn client_defaults_to_rust_and_reads_browser() {
+    let mut v = serde_json::to_value(sample()).unwrap();
+    assert_eq!(v["rows"][0]["client"], "rust");
+    v["rows"][0].as_object_mut().unwrap().remove("client");
+    let r: Results = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(r.rows[0].client, Client::Rust);
+    v["rows"][0]["client"] = "browser".into();
+    let r: Results = serde_json::from_value(v).unwrap();
+    assert_eq!(r.rows[0].client, Client::Browser);
+    assert_eq!(r.rows[0].who(), "tcp (browser)");
 }

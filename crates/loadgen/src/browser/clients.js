@@ -2,10 +2,11 @@
 // no Origin on its GETs and they are served as rtbench's own clients' are), one client per
 // transport per page. rtbenchOpen(cfg) measures the clock offset (GET /clock, smallest round trip
 // kept) and resolves when every client is subscribed; rtbenchResults() resolves when each client
-// has received the topic's events up to cfg.last_seq, or at cfg.deadline_ms, with what each saw.
+// has received the topic's events up to cfg.last_seq, or at cfg.deadline_ms, with what each saw:
+// counts and an HdrHistogram of latencies (rtbenchHistogram encodes one, for tests).
 'use strict';
 (() => {
-  const state = { offsetMs: 0, uncertaintyMs: 0, clients: [] };
+  const state = { offsetMs: 0, uncertaintyMs: 0, clients: [], sockets: [], closing: false };
 
   async function measureClock(pings) {
     let best = Infinity;
@@ -24,21 +25,87 @@
     }
   }
 
+  // HdrHistogram of latencies in nanoseconds with rtbench's bounds (1 ns .. 60 s, 3 significant
+  // digits: `rtbench_results::histogram`), kept as sparse counts under the hdrhistogram crate's
+  // counts index (unit magnitude 0, sub-bucket half count 2^10, so bucket = 53 − the value's
+  // leading zeros, computed on doubles: values reach 2^36). Handed back in the crate's V2
+  // encoding, uncompressed, in base64: the crate's Deserializer reads it as it is.
+  const HIST_LOW_NS = 1;
+  const HIST_HIGH_NS = 60e9;
+  const HIST_DIGITS = 3;
+  function countsIndex(ns) {
+    const v = Math.max(ns, 2047); // ns | sub_bucket_mask has the same top bit
+    const hi = Math.floor(v / 4294967296);
+    const leadingZeros = hi > 0 ? Math.clz32(hi) : 32 + Math.clz32(v);
+    const bucket = 53 - leadingZeros;
+    const sub = Math.floor(ns / 2 ** bucket);
+    return (bucket + 1) * 1024 + sub - 1024;
+  }
+  function newHistogram() {
+    const counts = new Map();
+    return {
+      counts,
+      record(ns) {
+        const v = Math.min(HIST_HIGH_NS, Math.max(HIST_LOW_NS, Math.round(ns)));
+        const i = countsIndex(v);
+        counts.set(i, (counts.get(i) || 0) + 1);
+      },
+    };
+  }
+  function varint(out, n) {
+    let z = n >= 0 ? 2 * n : -2 * n - 1; // zig-zag
+    while (z >= 128) { out.push((z % 128) | 128); z = Math.floor(z / 128); }
+    out.push(z);
+  }
+  function encodeHistogram(h) {
+    const payload = [];
+    let next = 0;
+    for (const i of [...h.counts.keys()].sort((a, b) => a - b)) {
+      if (i > next) varint(payload, -(i - next)); // a run of empty counts
+      varint(payload, h.counts.get(i));
+      next = i + 1;
+    }
+    const bytes = new Uint8Array(40 + payload.length);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, 0x1c849313); // V2 cookie
+    view.setUint32(4, payload.length);
+    view.setUint32(8, 0); // normalizing index offset
+    view.setUint32(12, HIST_DIGITS);
+    view.setBigUint64(16, BigInt(HIST_LOW_NS));
+    view.setBigUint64(24, BigInt(HIST_HIGH_NS));
+    view.setFloat64(32, 1.0); // integer-to-double ratio
+    bytes.set(payload, 40);
+    let text = '';
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text);
+  }
+  window.rtbenchHistogram = (valuesNs) => {
+    const h = newHistogram();
+    valuesNs.forEach((v) => h.record(v));
+    return encodeHistogram(h);
+  };
+
   // What one client saw; deliver() is called with each parsed message as it arrives.
   function newClient(transport, cfg) {
-    const c = { transport, expected: cfg.after + 1, latenciesUs: [], deliveries: 0, gaps: 0,
-      outOfOrder: 0, dropped: 0, reconnects: 0, done: null, finish: null, cursor: cfg.after };
-    c.done = new Promise((resolve) => { c.finish = resolve; });
+    const c = { transport, expected: cfg.after + 1, histogram: newHistogram(), seen: new Set(),
+      deliveries: 0, gaps: 0, duplicated: 0, reordered: 0, dropped: 0, reconnects: 0,
+      done: null, finish: null, finished: false, cursor: cfg.after };
+    // finished is set at once (not in a promise callback), so a poll loop stops before its next
+    // request once the last event arrived.
+    c.done = new Promise((resolve) => { c.finish = () => { c.finished = true; resolve(); }; });
     c.deliver = (m) => {
       const nowMs = performance.now();
       if (m.dropped !== undefined) { c.dropped += m.dropped; c.expected += m.dropped; return; }
-      if (m.seq < c.expected) { c.outOfOrder += 1; return; }
+      if (m.seq < c.expected) {
+        if (c.seen.has(m.seq)) c.duplicated += 1; else c.reordered += 1;
+        return;
+      }
       if (m.seq > c.expected) c.gaps += m.seq - c.expected;
       c.expected = m.seq + 1;
       c.cursor = m.seq;
+      c.seen.add(m.seq);
       c.deliveries += 1;
-      const latencyUs = Math.round((nowMs + state.offsetMs - m.t_pub_ns / 1e6) * 1000);
-      c.latenciesUs.push(Math.max(1, latencyUs));
+      c.histogram.record((nowMs + state.offsetMs) * 1e6 - m.t_pub_ns);
       if (m.seq >= cfg.last_seq) c.finish();
     };
     return c;
@@ -58,25 +125,25 @@
     });
   }
 
+  // The WebSocket is not closed when the client is done: its close frames would land in the
+  // measured window. rtbenchClose() closes it after the window's last scrape.
   function websocket(c, cfg) {
     return new Promise((ready) => {
-      let finished = false;
-      c.done.then(() => { finished = true; });
       const open = () => {
         const ws = new WebSocket(`ws://${location.host}/ws?${query(cfg, c.cursor)}`);
+        state.sockets.push(ws);
         ws.onopen = () => ready();
         ws.onmessage = (e) => c.deliver(JSON.parse(e.data));
-        ws.onclose = () => { if (!finished) { c.reconnects += 1; setTimeout(open, 100); } };
-        c.done.then(() => ws.close());
+        ws.onclose = () => {
+          if (!c.finished && !state.closing) { c.reconnects += 1; setTimeout(open, 100); }
+        };
       };
       open();
     });
   }
 
   async function poll(c, cfg, path, extra, pauseMs) {
-    let finished = false;
-    c.done.then(() => { finished = true; });
-    while (!finished) {
+    while (!c.finished && !state.closing) {
       try {
         const answer = await (await fetch(`${path}?${query(cfg, c.cursor)}${extra}`, { cache: 'no-store' })).json();
         if (answer.dropped) c.deliver({ dropped: answer.dropped });
@@ -85,7 +152,7 @@
         c.reconnects += 1;
         await new Promise((r) => setTimeout(r, 100));
       }
-      if (pauseMs && !finished) await new Promise((r) => setTimeout(r, pauseMs));
+      if (pauseMs && !c.finished) await new Promise((r) => setTimeout(r, pauseMs));
     }
   }
 
@@ -104,12 +171,19 @@
     return { offset_ms: state.offsetMs, uncertainty_ms: state.uncertaintyMs };
   };
 
+  window.rtbenchClose = () => {
+    state.closing = true;
+    state.sockets.forEach((ws) => ws.close());
+    return true;
+  };
+
   window.rtbenchResults = async () => {
     const deadline = new Promise((r) => setTimeout(r, state.cfg.deadline_ms));
     await Promise.race([Promise.all(state.clients.map((c) => c.done)), deadline]);
     state.clients.forEach((c) => c.finish());
     return state.clients.map((c) => ({ transport: c.transport, deliveries: c.deliveries,
-      latencies_us: c.latenciesUs, gaps: c.gaps, out_of_order: c.outOfOrder, dropped: c.dropped,
+      histogram: encodeHistogram(c.histogram), gaps: c.gaps, duplicated: c.duplicated,
+      reordered: c.reordered, dropped: c.dropped,
       reconnects: c.reconnects, last_seq: c.expected - 1,
       uncertainty_us: Math.round(state.uncertaintyMs * 1000) }));
   };

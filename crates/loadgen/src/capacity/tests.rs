@@ -58,6 +58,7 @@ fn row(offered: f64, p99_ms: f64, lost: u64, bound: bool) -> Row {
             window_us: 1_000_000,
             ..Totals::default()
         },
+        client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
     }
 }
