@@ -164,7 +164,7 @@ async fn serve_connection(
     };
     match state.config.http_engine {
         HttpEngine::Lean => serve_lean(io, meter, router, state).await,
-        HttpEngine::Hyper => serve_hyper(io, meter, router, state).await,
+        HttpEngine::Stock => serve_hyper(io, meter, router, state).await,
     }
 }
 
@@ -217,10 +217,17 @@ async fn serve_lean(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<St
         // Fault injection: drop the connection mid-whatever, as a crashing worker would.
         () = meter.killed() => return,
     };
-    if exit == Exit::Hyper {
-        // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
-        Box::pin(serve_hyper(conn.into_hyper_io(), meter, router, state)).await;
-    }
+    let conn = match exit {
+        Exit::Close => return,
+        Exit::Hyper => conn,
+        // Back with nothing written when the query is refused: hyper answers it.
+        Exit::WebSocket(head, len) => match ws::serve_lean(conn, &head, len).await {
+            Ok(()) => return,
+            Err(conn) => conn,
+        },
+    };
+    // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
+    Box::pin(serve_hyper(conn.into_hyper_io(), meter, router, state)).await;
 }
 
 /// The lean path's request loop: each head read goes to its endpoint until one is not the lean
@@ -245,6 +252,8 @@ async fn serve_lean_request(conn: &mut Conn, head: &Head) -> crate::lean::Served
         Route::Poll => poll::serve_lean(conn, head).await,
         Route::LongPoll => longpoll::serve_lean(conn, head).await,
         Route::Sse => sse::serve_lean(conn, head).await,
+        // `Conn::next_request` hands a handshake over as `Exit::WebSocket`, never here.
+        Route::WebSocket => crate::lean::Served::Declined,
     }
 }
 

@@ -54,6 +54,7 @@ mod tcp_fanout;
 pub mod testing;
 pub mod tls;
 mod ws;
+mod ws_socket;
 
 pub use error::ApiError;
 pub use hub::Hub;
