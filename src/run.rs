@@ -212,7 +212,6 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         ),
     )?;
     drop(server);
-    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
 
     let config = RunConfig {
         stack: crate::stacks::stack(&args),

@@ -137,7 +137,6 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
     }
 
     let mut rows = floor::with_p50_ratios(rows);
-    crate::stacks::mark_plaintext_floor(&mut rows, crate::stacks::stack(&args));
     let config = RunConfig {
         stack: crate::stacks::stack(&args),
         ..run_config(&config, external, settings)

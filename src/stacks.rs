@@ -11,11 +11,7 @@
 use crate::cli::RunArgs;
 use anyhow::{Context, bail};
 use rtbench_proto::{Stack, TlsSetting, Transport};
-use rtbench_results::Row;
 use std::path::PathBuf;
-
-/// The note on the raw-TCP floor's row in a TLS stack's table.
-pub const PLAINTEXT_FLOOR_NOTE: &str = "plaintext floor: the raw-TCP floor has no TLS yet, so its bytes and latency are plaintext TCP's";
 
 /// The one stack a per-stack run measures (the default when none was given).
 pub fn stack(args: &RunArgs) -> Stack {
@@ -116,16 +112,6 @@ fn write_private(dir: &std::path::Path, pem: &rtbench_server::tls::CertPem) -> s
         std::io::Write::write_all(&mut file, text.as_bytes())?;
     }
     Ok(())
-}
-
-/// Marks the raw-TCP floor's rows of a TLS stack's table as the plaintext floor they are.
-pub fn mark_plaintext_floor(rows: &mut [Row], stack: Stack) {
-    if !stack.tls() {
-        return;
-    }
-    for row in rows.iter_mut().filter(|r| r.transport == Transport::FLOOR) {
-        row.notes.push(PLAINTEXT_FLOOR_NOTE.to_string());
-    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ mod degrade;
 mod drop_endpoint;
 mod error;
 pub mod floor_batch;
+mod floor_socket;
 pub mod framing;
 mod http;
 pub mod hub;

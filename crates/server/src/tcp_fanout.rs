@@ -14,15 +14,17 @@
 //! up from the ring by cursor exactly as a connection always did (a gap notice if events left the
 //! ring, writes bounded by `--batch-bytes`) and rejoins once its cursor has reached the fan-out's.
 //! So no event is lost or sent twice, and memory stays bounded by the ring and one batch per
-//! connection. The bytes are counted at the socket by the meter ([`Metered::try_write`]).
+//! connection. The bytes are counted at the socket by the meter (`Metered::try_write`). On a TLS
+//! stack each write is sealed for its connection first (`floor_socket.rs`): the frames are shared,
+//! the encryption cannot be.
 //!
 //! The member list sits behind an async mutex held for a whole round, so joining and leaving
 //! (connection tasks) wait for the round without blocking a worker thread; the task yields every
 //! [`YIELD_EVERY`] writes so a large round does not starve the publisher or the accept loop.
 
 use crate::floor_batch::FloorBatch;
+use crate::floor_socket::FloorIo;
 use crate::hub::Topic;
-use crate::meter::Metered;
 use crate::state::Shutdown;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -30,7 +32,6 @@ use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
 
 /// Writes between two yields of the fan-out task.
@@ -38,8 +39,8 @@ const YIELD_EVERY: usize = 256;
 /// Batch buffer capacity kept between rounds, in bytes; a larger one is released after use.
 const KEEP_BATCH_BYTES: usize = 64 * 1024;
 
-/// A socket the fan-out and its connection task share.
-pub(crate) type FloorSocket = Arc<Metered<TcpStream>>;
+/// A socket the fan-out and its connection task share (plaintext or TLS, `floor_socket.rs`).
+pub(crate) type FloorSocket = Arc<FloorIo>;
 
 /// What the fan-out hands a connection task when its socket could not take a round.
 #[derive(Debug)]
@@ -174,12 +175,14 @@ async fn write_round(batch: &FloorBatch, list: &mut Vec<Member>) {
             tokio::task::yield_now().await;
         }
         let back = match member.socket.try_write(frames) {
-            Ok(n) if n == frames.len() => {
+            Ok(n) if n == frames.len() && !member.socket.pending() => {
                 member.socket.meter().delivered(events);
                 member.cursor = last;
                 i += 1;
                 continue;
             }
+            // Part taken, or (TLS) all taken but not all of its ciphertext written: the connection
+            // task writes the rest when the socket is writable.
             Ok(n) => hand_back(
                 last,
                 Some((Bytes::copy_from_slice(&frames[n..]), events)),
@@ -266,8 +269,9 @@ impl Drop for Attachment {
 mod tests {
     use super::*;
     use crate::hub::Hub;
-    use crate::meter::{ConnMeter, Meters};
+    use crate::meter::{ConnMeter, Metered, Meters};
     use tokio::io::AsyncReadExt;
+    use tokio::net::TcpStream;
     use tokio::sync::mpsc;
 
     /// A server-side socket in a fan-out member at `cursor`, and the client end.
@@ -281,7 +285,7 @@ mod tests {
         let (alive, _) = mpsc::channel(1);
         let meter = Arc::new(ConnMeter::new(Arc::new(Meters::default()), alive));
         let (back, receiver) = oneshot::channel();
-        let socket = Arc::new(Metered::tracked(server, meter));
+        let socket = Arc::new(FloorIo::Plain(Metered::tracked(server, meter)));
         let m = Member {
             id,
             socket,
