@@ -82,9 +82,10 @@ pub struct ServerTuning {
     /// The server stack: stock (axum on hyper, tokio-tungstenite over hyper's upgrade: what a
     /// service deploys) or lean (rtbench's own HTTP/1.1 responder for GET /poll, /longpoll and
     /// /sse, which holds no buffer while a connection waits, and tokio-tungstenite directly on the
-    /// socket for /ws). Both write the same bytes; `hyper` is the old name of stock.
-    #[arg(long, default_value_t = ServerSettings::default().http_engine, value_parser = engine_parser())]
-    pub http_engine: HttpEngine,
+    /// socket for /ws). Both write the same bytes; `hyper` is the old name of stock. `run` takes a
+    /// list (`stock,lean`) and measures each stack on each engine; `serve` takes one.
+    #[arg(long, value_delimiter = ',', default_value = "stock", value_parser = engine_parser())]
+    pub http_engine: Vec<HttpEngine>,
 }
 
 /// `--http-engine`: one of proto's [`HttpEngine`] names, listed in `--help`.
@@ -105,6 +106,12 @@ fn engine_parser() -> impl clap::builder::TypedValueParser<Value = HttpEngine> {
 }
 
 impl ServerTuning {
+    /// The one engine of a server these flags start (the first listed: `run` measures each in
+    /// turn, with a list of one).
+    pub fn engine(&self) -> HttpEngine {
+        self.http_engine.first().copied().unwrap_or_default()
+    }
+
     /// The server settings these flags give (other settings at their defaults).
     pub fn to_config(&self) -> ServerSettings {
         ServerSettings {
@@ -112,7 +119,7 @@ impl ServerTuning {
             ws_write_buffer_bytes: self.ws_write_buffer,
             http_max_buf_bytes: self.http_max_buf,
             http_writev: self.http_writev,
-            http_engine: self.http_engine,
+            http_engine: self.engine(),
             ..ServerSettings::default()
         }
     }

@@ -200,7 +200,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
     }
     let ours = server.is_some();
     let settings = runtime.block_on(server_info(&Control::new(&target)?, ours))?;
-    let mut rows = measure(
+    let rows = measure(
         &runtime,
         campaign,
         &target,

@@ -136,7 +136,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         drop(child);
     }
 
-    let mut rows = floor::with_p50_ratios(rows);
+    let rows = floor::with_p50_ratios(rows);
     let config = RunConfig {
         stack: crate::stacks::stack(&args),
         ..run_config(&config, external, settings)

@@ -26,6 +26,11 @@ fn install_logging() {
 
 /// The server settings `args` give: `--settings-json` when set, else the settings flags.
 pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
+    if args.tuning.http_engine.len() > 1 {
+        bail!(
+            "--http-engine: a server runs one engine (stock or lean); `rtbench run` takes a list"
+        );
+    }
     let settings = match &args.settings_json {
         Some(json) => serde_json::from_str(json).context("--settings-json")?,
         None => ServerSettings {
@@ -210,6 +215,7 @@ mod tests {
         let lean = settings(&serve_args(&["--http-engine=lean"])).unwrap();
         assert_eq!(lean.http_engine, HttpEngine::Lean);
         assert!(serve_args_fail(&["--http-engine=nginx"]));
+        assert!(settings(&serve_args(&["--http-engine=stock,lean"])).is_err());
     }
 
     fn serve_args_fail(flags: &[&str]) -> bool {

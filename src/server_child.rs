@@ -272,7 +272,7 @@ mod tests {
                 ws_write_buffer: 16,
                 http_max_buf: 16384,
                 http_writev: false,
-                http_engine: HttpEngine::Lean,
+                http_engine: vec![HttpEngine::Lean],
             },
             max_topics: 42,
             fault: ServerFault {
