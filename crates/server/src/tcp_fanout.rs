@@ -354,4 +354,112 @@ mod tests {
             "a member ahead got nothing"
         );
     }
+
+    /// A TLS member at `cursor` whose socket buffers are small (so a round's ciphertext does not
+    /// fit), and the client's end, not read until the test reads it.
+    async fn tls_member(
+        cursor: u64,
+    ) -> (
+        Member,
+        oneshot::Receiver<Handback>,
+        tokio_rustls::client::TlsStream<TcpStream>,
+    ) {
+        use crate::tls::{CertPem, ServerTls};
+        use rustls::pki_types::pem::PemObject;
+        let pem = CertPem::self_signed().unwrap();
+        let tls = ServerTls::from_pem(&pem, rtbench_proto::TlsSetting::SelfSigned).unwrap();
+        let listening = tokio::net::TcpSocket::new_v4().unwrap();
+        listening.set_send_buffer_size(4096).unwrap();
+        listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = listening.listen(1).unwrap();
+        let connecting = tokio::net::TcpSocket::new_v4().unwrap();
+        connecting.set_recv_buffer_size(4096).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from_pem_slice(pem.cert.as_bytes()).unwrap())
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let addr = listener.local_addr().unwrap();
+        let (client, server) = tokio::join!(
+            async {
+                connector
+                    .connect(name, connecting.connect(addr).await.unwrap())
+                    .await
+            },
+            async {
+                let (server, _) = listener.accept().await.unwrap();
+                let (alive, _) = mpsc::channel(1);
+                let meter = Arc::new(ConnMeter::new(Arc::new(Meters::default()), alive));
+                tls.acceptor().accept(Metered::new(server, meter)).await
+            }
+        );
+        let (socket, connection) = server.unwrap().into_inner();
+        let socket = Arc::new(FloorIo::Tls(socket, Box::new(Mutex::new(connection))));
+        let (back, receiver) = oneshot::channel();
+        let m = Member {
+            id: 0,
+            socket,
+            cursor,
+            back,
+        };
+        (m, receiver, client.unwrap())
+    }
+
+    #[tokio::test]
+    async fn tls_ciphertext_the_socket_did_not_take_hands_the_member_back() {
+        let hub = Hub::new(100, 1);
+        let topic = hub.topic("t").unwrap();
+        let payload = "p".repeat(1000);
+        for i in 0..40 {
+            topic.publish(i, &payload).unwrap();
+        }
+        let mut batch = FloorBatch::new();
+        assert_eq!(batch.fill(&topic, 0, usize::MAX), 0);
+        let (m, mut receiver, mut client) = tls_member(0).await;
+        let socket = m.socket.clone();
+        let mut list = vec![m];
+        write_round(&batch, &mut list).await;
+        // rustls took every frame, but the socket not all of their ciphertext: the member is
+        // handed back, owing nothing but that ciphertext, at the batch's last event.
+        assert!(
+            list.is_empty(),
+            "a member with ciphertext pending stays no member"
+        );
+        let back = receiver.try_recv().unwrap();
+        let (rest, events) = back.rest.expect("its events are owed");
+        assert_eq!(
+            (back.cursor, rest.len(), events, back.failed),
+            (40, 0, 40, false)
+        );
+        assert!(socket.pending());
+        // The connection task's flush, while the client reads: every event arrives, in order.
+        let reader = tokio::spawn(async move {
+            let mut buf = bytes::BytesMut::new();
+            let mut seqs = Vec::new();
+            while seqs.len() < 40 {
+                while let Some(f) = rtbench_proto::frame::decode_frame(&mut buf).unwrap() {
+                    seqs.push(rtbench_proto::parse_body(&f).unwrap().seq);
+                }
+                if seqs.len() < 40 {
+                    assert!(client.read_buf(&mut buf).await.unwrap() > 0);
+                }
+            }
+            seqs
+        });
+        while socket.pending() {
+            socket.writable().await.unwrap();
+            match socket.try_write(&[]) {
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.kind(), ErrorKind::WouldBlock),
+            }
+        }
+        assert_eq!(reader.await.unwrap(), (1..=40).collect::<Vec<u64>>());
+    }
 }
