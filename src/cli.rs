@@ -82,22 +82,39 @@ pub struct ServerTuning {
     /// Write HTTP/1 responses with vectored writes (true/false).
     #[arg(long, default_value_t = ServerSettings::default().http_writev, action = clap::ArgAction::Set)]
     pub http_writev: bool,
-    /// Who answers GET /poll, /longpoll and /sse: rtbench's lean HTTP/1.1 path (lean), which holds
-    /// no buffer while a connection waits, or hyper (8 KiB read + 8 KiB write buffer per
-    /// connection). Both write the same bytes; everything else is always hyper's.
-    #[arg(long, default_value_t = ServerSettings::default().http_engine, value_parser = engine_parser())]
-    pub http_engine: HttpEngine,
+    /// The server stack: stock (axum on hyper, tokio-tungstenite over hyper's upgrade: what a
+    /// service deploys) or lean (rtbench's own HTTP/1.1 responder for GET /poll, /longpoll and
+    /// /sse, which holds no buffer while a connection waits, and tokio-tungstenite directly on the
+    /// socket for /ws). Both write the same bytes; `hyper` is the old name of stock. `run` takes a
+    /// list (`stock,lean`) and measures each stack on each engine; `serve` takes one.
+    #[arg(long, value_delimiter = ',', default_value = "stock", value_parser = engine_parser())]
+    pub http_engine: Vec<HttpEngine>,
 }
 
 /// `--http-engine`: one of proto's [`HttpEngine`] names, listed in `--help`.
 fn engine_parser() -> impl clap::builder::TypedValueParser<Value = HttpEngine> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(HttpEngine::ALL.map(HttpEngine::as_str))
+    let names = HttpEngine::ALL.map(|e| {
+        let name = clap::builder::PossibleValue::new(e.as_str());
+        // The stock engine's name before the engines were renamed.
+        if e == HttpEngine::Stock {
+            name.alias("hyper")
+        } else {
+            name
+        }
+    });
+    clap::builder::PossibleValuesParser::new(names)
         // Only the listed names get here, and each parses.
         .map(|name| name.parse::<HttpEngine>().unwrap_or_default())
 }
 
 impl ServerTuning {
+    /// The one engine of a server these flags start (the first listed: `run` measures each in
+    /// turn, with a list of one).
+    pub fn engine(&self) -> HttpEngine {
+        self.http_engine.first().copied().unwrap_or_default()
+    }
+
     /// The server settings these flags give (other settings at their defaults).
     pub fn to_config(&self) -> ServerSettings {
         ServerSettings {
@@ -105,7 +122,7 @@ impl ServerTuning {
             ws_write_buffer_bytes: self.ws_write_buffer,
             http_max_buf_bytes: self.http_max_buf,
             http_writev: self.http_writev,
-            http_engine: self.http_engine,
+            http_engine: self.engine(),
             ..ServerSettings::default()
         }
     }

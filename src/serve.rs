@@ -26,6 +26,11 @@ fn install_logging() {
 
 /// The server settings `args` give: `--settings-json` when set, else the settings flags.
 pub fn settings(args: &ServeArgs) -> anyhow::Result<ServerSettings> {
+    if args.tuning.http_engine.len() > 1 {
+        bail!(
+            "--http-engine: a server runs one engine (stock or lean); `rtbench run` takes a list"
+        );
+    }
     let settings = match &args.settings_json {
         Some(json) => serde_json::from_str(json).context("--settings-json")?,
         None => ServerSettings {
@@ -176,7 +181,7 @@ mod tests {
             "--max-topics=3",
             "--ws-read-buffer=4096",
             "--http-writev=false",
-            "--http-engine=hyper",
+            "--http-engine=lean",
             "--fault-endpoints",
             "--fault-pad-bytes=2",
         ]))
@@ -186,7 +191,7 @@ mod tests {
             max_topics: 3,
             ws_read_buffer_bytes: 4096,
             http_writev: false,
-            http_engine: HttpEngine::Hyper,
+            http_engine: HttpEngine::Lean,
             fault_endpoints: true,
             fault: ServerFault {
                 delay_us: 0,
@@ -198,6 +203,24 @@ mod tests {
         let json = serde_json::to_string(&expected).unwrap();
         let from_json = settings(&serve_args(&["--settings-json", &json])).unwrap();
         assert_eq!(from_json, expected);
+    }
+
+    #[test]
+    fn with_no_flags_serve_runs_the_stock_engine_and_hyper_still_names_it() {
+        let plain = settings(&serve_args(&[])).unwrap();
+        assert_eq!(plain.http_engine, HttpEngine::Stock);
+        assert_eq!(plain, ServerSettings::default());
+        let old_name = settings(&serve_args(&["--http-engine=hyper"])).unwrap();
+        assert_eq!(old_name.http_engine, HttpEngine::Stock);
+        let lean = settings(&serve_args(&["--http-engine=lean"])).unwrap();
+        assert_eq!(lean.http_engine, HttpEngine::Lean);
+        assert!(serve_args_fail(&["--http-engine=nginx"]));
+        assert!(settings(&serve_args(&["--http-engine=stock,lean"])).is_err());
+    }
+
+    fn serve_args_fail(flags: &[&str]) -> bool {
+        let argv = ["rtbench", "serve"].iter().chain(flags);
+        crate::cli::Cli::try_parse_from(argv).is_err()
     }
 
     #[test]

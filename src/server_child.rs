@@ -272,7 +272,7 @@ mod tests {
                 ws_write_buffer: 16,
                 http_max_buf: 16384,
                 http_writev: false,
-                http_engine: HttpEngine::Hyper,
+                http_engine: vec![HttpEngine::Lean],
             },
             max_topics: 42,
             fault: ServerFault {
@@ -288,7 +288,7 @@ mod tests {
             ws_write_buffer_bytes: 16,
             http_max_buf_bytes: 16384,
             http_writev: false,
-            http_engine: HttpEngine::Hyper,
+            http_engine: HttpEngine::Lean,
             fault_endpoints: true,
             fault: Fault {
                 delay_us: 5,

@@ -1,7 +1,8 @@
-//! `rtbench run --stack h1,h1-tls`: the protocol stack as a dimension (`docs/stacks.md`). Each
-//! stack is a run of its own — its own server child (TLS on or off), its own table, its own
-//! results directory (`<out>/<stack>/` when more than one stack is asked for) — recorded in the
-//! results (`config.stack`, and the server's `settings.tls`).
+//! `rtbench run --stack h1,h1-tls --http-engine stock,lean`: the protocol stack and the server's
+//! engine as dimensions (`docs/stacks.md`). Each pair is a run of its own — its own server child
+//! (TLS on or off, stock or lean), its own table, its own results directory (`<out>/<label>/`,
+//! e.g. `h1` or `h1-lean`, when more than one is asked for) — recorded in the results
+//! (`config.stack`, and the server's `settings.tls` and `settings.http_engine`).
 //!
 //! On a TLS stack, `rtbench run` generates one self-signed certificate (rcgen) for the whole run
 //! and hands it to its server child as PEM files in a private temporary directory, so a server
@@ -10,39 +11,56 @@
 
 use crate::cli::RunArgs;
 use anyhow::{Context, bail};
-use rtbench_proto::{Stack, TlsSetting, Transport};
+use rtbench_proto::{HttpEngine, Stack, TlsSetting, Transport};
 use rtbench_results::Row;
 use std::path::PathBuf;
-
-/// The note on the raw-TCP floor's row in a TLS stack's table.
-pub const PLAINTEXT_FLOOR_NOTE: &str = "plaintext floor: the raw-TCP floor has no TLS yet, so its bytes and latency are plaintext TCP's";
 
 /// The one stack a per-stack run measures (the default when none was given).
 pub fn stack(args: &RunArgs) -> Stack {
     args.stack.first().copied().unwrap_or_default()
 }
 
-/// Runs `run_one` once per stack of `args`, each with that stack alone and, when there are
-/// several, its own output directory `<out>/<stack>`.
+/// The name of one measured stack-and-engine pair: the stack's name, with `-lean` on the lean
+/// engine (`h1`, `h1-lean`, `h1-tls-lean`): its output directory when a run measures several.
+pub fn label(stack: Stack, engine: HttpEngine) -> String {
+    match engine {
+        HttpEngine::Stock => stack.as_str().to_string(),
+        HttpEngine::Lean => format!("{stack}-lean"),
+    }
+}
+
+/// Runs `run_one` once per stack of `args` and per engine (`--http-engine stock,lean`), each
+/// with that stack and engine alone and, when there are several, its own output directory
+/// `<out>/<label>` ([`label`]).
 pub fn run_each(
     args: RunArgs,
     run_one: impl Fn(RunArgs) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    if args.stack.len() <= 1 {
+    let engines = args.server.http_engine.clone();
+    if engines.len() > 1 && args.server_http.is_some() {
+        bail!(
+            "--http-engine with several engines needs rtbench to start its server (not --server-http)"
+        );
+    }
+    if args.stack.len() <= 1 && engines.len() <= 1 {
         return run_one(args);
     }
     // A run pins this thread to the load generator's cores; each stack must choose its placement
     // from every core again.
     let allowed = crate::placement::allowed_cpus();
     for &stack in &args.stack {
-        if !args.quiet {
-            eprintln!("stack {stack}");
+        for &engine in &engines {
+            let name = label(stack, engine);
+            if !args.quiet {
+                eprintln!("stack {stack}, engine {engine}");
+            }
+            let mut one = args.clone();
+            one.stack = vec![stack];
+            one.server.http_engine = vec![engine];
+            one.out = args.out.join(&name);
+            run_one(one).with_context(|| format!("stack {stack}, engine {engine}"))?;
+            crate::placement::pin_current_thread(&allowed)?;
         }
-        let mut one = args.clone();
-        one.stack = vec![stack];
-        one.out = args.out.join(stack.as_str());
-        run_one(one).with_context(|| format!("stack {stack}"))?;
-        crate::placement::pin_current_thread(&allowed)?;
     }
     Ok(())
 }
@@ -136,23 +154,13 @@ pub fn http2_note(transport: Transport, stack: Stack) -> Option<&'static str> {
     })
 }
 
-/// Marks the rows of `stack`'s table with what they spoke: the raw-TCP floor's rows of a TLS
-/// stack as the plaintext floor they are, the HTTP transports' rows of an HTTP/2 stack with their
-/// protocol ([`http2_note`]).
+/// Marks the rows of `stack`'s table with what they spoke: the HTTP transports' rows of an
+/// HTTP/2 stack with their protocol ([`http2_note`]).
 pub fn mark_stack_notes(rows: &mut [Row], stack: Stack) {
     for row in rows.iter_mut() {
-        let notes = stack_notes(row.transport, stack).map(str::to_string);
-        row.notes.extend(notes);
+        let note = http2_note(row.transport, stack).map(str::to_string);
+        row.notes.extend(note);
     }
-}
-
-/// The notes a `transport` row of `stack`'s table carries (see [`mark_stack_notes`]).
-fn stack_notes(transport: Transport, stack: Stack) -> impl Iterator<Item = &'static str> {
-    let floor = stack.tls() && transport == Transport::FLOOR;
-    floor
-        .then_some(PLAINTEXT_FLOOR_NOTE)
-        .into_iter()
-        .chain(http2_note(transport, stack))
 }
 
 #[cfg(test)]
@@ -162,21 +170,22 @@ mod tests {
 
     #[test]
     fn rows_say_what_they_spoke_on_each_stack() {
-        let notes = |t, stack| stack_notes(t, stack).collect::<Vec<_>>();
         for t in Transport::ALL {
-            assert!(notes(t, Stack::H1).is_empty(), "{t}");
-            let want: &[&str] = match t {
-                Transport::Tcp => &[PLAINTEXT_FLOOR_NOTE],
-                Transport::WebSocket => &[
+            assert_eq!(http2_note(t, Stack::H1), None, "{t}");
+            assert_eq!(http2_note(t, Stack::H1Tls), None, "{t}");
+            let want = match t {
+                Transport::Tcp => None,
+                Transport::WebSocket => Some(
                     "WebSocket on an HTTP/2 stream (extended CONNECT, RFC 8441) over TLS, ALPN h2",
-                ],
-                _ => &["HTTP/2 over TLS (ALPN h2), one connection per client"],
+                ),
+                _ => Some("HTTP/2 over TLS (ALPN h2), one connection per client"),
             };
-            assert_eq!(notes(t, Stack::H2Tls), want, "{t}");
-            let h2c = usize::from(t != Transport::Tcp);
-            assert_eq!(notes(t, Stack::H2).len(), h2c, "{t}");
-            let floor = usize::from(t == Transport::Tcp);
-            assert_eq!(notes(t, Stack::H1Tls).len(), floor, "{t}");
+            assert_eq!(http2_note(t, Stack::H2Tls), want, "{t}");
+            assert_eq!(
+                http2_note(t, Stack::H2).is_some(),
+                t != Transport::Tcp,
+                "{t}"
+            );
         }
     }
 
@@ -210,6 +219,45 @@ mod tests {
                 (Stack::H1Tls, PathBuf::from("o/h1-tls"))
             ]
         );
+    }
+
+    #[test]
+    fn each_stack_runs_on_each_engine_asked_for_in_a_directory_of_its_own() {
+        assert_eq!(
+            run_args(&[]).unwrap().server.http_engine,
+            [HttpEngine::Stock]
+        );
+        let args = run_args(&["--stack=h1,h1-tls", "--http-engine=stock,lean", "--out=o"]).unwrap();
+        let seen = std::sync::Mutex::new(Vec::new());
+        run_each(args, |one| {
+            let engine = one.server.engine();
+            assert_eq!(one.server.http_engine, [engine], "one engine per run");
+            seen.lock()
+                .unwrap()
+                .push((stack(&one), engine, one.out.clone()));
+            Ok(())
+        })
+        .unwrap();
+        let (stock, lean) = (HttpEngine::Stock, HttpEngine::Lean);
+        assert_eq!(
+            seen.into_inner().unwrap(),
+            [
+                (Stack::H1, stock, PathBuf::from("o/h1")),
+                (Stack::H1, lean, PathBuf::from("o/h1-lean")),
+                (Stack::H1Tls, stock, PathBuf::from("o/h1-tls")),
+                (Stack::H1Tls, lean, PathBuf::from("o/h1-tls-lean")),
+            ]
+        );
+        // One stack on both engines: two directories, too.
+        let args = run_args(&["--http-engine=lean,stock", "--out=o"]).unwrap();
+        let seen = std::sync::Mutex::new(Vec::new());
+        run_each(args, |one| {
+            seen.lock().unwrap().push(one.out.clone());
+            Ok(())
+        })
+        .unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen, [PathBuf::from("o/h1-lean"), PathBuf::from("o/h1")]);
     }
 
     #[test]

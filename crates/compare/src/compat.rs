@@ -43,10 +43,17 @@ fn names(transports: &[Transport]) -> String {
     names.join(",")
 }
 
+/// The server engine a run measured; a run recorded without the server's settings predates the
+/// lean engine, so hyper — the stock engine — served it.
+fn engine(config: &rtbench_results::RunConfig) -> String {
+    let engine = config.server.as_ref().map(|s| s.settings.http_engine);
+    engine.unwrap_or_default().to_string()
+}
+
 /// Checks that `current` ran the workload of `baseline` and has the same rows.
 pub fn check_compatible(baseline: &Results, current: &Results) -> Result<(), Incompatible> {
     let (b, c) = (&baseline.config, &current.config);
-    let settings: [(&'static str, String, String); 10] = [
+    let settings: [(&'static str, String, String); 11] = [
         ("scenario", b.scenario.clone(), c.scenario.clone()),
         ("clients", b.clients.to_string(), c.clients.to_string()),
         (
@@ -82,6 +89,8 @@ pub fn check_compatible(baseline: &Results, current: &Results) -> Result<(), Inc
         ("transports", names(&b.transports), names(&c.transports)),
         // TLS records and handshakes are the stack's cost, not a regression of the code.
         ("stack", b.stack.to_string(), c.stack.to_string()),
+        // The same for the server's engine (stock or lean): its cost is the stack's, too.
+        ("http_engine", engine(b), engine(c)),
     ];
     for (setting, baseline, current) in settings {
         if baseline != current {

@@ -222,6 +222,21 @@ fn other_workloads_and_missing_rows_are_unusable() {
     );
 
     let mut cur = doc();
+    cur.config.server = Some(ServerInfo {
+        settings: ServerSettings {
+            http_engine: rtbench_results::HttpEngine::Lean,
+            ..ServerSettings::default()
+        },
+        allocator: "jemalloc".into(),
+    });
+    let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("http_engine: baseline stock, current lean"),
+        "{err}"
+    );
+
+    let mut cur = doc();
     cur.rows.pop();
     let err = compare(&doc(), &[cur], &Tolerances::default()).unwrap_err();
     assert_eq!(

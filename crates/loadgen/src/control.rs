@@ -37,10 +37,10 @@ pub trait RestartServer: Send + Sync + std::fmt::Debug {
 pub struct Target {
     /// HTTP listener: poll, long-poll, SSE, WebSocket, publish, schedule, metrics.
     pub http: SocketAddr,
-    /// Raw-TCP floor listener (plaintext on every stack, for now).
+    /// Raw-TCP floor listener (TLS when `tls` is given, as the HTTP listener).
     pub tcp: SocketAddr,
-    /// TLS towards the HTTP listener, when it speaks TLS: every HTTP and WebSocket connection to
-    /// `http` uses it ([`crate::stack::connect`]). A `'static` handle ([`ClientTls::leak`]) so a
+    /// TLS towards the server, when it speaks TLS: every HTTP and WebSocket connection to `http`,
+    /// and every floor connection to `tcp`, uses it ([`crate::stack::connect`]). A `'static` handle ([`ClientTls::leak`]) so a
     /// target stays `Copy`: one small config per trusted server, for the life of the process.
     pub tls: Option<&'static ClientTls>,
     /// Whether the HTTP transports speak HTTP/2 (the `h2` stacks: prior knowledge on plaintext,

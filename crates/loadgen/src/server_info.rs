@@ -36,7 +36,7 @@ mod tests {
         use rtbench_proto::{HttpEngine, ServerSettings};
         let info = ServerInfo {
             settings: ServerSettings {
-                http_engine: HttpEngine::Hyper,
+                http_engine: HttpEngine::Stock,
                 ws_read_buffer_bytes: 4096,
                 ..ServerSettings::default()
             },

@@ -103,7 +103,13 @@ async fn clients_that_trust_another_certificate_fail_to_connect_clearly() {
     let stranger = rtbench_server::tls::CertPem::self_signed().unwrap().cert;
     let wrong = target.with_tls(Some(ClientTls::trusting(&stranger).unwrap().leak()));
     let config = small("dashboard", 2, None, 20.0);
-    for transport in [Transport::Sse, Transport::WebSocket] {
+    // The floor is TLS too, through the same connector.
+    for transport in [Transport::Sse, Transport::WebSocket, Transport::Tcp] {
+        let addr = if transport == Transport::Tcp {
+            target.tcp
+        } else {
+            target.http
+        };
         let err = tokio::time::timeout(
             Duration::from_secs(30),
             run_transport(transport, &config, &wrong, &control),
@@ -114,8 +120,7 @@ async fn clients_that_trust_another_certificate_fail_to_connect_clearly() {
         let message = err.to_string();
         assert!(
             message.contains(&format!(
-                "TLS handshake with {}: invalid peer certificate",
-                target.http
+                "TLS handshake with {addr}: invalid peer certificate"
             )),
             "{transport}: {message}"
         );

@@ -9,26 +9,31 @@ use std::time::Duration;
 
 use crate::limits::DEFAULT_RING_CAPACITY;
 
-/// The HTTP/1.1 implementation that answers the plain GETs of the polled and streamed endpoints.
+/// The server stack every HTTP connection runs on (`docs/stacks.md`, "Engines").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpEngine {
-    /// rtbench's own responder, which holds no buffer while a connection waits.
+    /// axum on hyper for every endpoint, and tokio-tungstenite over hyper's upgrade for
+    /// WebSocket: the stack a production service deploys. Results written before the engines
+    /// were renamed call it `hyper`.
     #[default]
+    #[serde(alias = "hyper")]
+    Stock,
+    /// rtbench's own HTTP/1.1 responder for `GET /poll`, `/longpoll` and `/sse` (it holds no
+    /// buffer while a connection waits) and tokio-tungstenite accepting WebSocket directly on the
+    /// socket, with no hyper; anything else goes to hyper.
     Lean,
-    /// hyper, like every other endpoint.
-    Hyper,
 }
 
 impl HttpEngine {
     /// Both engines, default first.
-    pub const ALL: [HttpEngine; 2] = [HttpEngine::Lean, HttpEngine::Hyper];
+    pub const ALL: [HttpEngine; 2] = [HttpEngine::Stock, HttpEngine::Lean];
 
     /// The name used on the command line and in results.
     pub const fn as_str(self) -> &'static str {
         match self {
+            HttpEngine::Stock => "stock",
             HttpEngine::Lean => "lean",
-            HttpEngine::Hyper => "hyper",
         }
     }
 }
@@ -39,15 +44,18 @@ impl fmt::Display for HttpEngine {
     }
 }
 
-/// An engine name that is not `lean` or `hyper`.
+/// An engine name that is not `stock` (or its old name `hyper`) or `lean`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown HTTP engine '{0}' (expected lean or hyper)")]
+#[error("unknown HTTP engine '{0}' (expected stock or lean)")]
 pub struct UnknownEngine(pub String);
 
 impl FromStr for HttpEngine {
     type Err = UnknownEngine;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "hyper" {
+            return Ok(HttpEngine::Stock);
+        }
         HttpEngine::ALL
             .into_iter()
             .find(|e| e.as_str() == s)
@@ -97,7 +105,7 @@ pub struct ServerSettings {
     pub http_max_buf_bytes: usize,
     /// Whether hyper writes HTTP/1 responses with vectored writes (`writev`).
     pub http_writev: bool,
-    /// Who answers the plain GETs of the polled and streamed endpoints.
+    /// The server stack: `stock` (axum on hyper, tungstenite over hyper's upgrade) or `lean`.
     pub http_engine: HttpEngine,
     /// Serve `POST /faults/close` and track connections for it (fault injection).
     pub fault_endpoints: bool,
@@ -308,7 +316,7 @@ impl Default for ServerSettings {
             ws_write_buffer_bytes: 0,
             http_max_buf_bytes: 8192 + 4096 * 100,
             http_writev: true,
-            http_engine: HttpEngine::Lean,
+            http_engine: HttpEngine::Stock,
             fault_endpoints: false,
             fault: ServerFault::default(),
             limits: ServerLimits::default(),
@@ -389,6 +397,11 @@ mod tests {
             assert_eq!(json, format!("\"{e}\""));
         }
         assert!("nginx".parse::<HttpEngine>().is_err());
+        // The old name of the stock engine, on the command line and in old results.
+        assert_eq!("hyper".parse::<HttpEngine>().unwrap(), HttpEngine::Stock);
+        let old: HttpEngine = serde_json::from_str("\"hyper\"").unwrap();
+        assert_eq!(old, HttpEngine::Stock);
+        assert_eq!(ServerSettings::default().http_engine, HttpEngine::Stock);
     }
 
     #[test]
@@ -430,7 +443,7 @@ mod tests {
     #[test]
     fn settings_round_trip_through_json() {
         let s = ServerSettings {
-            http_engine: HttpEngine::Hyper,
+            http_engine: HttpEngine::Lean,
             fault: ServerFault {
                 delay_us: 3,
                 pad_bytes: 4,

@@ -279,7 +279,7 @@ fn shape_is_pinned() {
         keys(&v["config"]["server"]["settings"]["fault"]),
         ["delay_us", "pad_bytes"]
     );
-    assert_eq!(v["config"]["server"]["settings"]["http_engine"], "lean");
+    assert_eq!(v["config"]["server"]["settings"]["http_engine"], "stock");
     assert_eq!(v["config"]["transports"], serde_json::json!(["tcp"]));
     assert_eq!(row["transport"], "tcp");
     assert!(
@@ -382,7 +382,7 @@ fn documents_without_conditions_fields_still_load() {
     assert!(r.config.server_fault().is_off());
     assert_eq!(
         r.config.server.unwrap().settings.http_engine,
-        HttpEngine::Hyper
+        HttpEngine::Stock
     );
 }
 

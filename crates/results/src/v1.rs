@@ -4,7 +4,7 @@
 //!
 //! Settings version 1 did not record are given their defaults: the ring capacity, the topic limit
 //! and whether the fault endpoints were served. A document made before the lean HTTP path existed
-//! has no `http_engine`: hyper answered everything.
+//! has no `http_engine`: hyper answered everything (the stock engine).
 
 use crate::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
 use serde::Deserialize;
@@ -17,14 +17,14 @@ struct ServerV1 {
     ws_write_buffer_bytes: usize,
     http_max_buf_bytes: usize,
     http_writev: bool,
-    #[serde(default = "hyper")]
+    #[serde(default = "stock")]
     http_engine: HttpEngine,
     sse_keep_alive_ms: u64,
     allocator: String,
 }
 
-fn hyper() -> HttpEngine {
-    HttpEngine::Hyper
+fn stock() -> HttpEngine {
+    HttpEngine::Stock
 }
 
 impl ServerV1 {

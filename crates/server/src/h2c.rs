@@ -3,7 +3,7 @@
 //! its first byte, and goes to hyper's HTTP/2 connection with whatever was already read.
 //!
 //! The lean path notices the preface itself (its head parser hands it over as not its own, and
-//! `http.rs` checks the bytes it read); with `--http-engine hyper` [`sniff`] reads just enough of a
+//! `http.rs` checks the bytes it read); with `--http-engine stock` [`sniff`] reads just enough of a
 //! new connection to tell, since hyper's HTTP/1 connection would refuse the preface. Hand-written:
 //! hyper-util's auto builder does the same, but would bring a second HTTP/1 configuration path
 //! and no bound on how long the first bytes may take.

@@ -167,11 +167,11 @@ async fn serve_connection(
     };
     match state.config.http_engine {
         HttpEngine::Lean => serve_lean(io, meter, router, state).await,
-        HttpEngine::Hyper => serve_hyper_engine(io, meter, router, state).await,
+        HttpEngine::Stock => serve_hyper_engine(io, meter, router, state).await,
     }
 }
 
-/// `--http-engine hyper`: every connection to hyper, HTTP/2 when a plaintext one opens with the
+/// `--http-engine stock`: every connection to hyper, HTTP/2 when a plaintext one opens with the
 /// h2c preface ([`crate::h2c`]), HTTP/1.1 otherwise.
 async fn serve_hyper_engine(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
     if matches!(io, ConnIo::Tls(_)) {
@@ -243,15 +243,22 @@ async fn serve_lean(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<St
         // Fault injection: drop the connection mid-whatever, as a crashing worker would.
         () = meter.killed() => return,
     };
-    if exit == Exit::Hyper {
-        // A plaintext connection that opens with the h2c preface is HTTP/2 (prior knowledge).
-        let h2c = plain && first && crate::h2c::starts_preface(conn.pending());
-        let io = conn.into_hyper_io();
-        // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
-        match h2c {
-            true => Box::pin(serve_h2(io, meter, router, state)).await,
-            false => Box::pin(serve_hyper(io, meter, router, state)).await,
-        }
+    let conn = match exit {
+        Exit::Close => return,
+        Exit::Hyper => conn,
+        // Back with nothing written when the query is refused: hyper answers it.
+        Exit::WebSocket(head, len) => match ws::serve_lean(conn, &head, len).await {
+            Ok(()) => return,
+            Err(conn) => conn,
+        },
+    };
+    // A plaintext connection that opens with the h2c preface is HTTP/2 (prior knowledge).
+    let h2c = plain && first && crate::h2c::starts_preface(conn.pending());
+    let io = conn.into_hyper_io();
+    // Boxed: the hyper connection's state is large, and only a handed-over connection needs it.
+    match h2c {
+        true => Box::pin(serve_h2(io, meter, router, state)).await,
+        false => Box::pin(serve_hyper(io, meter, router, state)).await,
     }
 }
 
@@ -280,6 +287,8 @@ async fn serve_lean_request(conn: &mut Conn, head: &Head) -> crate::lean::Served
         Route::Poll => poll::serve_lean(conn, head).await,
         Route::LongPoll => longpoll::serve_lean(conn, head).await,
         Route::Sse => sse::serve_lean(conn, head).await,
+        // `Conn::next_request` hands a handshake over as `Exit::WebSocket`, never here.
+        Route::WebSocket => crate::lean::Served::Declined,
     }
 }
 

@@ -26,6 +26,7 @@ mod degrade;
 mod drop_endpoint;
 mod error;
 pub mod floor_batch;
+mod floor_socket;
 pub mod framing;
 mod h2c;
 mod http;
@@ -55,6 +56,7 @@ mod tcp_fanout;
 pub mod testing;
 pub mod tls;
 mod ws;
+mod ws_socket;
 
 pub use error::ApiError;
 pub use hub::Hub;

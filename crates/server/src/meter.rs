@@ -307,6 +307,13 @@ impl Metered<tokio::net::TcpStream> {
     }
 
     /// Reads what the socket holds now into `buf` without waiting, counting it.
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.try_read(buf)?;
+        self.meter.count(n, false);
+        Ok(n)
+    }
+
+    /// Reads what the socket holds now into `buf` without waiting, counting it.
     pub(crate) fn try_read_buf(&self, buf: &mut bytes::BytesMut) -> io::Result<usize> {
         let n = self.inner.try_read_buf(buf)?;
         self.meter.count(n, false);

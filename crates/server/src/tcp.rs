@@ -16,6 +16,7 @@
 //! the connection, as do a refused publish (last sequence number used, event too large) and
 //! shutdown.
 
+use crate::floor_socket;
 use crate::framing;
 use crate::hub::{Event, STREAM_WRITE_BYTES, Topic};
 use crate::meter::{ConnMeter, Metered};
@@ -80,7 +81,17 @@ pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, alive:
         let fanouts = fanouts.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let socket = Arc::new(Metered::tracked(stream, meter));
+            let metered = Metered::tracked(stream, meter.clone());
+            let Some(socket) = floor_socket::accept(metered, meter, &state).await else {
+                drop(slot);
+                return;
+            };
+            let socket = Arc::new(socket);
+            // TLS: what the handshake left to send (session tickets) goes now, not with an event.
+            if write_all(&socket, &[]).await.is_err() {
+                drop(slot);
+                return;
+            }
             if let Err(End::BadFrame(why)) = serve(socket, &state, &fanouts).await {
                 tracing::debug!("raw-tcp connection closed: {why}");
             }
@@ -100,9 +111,10 @@ async fn read_some(socket: &FloorSocket, buf: &mut BytesMut) -> Result<usize, En
     }
 }
 
-/// Writes all of `bytes`, waiting while the socket is full.
+/// Writes all of `bytes` (and, TLS, any ciphertext still pending), waiting while the socket is
+/// full.
 async fn write_all(socket: &FloorSocket, mut bytes: &[u8]) -> Result<(), End> {
-    while !bytes.is_empty() {
+    while !bytes.is_empty() || socket.pending() {
         socket.writable().await?;
         match socket.try_write(bytes) {
             Ok(n) => bytes = &bytes[n..],

@@ -14,15 +14,17 @@
 //! up from the ring by cursor exactly as a connection always did (a gap notice if events left the
 //! ring, writes bounded by `--batch-bytes`) and rejoins once its cursor has reached the fan-out's.
 //! So no event is lost or sent twice, and memory stays bounded by the ring and one batch per
-//! connection. The bytes are counted at the socket by the meter ([`Metered::try_write`]).
+//! connection. The bytes are counted at the socket by the meter (`Metered::try_write`). On a TLS
+//! stack each write is sealed for its connection first (`floor_socket.rs`): the frames are shared,
+//! the encryption cannot be.
 //!
 //! The member list sits behind an async mutex held for a whole round, so joining and leaving
 //! (connection tasks) wait for the round without blocking a worker thread; the task yields every
 //! [`YIELD_EVERY`] writes so a large round does not starve the publisher or the accept loop.
 
 use crate::floor_batch::FloorBatch;
+use crate::floor_socket::FloorIo;
 use crate::hub::Topic;
-use crate::meter::Metered;
 use crate::state::Shutdown;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -30,7 +32,6 @@ use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
 
 /// Writes between two yields of the fan-out task.
@@ -38,8 +39,8 @@ const YIELD_EVERY: usize = 256;
 /// Batch buffer capacity kept between rounds, in bytes; a larger one is released after use.
 const KEEP_BATCH_BYTES: usize = 64 * 1024;
 
-/// A socket the fan-out and its connection task share.
-pub(crate) type FloorSocket = Arc<Metered<TcpStream>>;
+/// A socket the fan-out and its connection task share (plaintext or TLS, `floor_socket.rs`).
+pub(crate) type FloorSocket = Arc<FloorIo>;
 
 /// What the fan-out hands a connection task when its socket could not take a round.
 #[derive(Debug)]
@@ -174,12 +175,14 @@ async fn write_round(batch: &FloorBatch, list: &mut Vec<Member>) {
             tokio::task::yield_now().await;
         }
         let back = match member.socket.try_write(frames) {
-            Ok(n) if n == frames.len() => {
+            Ok(n) if n == frames.len() && !member.socket.pending() => {
                 member.socket.meter().delivered(events);
                 member.cursor = last;
                 i += 1;
                 continue;
             }
+            // Part taken, or (TLS) all taken but not all of its ciphertext written: the connection
+            // task writes the rest when the socket is writable.
             Ok(n) => hand_back(
                 last,
                 Some((Bytes::copy_from_slice(&frames[n..]), events)),
@@ -266,8 +269,9 @@ impl Drop for Attachment {
 mod tests {
     use super::*;
     use crate::hub::Hub;
-    use crate::meter::{ConnMeter, Meters};
+    use crate::meter::{ConnMeter, Metered, Meters};
     use tokio::io::AsyncReadExt;
+    use tokio::net::TcpStream;
     use tokio::sync::mpsc;
 
     /// A server-side socket in a fan-out member at `cursor`, and the client end.
@@ -281,7 +285,7 @@ mod tests {
         let (alive, _) = mpsc::channel(1);
         let meter = Arc::new(ConnMeter::new(Arc::new(Meters::default()), alive));
         let (back, receiver) = oneshot::channel();
-        let socket = Arc::new(Metered::tracked(server, meter));
+        let socket = Arc::new(FloorIo::Plain(Metered::tracked(server, meter)));
         let m = Member {
             id,
             socket,
@@ -349,5 +353,113 @@ mod tests {
             ErrorKind::WouldBlock,
             "a member ahead got nothing"
         );
+    }
+
+    /// A TLS member at `cursor` whose socket buffers are small (so a round's ciphertext does not
+    /// fit), and the client's end, not read until the test reads it.
+    async fn tls_member(
+        cursor: u64,
+    ) -> (
+        Member,
+        oneshot::Receiver<Handback>,
+        tokio_rustls::client::TlsStream<TcpStream>,
+    ) {
+        use crate::tls::{CertPem, ServerTls};
+        use rustls::pki_types::pem::PemObject;
+        let pem = CertPem::self_signed().unwrap();
+        let tls = ServerTls::from_pem(&pem, rtbench_proto::TlsSetting::SelfSigned).unwrap();
+        let listening = tokio::net::TcpSocket::new_v4().unwrap();
+        listening.set_send_buffer_size(4096).unwrap();
+        listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = listening.listen(1).unwrap();
+        let connecting = tokio::net::TcpSocket::new_v4().unwrap();
+        connecting.set_recv_buffer_size(4096).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from_pem_slice(pem.cert.as_bytes()).unwrap())
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let addr = listener.local_addr().unwrap();
+        let (client, server) = tokio::join!(
+            async {
+                connector
+                    .connect(name, connecting.connect(addr).await.unwrap())
+                    .await
+            },
+            async {
+                let (server, _) = listener.accept().await.unwrap();
+                let (alive, _) = mpsc::channel(1);
+                let meter = Arc::new(ConnMeter::new(Arc::new(Meters::default()), alive));
+                tls.acceptor().accept(Metered::new(server, meter)).await
+            }
+        );
+        let (socket, connection) = server.unwrap().into_inner();
+        let socket = Arc::new(FloorIo::Tls(socket, Box::new(Mutex::new(connection))));
+        let (back, receiver) = oneshot::channel();
+        let m = Member {
+            id: 0,
+            socket,
+            cursor,
+            back,
+        };
+        (m, receiver, client.unwrap())
+    }
+
+    #[tokio::test]
+    async fn tls_ciphertext_the_socket_did_not_take_hands_the_member_back() {
+        let hub = Hub::new(100, 1);
+        let topic = hub.topic("t").unwrap();
+        let payload = "p".repeat(1000);
+        for i in 0..40 {
+            topic.publish(i, &payload).unwrap();
+        }
+        let mut batch = FloorBatch::new();
+        assert_eq!(batch.fill(&topic, 0, usize::MAX), 0);
+        let (m, mut receiver, mut client) = tls_member(0).await;
+        let socket = m.socket.clone();
+        let mut list = vec![m];
+        write_round(&batch, &mut list).await;
+        // rustls took every frame, but the socket not all of their ciphertext: the member is
+        // handed back, owing nothing but that ciphertext, at the batch's last event.
+        assert!(
+            list.is_empty(),
+            "a member with ciphertext pending stays no member"
+        );
+        let back = receiver.try_recv().unwrap();
+        let (rest, events) = back.rest.expect("its events are owed");
+        assert_eq!(
+            (back.cursor, rest.len(), events, back.failed),
+            (40, 0, 40, false)
+        );
+        assert!(socket.pending());
+        // The connection task's flush, while the client reads: every event arrives, in order.
+        let reader = tokio::spawn(async move {
+            let mut buf = bytes::BytesMut::new();
+            let mut seqs = Vec::new();
+            while seqs.len() < 40 {
+                while let Some(f) = rtbench_proto::frame::decode_frame(&mut buf).unwrap() {
+                    seqs.push(rtbench_proto::parse_body(&f).unwrap().seq);
+                }
+                if seqs.len() < 40 {
+                    assert!(client.read_buf(&mut buf).await.unwrap() > 0);
+                }
+            }
+            seqs
+        });
+        while socket.pending() {
+            socket.writable().await.unwrap();
+            match socket.try_write(&[]) {
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.kind(), ErrorKind::WouldBlock),
+            }
+        }
+        assert_eq!(reader.await.unwrap(), (1..=40).collect::<Vec<u64>>());
     }
 }

@@ -12,26 +12,34 @@
 //! a full buffer drops the socket); text messages
 //! publish at most `--publish-rate-limit` per second (faster, the socket is not read until the
 //! rate allows); a refused publish (last sequence number used, event too large) closes with 1008.
+//!
+//! Two ways in, one way of serving ([`serve_socket`], over [`crate::ws_socket::Socket`]): the stock
+//! engine's axum handler upgrades through hyper; the lean engine's [`serve_lean`] takes a
+//! handshake the lean path has read ([`crate::lean::head`]), writes the same `101` hyper would,
+//! and runs tokio-tungstenite directly on the connection with the same configuration.
 
 use crate::error::ApiError;
 use crate::framing;
 use crate::hub::{Event, Topic, release_if_large};
+use crate::lean::head::Head;
+use crate::lean::{Conn, Served, wire};
 use crate::meter::ConnHandle;
 use crate::params::{Params, RawQuery};
 use crate::rate::Gcra;
 use crate::refusal::{self, Limit};
 use crate::state::{Shutdown, State};
+use crate::ws_socket::{Incoming, Socket};
 use axum::Extension;
 use axum::extract::State as AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{WebSocketUpgrade, close_code};
 use axum::response::Response;
-use futures_util::SinkExt;
 use rtbench_proto::Transport;
 use rtbench_proto::limits::{MAX_EVENTS_PER_RESPONSE, MAX_PAYLOAD_BYTES};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 /// This transport's HTTP route: `GET` of its path in the transport spec (an HTTP/1.1 upgrade), or
 /// `CONNECT` with `:protocol websocket` on HTTP/2 (RFC 8441).
@@ -44,7 +52,7 @@ pub(crate) fn routes() -> axum::Router<Arc<State>> {
 /// How long a closing socket waits for the client's close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
-/// `GET /ws`: validates the query, then upgrades.
+/// `GET /ws` on the stock engine: validates the query, then upgrades through hyper.
 pub(crate) async fn handler(
     AppState(state): AppState<Arc<State>>,
     conn: Option<Extension<ConnHandle>>,
@@ -52,15 +60,13 @@ pub(crate) async fn handler(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let params = Params::from_query(query)?;
-    let name = params.topic()?;
-    let cursor = params.after()?;
+    params.topic()?;
+    params.after()?;
     let upgrade = upgrade.map_err(|r| ApiError::Rejected {
         status: r.status(),
         message: r.body_text(),
     })?;
-    let publish_to = params.publish_to()?;
-    let names: Vec<&str> = std::iter::once(name).chain(publish_to).collect();
-    let topics = state.hub.topics_all(&names)?;
+    let (topics, cursor) = prepare(&state, &params)?;
     let config = &state.config;
     let upgrade = upgrade
         .read_buffer_size(config.ws_read_buffer_bytes)
@@ -70,16 +76,74 @@ pub(crate) async fn handler(
         .max_frame_size(MAX_PAYLOAD_BYTES);
     let shutdown = state.shutdown();
     let conn = conn.map(|Extension(c)| c);
+    Ok(upgrade.on_upgrade(move |socket| serve_socket(socket, topics, cursor, shutdown, conn)))
+}
+
+/// The tungstenite configuration of the lean engine's sockets: the stock handler's, setting for
+/// setting (axum starts from tungstenite's defaults too).
+fn lean_config(state: &State) -> WebSocketConfig {
+    let config = &state.config;
+    WebSocketConfig::default()
+        .read_buffer_size(config.ws_read_buffer_bytes)
+        .write_buffer_size(config.ws_write_buffer_bytes)
+        .max_write_buffer_size(config.limits.ws_max_write_buffer_bytes)
+        .max_message_size(Some(MAX_PAYLOAD_BYTES))
+        .max_frame_size(Some(MAX_PAYLOAD_BYTES))
+}
+
+/// The topics and cursor a `/ws` query asks for (creating its topics), or its refusal.
+fn prepare(state: &State, params: &Params) -> Result<(Topics, u64), ApiError> {
+    let name = params.topic()?;
+    let cursor = params.after()?;
+    let publish_to = params.publish_to()?;
+    let names: Vec<&str> = std::iter::once(name).chain(publish_to).collect();
+    let topics = state.hub.topics_all(&names)?;
+    let config = &state.config;
     let topics = Topics {
         subscribed: topics[0].clone(),
         publish: topics[topics.len() - 1].clone(),
         rate: Gcra::new(
             config.limits.publish_rate_per_conn,
-            crate::tcp::burst(&state),
+            crate::tcp::burst(state),
         ),
         batch_bytes: config.limits.batch_bytes,
     };
-    Ok(upgrade.on_upgrade(move |socket| serve_socket(socket, topics, cursor, shutdown, conn)))
+    Ok((topics, cursor))
+}
+
+/// `GET /ws` on the lean engine, whose head (`len` bytes, a whole WebSocket handshake,
+/// [`crate::lean::head`]) the lean path has read: answers `101` with hyper's bytes and serves the
+/// socket with tokio-tungstenite on the connection itself. `Err(conn)`, nothing written, when the
+/// query is refused: hyper answers it, as every refusal.
+pub(crate) async fn serve_lean(mut conn: Conn, head: &Head, len: usize) -> Result<(), Conn> {
+    let Some(key) = head.ws_key.as_ref() else {
+        return Err(conn);
+    };
+    let prepared = Params::from_target(&head.target).and_then(|p| prepare(conn.state(), &p));
+    let Ok((topics, cursor)) = prepared else {
+        return Err(conn);
+    };
+    conn.count_request(head);
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    if conn
+        .write(&wire::switching_protocols(&accept))
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    // Bytes the client sent after its head (frames already) stay for tungstenite to read.
+    let _ = conn.finish(Served::KeepAlive, len);
+    let (state, handle) = (conn.state().clone(), conn.handle());
+    let io = conn.into_hyper_io();
+    let socket = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        io,
+        Role::Server,
+        Some(lean_config(&state)),
+    )
+    .await;
+    serve_socket(socket, topics, cursor, state.shutdown(), Some(handle)).await;
+    Ok(())
 }
 
 /// The topics one socket reads from and publishes to, and its bounds.
@@ -118,8 +182,8 @@ impl Topics {
 }
 
 /// Serves one upgraded WebSocket until either side closes it.
-async fn serve_socket(
-    mut socket: WebSocket,
+async fn serve_socket<S: Socket>(
+    mut socket: S,
     topics: Topics,
     mut cursor: u64,
     mut shutdown: Shutdown,
@@ -147,16 +211,16 @@ async fn serve_socket(
         tokio::select! {
             changed = published.changed() => if changed.is_err() { return },
             message = socket.recv() => match message {
-                Some(Ok(Message::Text(payload))) => {
-                    if let Err((code, reason)) = topics.publish(payload.as_str()).await {
+                Some(Ok(Incoming::Text(payload))) => {
+                    if let Err((code, reason)) = topics.publish(&payload).await {
                         return close(socket, code, &reason).await;
                     }
                 }
-                Some(Ok(Message::Binary(_))) => {
+                Some(Ok(Incoming::Binary)) => {
                     return close(socket, close_code::UNSUPPORTED, "binary messages are not accepted").await;
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) => {
+                Some(Ok(Incoming::Control)) => {}
+                Some(Ok(Incoming::Close)) => {
                     // tungstenite queued the close reply; flushing sends it and ends the connection.
                     let _ = socket.flush().await;
                     return;
@@ -190,7 +254,7 @@ async fn killed(conn: Option<&ConnHandle>) {
 
 /// Ends a socket whose write failed: a full write buffer (a client that does not read) is logged
 /// and dropped — a close frame could not be queued anyway; any other failure means it is gone.
-fn write_failed(socket: WebSocket, error: axum::Error) {
+fn write_failed<S: Socket>(socket: S, error: WsError) {
     if matches!(close_for(error), Some((close_code::POLICY, _))) {
         refusal::hit(Limit::WsWriteBuffer, "WebSocket client does not read");
     }
@@ -199,14 +263,14 @@ fn write_failed(socket: WebSocket, error: axum::Error) {
 
 /// Sends every event after `cursor` (a gap notice first if some left the ring), at most
 /// `batch_bytes` of them per flush.
-async fn send_new_events(
-    socket: &mut WebSocket,
+async fn send_new_events<S: Socket>(
+    socket: &mut S,
     topic: &Topic,
     cursor: &mut u64,
     batch: &mut Vec<Event>,
     batch_bytes: usize,
     conn: Option<&ConnHandle>,
-) -> Result<(), axum::Error> {
+) -> Result<(), WsError> {
     loop {
         batch.clear();
         let dropped = topic.read_bounded_into(*cursor, MAX_EVENTS_PER_RESPONSE, batch_bytes, batch);
@@ -216,11 +280,11 @@ async fn send_new_events(
         }
         if dropped > 0 {
             let gap = framing::websocket_gap(dropped);
-            socket.feed(Message::Text(gap)).await?;
+            socket.feed_text(gap).await?;
         }
         for event in batch.iter() {
             let text = framing::websocket_event(event);
-            socket.feed(Message::Text(text)).await?;
+            socket.feed_text(text).await?;
             *cursor = event.seq;
         }
         socket.flush().await?;
@@ -231,9 +295,8 @@ async fn send_new_events(
 }
 
 /// The close code and reason for a receive error, or `None` if the connection is simply gone.
-fn close_for(error: axum::Error) -> Option<(u16, String)> {
-    let error = error.into_inner();
-    match error.downcast_ref::<WsError>()? {
+fn close_for(error: WsError) -> Option<(u16, String)> {
+    match error {
         WsError::Capacity(_) => Some((
             close_code::SIZE,
             format!("message exceeds the {MAX_PAYLOAD_BYTES}-byte limit"),
@@ -249,17 +312,13 @@ fn close_for(error: axum::Error) -> Option<(u16, String)> {
 }
 
 /// Sends a close frame, then waits (bounded) for the client's close frame or EOF.
-async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+async fn close<S: Socket>(mut socket: S, code: u16, reason: &str) {
     // A close frame's reason must fit a 125-byte control frame with its 2-byte code.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from(&reason[..end]),
-    };
-    if socket.send(Message::Close(Some(frame))).await.is_err() {
+    if socket.send_close(code, &reason[..end]).await.is_err() {
         return;
     }
     let _ = tokio::time::timeout(CLOSE_WAIT, async {

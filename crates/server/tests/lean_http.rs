@@ -17,7 +17,7 @@ async fn server(lean: bool) -> TestServer {
     let http_engine = if lean {
         HttpEngine::Lean
     } else {
-        HttpEngine::Hyper
+        HttpEngine::Stock
     };
     TestServer::with_config(ServerSettings {
         http_engine,

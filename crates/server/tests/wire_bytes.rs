@@ -44,7 +44,7 @@ impl Fixture {
             http_engine: if lean {
                 HttpEngine::Lean
             } else {
-                HttpEngine::Hyper
+                HttpEngine::Stock
             },
             ..ServerSettings::default()
         };
@@ -135,11 +135,11 @@ fn counts(m: &[Sample], transport: &str) -> ((f64, f64), (f64, f64)) {
 }
 
 /// Asserts the window held one request of `transport`, answered by the lean path exactly when it
-/// is on and the request is one of its (every one here but the WebSocket handshake).
+/// is on (every request here is one of its, the WebSocket handshake too).
 fn assert_engine(f: &Fixture, before: &[Sample], after: &[Sample], transport: &str) {
     let delta = |name| sample(after, name, Some(transport)) - sample(before, name, Some(transport));
     assert_eq!(delta(names::HTTP_REQUESTS), 1.0, "{transport}");
-    let lean = f.lean && transport != "websocket";
+    let lean = f.lean;
     assert_eq!(
         delta(names::HTTP_LEAN_REQUESTS),
         if lean { 1.0 } else { 0.0 },

@@ -1,18 +1,19 @@
 //! Raw-TCP floor client: one `SUB <topic> <after>` frame, then length-prefixed event frames down;
 //! messages it publishes go up the same socket as `PUB` frames. After a lost connection it
-//! subscribes again after the last event it holds.
+//! subscribes again after the last event it holds. On a TLS stack the floor is TLS too: the
+//! connection goes through the same connector as every other ([`crate::stack::connect`]).
 
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
 use crate::error::ClientError;
 use crate::recorder::Recorder;
+use crate::stack::{self, Stream};
 use bytes::BytesMut;
 use rtbench_proto::Transport;
 use rtbench_proto::frame::{decode_frame, encode_pub, encode_sub, encode_sub_publishing_to};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 pub(super) struct Session {
-    stream: TcpStream,
+    stream: Stream,
     buf: BytesMut,
 }
 
@@ -21,13 +22,7 @@ impl Subscription for Session {
     const SENDS_INLINE: bool = true;
 
     async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
-        let addr = ctx.target.tcp;
-        let mut stream = TcpStream::connect(addr)
-            .await
-            .map_err(ClientError::connect(addr))?;
-        stream
-            .set_nodelay(true)
-            .map_err(ClientError::SocketOption)?;
+        let mut stream = stack::connect(ctx.target.tcp, ctx.target.tls).await?;
         let mut sub = BytesMut::new();
         match &ctx.publish_to {
             Some(other) => encode_sub_publishing_to(&ctx.topic, after, other, &mut sub),

@@ -2,7 +2,10 @@
 //!
 //! The lean path takes only the plain case: `GET` of `/poll`, `/longpoll` or `/sse`, HTTP/1.1, no
 //! body, no `Connection`, `Upgrade`, `Expect` or `Origin` header (a page's request: hyper adds
-//! its CORS headers, see [`crate::cors`]). A head longer than the server's
+//! its CORS headers, see [`crate::cors`]); and a whole WebSocket handshake on `GET /ws` (HTTP/1.1,
+//! no body, `Connection` naming `upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Version: 13`, one
+//! `Sec-WebSocket-Key`: the checks axum makes, so a handshake either side refuses is hyper's to
+//! answer with axum's status and reason; `Origin` is allowed, as WebSocket has no CORS). A head longer than the server's
 //! `max_head_bytes` (whatever its request) is [`Parsed::TooLarge`], answered 431 without reading
 //! more. Everything else — other methods and paths, HTTP/1.0, bodies, malformed heads — goes to
 //! hyper with the bytes already read, so every error and edge case keeps hyper's answer.
@@ -23,6 +26,8 @@ pub(crate) enum Route {
     LongPoll,
     /// `GET /sse`.
     Sse,
+    /// `GET /ws`, a WebSocket handshake.
+    WebSocket,
 }
 
 /// A request the lean path serves.
@@ -34,6 +39,8 @@ pub(crate) struct Head {
     pub(crate) target: String,
     /// The `Last-Event-ID` header, if sent once.
     pub(crate) last_event_id: Option<HeaderValue>,
+    /// The `Sec-WebSocket-Key` of a WebSocket handshake.
+    pub(crate) ws_key: Option<HeaderValue>,
 }
 
 impl Head {
@@ -89,43 +96,91 @@ pub(crate) fn parse(buf: &[u8], max_head_bytes: usize) -> Parsed {
         Some(Transport::ShortPoll) => Route::Poll,
         Some(Transport::LongPoll) => Route::LongPoll,
         Some(Transport::Sse) => Route::Sse,
+        Some(Transport::WebSocket) => Route::WebSocket,
         _ => return Parsed::Hyper,
     };
-    let mut last_event_id = None;
-    for h in request.headers.iter() {
-        let name = h.name;
-        // `origin`: a page's request, answered with CORS headers by hyper (crate::cors).
-        if [
-            "connection",
-            "upgrade",
-            "expect",
-            "transfer-encoding",
-            "origin",
-        ]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n))
-        {
-            return Parsed::Hyper;
-        }
-        if name.eq_ignore_ascii_case("content-length") && h.value != b"0" {
-            return Parsed::Hyper;
-        }
-        if name.eq_ignore_ascii_case(paths::LAST_EVENT_ID) {
-            if last_event_id.is_some() {
-                return Parsed::Hyper;
-            }
-            match HeaderValue::from_bytes(h.value) {
-                Ok(v) => last_event_id = Some(v),
-                Err(_) => return Parsed::Hyper,
-            }
-        }
-    }
+    let Some(fields) = Fields::read(request.headers, route == Route::WebSocket) else {
+        return Parsed::Hyper;
+    };
+    let ws_key = match route {
+        Route::WebSocket if fields.is_handshake() => fields.ws_key,
+        Route::WebSocket => return Parsed::Hyper,
+        _ => None,
+    };
     let head = Head {
         route,
         target: target.to_owned(),
-        last_event_id,
+        last_event_id: fields.last_event_id,
+        ws_key,
     };
     Parsed::Lean(head, len)
+}
+
+/// The header fields the lean path reads of a request it may take.
+#[derive(Default)]
+struct Fields {
+    last_event_id: Option<HeaderValue>,
+    /// `Connection` names `upgrade` (axum's test: the lower-cased value contains it).
+    connection_upgrade: bool,
+    /// `Upgrade: websocket` (case-insensitive).
+    upgrade_websocket: bool,
+    /// `Sec-WebSocket-Version: 13`.
+    version_13: bool,
+    ws_key: Option<HeaderValue>,
+}
+
+impl Fields {
+    /// Reads `headers`; `None` when they make the request hyper's. A WebSocket handshake
+    /// (`websocket`) may carry `Connection`, `Upgrade` and `Origin`; no other request may.
+    fn read(headers: &[httparse::Header<'_>], websocket: bool) -> Option<Fields> {
+        let mut f = Fields::default();
+        for h in headers {
+            let (name, value) = (h.name, h.value);
+            let is = |n: &str| name.eq_ignore_ascii_case(n);
+            if is("expect") || is("transfer-encoding") {
+                return None;
+            }
+            if is("content-length") && value != b"0" {
+                return None;
+            }
+            if !websocket && (is("connection") || is("upgrade") || is("origin")) {
+                // `origin`: a page's request, answered with CORS headers by hyper (crate::cors).
+                return None;
+            }
+            if is(paths::LAST_EVENT_ID) {
+                once(&mut f.last_event_id, value)?;
+            } else if is("sec-websocket-key") {
+                once(&mut f.ws_key, value)?;
+            } else if is("connection") {
+                f.connection_upgrade |= value
+                    .to_ascii_lowercase()
+                    .windows(7)
+                    .any(|w| w == b"upgrade");
+            } else if is("upgrade") {
+                f.upgrade_websocket |= value.eq_ignore_ascii_case(b"websocket");
+            } else if is("sec-websocket-version") {
+                f.version_13 |= value == b"13";
+            }
+        }
+        Some(f)
+    }
+
+    /// Whether these fields make a WebSocket handshake axum accepts.
+    fn is_handshake(&self) -> bool {
+        self.connection_upgrade
+            && self.upgrade_websocket
+            && self.version_13
+            && self.ws_key.is_some()
+    }
+}
+
+/// Sets `slot` to `value`; `None` when it was set already or `value` is not a header value.
+fn once(slot: &mut Option<HeaderValue>, value: &[u8]) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(HeaderValue::from_bytes(value).ok()?);
+    Some(())
 }
 
 #[cfg(test)]
@@ -169,6 +224,20 @@ mod tests {
     }
 
     #[test]
+    fn serves_a_whole_websocket_handshake_with_its_key() {
+        let h = lean(
+            "GET /ws?topic=a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n\
+             Upgrade: WebSocket\r\nSec-WebSocket-Version: 13\r\nOrigin: http://a\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        );
+        assert_eq!((h.route, h.query()), (Route::WebSocket, Some("topic=a")));
+        assert_eq!(h.ws_key.unwrap(), "dGhlIHNhbXBsZSBub25jZQ==");
+        // The same fields on another endpoint are hyper's.
+        let sse = "GET /sse?topic=a HTTP/1.1\r\nConnection: Upgrade\r\n\r\n";
+        assert_eq!(parse(sse.as_bytes()), Parsed::Hyper);
+    }
+
+    #[test]
     fn waits_for_the_rest_of_a_head() {
         assert_eq!(parse(b""), Parsed::Partial);
         assert_eq!(parse(b"GET /sse?topic=a HTTP/1.1\r\nhost"), Parsed::Partial);
@@ -179,6 +248,16 @@ mod tests {
         for raw in [
             "POST /poll?topic=a HTTP/1.1\r\n\r\n",
             "GET /ws?topic=a HTTP/1.1\r\n\r\n",
+            "GET /ws?topic=a HTTP/1.1\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+             sec-websocket-version: 12\r\nsec-websocket-key: k\r\n\r\n",
+            "GET /ws?topic=a HTTP/1.1\r\nconnection: keep-alive\r\nupgrade: websocket\r\n\
+             sec-websocket-version: 13\r\nsec-websocket-key: k\r\n\r\n",
+            "GET /ws?topic=a HTTP/1.1\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+             sec-websocket-version: 13\r\n\r\n",
+            "GET /ws?topic=a HTTP/1.1\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+             sec-websocket-version: 13\r\nsec-websocket-key: k\r\nsec-websocket-key: j\r\n\r\n",
+            "GET /ws?topic=a HTTP/1.0\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+             sec-websocket-version: 13\r\nsec-websocket-key: k\r\n\r\n",
             "GET /poll/ HTTP/1.1\r\n\r\n",
             "GET /metrics HTTP/1.1\r\n\r\n",
             "GET /poll?topic=a HTTP/1.0\r\n\r\n",

@@ -10,7 +10,9 @@
 //! The bytes on the wire are hyper's (see [`wire`]), and every request the lean path does not take
 //! (see [`head`]) — including each malformed or refused one — goes to hyper with the bytes already
 //! read, so answers and errors are the same whichever side serves a connection. Once hyper has a
-//! connection it keeps it. `--http-engine hyper` sends every connection to hyper, for comparison.
+//! connection it keeps it. A WebSocket handshake leaves the lean path for tokio-tungstenite on the
+//! same socket, without hyper (`crate::ws::serve_lean`). `--http-engine stock` sends every
+//! connection to hyper instead.
 //!
 //! This module reads heads and writes responses; it calls no endpoint. `http.rs` runs the request
 //! loop, dispatches each head to its endpoint's `serve_lean`, and does the hand-off to hyper.
@@ -59,12 +61,15 @@ pub(crate) enum Served {
 }
 
 /// How a connection leaves the lean path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Exit {
     /// Drop the connection.
     Close,
     /// Hand it to hyper with the bytes already read ([`Conn::into_hyper_io`]).
     Hyper,
+    /// A WebSocket handshake (its head, and the head's length): the connection becomes a
+    /// WebSocket served by tokio-tungstenite on the socket itself (`crate::ws::serve_lean`).
+    WebSocket(Box<Head>, usize),
 }
 
 /// One connection on the lean path.
@@ -104,6 +109,9 @@ impl Conn {
         loop {
             match head::parse(&self.pending, max_head_bytes) {
                 Parsed::Partial => {}
+                Parsed::Lean(head, len) if head.route == head::Route::WebSocket => {
+                    return Err(Exit::WebSocket(Box::new(head), len));
+                }
                 Parsed::Lean(head, len) => return Ok((head, len)),
                 Parsed::Hyper => return Err(Exit::Hyper),
                 Parsed::TooLarge => {
@@ -159,7 +167,8 @@ impl Conn {
         }
     }
 
-    /// The connection's IO for hyper: the bytes read but not consumed, then the socket.
+    /// The connection's IO for hyper (or tungstenite): the bytes read but not consumed, then the
+    /// socket.
     pub(crate) fn into_hyper_io(self) -> Prefixed<Io> {
         Prefixed::new(self.pending, self.io)
     }

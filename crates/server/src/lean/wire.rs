@@ -25,6 +25,19 @@ pub(crate) fn event_stream_head(out: &mut Vec<u8>) {
     date_and_end(out);
 }
 
+/// The whole `101` accepting a WebSocket handshake whose key gives `accept`: axum's fields in
+/// its order, then hyper's `date`.
+pub(crate) fn switching_protocols(accept: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160);
+    let _ = write!(
+        out,
+        "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+         sec-websocket-accept: {accept}\r\n"
+    );
+    date_and_end(&mut out);
+    out
+}
+
 /// The whole answer to a head over `max_head_bytes`: 431 with a JSON error, connection closed.
 pub(crate) fn head_too_large(max_head_bytes: usize) -> Vec<u8> {
     let body = format!(
@@ -95,6 +108,16 @@ mod tests {
             undated(&text(event_stream_head)),
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
              transfer-encoding: chunked\r\ndate: <date>\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn the_switching_protocols_head_is_axums_on_hyper() {
+        let head = String::from_utf8(switching_protocols("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")).unwrap();
+        assert_eq!(
+            undated(&head),
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+             sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\ndate: <date>\r\n\r\n"
         );
     }
 

@@ -8,6 +8,7 @@
 mod client;
 #[path = "../common/mod.rs"]
 mod common;
+mod floor;
 mod h2_hostile;
 mod h2c;
 
