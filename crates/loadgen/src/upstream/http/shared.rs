@@ -106,3 +106,61 @@ fn answered(sender: &HttpSender, tally: &mut SendTally, result: Result<(), Clien
         tally.first_error.get_or_insert_with(|| e.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::Target;
+    use rtbench_proto::Transport;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+
+    fn sender(shared: SharedConn) -> HttpSender {
+        let nowhere = "127.0.0.1:9".parse().unwrap();
+        HttpSender {
+            target: Target::plain(nowhere, nowhere).with_http2(true),
+            transport: Transport::Sse,
+            topic: "t".into(),
+            client: 0,
+            payload_bytes: 64,
+            sent: Arc::new(AtomicU64::new(0)),
+            shared: Some(shared),
+        }
+    }
+
+    /// Messages due between two connections wait; when the client ends instead of reconnecting,
+    /// every one of them is answered as failed (counted, never dropped silently), and so is a
+    /// message falling due afterwards.
+    #[tokio::test]
+    async fn waiting_messages_fail_and_are_counted_when_the_client_ends() {
+        let (share, conn) = watch::channel(None);
+        let s = sender(conn.clone());
+        let (dues_tx, dues) = mpsc::unbounded_channel();
+        let (_stop_tx, stop) = watch::channel(false);
+        let path = super::super::publish_path(&s);
+        let run = tokio::spawn({
+            let s = s.clone();
+            async move { run(&s, &path, conn, dues, stop).await }
+        });
+        dues_tx.send(1).unwrap();
+        dues_tx.send(2).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            s.sent.load(Ordering::Relaxed),
+            0,
+            "they wait for a connection"
+        );
+        drop(share);
+        dues_tx.send(3).unwrap();
+        drop(dues_tx);
+        let tally = tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("the sender ends once its dues are answered")
+            .unwrap();
+        assert_eq!(tally.failed, 3);
+        assert_eq!(s.sent.load(Ordering::Relaxed), 3);
+        assert_eq!(tally.first_error.as_deref(), Some(CLIENT_GONE));
+    }
+}
