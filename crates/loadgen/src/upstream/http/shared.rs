@@ -19,6 +19,7 @@
 use super::{HttpSender, SendTally, post_on};
 use crate::error::ClientError;
 use crate::http::{ReqBody, Requests};
+use crate::upstream::stamp;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use std::collections::VecDeque;
@@ -76,14 +77,14 @@ pub(super) async fn run(
                     for _ in waiting.drain(..) {
                         answered(sender, &mut tally, Err(ClientError::Ended(CLIENT_GONE)));
                     }
-                } else if let Some(requests) = conn.borrow_and_update().as_ref().and_then(Requests::share) {
+                } else if let Some(requests) = current(&mut conn) {
                     in_flight.extend(waiting.drain(..).map(|p| post(&requests, p)));
                 }
             }
             due = dues.recv(), if !dues_closed => match due {
                 Some(t_sched_ns) => {
-                    let payload = crate::upstream::stamp::encode(t_sched_ns, sender.client, sender.payload_bytes);
-                    match conn.borrow_and_update().as_ref().and_then(Requests::share) {
+                    let payload = stamp::encode(t_sched_ns, sender.client, sender.payload_bytes);
+                    match current(&mut conn) {
                         Some(requests) => in_flight.push(post(&requests, payload)),
                         None if client_gone => {
                             answered(sender, &mut tally, Err(ClientError::Ended(CLIENT_GONE)));
@@ -96,6 +97,11 @@ pub(super) async fn run(
         }
     }
     tally
+}
+
+/// The client's connection now, marked seen (`None`: between two connections).
+fn current(conn: &mut SharedConn) -> Option<Requests<ReqBody>> {
+    conn.borrow_and_update().as_ref().and_then(Requests::share)
 }
 
 /// Counts one answered message (published or failed).
