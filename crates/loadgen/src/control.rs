@@ -81,6 +81,8 @@ pub struct TransportCounters {
     pub http_requests: u64,
     /// Connections open now.
     pub connections_open: u64,
+    /// Connections accepted so far.
+    pub connections_accepted: u64,
     /// Kernel: bytes the peers acknowledged (TCP_INFO).
     pub kernel_bytes_acked: u64,
     /// Kernel: bytes received in order (TCP_INFO).
@@ -152,6 +154,7 @@ impl Snapshot {
                 metrics::BYTES_RECEIVED => c.bytes_received = s.value as u64,
                 metrics::HTTP_REQUESTS => c.http_requests = v,
                 metrics::CONNECTIONS_OPEN => c.connections_open = v,
+                metrics::CONNECTIONS_ACCEPTED => c.connections_accepted = v,
                 metrics::KERNEL_BYTES_ACKED => {
                     c.kernel_bytes_acked = v;
                     snap.kernel_reported = true;

@@ -2,13 +2,15 @@
 //! hyper's low-level clients: no pool, no hidden reconnects, so each client's requests are exactly
 //! what it sends. HTTP/1.1 on the `h1` stacks; HTTP/2 on the `h2` stacks (prior knowledge on
 //! plaintext, ALPN `h2` over TLS), with the same calls. A connection can be
-//! [reset](Conn::reset) (fault injection): it closes with a TCP reset.
+//! [reset](Conn::reset) (fault injection): it closes with a TCP reset. On HTTP/2 a connection's
+//! request side can be [shared](Conn::share): a client's publishes go as streams on its
+//! subscription's connection, as a browser's would.
 
 use crate::control::Target;
 use crate::error::ClientError;
 use crate::stack::{self, Stream};
 use bytes::Bytes;
-use http_body_util::Empty;
+use http_body_util::{Either, Empty, Full};
 use hyper::client::conn::{http1, http2};
 use hyper::upgrade::Upgraded;
 use hyper::{Request, Response, body::Incoming};
@@ -20,6 +22,15 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// A request body on a client's connection: none (`GET`, `CONNECT`) or a publish's payload. The
+/// two arms keep the size hints of `Empty` and `Full`, so the bytes on the wire are theirs.
+pub(crate) type ReqBody = Either<Empty<Bytes>, Full<Bytes>>;
+
+/// No body.
+fn no_body() -> ReqBody {
+    Either::Left(Empty::new())
+}
 
 /// Longest an HTTP/2 WebSocket waits for the server's SETTINGS to enable extended CONNECT.
 const CONNECT_PROTOCOL_WAIT: Duration = Duration::from_secs(5);
@@ -163,11 +174,37 @@ pub(crate) struct Requests<B> {
     origin: String,
 }
 
+impl<B> std::fmt::Debug for Requests<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let version = match self.sender {
+            Sender::H1(_) => "HTTP/1.1",
+            Sender::H2(..) => "HTTP/2",
+        };
+        f.debug_struct("Requests")
+            .field("version", &version)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
 impl<B: hyper::body::Body + Send + Unpin + 'static> Requests<B>
 where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    /// HTTP/2 only: another handle on the same connection, sending its requests as streams of
+    /// it (`None` on HTTP/1.1, which cannot run two requests at once).
+    pub(crate) fn share(&self) -> Option<Requests<B>> {
+        match &self.sender {
+            Sender::H1(_) => None,
+            Sender::H2(s, connect_protocol) => Some(Requests {
+                sender: Sender::H2(s.clone(), connect_protocol.clone()),
+                host: self.host.clone(),
+                origin: self.origin.clone(),
+            }),
+        }
+    }
+
     /// A request for `path_and_query` as this connection's HTTP version writes it.
     pub(crate) fn builder(
         &self,
@@ -214,7 +251,7 @@ where
 
 /// An open HTTP connection. Dropping it closes the socket.
 pub struct Conn {
-    requests: Requests<Empty<Bytes>>,
+    requests: Requests<ReqBody>,
     /// Set before the driver is dropped to close with a reset instead of a FIN.
     reset: Arc<AtomicBool>,
     /// The task driving the connection; it owns the socket.
@@ -248,7 +285,7 @@ impl Conn {
         if let Some((name, value)) = header {
             req = req.header(name, value);
         }
-        let req = req.body(Empty::new()).map_err(ClientError::BadRequest)?;
+        let req = req.body(no_body()).map_err(ClientError::BadRequest)?;
         let resp = self.requests.send(req).await?;
         if !resp.status().is_success() {
             return Err(ClientError::Status {
@@ -300,7 +337,7 @@ impl Conn {
                 rtbench_proto::paths::WEBSOCKET_PROTOCOL,
             ))
             .header(hyper::header::SEC_WEBSOCKET_VERSION, "13")
-            .body(Empty::new())
+            .body(no_body())
             .map_err(ClientError::BadRequest)?;
         let mut resp = self.requests.send(req).await?;
         if !resp.status().is_success() {
@@ -313,6 +350,12 @@ impl Conn {
         hyper::upgrade::on(&mut resp)
             .await
             .map_err(ClientError::Upgrade)
+    }
+
+    /// HTTP/2 only: a handle sending requests as streams of this connection, for the client's
+    /// publishes. It fails its requests once this connection is gone.
+    pub(crate) fn share(&self) -> Option<Requests<ReqBody>> {
+        self.requests.share()
     }
 
     /// Aborts the connection with a TCP reset (SO_LINGER 0), as a client that vanished would.

@@ -158,6 +158,7 @@ pub async fn run_idle_transport(
         reset: Arc::new(tokio::sync::Notify::new()),
         latencies: None,
         connect_gate: None,
+        share: None,
     };
     let mut tasks = JoinSet::new();
     let deadline = Instant::now() + config.connect_timeout;

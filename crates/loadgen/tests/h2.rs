@@ -1,7 +1,9 @@
 //! The load generator on the HTTP/2 stacks, against a real server on 127.0.0.1:0: `h2` (cleartext,
 //! prior knowledge) and `h2-tls` (ALPN `h2` only), on both HTTP engines. Every transport delivers
 //! every event — nothing lost, duplicated or reordered — with poll, long-poll and SSE and their
-//! publishes on HTTP/2 (WebSocket and the control plane on HTTP/1.1). A client that fell back to
+//! publishes on HTTP/2 (the control plane on HTTP/1.1), and the server accepts exactly one
+//! connection per client: a chat client's publishes are streams of its subscription's connection,
+//! as a browser's would be. A client that fell back to
 //! HTTP/1.1 would fail here: over TLS the client refuses a server that did not pick `h2`, and in
 //! cleartext hyper's HTTP/2 handshake needs the server to answer in HTTP/2.
 
@@ -66,6 +68,7 @@ async fn delivers_everything_on_h2(config: LoadConfig, engine: HttpEngine, tls: 
     };
     for transport in Transport::ALL {
         let what = format!("{} {transport} {engine} tls={tls}", config.scenario);
+        let before = control.scrape().await.unwrap();
         let row = tokio::time::timeout(
             Duration::from_secs(30),
             run_transport(transport, &config, &target, &control),
@@ -79,6 +82,15 @@ async fn delivers_everything_on_h2(config: LoadConfig, engine: HttpEngine, tls: 
             "{what}"
         );
         assert_eq!(row.sends_lost, 0, "{what}");
+        let after = control.scrape().await.unwrap();
+        let accepted = |snap: &rtbench_loadgen::control::Snapshot| {
+            snap.transports[transport.index()].connections_accepted
+        };
+        assert_eq!(
+            accepted(&after) - accepted(&before),
+            config.clients,
+            "{what}: one connection per client, its publishes included"
+        );
         assert!(row.events > 0, "{what}: no events in the window");
         assert_eq!(row.deliveries, row.events * receivers, "{what}");
         if config.send.is_some() {

@@ -1,10 +1,12 @@
 //! The client loop, written once for every [`Subscription`]: connect, then wait for whichever
 //! comes first — the phase's stop, a reset (fault injection), an inline send falling due, or the
-//! next message — and reconnect when the connection is lost.
+//! next message — and reconnect when the connection is lost. On HTTP/2 it hands each connection to
+//! the client's sender, which publishes on it ([`crate::upstream::http::shared`]).
 
 use super::reconnect;
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription};
 use crate::error::ClientError;
+use crate::http::{ReqBody, Requests};
 use crate::recorder::{Recorder, Tally};
 use crate::upstream::inline::{InlineSends, next_due};
 use std::sync::atomic::Ordering;
@@ -38,6 +40,7 @@ pub(super) async fn drive<S: Subscription>(
     drop(permit);
     let mut session = match connected {
         Ok(s) => {
+            hand_over(&ctx, s.share());
             let _ = ctx.ready.send(Ok(())).await;
             s
         }
@@ -72,22 +75,35 @@ pub(super) async fn drive<S: Subscription>(
             Outcome::Recv(Ok(())) | Outcome::Sent(Ok(())) => continue,
             Outcome::Recv(Err(RecvError::Protocol(e))) => break Some(e),
             Outcome::Recv(Err(RecvError::Lost(e))) | Outcome::Sent(Err(e)) => {
+                hand_over(&ctx, None);
                 drop(session);
                 e
             }
             Outcome::Reset => {
+                hand_over(&ctx, None);
                 session.reset();
                 ClientError::ResetByClient
             }
         };
         carry.resuming = true;
         match reconnect::reconnect::<S>(&ctx, &carry, &mut rec, &mut stop, why).await {
-            Ok(Some(s)) => session = s,
+            Ok(Some(s)) => {
+                hand_over(&ctx, s.share());
+                session = s;
+            }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
     };
+    hand_over(&ctx, None);
     rec.finish(error.map(|e| e.to_string()))
+}
+
+/// Tells the client's HTTP/2 sender, if it has one, which connection its publishes go on now.
+fn hand_over(ctx: &ClientCtx, conn: Option<Requests<ReqBody>>) {
+    if let Some(share) = &ctx.share {
+        share.send_replace(conn);
+    }
 }
 
 /// Resolves once the phase says stop (the guard `wait_for` returns must not live across a send).

@@ -3,7 +3,7 @@
 
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_poll_response};
 use crate::error::ClientError;
-use crate::http::Conn;
+use crate::http::{Conn, ReqBody, Requests};
 use crate::recorder::Recorder;
 use rtbench_proto::Transport;
 
@@ -39,6 +39,10 @@ impl Subscription for Session {
         );
         let body = self.conn.get_body(&path).await?;
         record_poll_response(&body, rec)
+    }
+
+    fn share(&self) -> Option<Requests<ReqBody>> {
+        self.conn.share()
     }
 
     fn reset(self) {

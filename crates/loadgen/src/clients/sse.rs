@@ -6,7 +6,7 @@
 use super::sse_parser::SseParser;
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_message};
 use crate::error::ClientError;
-use crate::http::Conn;
+use crate::http::{Conn, ReqBody, Requests};
 use crate::recorder::Recorder;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -78,6 +78,10 @@ impl Subscription for Session {
             }
         }
         Ok(())
+    }
+
+    fn share(&self) -> Option<Requests<ReqBody>> {
+        self.conn.share()
     }
 
     fn reset(self) {

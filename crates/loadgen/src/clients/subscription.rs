@@ -5,6 +5,7 @@
 use super::reconnect::backoff;
 use crate::control::Target;
 use crate::error::ClientError;
+use crate::http::{ReqBody, Requests};
 use crate::latency_sink::LatencySink;
 use crate::recorder::Recorder;
 use rtbench_proto::Transport;
@@ -49,6 +50,10 @@ pub struct ClientCtx {
     /// at most that many connect at once (`None`: no limit, as in the idle scenario, which
     /// spawns in batches).
     pub connect_gate: Option<Arc<Semaphore>>,
+    /// HTTP/2 senders only: where the client hands each subscription connection it opens (and
+    /// `None` when it loses one), so its publishes go as streams on it
+    /// ([`crate::upstream::http::shared`]). `None`: nobody publishes on the client's connection.
+    pub(crate) share: Option<Arc<watch::Sender<Option<Requests<ReqBody>>>>>,
 }
 
 impl ClientCtx {
@@ -126,6 +131,12 @@ pub(super) trait Subscription: Sized + Send + 'static {
     /// transports only; the others publish on connections of their own, [`crate::upstream::http`]).
     fn send(&mut self, _payload: &str) -> impl Future<Output = Result<(), ClientError>> + Send {
         async { Err(ClientError::NoInlineSend) }
+    }
+
+    /// HTTP/2: a handle sending requests as streams of the subscription's connection, for the
+    /// client's publishes (`None`: the connection cannot be shared).
+    fn share(&self) -> Option<Requests<ReqBody>> {
+        None
     }
 
     /// Aborts the connection with a TCP reset.

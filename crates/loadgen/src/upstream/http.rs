@@ -7,14 +7,19 @@
 //! open; only when all are busy does it wait, and its wait counts in its latency (it is stamped
 //! with its scheduled time). Each request names `transport=<the client's>`, so the server counts
 //! these connections — handshakes, headers, bodies, requests — in that transport's row.
+//!
+//! On HTTP/2 (the `h2` stacks) a sender opens no connection: like a browser's `fetch` beside its
+//! `EventSource`, each publish is a stream of the client's subscription connection
+//! ([`shared`]), all at once (HTTP/2 multiplexes; the server's stream limit queues the excess).
 
 use super::stamp;
 use crate::control::Target;
 use crate::error::ClientError;
+use crate::http::{ReqBody, Requests};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use rtbench_proto::{Transport, paths};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -23,6 +28,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::watch;
+
+pub(crate) mod shared;
 
 /// Most publish connections one client keeps open (browsers allow 6 per host).
 pub const MAX_CONNECTIONS: usize = 6;
@@ -42,6 +49,9 @@ pub(crate) struct HttpSender {
     pub(crate) payload_bytes: usize,
     /// Messages of the phase answered so far (published or failed).
     pub(crate) sent: Arc<AtomicU64>,
+    /// HTTP/2: the client's subscription connection as it comes and goes (`None` between two
+    /// connections); the publishes go on it. `None` on HTTP/1.1: connections of the sender's own.
+    pub(crate) shared: Option<watch::Receiver<Option<Requests<ReqBody>>>>,
 }
 
 /// How a sender's run went.
@@ -55,7 +65,7 @@ pub(crate) struct SendTally {
 
 /// One keep-alive publish connection, on the stack's HTTP version.
 struct PostConn {
-    requests: crate::http::Requests<Full<Bytes>>,
+    requests: Requests<ReqBody>,
 }
 
 impl PostConn {
@@ -66,35 +76,55 @@ impl PostConn {
     }
 
     async fn post(&mut self, path: &str, payload: String) -> Result<(), ClientError> {
-        let req = self
-            .requests
-            .builder(hyper::Method::POST, path)
-            .body(Full::new(Bytes::from(payload)))
-            .map_err(ClientError::BadRequest)?;
-        let resp = self.requests.send(req).await?;
-        let status = resp.status();
-        resp.into_body()
-            .collect()
-            .await
-            .map_err(|source| ClientError::Body {
-                what: "reading the publish answer",
-                source,
-            })?;
-        if !status.is_success() {
-            return Err(ClientError::Status {
-                method: "POST",
-                path: path.to_string(),
-                status,
-            });
-        }
-        Ok(())
+        post_on(&mut self.requests, path, payload).await
     }
+}
+
+/// `POST path` with `payload` on `requests`; `Ok` once the whole 2xx answer is read.
+async fn post_on(
+    requests: &mut Requests<ReqBody>,
+    path: &str,
+    payload: String,
+) -> Result<(), ClientError> {
+    let req = requests
+        .builder(hyper::Method::POST, path)
+        .body(Either::Right(Full::new(Bytes::from(payload))))
+        .map_err(ClientError::BadRequest)?;
+    let resp = requests.send(req).await?;
+    let status = resp.status();
+    resp.into_body()
+        .collect()
+        .await
+        .map_err(|source| ClientError::Body {
+            what: "reading the publish answer",
+            source,
+        })?;
+    if !status.is_success() {
+        return Err(ClientError::Status {
+            method: "POST",
+            path: path.to_string(),
+            status,
+        });
+    }
+    Ok(())
+}
+
+/// `POST /publish?topic=…&transport=…` for `sender`.
+fn publish_path(sender: &HttpSender) -> String {
+    format!(
+        "{}?topic={}&{}={}",
+        paths::PUBLISH,
+        sender.topic,
+        paths::TRANSPORT_PARAM,
+        sender.transport
+    )
 }
 
 /// A request in flight: it gives back its connection (`None` if the connection failed).
 type InFlight = Pin<Box<dyn Future<Output = (Option<PostConn>, Result<(), ClientError>)> + Send>>;
 
-/// Runs one sender: connects its first connection (then reports on `ready`), publishes each
+/// Runs one sender: connects its first connection (then reports on `ready`; on HTTP/2 it reports
+/// at once and publishes on the subscription's connection, [`shared::run`]), publishes each
 /// message when its scheduled time arrives on `dues`, and returns once `dues` is closed and
 /// nothing is in flight, or when `stop` turns true.
 pub(crate) async fn run(
@@ -103,14 +133,12 @@ pub(crate) async fn run(
     ready: mpsc::Sender<Result<(), ClientError>>,
     mut stop: watch::Receiver<bool>,
 ) -> SendTally {
+    let path = publish_path(&sender);
+    if let Some(conn) = sender.shared.clone() {
+        drop(ready.send(Ok(())).await);
+        return shared::run(&sender, &path, conn, dues, stop).await;
+    }
     let mut tally = SendTally::default();
-    let path = format!(
-        "{}?topic={}&{}={}",
-        paths::PUBLISH,
-        sender.topic,
-        paths::TRANSPORT_PARAM,
-        sender.transport
-    );
     let mut idle = match PostConn::connect(sender.target).await {
         Ok(conn) => {
             let _ = ready.send(Ok(())).await;

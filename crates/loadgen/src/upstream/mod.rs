@@ -9,7 +9,8 @@
 //! WebSocket and raw-TCP clients send on their own socket, from their receive loop
 //! ([`inline::InlineSends`]); HTTP clients (SSE, long poll, short poll) publish with
 //! `POST /publish?transport=<theirs>` on connections of their own ([`http`]), a few at a time so
-//! sends are never serialised behind replies.
+//! sends are never serialised behind replies — on HTTP/2, as streams of their subscription's
+//! connection ([`http::shared`]).
 
 pub(crate) mod http;
 pub(crate) mod inline;

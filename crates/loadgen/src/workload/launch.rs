@@ -2,8 +2,9 @@
 //! [`CONNECT_BATCH`] connecting at once (a ramp, so an 18,000-client phase does not throw 18,000
 //! SYNs at the listen queue together; the phase still waits until every one is subscribed). A sender whose
 //! transport's `SendPath` is inline (WebSocket, raw TCP) sends from its own loop on its own
-//! socket; any other sender gets an upstream task with connections of its own
-//! ([`crate::upstream::http`]).
+//! socket; any other sender gets an upstream task ([`crate::upstream::http`]) with connections of
+//! its own on HTTP/1.1, and on HTTP/2 the client's subscription connection, handed over by the
+//! client as it connects and reconnects.
 
 use super::Workload;
 use crate::clients::CONNECT_BATCH;
@@ -92,6 +93,14 @@ pub(crate) fn launch(
             None => (None, None),
         };
         launched.dues.push(due_tx);
+        // HTTP/2: the sender publishes on the client's connection, which the client hands over.
+        let (share, shared) = match sending.is_some() && !sends_inline && target.http2 {
+            true => {
+                let (tx, rx) = watch::channel(None);
+                (Some(Arc::new(tx)), Some(rx))
+            }
+            false => (None, None),
+        };
         let ctx = ClientCtx {
             target,
             topic: room.topic.clone(),
@@ -109,6 +118,7 @@ pub(crate) fn launch(
             reset: Arc::new(Notify::new()),
             latencies: Some(counters.latencies.clone()),
             connect_gate: Some(gate.clone()),
+            share,
         };
         launched.resets.push(ctx.reset.clone());
         let mut inline = None;
@@ -124,6 +134,7 @@ pub(crate) fn launch(
                     client,
                     payload_bytes: send.payload_bytes,
                     sent: counters.sent.clone(),
+                    shared,
                 };
                 launched
                     .senders
