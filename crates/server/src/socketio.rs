@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use socketioxide::extract::{SocketRef, State as IoState, TryData};
 use socketioxide::{SocketIo, TransportType};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The Socket.IO event name every event is emitted under (one byte, the least overhead a named
@@ -119,7 +119,8 @@ async fn on_connect(
     watch_kill(&socket);
     let pump = ctx.pump(&auth.topic, topic);
     let cursor = pump.cursor.lock().await;
-    if replay(&socket, &pump.topic, auth.after, *cursor).is_err() {
+    let delivered = &ctx.state.meters.buckets[ctx.transport.index()].events_delivered;
+    if replay(&socket, &pump.topic, (auth.after, *cursor), delivered).is_err() {
         drop(cursor);
         let _ = socket.disconnect();
         return;
@@ -145,8 +146,13 @@ fn watch_kill(socket: &SocketRef) {
 }
 
 /// Emits to `socket` every event after `after` up to `until` (a gap notice first if some left the
-/// ring).
-fn replay(socket: &SocketRef, topic: &Topic, after: u64, until: u64) -> Result<(), ()> {
+/// ring), counting each in `delivered`.
+fn replay(
+    socket: &SocketRef,
+    topic: &Topic,
+    (after, until): (u64, u64),
+    delivered: &AtomicU64,
+) -> Result<(), ()> {
     let mut cursor = after;
     let mut batch = Vec::new();
     while cursor < until {
@@ -162,6 +168,7 @@ fn replay(socket: &SocketRef, topic: &Topic, after: u64, until: u64) -> Result<(
             socket
                 .emit(EVENT_NAME, &Body(&event.body))
                 .map_err(|_| ())?;
+            delivered.fetch_add(1, Ordering::Relaxed);
             cursor = event.seq;
             any = true;
         }
@@ -227,6 +234,9 @@ async fn emit_new(
             return;
         }
         let members = io.to(room.to_string()).sockets().len() as u64;
+        // Counted as handed to the sockets' queues, before a client can have read them.
+        let delivered = &ctx.state.meters.buckets[ctx.transport.index()].events_delivered;
+        delivered.fetch_add(members * batch.len() as u64, Ordering::Relaxed);
         let mut failed = false;
         if dropped > 0 {
             failed |= io
@@ -243,8 +253,6 @@ async fn emit_new(
                 .is_err();
             *cursor = event.seq;
         }
-        let delivered = &ctx.state.meters.buckets[ctx.transport.index()].events_delivered;
-        delivered.fetch_add(members * batch.len() as u64, Ordering::Relaxed);
         if failed {
             refusal::hit(
                 Limit::WsWriteBuffer,
