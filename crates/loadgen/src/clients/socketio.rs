@@ -5,7 +5,7 @@
 //! connection or a DISCONNECT it opens a new session with `after` = the last event it holds.
 //! Publishes go over `POST /publish`, as a browser app's `fetch` would (no acknowledged emits).
 
-use super::socketio_codec::{self as codec, Packet};
+use super::socketio_codec::{self as codec, EngineTransport, Packet};
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
 use crate::error::ClientError;
 use crate::recorder::Recorder;
@@ -35,7 +35,7 @@ impl Subscription for Session {
         let url = format!(
             "{scheme}://{addr}{}?{}",
             Self::TRANSPORT.path(),
-            codec::query("websocket", None)
+            codec::query(EngineTransport::WebSocket, None)
         );
         let config = WebSocketConfig::default()
             .read_buffer_size(8192)

@@ -93,12 +93,24 @@ pub(super) fn split_payload(body: &str) -> impl Iterator<Item = &str> {
     body.split(RECORD_SEPARATOR).filter(|p| !p.is_empty())
 }
 
-/// The query of an Engine.IO v4 request on `transport` (`websocket`, `polling`), for session `sid`
-/// once there is one.
-pub(super) fn query(transport: &str, sid: Option<&str>) -> String {
+/// Engine.IO's two transports (its names on the wire, not rtbench's row names).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum EngineTransport {
+    /// `transport=websocket`.
+    WebSocket,
+    /// `transport=polling`.
+    Polling,
+}
+
+/// The query of an Engine.IO v4 request on `transport`, for session `sid` once there is one.
+pub(super) fn query(transport: EngineTransport, sid: Option<&str>) -> String {
+    let base = match transport {
+        EngineTransport::WebSocket => "EIO=4&transport=websocket",
+        EngineTransport::Polling => "EIO=4&transport=polling",
+    };
     match sid {
-        Some(sid) => format!("EIO=4&transport={transport}&sid={sid}"),
-        None => format!("EIO=4&transport={transport}"),
+        Some(sid) => format!("{base}&sid={sid}"),
+        None => base.to_string(),
     }
 }
 
@@ -141,7 +153,13 @@ mod tests {
         let payload = "40{\"sid\":\"a\"}\x1e42[\"e\",{}]\x1e2";
         let packets: Vec<&str> = split_payload(payload).collect();
         assert_eq!(packets, ["40{\"sid\":\"a\"}", "42[\"e\",{}]", "2"]);
-        assert_eq!(query("polling", Some("s")), "EIO=4&transport=polling&sid=s");
-        assert_eq!(query("websocket", None), "EIO=4&transport=websocket");
+        assert_eq!(
+            query(EngineTransport::Polling, Some("s")),
+            "EIO=4&transport=polling&sid=s"
+        );
+        assert_eq!(
+            query(EngineTransport::WebSocket, None),
+            "EIO=4&transport=websocket"
+        );
     }
 }

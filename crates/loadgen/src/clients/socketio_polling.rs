@@ -9,7 +9,7 @@
 //!
 //! Its own small connection rather than [`crate::http1::Conn`], which sends bodiless `GET`s only.
 
-use super::socketio_codec::{self as codec, Packet};
+use super::socketio_codec::{self as codec, EngineTransport, Packet};
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
 use crate::error::ClientError;
 use crate::http1::ResetOnDrop;
@@ -40,7 +40,7 @@ impl Subscription for Session {
     async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
         let path = Self::TRANSPORT.path();
         let mut conn = PollConn::connect(ctx).await?;
-        let open_url = format!("{path}?{}", codec::query("polling", None));
+        let open_url = format!("{path}?{}", codec::query(EngineTransport::Polling, None));
         let open = conn.request(Method::GET, &open_url, Bytes::new()).await?;
         let sid = match codec::parse(&open).map_err(|e| ClientError::Protocol(e.to_string()))? {
             Packet::Open { sid } => sid,
@@ -50,7 +50,10 @@ impl Subscription for Session {
                 )));
             }
         };
-        let url = format!("{path}?{}", codec::query("polling", Some(&sid)));
+        let url = format!(
+            "{path}?{}",
+            codec::query(EngineTransport::Polling, Some(&sid))
+        );
         let connect = codec::connect(&ctx.topic, after);
         conn.request(Method::POST, &url, Bytes::from(connect))
             .await?;
