@@ -48,9 +48,13 @@ async fn delivers_everything(transport: Transport) {
     assert!(row.totals.bytes_to_clients > 0);
     match transport {
         Transport::Tcp => assert_eq!(row.totals.http_requests, 0),
-        Transport::LongPoll | Transport::ShortPoll => assert!(row.totals.http_requests > 0),
+        Transport::LongPoll | Transport::ShortPoll | Transport::SocketIoPolling => {
+            assert!(row.totals.http_requests > 0)
+        }
         // One request per client, made before the window: none inside it.
-        Transport::WebSocket | Transport::Sse => assert_eq!(row.totals.http_requests, 0),
+        Transport::WebSocket | Transport::Sse | Transport::SocketIo => {
+            assert_eq!(row.totals.http_requests, 0)
+        }
     }
 }
 
@@ -77,4 +81,14 @@ async fn long_poll_delivers_every_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_poll_delivers_every_event() {
     delivers_everything(Transport::ShortPoll).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socketio_delivers_every_event() {
+    delivers_everything(Transport::SocketIo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socketio_polling_delivers_every_event() {
+    delivers_everything(Transport::SocketIoPolling).await;
 }

@@ -154,3 +154,13 @@ async fn sse_restart_loss_is_counted_with_its_reason() {
 async fn long_poll_restart_loss_is_counted_with_its_reason() {
     restart_is_reported(Transport::LongPoll).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socketio_resumes_after_drops() {
+    drops_lose_nothing(Transport::SocketIo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socketio_polling_resumes_after_drops() {
+    drops_lose_nothing(Transport::SocketIoPolling).await;
+}

@@ -372,9 +372,11 @@ impl Drop for Conn {
 }
 
 /// A connection that closes with a reset when its flag is set by the time it is dropped.
-struct ResetOnDrop {
-    stream: Stream,
-    reset: Arc<AtomicBool>,
+pub(crate) struct ResetOnDrop {
+    /// The connection.
+    pub(crate) stream: Stream,
+    /// Set to close with a reset.
+    pub(crate) reset: Arc<AtomicBool>,
 }
 
 impl Drop for ResetOnDrop {

@@ -87,7 +87,7 @@ impl Default for IdleConfig {
             idle_window: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),
             longpoll_timeout: Duration::from_secs(30),
-            transports: Transport::ALL.to_vec(),
+            transports: Transport::DEFAULT.to_vec(),
             connect_timeout: Duration::from_secs(60),
             quiet: false,
         }

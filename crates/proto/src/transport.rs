@@ -24,6 +24,12 @@ pub enum Transport {
     LongPoll,
     /// HTTP short polling: the client asks at a fixed interval; the server answers at once.
     ShortPoll,
+    /// Socket.IO v5 over Engine.IO v4's WebSocket transport: one `42["e",<body>]` text message
+    /// per event, emitted to a room per topic (beyond the chapter).
+    SocketIo,
+    /// Socket.IO v5 over Engine.IO v4's HTTP long-polling transport, Socket.IO's fallback: each
+    /// `GET` answers with the packets queued since the last one (beyond the chapter).
+    SocketIoPolling,
 }
 
 /// How a transport's clients send messages upstream (chat, game and collaboration scenarios).
@@ -83,7 +89,7 @@ pub struct TransportSpec {
 }
 
 /// Every transport's spec, in [`Transport::ALL`] order (checked by a test).
-pub const SPECS: [TransportSpec; 5] = [
+pub const SPECS: [TransportSpec; 7] = [
     TransportSpec {
         transport: Transport::Tcp,
         name: "tcp",
@@ -160,11 +166,49 @@ pub const SPECS: [TransportSpec; 5] = [
             overhead: "Alta",
         }),
     },
+    TransportSpec {
+        transport: Transport::SocketIo,
+        name: "socketio",
+        label: "Socket.IO",
+        endpoint: Endpoint::Http("/socket.io/"),
+        send: SendPath::HttpPublish,
+        polled: false,
+        floor: false,
+        latency_gated: true,
+        colour: [0x56, 0xB4, 0xE9],
+        chapter: None,
+    },
+    TransportSpec {
+        transport: Transport::SocketIoPolling,
+        name: "socketio_polling",
+        label: "Socket.IO (polling)",
+        endpoint: Endpoint::Http("/socket.io-polling/"),
+        send: SendPath::HttpPublish,
+        polled: false,
+        floor: false,
+        latency_gated: true,
+        colour: [0xD5, 0x5E, 0x00],
+        chapter: None,
+    },
 ];
 
 impl Transport {
     /// Every transport, floor first, in the order rows are reported.
-    pub const ALL: [Transport; 5] = [
+    pub const ALL: [Transport; 7] = [
+        Transport::Tcp,
+        Transport::WebSocket,
+        Transport::Sse,
+        Transport::LongPoll,
+        Transport::ShortPoll,
+        Transport::SocketIo,
+        Transport::SocketIoPolling,
+    ];
+
+    /// The transports a run measures when none are named: the floor and the chapter's four
+    /// techniques. Transports beyond the chapter ([`Transport::is_beyond`]) are measured when
+    /// named (`--transports socketio,…`), so default runs and the committed baselines keep
+    /// their rows.
+    pub const DEFAULT: [Transport; 5] = [
         Transport::Tcp,
         Transport::WebSocket,
         Transport::Sse,
@@ -200,6 +244,11 @@ impl Transport {
         self.spec().floor
     }
 
+    /// Whether it is beyond the chapter: neither the floor nor one of the chapter's techniques.
+    pub const fn is_beyond(self) -> bool {
+        !self.spec().floor && self.spec().chapter.is_none()
+    }
+
     /// Its HTTP path, if it is served on the HTTP listener.
     pub const fn http_path(self) -> Option<&'static str> {
         match self.spec().endpoint {
@@ -228,10 +277,15 @@ impl Transport {
             .find(|t| t.http_path() == Some(path))
     }
 
-    /// Every transport's name joined with commas (`tcp,websocket,…`), in report order: the
-    /// command line's default transport list.
+    /// Every transport's name joined with commas (`tcp,websocket,…`), in report order.
     pub fn all_names() -> String {
         let names: Vec<&str> = Transport::ALL.iter().map(|t| t.as_str()).collect();
+        names.join(",")
+    }
+
+    /// [`Transport::DEFAULT`]'s names joined with commas: the command line's default list.
+    pub fn default_names() -> String {
+        let names: Vec<&str> = Transport::DEFAULT.iter().map(|t| t.as_str()).collect();
         names.join(",")
     }
 
@@ -354,6 +408,22 @@ mod tests {
         assert_eq!(
             Transport::parse_list(&Transport::all_names()).unwrap(),
             Transport::ALL
+        );
+        assert_eq!(
+            Transport::parse_list(&Transport::default_names()).unwrap(),
+            Transport::DEFAULT
+        );
+    }
+
+    #[test]
+    fn the_default_is_the_floor_and_the_chapter_and_the_rest_is_beyond() {
+        for t in Transport::ALL {
+            assert_eq!(Transport::DEFAULT.contains(&t), !t.is_beyond(), "{t}");
+        }
+        assert!(Transport::SocketIo.is_beyond() && Transport::SocketIoPolling.is_beyond());
+        assert_eq!(
+            Transport::DEFAULT[..],
+            Transport::ALL[..Transport::DEFAULT.len()]
         );
     }
 }

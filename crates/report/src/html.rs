@@ -238,6 +238,7 @@ pub fn render_html_with(runs: &[Run], beside: &Beside) -> Result<String, ReportE
         textbook: measured
             .rows
             .iter()
+            .chain(&measured.beyond)
             .map(|r| TextbookRowView {
                 technique: r.claim.technique,
                 cells: [CellView::of(&r.latency), CellView::of(&r.overhead)],

@@ -128,7 +128,15 @@ fn textbook_section(m: &textbook::Measured) -> String {
     out.push_str(&format!(
         "|---|---|---:|---|---|---|---:|---|---|{align}---|\n"
     ));
-    for r in &m.rows {
+    let beyond_head = (!m.beyond.is_empty()).then_some(None);
+    let beyond = beyond_head.into_iter().chain(m.beyond.iter().map(Some));
+    for r in m.rows.iter().map(Some).chain(beyond) {
+        let Some(r) = r else {
+            // The part beyond the chapter: rated by the same scales, claimed nowhere.
+            let cells = if per_core { 10 } else { 9 };
+            out.push_str(&format!("| *beyond the chapter* |{}\n", " |".repeat(cells)));
+            continue;
+        };
         let (l, o) = (&r.latency, &r.overhead);
         let pc = r
             .per_core

@@ -138,9 +138,11 @@ fn textbook_table(r: &Results) -> String {
             "latency: book → measured",
             "overhead: book → measured",
         ]);
-    let measured: Vec<_> = measure(&d)
+    let m = measure(&d);
+    let measured: Vec<_> = m
         .rows
         .into_iter()
+        .chain(m.beyond)
         .filter(|r| !r.latency.figure.is_empty())
         .collect();
     if measured.is_empty() {

@@ -1,6 +1,8 @@
 //! The textbook table, measured: the chapter's four claims beside the figures of the base workload,
 //! a rating derived from them ([`crate::rating`]) and a verdict per cell, plus, where the data holds
-//! a sweep, the values at which the verdict flips.
+//! a sweep, the values at which the verdict flips. Transports beyond the chapter (Socket.IO, …)
+//! that were measured get a part of their own below the chapter's rows, rated by the same scales
+//! with no claim to hold them to.
 //!
 //! Nothing here is a measured number: every figure comes from the [`Dataset`].
 
@@ -43,6 +45,24 @@ pub fn claims() -> Vec<Claim> {
         .collect()
 }
 
+/// The claim cell of a transport beyond the chapter: the chapter rates it nowhere.
+pub const NO_CLAIM: &str = "–";
+
+/// The rows of the part beyond the chapter, one per transport that is neither the floor nor one
+/// of the chapter's techniques, in [`Transport::ALL`] order, with [`NO_CLAIM`] as their claims.
+pub fn beyond_claims() -> Vec<Claim> {
+    Transport::ALL
+        .into_iter()
+        .filter(|t| t.is_beyond())
+        .map(|transport| Claim {
+            technique: transport.label(),
+            transport,
+            latency: NO_CLAIM,
+            overhead: NO_CLAIM,
+        })
+        .collect()
+}
+
 /// One claim held against one measurement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
@@ -64,6 +84,7 @@ impl Cell {
         match (&self.verdict, self.figure.is_empty()) {
             (Some(v), _) => v.to_string(),
             (None, true) => "not measured".into(),
+            (None, false) if self.claimed == NO_CLAIM => "beyond the chapter: no claim".into(),
             (None, false) => "no floor under this workload to rate against".into(),
         }
     }
@@ -90,6 +111,9 @@ pub struct MeasuredRow {
 pub struct Measured {
     /// The four rows, in the chapter's order.
     pub rows: Vec<MeasuredRow>,
+    /// The part beyond the chapter: its transports that the base workload measured, rated by the
+    /// same scales, with no claim ([`NO_CLAIM`]) and so no verdict.
+    pub beyond: Vec<MeasuredRow>,
     /// The floor's own figures, e.g. `p50 571 µs, 180 B per delivery`, when it was measured.
     pub floor: Option<String>,
 }
@@ -195,10 +219,11 @@ fn cell(
     claimed: &'static str,
     transport: Transport,
 ) -> Cell {
-    let claimed_level = scale
-        .level_of(claimed)
-        .expect("the chapter's labels are on its scales");
-    let sweeps = sweep_notes(d, transport, scale, claimed_level);
+    // The chapter's labels are on its scales; a transport beyond the chapter has none.
+    let claimed_level = scale.level_of(claimed);
+    let sweeps = claimed_level
+        .map(|l| sweep_notes(d, transport, scale, l))
+        .unwrap_or_default();
     let Some(p) = p else {
         return Cell {
             claimed,
@@ -223,7 +248,7 @@ fn cell(
         claimed,
         figure,
         rated: level.map(|l| scale.label(l)),
-        verdict: level.map(|l| Verdict::of(claimed_level, l)),
+        verdict: level.zip(claimed_level).map(|(l, c)| Verdict::of(c, l)),
         sweeps,
     }
 }
@@ -293,26 +318,14 @@ pub fn measure(d: &Dataset) -> Measured {
 /// [`measure`], with the capacity table's "deliveries/s per server core at the bound" beside each
 /// row's bytes per delivery when `capacity` is given.
 pub fn measure_with(d: &Dataset, capacity: Option<&[CapacityRow]>) -> Measured {
-    let base = d.base_points();
     let mut rows: Vec<MeasuredRow> = claims()
         .into_iter()
-        .map(|claim| {
-            let p = base
-                .iter()
-                .copied()
-                .find(|p| p.transport == claim.transport);
-            MeasuredRow {
-                claim,
-                latency: cell(d, p, &LATENCY, claim.latency, claim.transport),
-                overhead: cell(d, p, &OVERHEAD, claim.overhead, claim.transport),
-                other_cost: other_cost(d, p),
-                per_core: capacity.map(|rows| {
-                    rows.iter()
-                        .find(|r| r.transport == claim.transport)
-                        .map_or("–".into(), CapacityRow::per_core_text)
-                }),
-            }
-        })
+        .map(|claim| measured_row(d, claim, capacity))
+        .collect();
+    let beyond = beyond_claims()
+        .into_iter()
+        .map(|claim| measured_row(d, claim, capacity))
+        .filter(|r| !r.latency.figure.is_empty())
         .collect();
     with_browser_rows(d, &mut rows, capacity.is_some());
     let floor = d.floor_for(&d.base).map(|f| {
@@ -323,7 +336,31 @@ pub fn measure_with(d: &Dataset, capacity: Option<&[CapacityRow]>) -> Measured {
             number(f.server_cpu_us_per_delivery)
         )
     });
-    Measured { rows, floor }
+    Measured {
+        rows,
+        beyond,
+        floor,
+    }
+}
+
+/// `claim` held against the base workload's point of its transport.
+fn measured_row(d: &Dataset, claim: Claim, capacity: Option<&[CapacityRow]>) -> MeasuredRow {
+    let base = d.base_points();
+    let p = base
+        .iter()
+        .copied()
+        .find(|p| p.transport == claim.transport);
+    MeasuredRow {
+        claim,
+        latency: cell(d, p, &LATENCY, claim.latency, claim.transport),
+        overhead: cell(d, p, &OVERHEAD, claim.overhead, claim.transport),
+        other_cost: other_cost(d, p),
+        per_core: capacity.map(|rows| {
+            rows.iter()
+                .find(|r| r.transport == claim.transport)
+                .map_or("–".into(), CapacityRow::per_core_text)
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -171,3 +171,31 @@ fn browser_rows_stand_beside_the_rust_rows() {
     assert!(table.contains("websocket (browser)"), "{table}");
     assert!(table.contains("WebSockets (browser)"), "{table}");
 }
+
+#[test]
+fn transports_beyond_the_chapter_get_a_part_of_their_own_rated_by_the_same_scales() {
+    let d = Dataset::new(&[run("a.json", base_rows(20.0))]).unwrap();
+    assert!(
+        measure(&d).beyond.is_empty(),
+        "only measured ones are shown"
+    );
+    let mut rows = base_rows(20.0);
+    rows.push(row("socketio", 20.0, 500, 1_200.0, 420.0));
+    let d = Dataset::new(&[run("a.json", rows.clone())]).unwrap();
+    let m = measure(&d);
+    assert_eq!(m.rows.len(), 4, "the chapter's part is unchanged");
+    let sio: Vec<&str> = m.beyond.iter().map(|r| r.claim.technique).collect();
+    assert_eq!(sio, ["Socket.IO"]);
+    let r = &m.beyond[0];
+    // The same ratios and thresholds as long polling's identical figures above.
+    assert_eq!(r.latency.rated, Some("Baja"));
+    assert_eq!(r.overhead.rated, Some("Media"));
+    assert_eq!((r.latency.verdict, r.latency.claimed), (None, NO_CLAIM));
+    assert_eq!(r.latency.verdict_text(), "beyond the chapter: no claim");
+    let md = crate::render_markdown(&run("a.json", rows).results);
+    assert!(md.contains("| *beyond the chapter* |"), "{md}");
+    assert!(
+        md.contains("| Socket.IO | – | 1.20 ms (2.40×) | Baja |"),
+        "{md}"
+    );
+}

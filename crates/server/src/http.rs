@@ -29,7 +29,7 @@ use crate::state::{ACCEPT_BACKOFF, State};
 use crate::tls::{ConnIo, ServerTls};
 use crate::{
     clock, control_guard, drop_endpoint, longpoll, metrics, page, plan, poll, publish, resume,
-    schedule, settings, sse, ws,
+    schedule, settings, socketio, sse, ws,
 };
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -52,8 +52,9 @@ use tower::ServiceExt;
 
 /// The routes of `transport`'s HTTP endpoint, from its own file (none for the raw-TCP floor,
 /// which has a listener of its own). A `match`, so a new transport must say where it is served.
-fn transport_routes(transport: Transport) -> Router<Arc<State>> {
+fn transport_routes(transport: Transport, state: &Arc<State>) -> Router<Arc<State>> {
     match transport {
+        Transport::SocketIo | Transport::SocketIoPolling => socketio::routes(state, transport),
         Transport::ShortPoll => poll::routes(),
         Transport::LongPoll => longpoll::routes(),
         Transport::Sse => sse::routes(),
@@ -64,9 +65,9 @@ fn transport_routes(transport: Transport) -> Router<Arc<State>> {
 
 /// The router of every HTTP endpoint, with JSON 404 and 405 answers.
 pub(crate) fn app(state: Arc<State>) -> Router {
-    let transports = Transport::ALL
-        .into_iter()
-        .fold(Router::new(), |router, t| router.merge(transport_routes(t)));
+    let transports = Transport::ALL.into_iter().fold(Router::new(), |router, t| {
+        router.merge(transport_routes(t, &state))
+    });
     // The load generator's endpoints, behind the control guard (token, or loopback only).
     let control = Router::new()
         .merge(drop_endpoint::routes(&state))

@@ -48,6 +48,7 @@ mod resume;
 mod schedule;
 mod server;
 mod settings;
+mod socketio;
 mod sse;
 mod state;
 mod tcp;

@@ -56,6 +56,9 @@ async fn settings_answers_the_settings_in_force_and_the_allocator() {
 fn request_path(transport: Transport, path: &str) -> String {
     match transport {
         Transport::LongPoll => format!("{path}?topic=r&timeout_ms=0"),
+        // Engine.IO's handshake; the polling one is answered at once with the open packet.
+        Transport::SocketIo => format!("{path}?EIO=4&transport=websocket"),
+        Transport::SocketIoPolling => format!("{path}?EIO=4&transport=polling"),
         _ => format!("{path}?topic=r"),
     }
 }
@@ -75,9 +78,10 @@ async fn every_http_transport_is_routed_and_metered_under_itself() {
             };
             let url = server.url(&request_path(transport, path));
             let resp = within(STEP, client().get(url).send()).await.unwrap();
-            // A plain GET of /ws is refused by the upgrade, but it reached the WebSocket route.
+            // A plain GET of /ws (or of Socket.IO's WebSocket transport) is refused by the upgrade,
+            // but it reached its route.
             let expected = match transport {
-                Transport::WebSocket => resp.status().is_client_error(),
+                Transport::WebSocket | Transport::SocketIo => resp.status().is_client_error(),
                 _ => resp.status() == StatusCode::OK,
             };
             assert!(expected, "{transport} ({engine}): {}", resp.status());

@@ -12,6 +12,9 @@ mod drive;
 mod long_poll;
 mod reconnect;
 mod short_poll;
+mod socketio;
+mod socketio_codec;
+mod socketio_polling;
 mod sse;
 mod sse_parser;
 mod subscription;
@@ -65,6 +68,8 @@ fn pick(transport: Transport) -> Client {
         Transport::Sse => Client::of::<sse::Session>(),
         Transport::LongPoll => Client::of::<long_poll::Session>(),
         Transport::ShortPoll => Client::of::<short_poll::Session>(),
+        Transport::SocketIo => Client::of::<socketio::Session>(),
+        Transport::SocketIoPolling => Client::of::<socketio_polling::Session>(),
     }
 }
 

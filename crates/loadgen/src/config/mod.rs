@@ -89,7 +89,7 @@ impl Default for LoadConfig {
             window: Duration::from_secs(10),
             tail: Duration::from_millis(500),
             drain: Duration::from_secs(2),
-            transports: Transport::ALL.to_vec(),
+            transports: Transport::DEFAULT.to_vec(),
             connect_timeout: Duration::from_secs(20),
             quiet: false,
             room_size: None,

@@ -293,9 +293,9 @@ pub async fn collect(
             Transport::LongPoll | Transport::ShortPoll => {
                 poll(addr, transport, topic, resume, want, &mut out, c).await
             }
-            Transport::Tcp => Err(WireError::Format(
-                "the raw-TCP floor is not part of the check".into(),
-            )),
+            Transport::Tcp | Transport::SocketIo | Transport::SocketIoPolling => Err(
+                WireError::Format(format!("{transport} is not part of the contract's check")),
+            ),
         }
     };
     let result = tokio::time::timeout_at(deadline, run).await;

@@ -1,0 +1,207 @@
+//! Socket.IO client over Engine.IO's HTTP long-polling transport (`/socket.io-polling/`), the
+//! fallback a Socket.IO client uses where WebSocket is blocked, on one HTTP/1.1 connection of its
+//! own: `GET ?EIO=4&transport=polling` opens a session, `POST …&sid=` sends CONNECT with
+//! `{"topic","after"}` auth, then each `GET …&sid=` waits for the packets the server queued
+//! (several per answer, separated by `\x1e`, [`super::socketio_codec`]); a ping is answered with a
+//! `POST` of `3` before the next `GET`. Requests never overlap, so one connection carries them all.
+//! After a lost connection or a closed session it opens a new session with `after` = the last event
+//! it holds. Publishes go over `POST /publish`.
+//!
+//! Its own small connection rather than [`crate::http::Conn`], whose requests are bodiless `GET`s or publishes.
+
+use super::socketio_codec::{self as codec, EngineTransport, Packet};
+use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
+use crate::error::ClientError;
+use crate::http::ResetOnDrop;
+use crate::recorder::Recorder;
+use crate::stack;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use rtbench_proto::Transport;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::task::JoinHandle;
+
+pub(super) struct Session {
+    conn: PollConn,
+    /// Path and query of this session's requests.
+    url: String,
+    /// Packets of the last answer not handled yet.
+    pending: VecDeque<String>,
+}
+
+impl Subscription for Session {
+    const TRANSPORT: Transport = Transport::SocketIoPolling;
+
+    async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
+        let path = Self::TRANSPORT.path();
+        let mut conn = PollConn::connect(ctx).await?;
+        let open_url = format!("{path}?{}", codec::query(EngineTransport::Polling, None));
+        let open = conn.request(Method::GET, &open_url, Bytes::new()).await?;
+        let sid = match codec::parse(&open).map_err(|e| ClientError::Protocol(e.to_string()))? {
+            Packet::Open { sid } => sid,
+            _ => {
+                return Err(ClientError::Protocol(format!(
+                    "no Engine.IO open packet: {open}"
+                )));
+            }
+        };
+        let url = format!(
+            "{path}?{}",
+            codec::query(EngineTransport::Polling, Some(&sid))
+        );
+        let connect = codec::connect(&ctx.topic, after);
+        conn.request(Method::POST, &url, Bytes::from(connect))
+            .await?;
+        let mut session = Session {
+            conn,
+            url,
+            pending: VecDeque::new(),
+        };
+        loop {
+            let Some(packet) = session.next_packet().await? else {
+                continue;
+            };
+            match codec::parse(&packet).map_err(|e| ClientError::Protocol(e.to_string()))? {
+                Packet::Connected => return Ok(session),
+                Packet::Ping => session.pong().await?,
+                Packet::Refused(why) => {
+                    return Err(ClientError::Protocol(format!(
+                        "Socket.IO CONNECT refused: {why}"
+                    )));
+                }
+                Packet::Closed => return Err(ClientError::Ended("Socket.IO session closed")),
+                _ => {}
+            }
+        }
+    }
+
+    async fn recv(
+        &mut self,
+        _ctx: &ClientCtx,
+        rec: &mut Recorder,
+        _carry: &mut Carry,
+    ) -> Result<(), RecvError> {
+        let Some(text) = self.next_packet().await? else {
+            return Ok(());
+        };
+        match codec::parse(&text).map_err(protocol)? {
+            Packet::Event(body) => record_message(body, rec),
+            Packet::Ping => Ok(self.pong().await?),
+            Packet::Closed => Err(ClientError::Ended("Socket.IO session closed").into()),
+            Packet::Refused(why) => Err(protocol(format!("Socket.IO CONNECT refused: {why}"))),
+            Packet::Open { .. } | Packet::Connected | Packet::Other => Ok(()),
+        }
+    }
+
+    fn reset(self) {
+        self.conn.reset.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Session {
+    /// The next queued packet, polling (one `GET`) when none is queued; `None` for an empty answer.
+    async fn next_packet(&mut self) -> Result<Option<String>, ClientError> {
+        if self.pending.is_empty() {
+            let body = self
+                .conn
+                .request(Method::GET, &self.url, Bytes::new())
+                .await?;
+            self.pending
+                .extend(codec::split_payload(&body).map(str::to_string));
+        }
+        Ok(self.pending.pop_front())
+    }
+
+    /// Answers a ping.
+    async fn pong(&mut self) -> Result<(), ClientError> {
+        let pong = Bytes::from_static(codec::PONG.as_bytes());
+        self.conn.request(Method::POST, &self.url, pong).await?;
+        Ok(())
+    }
+}
+
+/// One HTTP/1.1 connection sending `GET`s and `POST`s with small bodies. Dropping it closes the
+/// socket (with a reset once `reset` is set).
+struct PollConn {
+    sender: SendRequest<Full<Bytes>>,
+    host: String,
+    reset: Arc<AtomicBool>,
+    driver: JoinHandle<()>,
+}
+
+impl PollConn {
+    async fn connect(ctx: &ClientCtx) -> Result<PollConn, ClientError> {
+        let addr = ctx.target.http;
+        let stream = stack::connect(addr, ctx.target.tls).await?;
+        let reset = Arc::new(AtomicBool::new(false));
+        let io = ResetOnDrop {
+            stream,
+            reset: reset.clone(),
+        };
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+            .await
+            .map_err(ClientError::Handshake)?;
+        let driver = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(PollConn {
+            sender,
+            host: addr.to_string(),
+            reset,
+            driver,
+        })
+    }
+
+    /// Sends one request and reads the whole (UTF-8) answer.
+    async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<String, ClientError> {
+        let verb = if method == Method::GET { "GET" } else { "POST" };
+        self.sender.ready().await.map_err(ClientError::Closed)?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, &self.host);
+        if !body.is_empty() {
+            req = req.header(hyper::header::CONTENT_TYPE, "text/plain;charset=UTF-8");
+        }
+        let req = req.body(Full::new(body)).map_err(ClientError::BadRequest)?;
+        let failed = |source| ClientError::Request {
+            method: verb,
+            path: path.to_string(),
+            source,
+        };
+        let resp = self.sender.send_request(req).await.map_err(failed)?;
+        if !resp.status().is_success() {
+            return Err(ClientError::Status {
+                method: verb,
+                path: path.to_string(),
+                status: resp.status(),
+            });
+        }
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|source| ClientError::Body {
+                what: "reading body",
+                source,
+            })?;
+        String::from_utf8(body.to_bytes().to_vec())
+            .map_err(|_| ClientError::Protocol("Engine.IO payload is not UTF-8".into()))
+    }
+}
+
+impl Drop for PollConn {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
