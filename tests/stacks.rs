@@ -164,10 +164,15 @@ fn h2_and_h2_tls_run_every_transport_on_http2_through_drops_and_say_so() {
             assert!(r["deliveries"].as_u64().unwrap() > 0, "{what}");
             assert!(r["reconnects"].as_u64().unwrap() > 0, "{what}: no drop");
             assert_eq!(r["client_errors"], Value::from(0), "{what}");
+            // Bytes the server wrote into a socket its client then reset are counted by the meter
+            // and discarded by the kernel (the reset empties the send queue): so besides the 1 %,
+            // up to one answer's worth (1 KiB) per reconnect may be missing on the kernel's side.
             let meter = r["totals"]["bytes_to_clients"].as_f64().unwrap();
             let kernel = r["totals"]["kernel_bytes_to_clients"].as_f64().unwrap();
+            let reconnects = r["reconnects"].as_f64().unwrap();
             assert!(
-                (meter - kernel).abs() <= meter / 100.0,
+                kernel - meter <= meter / 100.0
+                    && meter - kernel <= meter / 100.0 + 1024.0 * reconnects,
                 "{what}: {meter} vs {kernel}"
             );
             let notes: Vec<&str> = r["notes"]
