@@ -37,6 +37,7 @@ pub mod seqset;
 pub mod server_info;
 pub mod shard;
 pub mod stack;
+mod tls_sessions;
 pub mod upstream;
 mod usage;
 mod window;

@@ -71,10 +71,19 @@ impl ClientTls {
             .with_root_certificates(roots)
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Every client of this server shares the tickets, so a reconnect resumes (docs/stacks.md).
+        let pool = crate::tls_sessions::TicketPool::new(crate::tls_sessions::TICKETS_PER_SERVER);
+        config.resumption = rustls::client::Resumption::store(Arc::new(pool));
         Ok(ClientTls {
             connector: TlsConnector::from(Arc::new(config)),
             cert_pem: cert_pem.into(),
         })
+    }
+
+    /// The connector every TLS connection of this handle runs its handshake on (its config holds
+    /// the session store that makes reconnects resume).
+    pub fn connector(&self) -> &TlsConnector {
+        &self.connector
     }
 
     /// The certificates this handle trusts, PEM, as [`ClientTls::trusting`] was given them.
