@@ -54,10 +54,11 @@ impl TicketPool {
     /// Edits `name`'s sessions, making room for a new server by forgetting an old one.
     fn edit(&self, name: ServerName<'static>, f: impl FnOnce(&mut ServerSessions)) {
         let mut servers = self.lock();
-        if !servers.contains_key(&name) && servers.len() >= SERVERS {
-            if let Some(old) = servers.keys().next().cloned() {
-                servers.remove(&old);
-            }
+        if !servers.contains_key(&name)
+            && servers.len() >= SERVERS
+            && let Some(old) = servers.keys().next().cloned()
+        {
+            servers.remove(&old);
         }
         f(servers.entry(name).or_default());
     }
