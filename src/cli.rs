@@ -345,7 +345,8 @@ pub struct ServeArgs {
 /// Flags of `rtbench report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Results files written by `rtbench run`; the first one's workload is the page's base, the
+    /// Results files written by `rtbench run`, or directories (a run over several stacks: each
+    /// `<stack>/results.json` in it); the first one's workload is the page's base, the
     /// others add sweeps (or merge with rows of the same workload).
     #[arg(value_name = "RESULTS.json")]
     pub files: Vec<PathBuf>,

@@ -1,7 +1,8 @@
 //! `rtbench run --stack h1,h1-tls`: the protocol stack as a dimension (`docs/stacks.md`). Each
 //! stack is a run of its own — its own server child (TLS on or off), its own table, its own
 //! results directory (`<out>/<stack>/` when more than one stack is asked for) — recorded in the
-//! results (`config.stack`, and the server's `settings.tls`).
+//! results (`config.stack`, and the server's `settings.tls`). After the last stack, the combined
+//! report — each stack's tables and the stack section side by side — is written at `<out>/`.
 //!
 //! On a TLS stack, `rtbench run` generates one self-signed certificate (rcgen) for the whole run
 //! and hands it to its server child as PEM files in a private temporary directory, so a server
@@ -44,7 +45,8 @@ pub fn run_each(
         run_one(one).with_context(|| format!("stack {stack}"))?;
         crate::placement::pin_current_thread(&allowed)?;
     }
-    Ok(())
+    let names: Vec<String> = args.stack.iter().map(|s| s.to_string()).collect();
+    crate::report_cmd::write_combined(&args.out, &names)
 }
 
 /// The server certificate of one per-stack run: where its PEM files are (removed when dropped)

@@ -108,10 +108,20 @@ impl StackSection {
         }))
     }
 
-    /// The side-by-side table: a row per transport, bytes, CPU and memory per stack.
+    /// The side-by-side table: a row per transport, bytes, CPU and (when measured) memory per
+    /// connection per stack.
     pub fn table(&self) -> Table {
+        let memory = self
+            .figures
+            .iter()
+            .flat_map(|(_, per)| per.iter().flatten())
+            .any(|f| f.memory_per_connection_bytes.is_some());
         let mut headers = vec!["transport".to_string()];
-        for what in ["B/delivery", "server CPU µs/delivery", "memory/conn"] {
+        let whats: &[&str] = match memory {
+            true => &["B/delivery", "server CPU µs/delivery", "memory/conn"],
+            false => &["B/delivery", "server CPU µs/delivery"],
+        };
+        for what in whats {
             headers.extend(self.stacks.iter().map(|s| format!("{what} {s}")));
         }
         let rows = self
@@ -126,10 +136,12 @@ impl StackSection {
                 };
                 row.extend(cell(&|f| Some(number(f.bytes_per_delivery))));
                 row.extend(cell(&|f| Some(number(f.server_cpu_us_per_delivery))));
-                row.extend(cell(&|f| {
-                    f.memory_per_connection_bytes
-                        .map(|b| format!("{} KiB", number(b / 1_024.0)))
-                }));
+                if memory {
+                    row.extend(cell(&|f| {
+                        f.memory_per_connection_bytes
+                            .map(|b| format!("{} KiB", number(b / 1_024.0)))
+                    }));
+                }
                 row
             })
             .collect();
