@@ -378,7 +378,8 @@ pub enum Format {
 /// Flags of `rtbench compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline results file (e.g. reports/baseline/results.json).
+    /// The baseline results file (e.g. reports/baseline/results.json), or a directory holding one
+    /// per stack (`<stack>/results.json`): each stack is compared with its own.
     pub baseline: PathBuf,
     /// The results file(s) to judge (e.g. reports/latest/results.json). Given several runs of one
     /// tree, a cost or timing counts as regressed only if it regressed in every run.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// The results files `path` names: itself; a directory's `results.json`; else each
 /// subdirectory's, in name order.
-fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }

@@ -14,9 +14,9 @@ use crate::textbook::{self, Measured};
 use crate::{ReportError, Run};
 use rtbench_results::{Results, Transport};
 
-/// What makes two runs the same stack: the stack recorded in the results (`config.stack`).
+/// What makes two runs the same stack ([`rtbench_results::stack_key`], shared with the gate).
 pub fn group_key(results: &Results) -> String {
-    results.config.stack.to_string()
+    rtbench_results::stack_key(results)
 }
 
 /// The runs of one stack.
