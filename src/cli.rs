@@ -6,7 +6,6 @@ pub mod limits;
 pub mod tls;
 
 use clap::{Args, Parser, Subcommand};
-use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::Transport;
 use rtbench_proto::{HttpEngine, ServerSettings};
 use std::net::SocketAddr;
@@ -157,9 +156,9 @@ pub struct RunArgs {
     pub drain: Option<Duration>,
     /// Sweep a parameter: KEY=V1,V2,... with KEY one of clients, poll_interval, payload, rate,
     /// room_size; each value is a point with one row per transport. Repeat the flag to sweep
-    /// every combination.
+    /// every combination. `stack=h1,h1-tls` sweeps the protocol stack (as --stack does).
     #[arg(long, value_name = "KEY=V1,V2,...")]
-    pub sweep: Vec<SweepAxis>,
+    pub sweep: Vec<crate::stacks::RunSweep>,
     /// Run every point N times, transports interleaved across repetitions; rows report medians
     /// with a min–max spread.
     #[arg(long, default_value_t = 1, value_name = "N")]

@@ -11,9 +11,86 @@
 
 use crate::cli::RunArgs;
 use anyhow::{Context, bail};
+use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::{Stack, TlsSetting, Transport};
 use rtbench_results::Row;
 use std::path::PathBuf;
+
+/// One `--sweep` axis of `rtbench run`: a load knob (`clients=10,100`), or the stack
+/// (`stack=h1,h1-tls`), which runs like `--stack` — a server child, a table and a results
+/// directory per stack, and the combined report with the stack section at `<out>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunSweep {
+    /// A knob of the load.
+    Knob(SweepAxis),
+    /// The stacks.
+    Stack(Vec<Stack>),
+}
+
+impl std::str::FromStr for RunSweep {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<RunSweep, String> {
+        match s.split_once('=') {
+            Some((key, values)) if key.trim() == "stack" => values
+                .split(',')
+                .map(crate::cli::tls::parse_stack)
+                .collect::<Result<Vec<_>, _>>()
+                .map(RunSweep::Stack),
+            _ => s.parse().map(RunSweep::Knob).map_err(|e| {
+                format!("{e} (or stack=h1,h1-tls: the protocol stacks, docs/stacks.md)")
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for RunSweep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunSweep::Knob(axis) => axis.fmt(f),
+            RunSweep::Stack(stacks) => {
+                let names: Vec<&str> = stacks.iter().map(|s| s.as_str()).collect();
+                write!(f, "stack={}", names.join(","))
+            }
+        }
+    }
+}
+
+/// The knob axes of `sweeps` (the stack axis is run by [`run_each`]).
+pub fn knob_sweeps(sweeps: &[RunSweep]) -> Vec<SweepAxis> {
+    sweeps
+        .iter()
+        .filter_map(|s| match s {
+            RunSweep::Knob(axis) => Some(axis.clone()),
+            RunSweep::Stack(_) => None,
+        })
+        .collect()
+}
+
+/// `args` with a `--sweep stack=…` axis moved into its stacks; an error when `--stack` names
+/// other stacks too, or two stack axes are given.
+fn stack_sweep(mut args: RunArgs) -> anyhow::Result<RunArgs> {
+    let axes: Vec<Vec<Stack>> = args
+        .sweep
+        .iter()
+        .filter_map(|s| match s {
+            RunSweep::Stack(stacks) => Some(stacks.clone()),
+            RunSweep::Knob(_) => None,
+        })
+        .collect();
+    match &axes[..] {
+        [] => return Ok(args),
+        [stacks] => {
+            if args.stack != [Stack::default()] && args.stack != *stacks {
+                bail!("give the stacks once: --stack or --sweep stack=…, not both");
+            }
+            args.stack = stacks.clone();
+        }
+        _ => bail!("--sweep stack=… given twice"),
+    }
+    args.sweep.retain(|s| matches!(s, RunSweep::Knob(_)));
+    Ok(args)
+}
 
 /// The note on the raw-TCP floor's row in a TLS stack's table.
 pub const PLAINTEXT_FLOOR_NOTE: &str = "plaintext floor: the raw-TCP floor has no TLS yet, so its bytes and latency are plaintext TCP's";
@@ -29,6 +106,7 @@ pub fn run_each(
     args: RunArgs,
     run_one: impl Fn(RunArgs) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let args = stack_sweep(args)?;
     if args.stack.len() <= 1 {
         return run_one(args);
     }
@@ -164,6 +242,37 @@ mod tests {
                 (Stack::H1, PathBuf::from("o/h1")),
                 (Stack::H1Tls, PathBuf::from("o/h1-tls"))
             ]
+        );
+    }
+
+    #[test]
+    fn the_stack_is_a_sweep_axis_that_runs_as_stack_does() {
+        let args = run_args(&[
+            "--sweep=stack=h1,h1-tls",
+            "--sweep=clients=10,20",
+            "--out=o",
+        ])
+        .unwrap();
+        assert_eq!(
+            args.sweep[0],
+            RunSweep::Stack(vec![Stack::H1, Stack::H1Tls])
+        );
+        assert_eq!(args.sweep[0].to_string(), "stack=h1,h1-tls");
+        assert_eq!(knob_sweeps(&args.sweep).len(), 1, "the knob axis stays");
+        let seen = std::sync::Mutex::new(Vec::new());
+        run_each(args, |one| {
+            assert_eq!(one.sweep.len(), 1, "the stack axis is run, not swept again");
+            seen.lock().unwrap().push(stack(&one));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.into_inner().unwrap(), [Stack::H1, Stack::H1Tls]);
+        let err = run_args(&["--sweep=stack=h1,h2"]).unwrap_err().to_string();
+        assert!(err.contains("stack h2 is not built yet"), "{err}");
+        let both = run_args(&["--stack=h1-tls", "--sweep=stack=h1,h1-tls"]).unwrap();
+        assert!(
+            run_each(both, |_| Ok(())).is_err(),
+            "the stacks are given once"
         );
     }
 
