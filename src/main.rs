@@ -6,6 +6,7 @@ mod capacity_cmd;
 mod cli;
 mod compare_cmd;
 mod conditions;
+mod connect_cmd;
 mod environment;
 mod output;
 mod placement;

@@ -20,6 +20,7 @@ pub mod capacity;
 pub mod clients;
 pub mod conditions;
 pub mod config;
+pub mod connect_storm;
 pub mod control;
 mod control_http;
 pub mod error;
