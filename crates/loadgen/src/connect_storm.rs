@@ -81,8 +81,9 @@ async fn subscribe(target: &Target, topic: &str) -> Result<(Stream, bool, Durati
 
 /// The storms of a stack: `clients` new clients at once and, on a TLS stack, the same clients
 /// reconnecting at once (after the first storm's connections closed). The clients get a TLS
-/// session store of their own, so the first storm's handshakes are all full ones whatever the
-/// control plane's connections left in the shared one.
+/// session store of their own that hands out no ticket during the first storm, so its handshakes
+/// are all full ones however its clients interleave; the reconnect storm uses the tickets the
+/// first one received.
 pub async fn storms(
     clients: u64,
     target: &Target,
@@ -91,11 +92,11 @@ pub async fn storms(
     let Some(shared) = target.tls else {
         return Ok(vec![storm("connect", clients, target, control).await?]);
     };
-    let own = crate::stack::ClientTls::trusting(shared.cert_pem())
-        .map_err(|e| LoadError::Control(format!("storm TLS: {e}")))?
-        .leak();
-    let target = target.with_tls(Some(own));
+    let gate = std::sync::Arc::new(crate::tls_sessions::GatedPool::closed());
+    let resumption = rustls::client::Resumption::store(gate.clone());
+    let target = target.with_tls(Some(shared.with_resumption(resumption).leak()));
     let first = storm("connect", clients, &target, control).await?;
+    gate.open();
     let again = storm("reconnect", clients, &target, control).await?;
     Ok(vec![first, again])
 }

@@ -86,6 +86,16 @@ impl ClientTls {
         &self.connector
     }
 
+    /// The same trust and ALPN with `resumption` instead (the connect storm's own session store).
+    pub fn with_resumption(&self, resumption: rustls::client::Resumption) -> ClientTls {
+        let mut config = (**self.connector.config()).clone();
+        config.resumption = resumption;
+        ClientTls {
+            connector: TlsConnector::from(Arc::new(config)),
+            cert_pem: self.cert_pem.clone(),
+        }
+    }
+
     /// The certificates this handle trusts, PEM, as [`ClientTls::trusting`] was given them.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem

@@ -12,6 +12,7 @@ use rustls::NamedGroup;
 use rustls::client::{ClientSessionStore, Tls12ClientSessionValue, Tls13ClientSessionValue};
 use rustls::pki_types::ServerName;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// TLS 1.3 tickets kept per server name: two per client for 32,768 clients (the server sends two
@@ -108,5 +109,72 @@ impl ClientSessionStore for TicketPool {
         self.lock()
             .get_mut(server_name)
             .and_then(|s| s.tls13.pop_back())
+    }
+}
+
+/// A [`TicketPool`] that keeps the tickets it is given but hands none out until
+/// [`GatedPool::open`]: the connect storm's first storm is then all full handshakes (however its
+/// clients interleave) and its reconnect storm resumes with the tickets the first one received.
+#[derive(Debug)]
+pub(crate) struct GatedPool {
+    pool: TicketPool,
+    open: AtomicBool,
+}
+
+impl GatedPool {
+    /// A closed gate over a pool of [`TICKETS_PER_SERVER`] tickets per server.
+    pub(crate) fn closed() -> GatedPool {
+        GatedPool {
+            pool: TicketPool::new(TICKETS_PER_SERVER),
+            open: AtomicBool::new(false),
+        }
+    }
+
+    /// From now on, tickets are handed out.
+    pub(crate) fn open(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl ClientSessionStore for GatedPool {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: NamedGroup) {
+        self.pool.set_kx_hint(server_name, group);
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<NamedGroup> {
+        self.pool.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
+        self.pool.set_tls12_session(server_name, value);
+    }
+
+    fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        self.open
+            .load(Ordering::SeqCst)
+            .then(|| self.pool.tls12_session(server_name))
+            .flatten()
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.pool.remove_tls12_session(server_name);
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
+        self.pool.insert_tls13_ticket(server_name, value);
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
+        self.open
+            .load(Ordering::SeqCst)
+            .then(|| self.pool.take_tls13_ticket(server_name))
+            .flatten()
     }
 }

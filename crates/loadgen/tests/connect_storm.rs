@@ -12,7 +12,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 /// Clients per storm.
-const CLIENTS: u64 = 20;
+const CLIENTS: u64 = 100;
 /// TLS 1.3 bytes per record on top of its content: 5-byte header, 1-byte inner content type,
 /// 16-byte AEAD tag.
 const RECORD: usize = 5 + 1 + 16;
