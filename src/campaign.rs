@@ -51,7 +51,7 @@ pub fn from_args(args: &RunArgs) -> anyhow::Result<Measured> {
     if duplicated {
         bail!("--transports lists a transport twice");
     }
-    let points = expand(&base, &crate::stacks::knob_sweeps(&args.sweep))
+    let points = expand(&base, &crate::sweep_arg::knob_sweeps(&args.sweep))
         .map_err(|e| anyhow::anyhow!("--sweep {e}"))?;
     let campaign = Campaign {
         points,

@@ -158,7 +158,7 @@ pub struct RunArgs {
     /// room_size; each value is a point with one row per transport. Repeat the flag to sweep
     /// every combination. `stack=h1,h1-tls` sweeps the protocol stack (as --stack does).
     #[arg(long, value_name = "KEY=V1,V2,...")]
-    pub sweep: Vec<crate::stacks::RunSweep>,
+    pub sweep: Vec<crate::sweep_arg::RunSweep>,
     /// Run every point N times, transports interleaved across repetitions; rows report medians
     /// with a min–max spread.
     #[arg(long, default_value_t = 1, value_name = "N")]

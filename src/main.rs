@@ -18,6 +18,7 @@ mod serve;
 mod server_child;
 mod shard_cmd;
 mod stacks;
+mod sweep_arg;
 mod write_cost;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the

@@ -10,62 +10,11 @@
 //! trusts exactly the certificate the child announces on its listening line, nothing else.
 
 use crate::cli::RunArgs;
+use crate::sweep_arg::RunSweep;
 use anyhow::{Context, bail};
-use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::{Stack, TlsSetting, Transport};
 use rtbench_results::Row;
 use std::path::PathBuf;
-
-/// One `--sweep` axis of `rtbench run`: a load knob (`clients=10,100`), or the stack
-/// (`stack=h1,h1-tls`), which runs like `--stack` — a server child, a table and a results
-/// directory per stack, and the combined report with the stack section at `<out>/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunSweep {
-    /// A knob of the load.
-    Knob(SweepAxis),
-    /// The stacks.
-    Stack(Vec<Stack>),
-}
-
-impl std::str::FromStr for RunSweep {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<RunSweep, String> {
-        match s.split_once('=') {
-            Some((key, values)) if key.trim() == "stack" => values
-                .split(',')
-                .map(crate::cli::tls::parse_stack)
-                .collect::<Result<Vec<_>, _>>()
-                .map(RunSweep::Stack),
-            _ => s.parse().map(RunSweep::Knob).map_err(|e| {
-                format!("{e} (or stack=h1,h1-tls: the protocol stacks, docs/stacks.md)")
-            }),
-        }
-    }
-}
-
-impl std::fmt::Display for RunSweep {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunSweep::Knob(axis) => axis.fmt(f),
-            RunSweep::Stack(stacks) => {
-                let names: Vec<&str> = stacks.iter().map(|s| s.as_str()).collect();
-                write!(f, "stack={}", names.join(","))
-            }
-        }
-    }
-}
-
-/// The knob axes of `sweeps` (the stack axis is run by [`run_each`]).
-pub fn knob_sweeps(sweeps: &[RunSweep]) -> Vec<SweepAxis> {
-    sweeps
-        .iter()
-        .filter_map(|s| match s {
-            RunSweep::Knob(axis) => Some(axis.clone()),
-            RunSweep::Stack(_) => None,
-        })
-        .collect()
-}
 
 /// `args` with a `--sweep stack=…` axis moved into its stacks; an error when `--stack` names
 /// other stacks too, or two stack axes are given.
@@ -211,6 +160,7 @@ pub fn mark_plaintext_floor(rows: &mut [Row], stack: Stack) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep_arg::knob_sweeps;
     use clap::Parser;
 
     fn run_args(flags: &[&str]) -> Result<RunArgs, clap::Error> {
