@@ -51,7 +51,8 @@ pub fn from_args(args: &RunArgs) -> anyhow::Result<Measured> {
     if duplicated {
         bail!("--transports lists a transport twice");
     }
-    let points = expand(&base, &args.sweep).map_err(|e| anyhow::anyhow!("--sweep {e}"))?;
+    let points = expand(&base, &crate::sweep_arg::knob_sweeps(&args.sweep))
+        .map_err(|e| anyhow::anyhow!("--sweep {e}"))?;
     let campaign = Campaign {
         points,
         repeat: args.repeat,

@@ -6,7 +6,6 @@ pub mod limits;
 pub mod tls;
 
 use clap::{Args, Parser, Subcommand};
-use rtbench_loadgen::scenario::knobs::SweepAxis;
 use rtbench_proto::Transport;
 use rtbench_proto::{HttpEngine, ServerSettings};
 use std::net::SocketAddr;
@@ -177,9 +176,9 @@ pub struct RunArgs {
     pub drain: Option<Duration>,
     /// Sweep a parameter: KEY=V1,V2,... with KEY one of clients, poll_interval, payload, rate,
     /// room_size; each value is a point with one row per transport. Repeat the flag to sweep
-    /// every combination.
+    /// every combination. `stack=h1,h1-tls` sweeps the protocol stack (as --stack does).
     #[arg(long, value_name = "KEY=V1,V2,...")]
-    pub sweep: Vec<SweepAxis>,
+    pub sweep: Vec<crate::sweep_arg::RunSweep>,
     /// Run every point N times, transports interleaved across repetitions; rows report medians
     /// with a min–max spread.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -379,7 +378,8 @@ pub struct ServeArgs {
 /// Flags of `rtbench report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Results files written by `rtbench run`; the first one's workload is the page's base, the
+    /// Results files written by `rtbench run`, or directories (a run over several stacks: each
+    /// `<stack>/results.json` in it); the first one's workload is the page's base, the
     /// others add sweeps (or merge with rows of the same workload).
     #[arg(value_name = "RESULTS.json")]
     pub files: Vec<PathBuf>,
@@ -412,7 +412,8 @@ pub enum Format {
 /// Flags of `rtbench compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline results file (e.g. reports/baseline/results.json).
+    /// The baseline results file (e.g. reports/baseline/results.json), or a directory holding one
+    /// per stack (`<stack>/results.json`): each stack is compared with its own.
     pub baseline: PathBuf,
     /// The results file(s) to judge (e.g. reports/latest/results.json). Given several runs of one
     /// tree, a cost or timing counts as regressed only if it regressed in every run.

@@ -8,6 +8,7 @@ mod check_cmd;
 mod cli;
 mod compare_cmd;
 mod conditions;
+mod connect_cmd;
 mod environment;
 mod output;
 mod placement;
@@ -19,6 +20,7 @@ mod serve;
 mod server_child;
 mod shard_cmd;
 mod stacks;
+mod sweep_arg;
 mod write_cost;
 
 /// The server's memory per idle connection is a measured figure; jemalloc keeps it lowest of the

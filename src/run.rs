@@ -125,6 +125,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// Runs the command on the one stack of `args`.
 fn run_stack(args: RunArgs) -> anyhow::Result<()> {
+    if args.scenario == crate::connect_cmd::SCENARIO {
+        return crate::connect_cmd::run(args);
+    }
     if args.scenario == "idle" {
         if crate::browser_cmd::browser_wanted(&args) {
             bail!("--clients-in browser: the idle scenario is measured by rtbench's clients only");

@@ -2,7 +2,9 @@
 //! engine as dimensions (`docs/stacks.md`). Each pair is a run of its own — its own server child
 //! (TLS on or off, stock or lean), its own table, its own results directory (`<out>/<label>/`,
 //! e.g. `h1` or `h1-lean`, when more than one is asked for) — recorded in the results
-//! (`config.stack`, and the server's `settings.tls` and `settings.http_engine`).
+//! (`config.stack`, and the server's `settings.tls` and `settings.http_engine`). After the last,
+//! the combined report — each one's tables and the stack section side by side — is written at
+//! `<out>/`.
 //!
 //! On a TLS stack, `rtbench run` generates one self-signed certificate (rcgen) for the whole run
 //! and hands it to its server child as PEM files in a private temporary directory, so a server
@@ -10,10 +12,36 @@
 //! trusts exactly the certificate the child announces on its listening line, nothing else.
 
 use crate::cli::RunArgs;
+use crate::sweep_arg::RunSweep;
 use anyhow::{Context, bail};
 use rtbench_proto::{HttpEngine, Stack, TlsSetting, Transport};
 use rtbench_results::Row;
 use std::path::PathBuf;
+
+/// `args` with a `--sweep stack=…` axis moved into its stacks; an error when `--stack` names
+/// other stacks too, or two stack axes are given.
+fn stack_sweep(mut args: RunArgs) -> anyhow::Result<RunArgs> {
+    let axes: Vec<Vec<Stack>> = args
+        .sweep
+        .iter()
+        .filter_map(|s| match s {
+            RunSweep::Stack(stacks) => Some(stacks.clone()),
+            RunSweep::Knob(_) => None,
+        })
+        .collect();
+    match &axes[..] {
+        [] => return Ok(args),
+        [stacks] => {
+            if args.stack != [Stack::default()] && args.stack != *stacks {
+                bail!("give the stacks once: --stack or --sweep stack=…, not both");
+            }
+            args.stack = stacks.clone();
+        }
+        _ => bail!("--sweep stack=… given twice"),
+    }
+    args.sweep.retain(|s| matches!(s, RunSweep::Knob(_)));
+    Ok(args)
+}
 
 /// The one stack a per-stack run measures (the default when none was given).
 pub fn stack(args: &RunArgs) -> Stack {
@@ -36,6 +64,7 @@ pub fn run_each(
     args: RunArgs,
     run_one: impl Fn(RunArgs) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let args = stack_sweep(args)?;
     let engines = args.server.http_engine.clone();
     if engines.len() > 1 && args.server_http.is_some() {
         bail!(
@@ -62,7 +91,12 @@ pub fn run_each(
             crate::placement::pin_current_thread(&allowed)?;
         }
     }
-    Ok(())
+    let names: Vec<String> = args
+        .stack
+        .iter()
+        .flat_map(|&stack| engines.iter().map(move |&engine| label(stack, engine)))
+        .collect();
+    crate::report_cmd::write_combined(&args.out, &names)
 }
 
 /// The server certificate of one per-stack run: where its PEM files are (removed when dropped)
@@ -166,6 +200,7 @@ pub fn mark_stack_notes(rows: &mut [Row], stack: Stack) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep_arg::knob_sweeps;
     use clap::Parser;
 
     #[test]
@@ -258,6 +293,37 @@ mod tests {
         .unwrap();
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen, [PathBuf::from("o/h1-lean"), PathBuf::from("o/h1")]);
+    }
+
+    #[test]
+    fn the_stack_is_a_sweep_axis_that_runs_as_stack_does() {
+        let args = run_args(&[
+            "--sweep=stack=h1,h1-tls",
+            "--sweep=clients=10,20",
+            "--out=o",
+        ])
+        .unwrap();
+        assert_eq!(
+            args.sweep[0],
+            RunSweep::Stack(vec![Stack::H1, Stack::H1Tls])
+        );
+        assert_eq!(args.sweep[0].to_string(), "stack=h1,h1-tls");
+        assert_eq!(knob_sweeps(&args.sweep).len(), 1, "the knob axis stays");
+        let seen = std::sync::Mutex::new(Vec::new());
+        run_each(args, |one| {
+            assert_eq!(one.sweep.len(), 1, "the stack axis is run, not swept again");
+            seen.lock().unwrap().push(stack(&one));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.into_inner().unwrap(), [Stack::H1, Stack::H1Tls]);
+        let err = run_args(&["--sweep=stack=h1,h3"]).unwrap_err().to_string();
+        assert!(err.contains("unknown stack 'h3'"), "{err}");
+        let both = run_args(&["--stack=h1-tls", "--sweep=stack=h1,h1-tls"]).unwrap();
+        assert!(
+            run_each(both, |_| Ok(())).is_err(),
+            "the stacks are given once"
+        );
     }
 
     #[test]

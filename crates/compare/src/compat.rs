@@ -35,6 +35,20 @@ pub enum Incompatible {
     /// No current run was given.
     #[error("no current results to compare")]
     NoCurrent,
+    /// A current run's stack has no baseline among those given.
+    #[error(
+        "no baseline for stack {stack}: runs of different stacks are not compared (give a baseline          directory with {stack}/results.json)"
+    )]
+    NoBaselineForStack {
+        /// The stack.
+        stack: String,
+    },
+    /// Two or more baselines were given for one stack.
+    #[error("more than one baseline for stack {stack}")]
+    BaselinesForStack {
+        /// The stack.
+        stack: String,
+    },
 }
 
 /// `tcp,sse`: transports by their names, as the command line takes them.

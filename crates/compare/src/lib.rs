@@ -11,12 +11,14 @@ mod check;
 mod compat;
 pub mod gate;
 mod render;
+pub mod stacks;
 pub mod tolerance;
 mod typical;
 
 pub use check::{Check, Rule, Verdict};
 pub use compat::{Incompatible, check_compatible};
 pub use render::{Names, render_markdown, render_text};
+pub use stacks::{StackComparison, compare_stacks};
 pub use tolerance::{ToleranceError, Tolerances};
 pub use typical::{PickError, most_typical};
 

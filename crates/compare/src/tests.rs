@@ -362,3 +362,47 @@ fn every_latency_gated_transport_has_its_p50_gated_and_no_other() {
         }
     }
 }
+
+#[test]
+fn a_baseline_per_stack_judges_each_stack_with_its_own() {
+    use rtbench_results::Stack;
+    let on = |stack: Stack, bytes_factor: f64| {
+        let mut d = doc();
+        d.config.stack = stack;
+        for r in &mut d.rows {
+            r.bytes_per_delivery *= bytes_factor;
+        }
+        d
+    };
+    let tol = Tolerances::default();
+    // TLS costs 30 % more bytes: its own baseline says so, so neither stack regressed.
+    let baselines = [on(Stack::H1, 1.0), on(Stack::H1Tls, 1.3)];
+    let same = [on(Stack::H1Tls, 1.3), on(Stack::H1, 1.0)];
+    let cmp = compare_stacks(&baselines, &same, &tol).unwrap();
+    let order: Vec<(&str, usize, &[usize])> = cmp
+        .iter()
+        .map(|c| (c.stack.as_str(), c.baseline, &c.currents[..]))
+        .collect();
+    assert_eq!(order, [("h1-tls", 1, &[0][..]), ("h1", 0, &[1][..])]);
+    assert_eq!(stacks::exit_code(&cmp), EXIT_OK);
+    // A bytes regression on one stack fails that stack only.
+    let worse = [on(Stack::H1, 1.0), on(Stack::H1Tls, 1.4)];
+    let cmp = compare_stacks(&baselines, &worse, &tol).unwrap();
+    assert_eq!(cmp[0].comparison.exit_code(), EXIT_OK);
+    assert_eq!(cmp[1].comparison.exit_code(), EXIT_REGRESSION);
+    assert_eq!(stacks::exit_code(&cmp), EXIT_REGRESSION);
+    // Runs of different stacks are still never compared with each other.
+    let err = compare_stacks(&baselines[..1], &same, &tol).unwrap_err();
+    assert_eq!(
+        err,
+        Incompatible::NoBaselineForStack {
+            stack: "h1-tls".into()
+        }
+    );
+    assert!(compare(&baselines[0], &same[..1], &tol).is_err());
+    let two = [on(Stack::H1, 1.0), on(Stack::H1, 1.0)];
+    assert!(matches!(
+        compare_stacks(&two, &same[1..], &tol),
+        Err(Incompatible::BaselinesForStack { .. })
+    ));
+}

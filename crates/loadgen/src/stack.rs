@@ -72,14 +72,36 @@ impl ClientTls {
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Every client of this server shares the tickets, so a reconnect resumes (docs/stacks.md).
+        let pool = crate::tls_sessions::TicketPool::new(crate::tls_sessions::TICKETS_PER_SERVER);
+        config.resumption = rustls::client::Resumption::store(Arc::new(pool));
+        Ok(ClientTls::from_config(config, cert_pem.into()))
+    }
+
+    /// The HTTP/1.1 connector on `config` and the `h2` one on a copy offering ALPN `h2` only; both
+    /// share `config`'s session store.
+    fn from_config(config: rustls::ClientConfig, cert_pem: Arc<str>) -> ClientTls {
         let mut h2 = config.clone();
         h2.alpn_protocols = vec![ALPN_H2.to_vec()];
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(ClientTls {
+        ClientTls {
             connector: TlsConnector::from(Arc::new(config)),
             h2: TlsConnector::from(Arc::new(h2)),
-            cert_pem: cert_pem.into(),
-        })
+            cert_pem,
+        }
+    }
+
+    /// The connector every TLS connection of this handle runs its handshake on (its config holds
+    /// the session store that makes reconnects resume).
+    pub fn connector(&self) -> &TlsConnector {
+        &self.connector
+    }
+
+    /// The same trust and ALPN with `resumption` instead (the connect storm's own session store).
+    pub fn with_resumption(&self, resumption: rustls::client::Resumption) -> ClientTls {
+        let mut config = (**self.connector.config()).clone();
+        config.resumption = resumption;
+        ClientTls::from_config(config, self.cert_pem.clone())
     }
 
     /// The certificates this handle trusts, PEM, as [`ClientTls::trusting`] was given them.

@@ -219,7 +219,14 @@ fn all_sections(
 
 /// [`render_html`] with the sections of what lies beside the results (latency over time,
 /// capacity) and, given a capacity document, deliveries/s per server core in the textbook table.
-pub fn render_html_with(runs: &[Run], beside: &Beside) -> Result<String, ReportError> {
+pub fn render_html_with(all: &[Run], beside: &Beside) -> Result<String, ReportError> {
+    // Several stacks: the headline is the first stack's, the others sit beside it in their section.
+    let stacks = crate::stacks::StackSection::of(all)?;
+    let first = crate::stacks::split(all).into_iter().next().map(|g| g.runs);
+    let runs = match (&stacks, &first) {
+        (Some(_), Some(first)) => &first[..],
+        _ => all,
+    };
     let data = Dataset::new(runs)?;
     let capacity_rows = beside
         .capacity
@@ -228,8 +235,12 @@ pub fn render_html_with(runs: &[Run], beside: &Beside) -> Result<String, ReportE
     let measured = textbook::measure_with(&data, capacity_rows.as_deref());
     let page = Page {
         tool: runs[0].results.tool.clone(),
-        headline: charts::describe(&data.base),
-        sources: runs.iter().map(|r| r.source.clone()).collect(),
+        headline: format!(
+            "stack {}; {}",
+            crate::stacks::group_key(&runs[0].results),
+            charts::describe(&data.base)
+        ),
+        sources: all.iter().map(|r| r.source.clone()).collect(),
         key: data
             .transports
             .iter()
@@ -252,8 +263,14 @@ pub fn render_html_with(runs: &[Run], beside: &Beside) -> Result<String, ReportE
             .iter()
             .map(|s| (s.name, s.measure, s.rules()))
             .collect(),
-        sections: all_sections(runs, &data, beside)?,
-        runs: run_views(runs),
+        sections: {
+            let mut sections = all_sections(runs, &data, beside)?;
+            if let Some(s) = &stacks {
+                sections.push(crate::stacks::html_section(s)?);
+            }
+            sections
+        },
+        runs: run_views(all),
         css: include_str!("../templates/report.css"),
     };
     page.render()

@@ -20,6 +20,7 @@ mod markdown_beside;
 pub mod param;
 mod profiles;
 pub mod rating;
+pub mod stacks;
 mod table;
 pub mod textbook;
 pub mod transport;

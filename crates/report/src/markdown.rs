@@ -50,7 +50,11 @@ pub fn render_markdown_with(runs: &[Run], beside: &Beside) -> String {
             &first.source,
         ));
     }
-    match Dataset::new(runs) {
+    let first = crate::stacks::split(runs)
+        .into_iter()
+        .next()
+        .map(|g| g.runs);
+    match Dataset::new(first.as_deref().unwrap_or(runs)) {
         Ok(d) => out.push_str(&textbook_section(&textbook::measure_with(
             &d,
             capacity_rows.as_deref(),
@@ -59,11 +63,21 @@ pub fn render_markdown_with(runs: &[Run], beside: &Beside) -> String {
             "\nThe measured textbook table could not be made: {e}.\n"
         )),
     }
+    match crate::stacks::StackSection::of(runs) {
+        Ok(Some(s)) => out.push_str(&crate::stacks::markdown(&s)),
+        Ok(None) => {}
+        Err(e) => out.push_str(&format!("\nThe stack section could not be made: {e}.\n")),
+    }
     out
 }
 
 fn run_section(r: &Results) -> String {
-    let mut out = format!("{}.\n\nMachine: {}.\n\n", workload_line(r), machine_line(r));
+    let mut out = format!(
+        "{}. Stack {}.\n\nMachine: {}.\n\n",
+        workload_line(r),
+        crate::stacks::group_key(r),
+        machine_line(r)
+    );
     if let Some(line) = settings_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }

@@ -67,7 +67,14 @@ pub fn render_table_view(r: &Results, view: View) -> String {
         View::Compact => MAX_LINE,
         View::Wide => usize::MAX,
     };
-    let mut out = wrap(&workload_line(r), width);
+    let mut out = wrap(
+        &format!(
+            "stack {} · {}",
+            crate::stacks::group_key(r),
+            workload_line(r)
+        ),
+        width,
+    );
     out.push_str(&wrap(&machine_line(r), width));
     if let Some(line) = settings_line(r) {
         out.push_str(&wrap(&line, width));

@@ -12,6 +12,7 @@
 mod conditions;
 pub mod floor;
 pub mod format;
+mod group;
 pub mod histogram;
 mod load;
 mod overload;
@@ -21,6 +22,7 @@ pub mod v1;
 pub mod v2;
 
 pub use conditions::{ConditionsSpec, FaultsSpec};
+pub use group::stack_key;
 
 pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
 pub use load::LoadError;

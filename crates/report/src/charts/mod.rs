@@ -8,11 +8,13 @@ mod frame;
 mod hockey;
 pub mod metric;
 mod spectrum;
+mod stacks;
 mod sweep;
 mod timeline;
 mod tradeoff;
 
 pub use beside::{capacity as capacity_section, latency_over_time};
+pub use stacks::stack_charts;
 
 mod beside;
 

@@ -157,7 +157,8 @@ impl Fields {
                     .windows(7)
                     .any(|w| w == b"upgrade");
             } else if is("upgrade") {
-                f.upgrade_websocket |= value.eq_ignore_ascii_case(rtbench_proto::paths::WEBSOCKET_PROTOCOL.as_bytes());
+                f.upgrade_websocket |=
+                    value.eq_ignore_ascii_case(rtbench_proto::paths::WEBSOCKET_PROTOCOL.as_bytes());
             } else if is("sec-websocket-version") {
                 f.version_13 |= value == b"13";
             }
