@@ -176,6 +176,9 @@ pub fn http2_note(transport: Transport, stack: Stack) -> Option<&'static str> {
     if !stack.http2() || transport == Transport::FLOOR {
         return None;
     }
+    if transport.is_beyond() {
+        return Some("HTTP/1.1: the Socket.IO clients do not speak HTTP/2, on any stack");
+    }
     Some(match (transport, stack.tls()) {
         (Transport::WebSocket, false) => {
             "WebSocket on an HTTP/2 stream (extended CONNECT, RFC 8441) of an h2c connection"
@@ -210,6 +213,9 @@ mod tests {
             assert_eq!(http2_note(t, Stack::H1Tls), None, "{t}");
             let want = match t {
                 Transport::Tcp => None,
+                t if t.is_beyond() => {
+                    Some("HTTP/1.1: the Socket.IO clients do not speak HTTP/2, on any stack")
+                }
                 Transport::WebSocket => Some(
                     "WebSocket on an HTTP/2 stream (extended CONNECT, RFC 8441) over TLS, ALPN h2",
                 ),
