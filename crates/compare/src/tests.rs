@@ -114,6 +114,7 @@ fn doc() -> Results {
             conditions: Vec::new(),
             faults: Default::default(),
             stack: Default::default(),
+            target: None,
         },
         rows,
     }

@@ -184,6 +184,9 @@ pub struct Control {
     http: ControlHttp,
     restarter: Option<Arc<dyn RestartServer>>,
     shards: Option<Arc<dyn SpawnShard>>,
+    /// `run --target`: counters come from the client-side meter (and `/proc/PID` when a pid is
+    /// given), not from `/metrics`.
+    client_side: Option<Option<u32>>,
 }
 
 impl Control {
@@ -194,6 +197,7 @@ impl Control {
             http: ControlHttp::new(*target, CONTROL_TIMEOUT),
             restarter: None,
             shards: None,
+            client_side: None,
         })
     }
 
@@ -207,6 +211,15 @@ impl Control {
     /// (`--loadgen-procs`, [`crate::shard`]).
     pub fn with_shard_spawner(mut self, spawner: Arc<dyn SpawnShard>) -> Control {
         self.shards = Some(spawner);
+        self
+    }
+
+    /// The same client, reading its counters at the load generator's own sockets
+    /// ([`crate::target::meter`], switched on here) and the server's CPU and RSS from
+    /// `/proc/PID` when `pid` is given: for a target without rtbench's `/metrics`.
+    pub fn with_client_meter(mut self, pid: Option<u32>) -> Control {
+        crate::target::meter::enable();
+        self.client_side = Some(pid);
         self
     }
 
@@ -303,6 +316,9 @@ impl Control {
 
     /// Reads the server's counters.
     pub async fn scrape(&self) -> Result<Snapshot, LoadError> {
+        if let Some(pid) = self.client_side {
+            return crate::target::snapshot::client_side(pid);
+        }
         let text = self
             .get_ok(paths::METRICS)
             .await

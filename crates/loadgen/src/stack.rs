@@ -98,6 +98,8 @@ pub enum Stream {
     Plain(TcpStream),
     /// TLS (boxed: rustls' state is large).
     Tls(Box<TlsStream<TcpStream>>),
+    /// Counted by the client-side meter of `run --target` ([`crate::target::meter`]).
+    Metered(Box<crate::target::meter::Metered>),
 }
 
 impl Stream {
@@ -106,6 +108,7 @@ impl Stream {
         match self {
             Stream::Plain(s) => s,
             Stream::Tls(s) => s.get_ref().0,
+            Stream::Metered(m) => m.inner.tcp(),
         }
     }
 
@@ -118,6 +121,16 @@ impl Stream {
 /// Connects to `addr` with TCP_NODELAY (as the server sets on its side), then runs the TLS
 /// handshake when `tls` is given, naming the server by its IP address.
 pub async fn connect(addr: SocketAddr, tls: Option<&ClientTls>) -> Result<Stream, ClientError> {
+    Ok(crate::target::meter::wrap(
+        connect_unmetered(addr, tls).await?,
+    ))
+}
+
+/// [`connect`], never counted by the client-side meter: the control plane's connections.
+pub async fn connect_unmetered(
+    addr: SocketAddr,
+    tls: Option<&ClientTls>,
+) -> Result<Stream, ClientError> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(ClientError::connect(addr))?;
@@ -145,6 +158,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -158,6 +172,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -169,6 +184,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -176,6 +192,7 @@ impl AsyncWrite for Stream {
         match self {
             Stream::Plain(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
+            Stream::Metered(s) => s.is_write_vectored(),
         }
     }
 
@@ -183,6 +200,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -190,6 +208,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -103,6 +103,7 @@ fn results(rows: Vec<Row>) -> Results {
             conditions: Vec::new(),
             faults: Default::default(),
             stack: Default::default(),
+            target: None,
         },
         rows,
     }
