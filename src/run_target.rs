@@ -59,13 +59,13 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
     if args.transports.is_empty() {
         bail!("--target: no HTTP transport to measure (the raw-TCP floor is not in the contract)");
     }
-    if args.transports.len() < before && !args.quiet {
-        eprintln!("--target: the raw-TCP floor is not part of the contract; its row is left out");
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(target::preflight_run(addr, PREFLIGHT_TIMEOUT))?;
+    if args.transports.len() < before && !args.quiet {
+        eprintln!("--target: the raw-TCP floor is not part of the contract; its row is left out");
+    }
     args.server_http = Some(addr);
     args.server_tcp = Some(addr);
     Ok(Some(TargetMode {

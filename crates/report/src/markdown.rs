@@ -3,7 +3,7 @@
 use crate::columns::{cells, headers, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, reproduce_line, settings_line, workload_line};
-use crate::profiles::faults_line;
+use crate::profiles::{faults_line, target_line};
 use crate::rating::{LATENCY, OVERHEAD};
 use crate::textbook::Cell;
 use crate::{Beside, Run, textbook};
@@ -65,6 +65,9 @@ pub fn render_markdown_with(runs: &[Run], beside: &Beside) -> String {
 fn run_section(r: &Results) -> String {
     let mut out = format!("{}.\n\nMachine: {}.\n\n", workload_line(r), machine_line(r));
     if let Some(line) = settings_line(r) {
+        out.push_str(&format!("{line}.\n\n"));
+    }
+    if let Some(line) = target_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }
     if let Some(line) = faults_line(r) {
