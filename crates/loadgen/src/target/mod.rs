@@ -7,7 +7,6 @@ pub mod clauses;
 pub mod counted;
 pub mod meter;
 pub mod process;
-pub mod snapshot;
 pub mod wire;
 
 use clauses::Ctx;
