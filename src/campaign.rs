@@ -115,5 +115,6 @@ pub fn run_config(
         conditions: Vec::new(),
         faults: Default::default(),
         stack: Default::default(),
+        target: None,
     }
 }

@@ -196,6 +196,15 @@ pub struct RunArgs {
     /// Raw-TCP address of the server given by --server-http.
     #[arg(long, requires = "server_http")]
     pub server_tcp: Option<SocketAddr>,
+    /// Measure a server rtbench did not write, at http://127.0.0.1:PORT (loopback only), that
+    /// follows docs/contract.md: the four HTTP transports, bytes counted at the load generator's
+    /// sockets, events stamped by the target's publisher (POST /schedule).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["server_http", "server_cpus"])]
+    pub target: Option<String>,
+    /// The --target server's process id: its CPU and RSS are read from /proc/PID (without it they
+    /// are reported as not measured).
+    #[arg(long, value_name = "PID", requires = "target")]
+    pub target_pid: Option<u32>,
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long, conflicts_with = "server_cpus")]
     pub no_pin: bool,

@@ -16,6 +16,7 @@ mod report_cmd;
 mod rlimit;
 mod run;
 mod run_idle;
+mod run_target;
 mod serve;
 mod server_child;
 mod shard_cmd;

@@ -83,8 +83,12 @@ fn measure(
     (server, plan): (Option<&ManagedServer>, &Plan),
     profiles: &[Conditions],
     (quiet, capacity): (bool, Option<(&CapacityPlan, &Path)>),
+    client_meter: Option<Option<u32>>,
 ) -> anyhow::Result<Vec<Row>> {
     let mut control = Control::new(target)?;
+    if let Some(pid) = client_meter {
+        control = control.with_client_meter(pid);
+    }
     if let Some(server) = server {
         control = control.with_restarter(Arc::new(server.clone()));
     }
@@ -124,10 +128,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the command on the one stack of `args`.
-fn run_stack(args: RunArgs) -> anyhow::Result<()> {
+fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
     if args.scenario == crate::connect_cmd::SCENARIO {
         return crate::connect_cmd::run(args);
     }
+    let target_mode = crate::run_target::prepare(&mut args)?;
     if args.scenario == "idle" {
         if crate::browser_cmd::browser_wanted(&args) {
             bail!("--clients-in browser: the idle scenario is measured by rtbench's clients only");
@@ -156,6 +161,9 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         spread_clients(&args, &mut measured.campaign, capacity.as_ref(), open_files)?;
     check(&args, &measured.campaign, &profiles)?;
     crate::browser_cmd::check(&args, &measured.campaign, &profiles)?;
+    if target_mode.is_some() && loadgen_procs > 1 {
+        bail!("--target counts bytes in one load-generator process: run fewer clients");
+    }
     let plan = Plan {
         loadgen_procs,
         ..Plan::choose(&placement::allowed_cpus(), !args.no_pin, args.server_cpus)?
@@ -208,7 +216,10 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     let ours = server.is_some();
-    let settings = runtime.block_on(server_info(&Control::new(&target)?, ours))?;
+    let settings = match target_mode {
+        Some(_) => None,
+        None => runtime.block_on(server_info(&Control::new(&target)?, ours))?,
+    };
     let mut rows = if crate::browser_cmd::rust_wanted(&args) {
         measure(
             &runtime,
@@ -220,6 +231,7 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
                 args.quiet,
                 capacity.as_ref().map(|p| (p, args.out.as_path())),
             ),
+            target_mode.as_ref().map(|m| m.pid),
         )?
     } else {
         Vec::new()
@@ -238,6 +250,9 @@ fn run_stack(args: RunArgs) -> anyhow::Result<()> {
         server: settings,
         conditions: profiles.iter().map(spec_of).collect(),
         faults: crate::browser_cmd::faults_spec(&args, faults_spec(&faults)),
+        target: target_mode
+            .as_ref()
+            .map(crate::run_target::TargetMode::record),
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
     let results = document(started_at_unix_s, (&plan, external), config, rows);

@@ -67,6 +67,7 @@ fn run_config(
         conditions: Vec::new(),
         faults: Default::default(),
         stack: Default::default(),
+        target: None,
     }
 }
 

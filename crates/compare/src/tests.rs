@@ -115,6 +115,7 @@ fn doc() -> Results {
             conditions: Vec::new(),
             faults: Default::default(),
             stack: Default::default(),
+            target: None,
         },
         rows,
     }

@@ -50,10 +50,7 @@ pub struct StormRow {
 async fn subscribe(target: &Target, topic: &str) -> Result<(Stream, bool, Duration), ClientError> {
     let start = Instant::now();
     let mut stream = stack::connect(target.http, target.tls).await?;
-    let resumed = match &stream {
-        Stream::Tls(s) => s.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
-        Stream::Plain(_) => false,
-    };
+    let resumed = stream.tls_resumed();
     let request = format!(
         "GET {}?topic={topic} HTTP/1.1\r\nhost: {}\r\n\r\n",
         Transport::Sse.path(),

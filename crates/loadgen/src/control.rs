@@ -196,6 +196,9 @@ pub struct Control {
     http: ControlHttp,
     restarter: Option<Arc<dyn RestartServer>>,
     shards: Option<Arc<dyn SpawnShard>>,
+    /// `run --target`: counters come from the client-side meter (and `/proc/PID` when a pid is
+    /// given), not from `/metrics`.
+    client_side: Option<Option<u32>>,
 }
 
 impl Control {
@@ -206,6 +209,7 @@ impl Control {
             http: ControlHttp::new(*target, CONTROL_TIMEOUT),
             restarter: None,
             shards: None,
+            client_side: None,
         })
     }
 
@@ -219,6 +223,15 @@ impl Control {
     /// (`--loadgen-procs`, [`crate::shard`]).
     pub fn with_shard_spawner(mut self, spawner: Arc<dyn SpawnShard>) -> Control {
         self.shards = Some(spawner);
+        self
+    }
+
+    /// The same client, reading its counters at the load generator's own sockets
+    /// ([`crate::target::meter`], switched on here) and the server's CPU and RSS from
+    /// `/proc/PID` when `pid` is given: for a target without rtbench's `/metrics`.
+    pub fn with_client_meter(mut self, pid: Option<u32>) -> Control {
+        crate::target::meter::enable();
+        self.client_side = Some(pid);
         self
     }
 
@@ -315,6 +328,9 @@ impl Control {
 
     /// Reads the server's counters.
     pub async fn scrape(&self) -> Result<Snapshot, LoadError> {
+        if let Some(pid) = self.client_side {
+            return client_side(pid);
+        }
         let text = self
             .get_ok(paths::METRICS)
             .await
@@ -397,6 +413,43 @@ impl Control {
         }
         Ok(answer)
     }
+}
+
+/// A window-edge snapshot of a target without rtbench's `/metrics` (`run --target`), from the
+/// client side: the meter's bytes ([`crate::target::meter`]) stand for the server's (what the
+/// clients read, the server sent), the client sockets' kernel counts for the server's, and
+/// `/proc/PID` for its CPU and RSS when a pid was given (0 otherwise: the run records that they
+/// were not measured). One phase measures one transport, so every transport's slot holds the
+/// same counts and the phase's window takes its own.
+/// An error when `pid` is given and that process is gone.
+fn client_side(pid: Option<u32>) -> Result<Snapshot, LoadError> {
+    let reading = crate::target::meter::reading();
+    let counters = TransportCounters {
+        bytes_sent: reading.bytes_read,
+        bytes_received: reading.bytes_written,
+        http_requests: 0,
+        connections_open: 0,
+        connections_accepted: 0,
+        kernel_bytes_acked: reading.kernel.bytes_received,
+        kernel_bytes_received: reading.kernel.bytes_acked,
+        kernel_send_queue: 0,
+        kernel_receive_queue: 0,
+        segments_out: reading.kernel.segments_in,
+        segments_in: reading.kernel.segments_out,
+    };
+    let mut snap = Snapshot {
+        transports: [counters; Transport::ALL.len()],
+        kernel_reported: true,
+        ..Snapshot::default()
+    };
+    if let Some(pid) = pid {
+        let usage = crate::target::process::usage(pid).ok_or_else(|| {
+            LoadError::Control(format!("--target-pid {pid}: no such process in /proc"))
+        })?;
+        snap.server_cpu_us = usage.cpu_us;
+        snap.server_rss_bytes = usage.rss_bytes;
+    }
+    Ok(snap)
 }
 
 #[cfg(test)]

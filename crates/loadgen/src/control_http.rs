@@ -145,7 +145,7 @@ impl ControlHttp {
 
     /// Opens a new connection (TLS on a TLS stack) and starts its driver.
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
-        let stream = stack::connect(self.target.http, self.target.tls)
+        let stream = stack::connect_unmetered(self.target.http, self.target.tls)
             .await
             .map_err(|e| e.to_string())?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

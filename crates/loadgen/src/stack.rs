@@ -125,6 +125,8 @@ pub enum Stream {
     Plain(TcpStream),
     /// TLS (boxed: rustls' state is large).
     Tls(Box<TlsStream<TcpStream>>),
+    /// Counted by the client-side meter of `run --target` ([`crate::target::meter`]).
+    Metered(Box<crate::target::meter::Metered>),
 }
 
 impl Stream {
@@ -133,6 +135,18 @@ impl Stream {
         match self {
             Stream::Plain(s) => s,
             Stream::Tls(s) => s.get_ref().0,
+            Stream::Metered(m) => m.inner.tcp(),
+        }
+    }
+
+    /// Whether this connection's TLS handshake resumed an earlier session (never, in plaintext).
+    pub fn tls_resumed(&self) -> bool {
+        match self {
+            Stream::Plain(_) => false,
+            Stream::Tls(s) => {
+                s.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+            }
+            Stream::Metered(m) => m.inner.tls_resumed(),
         }
     }
 
@@ -148,6 +162,16 @@ const ALPN_H2: &[u8] = b"h2";
 /// Connects to `addr` with TCP_NODELAY (as the server sets on its side), then runs the TLS
 /// handshake when `tls` is given, naming the server by its IP address.
 pub async fn connect(addr: SocketAddr, tls: Option<&ClientTls>) -> Result<Stream, ClientError> {
+    Ok(crate::target::meter::wrap(
+        connect_unmetered(addr, tls).await?,
+    ))
+}
+
+/// [`connect`], never counted by the client-side meter: the control plane's connections.
+pub async fn connect_unmetered(
+    addr: SocketAddr,
+    tls: Option<&ClientTls>,
+) -> Result<Stream, ClientError> {
     handshake(addr, tls.map(|t| &t.connector)).await
 }
 
@@ -159,7 +183,7 @@ pub async fn connect_h2(addr: SocketAddr, tls: Option<&ClientTls>) -> Result<Str
         Stream::Tls(s) if s.get_ref().1.alpn_protocol() != Some(ALPN_H2) => {
             Err(ClientError::NotH2 { addr })
         }
-        _ => Ok(stream),
+        _ => Ok(crate::target::meter::wrap(stream)),
     }
 }
 
@@ -191,6 +215,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -204,6 +229,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -215,6 +241,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -222,6 +249,7 @@ impl AsyncWrite for Stream {
         match self {
             Stream::Plain(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
+            Stream::Metered(s) => s.is_write_vectored(),
         }
     }
 
@@ -229,6 +257,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -236,6 +265,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Metered(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

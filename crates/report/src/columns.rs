@@ -119,12 +119,10 @@ pub fn columns(r: &Results) -> Vec<Column> {
         ]);
     }
     out.extend([
-        col("req/deliv", |r| number(r.requests_per_delivery)),
-        col("srv CPU µs/deliv", |r| {
-            number(r.server_cpu_us_per_delivery)
-        }),
+        requests_col(r, "req/deliv"),
+        server_cpu_col(r, "srv CPU µs/deliv"),
     ]);
-    if spread {
+    if spread && server_measured(r) {
         out.push(col("srv CPU min–max", |r| {
             r.spread.map_or("–".into(), |s| {
                 let m = s.server_cpu_us_per_delivery;
@@ -189,10 +187,35 @@ pub fn compact_columns(r: &Results) -> Vec<Column> {
         col("p99 ms", |r| ms(r.latency_us.p99)),
         col("p50÷tcp", |r| ratio(r.ratio_to_floor_p50)),
         col("B/deliv", |r| number(r.bytes_per_delivery)),
-        col("req/deliv", |r| number(r.requests_per_delivery)),
-        col("srv µs/deliv", |r| number(r.server_cpu_us_per_delivery)),
+        requests_col(r, "req/deliv"),
+        server_cpu_col(r, "srv µs/deliv"),
     ]);
     out
+}
+
+/// What a server-side figure reads when it was not measured (`run --target`: requests are
+/// counted by a server-side meter only, CPU only with `--target-pid`), never 0.
+pub const NOT_MEASURED: &str = "not measured";
+
+/// Whether the rows' server CPU was measured (always, except `run --target` without a pid).
+fn server_measured(r: &Results) -> bool {
+    r.config.target.as_ref().is_none_or(|t| t.server_measured())
+}
+
+/// Server CPU per delivery, or [`NOT_MEASURED`].
+fn server_cpu_col(r: &Results, header: &'static str) -> Column {
+    match server_measured(r) {
+        true => col(header, |r| number(r.server_cpu_us_per_delivery)),
+        false => col(header, |_| NOT_MEASURED.into()),
+    }
+}
+
+/// HTTP requests per delivery (the server's count), or [`NOT_MEASURED`] on a target.
+fn requests_col(r: &Results, header: &'static str) -> Column {
+    match r.config.target {
+        None => col(header, |r| number(r.requests_per_delivery)),
+        Some(_) => col(header, |_| NOT_MEASURED.into()),
+    }
 }
 
 /// The header row for `columns`.

@@ -32,7 +32,7 @@ mod test_support;
 pub use environment::{machine_line, reproduce_line, settings_line, workload_line};
 pub use html::{render_html, render_html_with};
 pub use markdown::{render_markdown, render_markdown_runs, render_markdown_with};
-pub use profiles::{conditions_line, faults_line};
+pub use profiles::{conditions_line, faults_line, target_line};
 pub use table::{View, render_table, render_table_view};
 
 use rtbench_results::Results;

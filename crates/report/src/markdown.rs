@@ -3,7 +3,7 @@
 use crate::columns::{cells, headers, tables};
 use crate::data::Dataset;
 use crate::environment::{machine_line, reproduce_line, settings_line, workload_line};
-use crate::profiles::faults_line;
+use crate::profiles::{faults_line, target_line};
 use crate::rating::{LATENCY, OVERHEAD};
 use crate::textbook::Cell;
 use crate::{Beside, Run, textbook};
@@ -79,6 +79,9 @@ fn run_section(r: &Results) -> String {
         machine_line(r)
     );
     if let Some(line) = settings_line(r) {
+        out.push_str(&format!("{line}.\n\n"));
+    }
+    if let Some(line) = target_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }
     if let Some(line) = faults_line(r) {

@@ -46,3 +46,16 @@ pub fn faults_line(r: &Results) -> Option<String> {
         .as_ref()
         .map(|d| format!("faults: {d}"))
 }
+
+/// `target http://…: …` on a `run --target`: what was measured where, and what was not.
+pub fn target_line(r: &Results) -> Option<String> {
+    let t = r.config.target.as_ref()?;
+    let server = match t.pid {
+        Some(pid) => format!("server CPU and RSS from /proc/{pid}"),
+        None => "server CPU and RSS not measured (no --target-pid)".into(),
+    };
+    Some(format!(
+        "target {}: events stamped by its publisher ({}), bytes counted at the load generator's sockets, HTTP requests not measured, {server}",
+        t.url, t.stamping
+    ))
+}

@@ -8,7 +8,7 @@
 use crate::columns::{cells, headers, tables_with};
 use crate::data::Dataset;
 use crate::environment::{machine_line, settings_line, workload_line};
-use crate::profiles::faults_line;
+use crate::profiles::{faults_line, target_line};
 use crate::textbook::{Cell, measure};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
@@ -77,6 +77,9 @@ pub fn render_table_view(r: &Results, view: View) -> String {
     );
     out.push_str(&wrap(&machine_line(r), width));
     if let Some(line) = settings_line(r) {
+        out.push_str(&wrap(&line, width));
+    }
+    if let Some(line) = target_line(r) {
         out.push_str(&wrap(&line, width));
     }
     if let Some(line) = faults_line(r) {

@@ -1,6 +1,6 @@
 //! Which columns a run gets, and the workload line.
 
-use crate::columns::{cells, columns, headers};
+use crate::columns::{NOT_MEASURED, cells, columns, headers};
 use crate::{render_markdown, render_table, workload_line};
 use rtbench_results::*;
 
@@ -104,6 +104,7 @@ fn results(rows: Vec<Row>) -> Results {
             conditions: Vec::new(),
             faults: Default::default(),
             stack: Default::default(),
+            target: None,
         },
         rows,
     }
@@ -136,6 +137,43 @@ fn a_plain_run_has_the_core_columns() {
          short-poll interval 500 ms"
     ));
     assert!(render_markdown(&r).contains("| tcp | 100 | 90 | 0/0/0 |"));
+}
+
+#[test]
+fn a_target_run_says_not_measured_without_a_pid_and_shows_cpu_with_one() {
+    let mut r = results(vec![row("sse")]);
+    let cells_of = |r: &Results| cells(&columns(r), &r.rows[0]);
+    let own = cells_of(&r);
+    assert!(!own.contains(&NOT_MEASURED.to_string()), "{own:?}");
+    assert_eq!(crate::target_line(&r), None);
+    r.config.target = Some(rtbench_results::TargetRun {
+        url: "http://127.0.0.1:8080".into(),
+        stamping: "server".into(),
+        bytes_counted_at: "client".into(),
+        pid: None,
+    });
+    let blind = cells_of(&r);
+    // req/deliv and srv CPU µs/deliv: never a 0 that was not measured.
+    assert_eq!(
+        blind[blind.len() - 3..blind.len() - 1],
+        [NOT_MEASURED, NOT_MEASURED]
+    );
+    let line = crate::target_line(&r).unwrap();
+    assert!(line.contains("server CPU and RSS not measured"), "{line}");
+    assert!(render_markdown(&r).contains("server CPU and RSS not measured"));
+    r.config.target.as_mut().unwrap().pid = Some(42);
+    let seen = cells_of(&r);
+    assert_eq!(
+        seen[seen.len() - 3],
+        NOT_MEASURED,
+        "requests: a server-side count"
+    );
+    assert_eq!(
+        seen[seen.len() - 2],
+        own[own.len() - 2],
+        "server CPU from /proc"
+    );
+    assert!(crate::target_line(&r).unwrap().contains("/proc/42"));
 }
 
 #[test]

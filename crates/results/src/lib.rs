@@ -204,6 +204,33 @@ pub struct RunConfig {
     /// The protocol stack every row ran on (`h1` in results written before stacks existed).
     #[serde(default)]
     pub stack: Stack,
+    /// `run --target`: the server rtbench did not write that the rows measured (absent when
+    /// rtbench measured its own server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetRun>,
+}
+
+/// How a run measured a server rtbench did not write (`rtbench run --target`, `docs/contract.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRun {
+    /// The target's base URL, as given.
+    pub url: String,
+    /// Who stamped each event's scheduled time: `server` (its publisher, via `POST /schedule`) or
+    /// `client` (the load generator's publisher clients).
+    pub stamping: String,
+    /// Bytes per delivery were counted at the load generator's sockets (`client`), not by a
+    /// server-side meter.
+    pub bytes_counted_at: String,
+    /// The server process read from `/proc` for CPU and RSS (`--target-pid`); absent: the rows'
+    /// server CPU and RSS figures were not measured (they read 0 and mean nothing).
+    pub pid: Option<u32>,
+}
+
+impl TargetRun {
+    /// Whether the rows' server CPU and RSS were measured.
+    pub fn server_measured(&self) -> bool {
+        self.pid.is_some()
+    }
 }
 
 impl RunConfig {

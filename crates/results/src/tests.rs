@@ -60,6 +60,7 @@ pub(crate) fn sample() -> Results {
             }],
             faults: FaultsSpec::default(),
             stack: Default::default(),
+            target: None,
         },
         rows: vec![Row {
             scenario: "dashboard".into(),

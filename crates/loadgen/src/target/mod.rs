@@ -5,6 +5,8 @@
 
 pub mod clauses;
 pub mod counted;
+pub mod meter;
+pub mod process;
 pub mod wire;
 
 use clauses::Ctx;
@@ -158,6 +160,43 @@ async fn bounded(
 }
 
 /// One publish to see the target is there and speaks the contract, else one clear line.
+/// Before `rtbench run --target` measures anything: the target publishes an event and a short poll
+/// gives it back with exactly the contract's fields; one line on what is wrong otherwise (down,
+/// HTML, events without `seq`/`t_pub_ns`/`payload`), each step bounded by `limit`.
+pub async fn preflight_run(addr: SocketAddr, limit: Duration) -> Result<(), TargetError> {
+    let ctx = Ctx {
+        addr,
+        prefix: format!("run{}", std::process::id()),
+        limit,
+    };
+    preflight(&ctx).await?;
+    let path = format!("/poll?topic={}&after=0", ctx.topic("hello"));
+    let unusable = |why: String| {
+        TargetError::Unusable(format!(
+            "target {addr} does not speak the contract (docs/contract.md): GET /poll: {why}"
+        ))
+    };
+    let answer = wire::request(addr, "GET", &path, Vec::new(), limit)
+        .await
+        .map_err(|e| unusable(e.to_string()))?;
+    if !answer.status.is_success() {
+        return Err(unusable(format!("answered {}", answer.status)));
+    }
+    let batch = rtbench_proto::poll::parse_poll_response(&answer.body).map_err(|e| {
+        unusable(format!(
+            "not an event batch ({e}): {}",
+            wire::snippet(&answer.body)
+        ))
+    })?;
+    match batch.events.first() {
+        Some(event) if event.payload.as_ref() == "hello" => Ok(()),
+        _ => Err(unusable(format!(
+            "the published event is not in the answer: {}",
+            wire::snippet(&answer.body)
+        ))),
+    }
+}
+
 async fn preflight(ctx: &Ctx) -> Result<(), TargetError> {
     let topic = ctx.topic("hello");
     wire::publish(ctx.addr, &topic, "hello", ctx.limit)

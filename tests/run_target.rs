@@ -1,0 +1,199 @@
+//! `rtbench run --target URL` (docs/contract.md, "Measuring a target") against servers rtbench did
+//! not write: the Node.js and Python reference servers (`tests/reference/mod.rs` installs and
+//! starts them) measured on the four HTTP transports with nothing lost, bytes counted at the load
+//! generator's sockets and agreeing with those sockets' kernel counts, server CPU "not measured"
+//! without `--target-pid` and read from /proc with it; `rtbench compare` gates the results; and
+//! targets that cannot be measured (down, HTML, events without the contract's fields) end in one
+//! line and a non-zero exit.
+//!
+//! A missing Node.js, npm registry, python3-venv or PyPI skips the reference-server tests with the
+//! reason printed; `RTBENCH_REQUIRE_REAL_CLIENTS=1` (set by `.ci/run`) makes that a failure.
+
+mod real_clients;
+mod reference;
+
+use reference::{Node, Outcome, Python, rtbench};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+
+/// The four HTTP transports, in the order `run` measures them by default.
+const FOUR: [&str; 4] = ["websocket", "sse", "long_poll", "short_poll"];
+
+/// A small run against `url` into `out` (plus `extra` flags).
+fn run_target(url: &str, out: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec![
+        "run",
+        "--target",
+        url,
+        "--clients",
+        "3",
+        "--rate",
+        "40",
+        "--warmup",
+        "200ms",
+        "--window",
+        "800ms",
+        "--tail",
+        "100ms",
+        "--drain",
+        "2s",
+        "--poll-interval",
+        "50ms",
+        "--wide",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    rtbench(&args)
+}
+
+fn results(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("results.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every HTTP transport measured, nothing lost, duplicated or reordered, bytes counted at the
+/// client and agreeing with the kernel's count of the same sockets; the target recorded.
+fn assert_measured(url: &str, out: &Path, run: &Outcome) -> serde_json::Value {
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let r = results(out);
+    let rows = r["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|row| row["transport"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, FOUR, "the raw-TCP floor is not in the contract");
+    for row in rows {
+        let name = row["transport"].as_str().unwrap();
+        assert!(row["deliveries"].as_u64().unwrap() > 0, "{name}");
+        for field in ["lost", "duplicated", "reordered"] {
+            assert_eq!(row[field].as_u64(), Some(0), "{name} {field}");
+        }
+        let bytes = row["bytes_per_delivery"].as_f64().unwrap();
+        assert!(bytes > 50.0, "{name}: {bytes} B per delivery");
+        let off = row["meter_kernel_disagreement_pct"].as_f64().unwrap();
+        assert!(
+            off < 5.0,
+            "{name}: client meter vs its sockets' kernel: {off}%"
+        );
+    }
+    let target = &r["config"]["target"];
+    assert_eq!(target["url"].as_str(), Some(url));
+    assert_eq!(target["stamping"].as_str(), Some("server"));
+    assert_eq!(target["bytes_counted_at"].as_str(), Some("client"));
+    r
+}
+
+#[test]
+fn node_reference_server_measured_without_pid_cpu_not_measured() {
+    let Some(node) = Node::start(&[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_target(&node.url(), dir.path(), &[]);
+    let r = assert_measured(&node.url(), dir.path(), &run);
+    assert!(r["config"]["target"]["pid"].is_null());
+    assert!(run.stdout.contains("not measured"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("server CPU and RSS not measured"),
+        "{}",
+        run.stdout
+    );
+    // The compare gate reads these results like any other run's.
+    let json = dir.path().join("results.json");
+    let gate = rtbench(&["compare", json.to_str().unwrap(), json.to_str().unwrap()]);
+    assert_eq!(gate.code, Some(0), "{}{}", gate.stdout, gate.stderr);
+}
+
+#[test]
+fn python_reference_server_measured_with_pid_has_server_cpu() {
+    let Some(python) = Python::start(&[]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pid = python.pid().to_string();
+    let run = run_target(&python.url(), dir.path(), &["--target-pid", &pid]);
+    let r = assert_measured(&python.url(), dir.path(), &run);
+    assert_eq!(
+        r["config"]["target"]["pid"].as_u64(),
+        Some(python.pid().into())
+    );
+    let rows = r["rows"].as_array().unwrap();
+    let cpu_us: u64 = rows
+        .iter()
+        .map(|row| row["totals"]["server_cpu_us"].as_u64().unwrap())
+        .sum();
+    assert!(cpu_us > 0, "the server's CPU over four windows, from /proc");
+    assert!(
+        rows.iter()
+            .all(|row| row["totals"]["server_rss_bytes"].as_u64().unwrap_or(0) > 0),
+        "RSS from /proc on every row"
+    );
+    assert!(!run.stdout.contains("not measured (no --target-pid)"));
+}
+
+/// One line on stderr, non-zero exit, nothing written.
+fn assert_one_line(out: &Outcome, says: &str) {
+    assert_ne!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.code.is_some(), "killed at the limit: a hang");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains(says), "{}", out.stderr);
+}
+
+/// A server answering every request with `body` of `content_type`, on a thread.
+fn fake_server(content_type: &'static str, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_target_that_is_down_gets_one_line() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_target(&format!("http://127.0.0.1:{port}"), dir.path(), &[]);
+    assert_one_line(&out, "is down");
+}
+
+#[test]
+fn a_target_answering_html_gets_one_line() {
+    let url = fake_server("text/html", "<!doctype html><title>hello</title>");
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_target(&url, dir.path(), &[]);
+    assert_one_line(&out, "text/html");
+}
+
+#[test]
+fn a_target_sending_events_without_the_fields_gets_one_line() {
+    let url = fake_server(
+        "application/json",
+        r#"{"seq":1,"dropped":0,"events":[{"id":1,"time":5,"data":"hello"}]}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_target(&url, dir.path(), &[]);
+    assert_one_line(&out, "not an event batch");
+}
+
+#[test]
+fn a_non_loopback_target_and_a_pid_without_a_target_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_target("http://192.0.2.1:80", dir.path(), &[]);
+    assert_one_line(&out, "not a loopback address");
+    let out = rtbench(&["run", "--target-pid", "1"]);
+    assert_one_line(&out, "--target");
+}
