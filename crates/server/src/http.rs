@@ -20,7 +20,6 @@
 use crate::cors::CorsOnOrigin;
 use crate::degrade::Delayed;
 use crate::error::ApiError;
-use crate::h2c::Sniffed;
 use crate::lean::head::{Head, Route};
 use crate::lean::{Conn, Exit, Io, Plain};
 use crate::meter::{ConnHandle, ConnMeter, Metered};
@@ -154,6 +153,14 @@ async fn serve_connection(
     state: Arc<State>,
 ) {
     let _ = stream.set_nodelay(true);
+    // The stock engine tells h2c from HTTP/1.1 by peeking, so hyper gets the socket unwrapped.
+    let h2c = match (&state.tls, state.config.http_engine) {
+        (None, HttpEngine::Stock) => match peek_h2c(&stream, &meter, &state).await {
+            Some(h2c) => h2c,
+            None => return,
+        },
+        _ => false,
+    };
     let io = Delayed::new(
         Metered::tracked(stream, meter.clone()),
         state.config.fault.delay_us,
@@ -168,30 +175,27 @@ async fn serve_connection(
     };
     match state.config.http_engine {
         HttpEngine::Lean => serve_lean(io, meter, router, state).await,
-        HttpEngine::Stock => serve_hyper_engine(io, meter, router, state).await,
+        HttpEngine::Stock if h2c => serve_h2(io, meter, router, state).await,
+        HttpEngine::Stock => serve_hyper(io, meter, router, state).await,
     }
 }
 
-/// `--http-engine stock`: every connection to hyper, HTTP/2 when a plaintext one opens with the
-/// h2c preface ([`crate::h2c`]), HTTP/1.1 otherwise.
-async fn serve_hyper_engine(io: Io, meter: Arc<ConnMeter>, router: Router, state: Arc<State>) {
-    if matches!(io, ConnIo::Tls(_)) {
-        return serve_hyper(io, meter, router, state).await;
-    }
+/// `--http-engine stock` on the plaintext listener: whether the connection opens with the h2c
+/// preface ([`crate::h2c::peek`], bounded like hyper's wait for a first head); `None` (the
+/// connection is dropped) when the client leaves or is too slow, the server stops or a fault
+/// kills the connection.
+async fn peek_h2c(stream: &TcpStream, meter: &ConnMeter, state: &State) -> Option<bool> {
     let limits = &state.config.limits;
-    // As long as hyper's HTTP/1 connection would wait for its first head.
     let timeout = limits.header_read_timeout().max(limits.idle_timeout());
     let mut shutdown = state.shutdown();
-    let sniffed = tokio::select! {
-        sniffed = crate::h2c::sniff(io, timeout) => sniffed,
-        () = shutdown.wait() => return,
-        () = meter.killed() => return,
+    let peeked = tokio::select! {
+        peeked = crate::h2c::peek(stream, timeout) => peeked,
+        () = shutdown.wait() => return None,
+        () = meter.killed() => return None,
     };
-    match sniffed {
-        Ok(Sniffed::H2(io)) => serve_h2(io, meter, router, state).await,
-        Ok(Sniffed::Http1(io)) => serve_hyper(io, meter, router, state).await,
-        Err(e) => tracing::debug!("http connection ended before its first request: {e}"),
-    }
+    peeked
+        .map_err(|e| tracing::debug!("http connection ended before its first request: {e}"))
+        .ok()
 }
 
 /// A finished TLS handshake, by the protocol ALPN chose.
