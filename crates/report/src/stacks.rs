@@ -153,27 +153,34 @@ impl StackSection {
         }
     }
 
-    /// The textbook table rated on each stack: a row per technique, latency and overhead per stack.
+    /// The textbook table rated on each stack: a row per technique and stack (the technique named
+    /// on its first row), its latency and overhead rating with the figure behind each. Four
+    /// columns whatever the number of stacks, so it fits a page.
     pub fn ratings_table(&self) -> Table {
-        let mut headers = vec!["technique".to_string()];
-        for scale in [LATENCY, OVERHEAD] {
-            headers.extend(self.stacks.iter().map(|s| format!("{} {s}", scale.name)));
-        }
+        let headers = ["technique", "stack", LATENCY.name, OVERHEAD.name]
+            .map(str::to_string)
+            .to_vec();
         let techniques = self.rated.first().map_or(0, |m| m.rows.len());
-        let rows = (0..techniques)
-            .map(|i| {
-                let mut row = vec![self.rated[0].rows[i].claim.technique.to_string()];
-                for latency in [true, false] {
-                    row.extend(self.rated.iter().map(|m| {
-                        let r = &m.rows[i];
-                        let c = if latency { &r.latency } else { &r.overhead };
-                        c.rated
-                            .map_or("–".into(), |l| format!("{l} ({})", c.figure))
-                    }));
-                }
-                row
-            })
-            .collect();
+        let mut rows = Vec::new();
+        for i in 0..techniques {
+            for (j, (stack, m)) in self.stacks.iter().zip(&self.rated).enumerate() {
+                let Some(r) = m.rows.get(i) else { continue };
+                let rating = |c: &textbook::Cell| {
+                    c.rated
+                        .map_or("–".into(), |l| format!("{l} ({})", c.figure))
+                };
+                let technique = match j {
+                    0 => r.claim.technique.to_string(),
+                    _ => String::new(),
+                };
+                rows.push(vec![
+                    technique,
+                    stack.clone(),
+                    rating(&r.latency),
+                    rating(&r.overhead),
+                ]);
+            }
+        }
         Table {
             class: "",
             headers,

@@ -91,6 +91,26 @@ fn a_rating_that_flips_between_stacks_gets_a_verdict_line() {
 }
 
 #[test]
+fn the_rated_table_has_a_row_per_technique_and_stack_in_four_columns() {
+    let runs = [on(Stack::H1, 900.0, 5.0), on(Stack::H2Tls, 300.0, 5.0)];
+    let s = StackSection::of(&runs).unwrap().unwrap();
+    let table = s.ratings_table();
+    assert_eq!(table.headers.len(), 4, "{:?}", table.headers);
+    let poll = textbook::claims()
+        .into_iter()
+        .find(|c| c.transport == Transport::ShortPoll)
+        .unwrap()
+        .technique;
+    let at = table.rows.iter().position(|r| r[0] == poll).unwrap();
+    let (first, second) = (&table.rows[at], &table.rows[at + 1]);
+    assert_eq!(first[1], "h1");
+    assert!(first[3].starts_with("Alta"), "{first:?}");
+    assert_eq!(second[..2], ["".to_string(), "h2-tls".to_string()]);
+    assert!(second[3].starts_with("Baja"), "{second:?}");
+    assert_eq!(table.rows.len(), 2 * textbook::claims().len());
+}
+
+#[test]
 fn the_page_and_summary_carry_the_section_and_the_charts_are_written() {
     let runs = [on(Stack::H1, 900.0, 5.0), on(Stack::H1Tls, 966.0, 7.0)];
     let html = crate::render_html(&runs).unwrap();

@@ -1,7 +1,8 @@
 //! The stack section's charts: one per figure (bytes, server CPU, memory per delivery or per
 //! connection), a group of bars per transport with one bar per stack. A bar carries its value above
-//! it and its stack's name under it, so a stack is never told by shade alone; the shade darkens
-//! from the first stack to the last, in the transport's colour.
+//! it and its stack's name under it, both written upwards so that neighbouring bars' labels never
+//! run together, and a stack is never told by shade alone; the shade darkens from the first stack
+//! to the last, in the transport's colour.
 
 use super::frame::{self, Swatch};
 use super::metric::Metric;
@@ -12,6 +13,9 @@ use crate::transport;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rtbench_results::Transport;
+
+/// Room under the x axis for a stack's name written upwards ("h2-tls-lean" and the axis title).
+const STACK_LABEL_AREA_PX: u32 = 80;
 
 /// The figure `metric` reads, in its axis unit.
 fn value(metric: Metric, f: &Figures) -> Option<f64> {
@@ -68,11 +72,13 @@ fn grouped(
         .iter()
         .flat_map(|g| g.1.iter().flatten())
         .fold(0.0, |a: f64, b| a.max(*b));
-    let top = if top > 0.0 { top * 1.18 } else { 1.0 };
+    // Headroom for the upright value labels over the tallest bar.
+    let top = if top > 0.0 { top * 1.4 } else { 1.0 };
     let n = stacks.len().max(1) as f64;
     frame::svg(metric.title(), &names, Swatch::Square, |area| {
-        let mut chart =
-            frame::builder(area).build_cartesian_2d(0.0..groups.len() as f64, 0.0..top)?;
+        let mut chart = frame::builder(area)
+            .x_label_area_size(STACK_LABEL_AREA_PX)
+            .build_cartesian_2d(0.0..groups.len() as f64, 0.0..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -85,10 +91,15 @@ fn grouped(
             .light_line_style(TRANSPARENT)
             .bold_line_style(RGBColor(0xE4, 0xE4, 0xE4))
             .draw()?;
-        let above = TextStyle::from((frame::FONT, frame::TICK_SIZE * 0.8).into_font())
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        let below = TextStyle::from((frame::FONT, frame::TICK_SIZE * 0.8).into_font())
-            .pos(Pos::new(HPos::Center, VPos::Top));
+        // Written upwards: a label starting at the bar's top runs up from it, a stack's name
+        // ending at the axis runs down from it.
+        let upright = TextStyle::from(
+            (frame::FONT, frame::TICK_SIZE * 0.8)
+                .into_font()
+                .transform(FontTransform::Rotate270),
+        );
+        let above = upright.pos(Pos::new(HPos::Left, VPos::Center));
+        let below = upright.pos(Pos::new(HPos::Right, VPos::Center));
         let width = 0.8 / n;
         for (i, (t, values)) in groups.iter().enumerate() {
             for (j, v) in values.iter().enumerate() {
