@@ -7,7 +7,9 @@
 //! HTTP/1.1 would fail here: over TLS the client refuses a server that did not pick `h2`, and in
 //! cleartext hyper's HTTP/2 handshake needs the server to answer in HTTP/2.
 
-use rtbench_loadgen::scenario::{self, knobs::Overrides};
+mod common;
+
+use common::small;
 use rtbench_loadgen::stack::ClientTls;
 use rtbench_loadgen::workload::SendTo;
 use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
@@ -36,26 +38,6 @@ async fn h2_server(engine: HttpEngine, tls: bool) -> (Target, TestServer) {
         .with_tls(trust)
         .with_http2(true);
     (target, server)
-}
-
-/// The built-in scenario `name`, shrunk (as the plaintext scenario tests shrink it).
-fn small(name: &str, clients: u64, room_size: Option<u64>, rate: f64) -> LoadConfig {
-    let mut config = scenario::load(name).unwrap().config;
-    Overrides {
-        clients: Some(clients),
-        room_size,
-        rate: Some(rate),
-        poll_interval: Some(Duration::from_millis(40)),
-        warmup: Some(Duration::from_millis(200)),
-        window: Some(Duration::from_millis(800)),
-        tail: Some(Duration::from_millis(100)),
-        drain: Some(Duration::from_secs(3)),
-        ..Overrides::default()
-    }
-    .apply(&mut config);
-    config.quiet = true;
-    config.validate().unwrap();
-    config
 }
 
 async fn delivers_everything_on_h2(config: LoadConfig, engine: HttpEngine, tls: bool) {

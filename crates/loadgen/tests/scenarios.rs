@@ -2,7 +2,9 @@
 //! 127.0.0.1:0: nothing lost, duplicated or reordered, every expected delivery made, and the
 //! clients' messages counted in their transport's own row.
 
-use rtbench_loadgen::scenario::{self, knobs::Overrides};
+mod common;
+
+use common::small;
 use rtbench_loadgen::workload::SendTo;
 use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
 use rtbench_proto::Transport;
@@ -15,26 +17,6 @@ async fn start_server() -> (Target, TestServer) {
     let server = TestServer::start(ServerSettings::default()).await.unwrap();
     let target = Target::plain(server.http, server.tcp);
     (target, server)
-}
-
-/// The built-in scenario `name`, shrunk: a few clients, about a second of events, fast polling.
-fn small(name: &str, clients: u64, room_size: Option<u64>, rate: f64) -> LoadConfig {
-    let mut config = scenario::load(name).unwrap().config;
-    Overrides {
-        clients: Some(clients),
-        room_size,
-        rate: Some(rate),
-        poll_interval: Some(Duration::from_millis(40)),
-        warmup: Some(Duration::from_millis(200)),
-        window: Some(Duration::from_millis(800)),
-        tail: Some(Duration::from_millis(100)),
-        drain: Some(Duration::from_secs(3)),
-        ..Overrides::default()
-    }
-    .apply(&mut config);
-    config.quiet = true;
-    config.validate().unwrap();
-    config
 }
 
 /// Runs `config` on every transport and checks each row.

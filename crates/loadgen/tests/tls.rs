@@ -4,7 +4,9 @@
 //! WebSocket's inline sends and the control plane all over TLS; and clients that trust another
 //! certificate fail to connect with a clear error.
 
-use rtbench_loadgen::scenario::{self, knobs::Overrides};
+mod common;
+
+use common::small;
 use rtbench_loadgen::stack::ClientTls;
 use rtbench_loadgen::workload::SendTo;
 use rtbench_loadgen::{Control, LoadConfig, Target, run_transport};
@@ -25,26 +27,6 @@ async fn tls_server(engine: HttpEngine) -> (Target, TestServer) {
     let tls = ClientTls::trusting(cert).unwrap().leak();
     let target = Target::plain(server.http, server.tcp).with_tls(Some(tls));
     (target, server)
-}
-
-/// The built-in scenario `name`, shrunk (as the plaintext scenario tests shrink it).
-fn small(name: &str, clients: u64, room_size: Option<u64>, rate: f64) -> LoadConfig {
-    let mut config = scenario::load(name).unwrap().config;
-    Overrides {
-        clients: Some(clients),
-        room_size,
-        rate: Some(rate),
-        poll_interval: Some(Duration::from_millis(40)),
-        warmup: Some(Duration::from_millis(200)),
-        window: Some(Duration::from_millis(800)),
-        tail: Some(Duration::from_millis(100)),
-        drain: Some(Duration::from_secs(3)),
-        ..Overrides::default()
-    }
-    .apply(&mut config);
-    config.quiet = true;
-    config.validate().unwrap();
-    config
 }
 
 async fn delivers_everything_over_tls(config: LoadConfig, engine: HttpEngine) {
