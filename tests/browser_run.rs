@@ -87,7 +87,7 @@ fn twenty_browser_clients_give_four_complete_browser_rows() {
         assert!(
             row.notes
                 .iter()
-                .any(|n| n.contains("browser CPU (all Chromium processes")),
+                .any(|n| n.contains("cli CPU is browser CPU (all ")),
             "{t}: {:?}",
             row.notes
         );

@@ -41,16 +41,13 @@ impl BrowserRow {
 
     /// What a reader of the row must know.
     fn notes(&self) -> Vec<String> {
-        let mut notes = vec![
-            format!(
-                "headless Chromium; latency ± {} µs (clock offset); client CPU is browser CPU (all Chromium processes: {})",
-                self.offset_uncertainty_us, self.browser_processes
-            ),
-            format!(
-                "reconnects counted by the server (connections accepted beyond each client's first); the pages saw {}",
-                self.page_reconnects
-            ),
-        ];
+        let mut notes = vec![format!(
+            "headless Chromium: latency ± {} (clock offset); cli CPU is browser CPU (all {} Chromium processes); {} reconnects, counted by the server (the pages saw {})",
+            uncertainty(self.offset_uncertainty_us),
+            self.browser_processes,
+            self.reconnects,
+            self.page_reconnects
+        )];
         let (rounds, closed) = self.drops;
         if rounds > 0 {
             notes.push(format!(
@@ -61,5 +58,14 @@ impl BrowserRow {
             notes.push(format!("{} sequence numbers skipped", self.gaps));
         }
         notes
+    }
+}
+
+/// A clock-offset uncertainty as a reader takes it in: `850 µs`, `8.2 ms`.
+fn uncertainty(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else {
+        format!("{:.1} ms", us as f64 / 1_000.0)
     }
 }
