@@ -7,8 +7,9 @@
 //! counts them, are exactly the RFC 6455 frames of the window's events; the browser's CPU is
 //! measured. With connections dropped by the server mid-run (the fault plan of
 //! `--drop-fraction`), they recover on their own (EventSource with `Last-Event-ID`, the others
-//! with their cursors): still every event, in order, and the server counts reconnects on every
-//! transport. The page code's histogram encoding is the hdrhistogram crate's, value for value.
+//! with their cursors): still every event, in order, and reconnects are counted on every
+//! transport (by the pages for EventSource and WebSocket, by the server for the fetch clients,
+//! whose pages do not see Chromium reopen a closed keep-alive connection). The page code's histogram encoding is the hdrhistogram crate's, value for value.
 //!
 //! No Chromium: skipped with the reason printed (`.ci/run` sets `RTBENCH_REQUIRE_REAL_CLIENTS=1`,
 //! which makes that a failure).
@@ -16,7 +17,9 @@
 mod real_clients;
 
 use real_clients::{runs, unavailable};
-use rtbench_loadgen::browser::{BrowserRow, BrowserSpec, histogram_in_browser, measure};
+use rtbench_loadgen::browser::{
+    BrowserRow, BrowserSpec, ReconnectsSource, histogram_in_browser, measure,
+};
 use rtbench_loadgen::control::Target;
 use rtbench_loadgen::{FaultPlan, LoadConfig};
 use rtbench_proto::control::ScheduleResponse;
@@ -170,10 +173,16 @@ async fn browser_clients_recover_from_dropped_connections_without_losing_an_even
     .expect("the browser run ends in time")
     .expect("the browser run");
     assert_complete(&rows, &config, (60, 40));
-    // Every transport's reconnects are counted, the polling clients' too (the server counts
-    // them: Chromium reopens a closed keep-alive connection without telling the page).
+    // Every transport's reconnects are counted, the fetch clients' too (the server counts them:
+    // Chromium reopens a closed keep-alive connection without telling the page).
     for row in &rows {
         let t = row.transport;
+        let by_server = matches!(t, Transport::LongPoll | Transport::ShortPoll);
+        assert_eq!(
+            row.reconnects_source == ReconnectsSource::Server,
+            by_server,
+            "{t}"
+        );
         assert_eq!(row.drops.0, 5, "{t}: drop rounds");
         assert!(row.drops.1 > 0, "{t}: connections closed");
         assert!(

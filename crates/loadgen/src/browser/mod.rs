@@ -117,14 +117,18 @@ pub struct BrowserRow {
     pub duplicated: u64,
     /// Receipts of an event older than one the client already had, not had before.
     pub reordered: u64,
-    /// Reconnections, counted by the server: connections it accepted for the transport from
-    /// before the pages opened to after they answered, minus one first connection per client.
-    /// A browser reopens a closed idle keep-alive connection for a fetch without telling the
-    /// page; the server sees every connection.
+    /// Reconnections, as counted by `reconnects_source`: the pages' count where a page sees
+    /// every one, the server's where it cannot.
     pub reconnects: u64,
+    /// Who counted `reconnects`.
+    pub reconnects_source: ReconnectsSource,
     /// Reconnections the pages saw (EventSource errors it recovered from, WebSocket reopenings,
-    /// failed fetches): shown beside `reconnects`, which counts what the pages cannot see.
+    /// failed fetches).
     pub page_reconnects: u64,
+    /// Connections the server accepted for the transport from before the pages opened to after
+    /// they answered, minus one first connection per client: every connection the browser
+    /// opened again, and any extra one it opened on its own.
+    pub server_reconnects: u64,
     /// Latency of every windowed delivery, in nanoseconds (the pages' HdrHistograms, added).
     pub latency_ns: LatencyHistogram,
     /// Largest clock-offset uncertainty of its pages, in microseconds: each latency is known
@@ -144,6 +148,27 @@ pub struct BrowserRow {
     pub drops: (u64, u64),
     /// The phase's schedule as a Rust phase builds it (window, events in it).
     workload: Workload,
+}
+
+/// Who counted a browser row's reconnects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconnectsSource {
+    /// The pages: an EventSource reports every error it recovers from, a WebSocket every close.
+    Page,
+    /// The server: a browser reopens a closed idle keep-alive connection for a fetch without
+    /// telling the page, so a fetch client's reconnects are the new connections the server
+    /// accepted.
+    Server,
+}
+
+impl ReconnectsSource {
+    /// Who can count `transport`'s browser reconnects.
+    pub fn of(transport: Transport) -> ReconnectsSource {
+        match transport {
+            Transport::Sse | Transport::WebSocket => ReconnectsSource::Page,
+            _ => ReconnectsSource::Server,
+        }
+    }
 }
 
 /// What one page's client of one transport hands back.

@@ -8,13 +8,16 @@
 //! connections dropped meanwhile when the fault plan says so; the pages' answers summed into one
 //! [`BrowserRow`].
 //!
-//! Reconnects are the server's count: the connections it accepted for the transport from before
-//! the pages opened to after they answered, minus one first connection per client. A page sees
-//! an EventSource error and a WebSocket close, but not Chromium reopening a closed keep-alive
-//! connection for its next fetch; the server sees every connection.
+//! Reconnects are counted where every one is seen ([`ReconnectsSource`]): by the pages for
+//! EventSource (each error it recovers from) and WebSocket (each close), by the server for the
+//! fetch clients: the connections it accepted for the transport from before the pages opened to
+//! after they answered, minus one first connection per client, because Chromium reopens a closed
+//! keep-alive connection for the next fetch without telling the page.
 
 use super::cpu::TreeCpu;
-use super::{BrowserError, BrowserRow, BrowserSpec, ClientAnswer, evaluate, open_page};
+use super::{
+    BrowserError, BrowserRow, BrowserSpec, ClientAnswer, ReconnectsSource, evaluate, open_page,
+};
 use crate::control::{Control, Snapshot, Target};
 use crate::error::LoadError;
 use crate::faults::FaultPlan;
@@ -159,7 +162,11 @@ impl Phase<'_> {
         let t = self.transport.index();
         let accepted = (after.transports[t].connections_accepted)
             .saturating_sub(self.before.transports[t].connections_accepted);
-        row.reconnects = accepted.saturating_sub(self.spec.config.clients);
+        row.server_reconnects = accepted.saturating_sub(self.spec.config.clients);
+        row.reconnects = match row.reconnects_source {
+            ReconnectsSource::Page => row.page_reconnects,
+            ReconnectsSource::Server => row.server_reconnects,
+        };
         row.totals = crate::window::totals(
             self.transport,
             &edges.m0,
@@ -253,7 +260,9 @@ fn empty_row(transport: Transport, workload: Workload) -> BrowserRow {
         duplicated: 0,
         reordered: 0,
         reconnects: 0,
+        reconnects_source: ReconnectsSource::of(transport),
         page_reconnects: 0,
+        server_reconnects: 0,
         latency_ns: new_histogram(),
         offset_uncertainty_us: 0,
         totals: Default::default(),

@@ -5,7 +5,7 @@
 //! notes saying what differs: the latency's clock uncertainty, what the CPU is, where the
 //! reconnects were counted, the connections the server dropped.
 
-use super::BrowserRow;
+use super::{BrowserRow, ReconnectsSource};
 use crate::config::LoadConfig;
 use crate::faults::notes::RowNotes;
 use crate::phase::{Counted, build_row};
@@ -41,12 +41,21 @@ impl BrowserRow {
 
     /// What a reader of the row must know.
     fn notes(&self) -> Vec<String> {
+        let counted = match self.reconnects_source {
+            ReconnectsSource::Page => format!(
+                "counted by the pages (the server accepted {} new connections)",
+                self.server_reconnects
+            ),
+            ReconnectsSource::Server => format!(
+                "counted by the server as new connections (the pages saw {})",
+                self.page_reconnects
+            ),
+        };
         let mut notes = vec![format!(
-            "headless Chromium: latency ± {} (clock offset); cli CPU is browser CPU (all {} Chromium processes); {} reconnects, counted by the server (the pages saw {})",
+            "headless Chromium: latency ± {} (clock offset); cli CPU is browser CPU (all {} Chromium processes); {} reconnects, {counted}",
             uncertainty(self.offset_uncertainty_us),
             self.browser_processes,
             self.reconnects,
-            self.page_reconnects
         )];
         let (rounds, closed) = self.drops;
         if rounds > 0 {
