@@ -5,7 +5,8 @@
 
 use crate::cli::{ClientsIn, RunArgs};
 use rtbench_loadgen::browser::{BrowserSpec, measure};
-use rtbench_loadgen::{Campaign, Conditions, Target};
+use rtbench_loadgen::config::Arrivals;
+use rtbench_loadgen::{Campaign, Conditions, LoadConfig, Target};
 use rtbench_proto::Stack;
 use rtbench_results::Row;
 use std::time::Duration;
@@ -55,9 +56,9 @@ pub fn check(args: &RunArgs, campaign: &Campaign, profiles: &[Conditions]) -> an
     }
     for point in &campaign.points {
         let c = &point.config;
-        if c.room_size.is_some() || c.send.is_some() {
+        if c.room_size.is_some() || c.send.is_some() || c.arrivals != Arrivals::Fixed {
             return refuse(
-                "browser clients run one-topic server-push workloads (dashboard, notifications)",
+                "browser clients run one topic of fixed-rate server push (the dashboard scenario)",
             );
         }
         if !c.transports.iter().any(|t| !t.spec().floor) {
@@ -78,33 +79,30 @@ pub fn measure_points(
     let run_id = std::process::id();
     for (i, point) in campaign.points.iter().enumerate() {
         let c = &point.config;
-        let events_s = (c.warmup + c.window + c.tail).as_secs_f64();
         let spec = BrowserSpec {
-            clients: c.clients as usize,
-            transports: c
-                .transports
-                .iter()
-                .copied()
-                .filter(|t| !t.spec().floor)
-                .collect(),
+            config: LoadConfig {
+                transports: c
+                    .transports
+                    .iter()
+                    .copied()
+                    .filter(|t| !t.spec().floor)
+                    .collect(),
+                ..c.clone()
+            },
             topic: format!("browser-{run_id}-{i}"),
-            events: (c.rate_per_s * events_s).ceil().max(1.0) as u64,
-            rate_per_s: c.rate_per_s,
-            payload_bytes: c.payload_bytes,
-            poll_interval_ms: c.poll_interval.as_millis() as u64,
-            grace: c.drain + GRACE_BEYOND_DRAIN,
-            faults: c.faults.clone(),
+            grace: GRACE_BEYOND_DRAIN,
         };
         if !quiet {
             eprintln!(
                 "browser clients: {} per transport in headless Chromium, {} events",
-                spec.clients, spec.events
+                c.clients,
+                c.scheduled_events()
             );
         }
         for b in runtime.block_on(measure(target, &spec))? {
             if !quiet {
                 eprintln!(
-                    "  {} (browser): {} deliveries, lost {}, reconnects {}",
+                    "  {} (browser): {} deliveries in the window, lost {}, reconnects {}",
                     b.transport, b.deliveries, b.lost, b.reconnects
                 );
             }

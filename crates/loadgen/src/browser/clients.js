@@ -1,12 +1,22 @@
 // rtbench's browser clients: evaluated in a page of the server's own origin (so the browser sends
 // no Origin on its GETs and they are served as rtbench's own clients' are), one client per
 // transport per page. rtbenchOpen(cfg) measures the clock offset (GET /clock, smallest round trip
-// kept) and resolves when every client is subscribed; rtbenchResults() resolves when each client
-// has received the topic's events up to cfg.last_seq, or at cfg.deadline_ms, with what each saw:
-// counts and an HdrHistogram of latencies (rtbenchHistogram encodes one, for tests).
+// kept) and resolves when every client is subscribed; rtbenchWindow(fromNs, toNs) gives the
+// measured window, in the server's CLOCK_MONOTONIC, once the schedule is known; rtbenchResults()
+// resolves when each client has received the topic's events up to cfg.last_seq, or at
+// cfg.deadline_ms, with what each saw: counts and an HdrHistogram of latencies (rtbenchHistogram
+// encodes one, for tests).
+//
+// The window rule is the Rust clients' (crates/loadgen/src/latency_sink.rs): a delivery is
+// measured (counted, its latency recorded) when its event's *scheduled* time t_pub_ns lies in
+// [fromNs, toNs). t_pub_ns is the server's clock, carried in the event, so the comparison needs no
+// clock offset; the offset enters only the latency. A delivery that arrives before the window is
+// known waits in `pending` until rtbenchWindow classifies it. Every delivery, warm-up and tail
+// included, is checked for order and loss.
 'use strict';
 (() => {
-  const state = { offsetMs: 0, uncertaintyMs: 0, clients: [], sockets: [], closing: false };
+  const state = { offsetMs: 0, uncertaintyMs: 0, clients: [], sockets: [], closing: false,
+    window: null };
 
   async function measureClock(pings) {
     let best = Infinity;
@@ -88,8 +98,16 @@
   // What one client saw; deliver() is called with each parsed message as it arrives.
   function newClient(transport, cfg) {
     const c = { transport, expected: cfg.after + 1, histogram: newHistogram(), seen: new Set(),
-      deliveries: 0, gaps: 0, duplicated: 0, reordered: 0, dropped: 0, reconnects: 0,
-      done: null, finish: null, finished: false, cursor: cfg.after };
+      deliveries: 0, windowDeliveries: 0, pending: [], gaps: 0, duplicated: 0, reordered: 0,
+      dropped: 0, reconnects: 0, done: null, finish: null, finished: false, cursor: cfg.after };
+    // A first receipt scheduled at tPubNs, latencyNs late: measured when inside the window.
+    c.measure = (tPubNs, latencyNs) => {
+      if (state.window === null) { c.pending.push([tPubNs, latencyNs]); return; }
+      if (tPubNs >= state.window.fromNs && tPubNs < state.window.toNs) {
+        c.windowDeliveries += 1;
+        c.histogram.record(latencyNs);
+      }
+    };
     // finished is set at once (not in a promise callback), so a poll loop stops before its next
     // request once the last event arrived.
     c.done = new Promise((resolve) => { c.finish = () => { c.finished = true; resolve(); }; });
@@ -105,7 +123,7 @@
       c.cursor = m.seq;
       c.seen.add(m.seq);
       c.deliveries += 1;
-      c.histogram.record((nowMs + state.offsetMs) * 1e6 - m.t_pub_ns);
+      c.measure(m.t_pub_ns, (nowMs + state.offsetMs) * 1e6 - m.t_pub_ns);
       if (m.seq >= cfg.last_seq) c.finish();
     };
     return c;
@@ -171,6 +189,16 @@
     return { offset_ms: state.offsetMs, uncertainty_ms: state.uncertaintyMs };
   };
 
+  window.rtbenchWindow = (fromNs, toNs) => {
+    state.window = { fromNs, toNs };
+    state.clients.forEach((c) => {
+      const pending = c.pending;
+      c.pending = [];
+      pending.forEach(([t, latency]) => c.measure(t, latency));
+    });
+    return true;
+  };
+
   window.rtbenchClose = () => {
     state.closing = true;
     state.sockets.forEach((ws) => ws.close());
@@ -182,6 +210,7 @@
     await Promise.race([Promise.all(state.clients.map((c) => c.done)), deadline]);
     state.clients.forEach((c) => c.finish());
     return state.clients.map((c) => ({ transport: c.transport, deliveries: c.deliveries,
+      window_deliveries: c.windowDeliveries, window_known: state.window !== null,
       histogram: encodeHistogram(c.histogram), gaps: c.gaps, duplicated: c.duplicated,
       reordered: c.reordered, dropped: c.dropped,
       reconnects: c.reconnects, last_seq: c.expected - 1,

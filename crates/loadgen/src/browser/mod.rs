@@ -14,16 +14,22 @@
 //! transport (the byte meter tags a connection by its first request). Each page estimates its
 //! offset to the server's CLOCK_MONOTONIC with `GET /clock` (smallest round trip kept; its half
 //! is the uncertainty, recorded in the row). Transports are measured one after the other, as
-//! `rtbench run` measures its own ([`phase`]): a fresh topic's schedule, the server's counters
-//! read around it, and each page hands back what its client saw (counts and an HdrHistogram).
-//! `rtbench run --clients-in browser` turns the rows into results rows.
+//! `rtbench run` measures its own ([`phase`]): the same schedule (warm-up, window, tail), the
+//! same window rule (a delivery is measured when its event's scheduled time lies in the window),
+//! the server's counters read at the window's edges, and each page hands back what its client
+//! saw (counts and an HdrHistogram of its windowed deliveries). The browser's CPU is that of
+//! every Chromium process ([`cpu`]); reconnects are counted by the server ([`phase`]).
+//! `rtbench run --clients-in browser` turns the rows into results rows through the Rust phase's
+//! row builder ([`row`]).
 
+mod cpu;
 mod phase;
 mod row;
 
+use crate::config::LoadConfig;
 use crate::control::Target;
 use crate::error::LoadError;
-use crate::faults::FaultPlan;
+use crate::workload::Workload;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::target::{
@@ -62,36 +68,30 @@ pub enum BrowserError {
     /// The schedule could not be started.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The workload is not one the browser clients run (one topic, fixed-rate server push).
+    #[error("browser clients: {0}")]
+    Workload(String),
 }
 
 fn cdp(e: impl std::fmt::Display) -> BrowserError {
     BrowserError::Cdp(e.to_string())
 }
 
-/// What to run: for each of `transports` in turn, `clients` browser clients on a fresh topic
-/// (`{topic}-{transport}`), which a schedule of `events` at `rate_per_s` publishes to.
+/// What to run: for each of `config.transports` in turn, `config.clients` browser clients on a
+/// fresh topic (`{topic}-{transport}`), which the schedule of `config` publishes to — the
+/// schedule a Rust-client phase of `config` runs, event for event.
 #[derive(Debug, Clone)]
 pub struct BrowserSpec {
-    /// Browser clients per transport (one browser context and page each).
-    pub clients: usize,
-    /// The HTTP transports the clients use (the raw-TCP floor has no browser client).
-    pub transports: Vec<Transport>,
+    /// The workload: clients per transport (one browser context and page each), the HTTP
+    /// transports (the raw-TCP floor has no browser client), rate, payload, poll interval,
+    /// warm-up, window, tail, drain and fault plan. One topic at a fixed rate, server push only.
+    /// Its drops (`drop_fraction` every `drop_every`) are all closed by the server
+    /// (`POST /faults/close`): a page cannot be reset from outside as rtbench's clients are.
+    pub config: LoadConfig,
     /// Prefix of the topics, one per transport; nothing else may publish to them.
     pub topic: String,
-    /// Events the schedule publishes.
-    pub events: u64,
-    /// Schedule rate, events per second.
-    pub rate_per_s: f64,
-    /// Payload of each event, in bytes.
-    pub payload_bytes: usize,
-    /// Interval of the short-poll client's polls, milliseconds.
-    pub poll_interval_ms: u64,
-    /// Longest the clients wait for the last event after the schedule's end.
+    /// Longest the clients wait for the last event beyond the schedule's end and the drain.
     pub grace: Duration,
-    /// Connections dropped while events flow: every `drop_every`, `drop_fraction` of the clients'
-    /// connections, all closed by the server (`POST /faults/close`; a page cannot be reset from
-    /// outside as rtbench's clients are). `restart_server_at` is not used.
-    pub faults: FaultPlan,
 }
 
 /// One transport's browser clients, summed.
@@ -101,9 +101,13 @@ pub struct BrowserRow {
     pub transport: Transport,
     /// Clients of it.
     pub clients: usize,
-    /// Events delivered, over all its clients.
+    /// Deliveries of events scheduled inside the window (first receipts), over all its clients:
+    /// the row's deliveries, each with its latency in `latency_ns`.
     pub deliveries: u64,
-    /// Events a client never received (scheduled minus delivered, over all its clients).
+    /// First receipts of any event of the schedule (warm-up and tail too), over all its clients.
+    pub received: u64,
+    /// Events a client never received, over the whole schedule (scheduled minus received, over
+    /// all its clients), as the Rust rows count loss.
     pub lost: u64,
     /// Of `lost`, events the server announced as gone with a gap notice.
     pub lost_in_gaps: u64,
@@ -113,31 +117,71 @@ pub struct BrowserRow {
     pub duplicated: u64,
     /// Receipts of an event older than one the client already had, not had before.
     pub reordered: u64,
-    /// Reconnections the pages saw (EventSource errors it recovered from, WebSocket reopenings,
-    /// failed fetches). A browser reopens a closed idle keep-alive connection for a fetch without
-    /// telling the page, so a short poll's reconnects are not all seen.
+    /// Reconnections, as counted by `reconnects_source`: the pages' count where a page sees
+    /// every one, the server's where it cannot.
     pub reconnects: u64,
-    /// Latency of every delivery, in nanoseconds (the pages' HdrHistograms, added).
+    /// Who counted `reconnects`.
+    pub reconnects_source: ReconnectsSource,
+    /// Reconnections the pages saw (EventSource errors it recovered from, WebSocket reopenings,
+    /// failed fetches).
+    pub page_reconnects: u64,
+    /// Connections the server accepted for the transport from before the pages opened to after
+    /// they answered, minus one first connection per client: every connection the browser
+    /// opened again, and any extra one it opened on its own.
+    pub server_reconnects: u64,
+    /// Latency of every windowed delivery, in nanoseconds (the pages' HdrHistograms, added).
     pub latency_ns: LatencyHistogram,
     /// Largest clock-offset uncertainty of its pages, in microseconds: each latency is known
     /// within ± this.
     pub offset_uncertainty_us: u64,
-    /// The server's counters over the window: from just before the schedule started to when
-    /// every page had answered (the clients' connections were all open before it, and stay open
-    /// after it). The client CPU is not measured (0): the browser's processes are not ours.
+    /// The server's counters over the window, read in the quiet gaps at its edges as a Rust
+    /// phase reads them; `client_cpu_us` is the CPU of every Chromium process over the same span.
     pub totals: Totals,
+    /// Chromium processes counted in `totals.client_cpu_us` (at the window's end).
+    pub browser_processes: usize,
     /// The schedule the server answered.
     pub schedule: ScheduleResponse,
+    /// The measured window `[from, to)` in the server's CLOCK_MONOTONIC, nanoseconds: a delivery
+    /// is measured when its event's scheduled time lies in it.
+    pub window_ns: (u64, u64),
     /// Drop rounds run and connections the server closed in them.
     pub drops: (u64, u64),
+    /// The phase's schedule as a Rust phase builds it (window, events in it).
+    workload: Workload,
+}
+
+/// Who counted a browser row's reconnects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconnectsSource {
+    /// The pages: an EventSource reports every error it recovers from, a WebSocket every close.
+    Page,
+    /// The server: a browser reopens a closed idle keep-alive connection for a fetch without
+    /// telling the page, so a fetch client's reconnects are the new connections the server
+    /// accepted.
+    Server,
+}
+
+impl ReconnectsSource {
+    /// Who can count `transport`'s browser reconnects.
+    pub fn of(transport: Transport) -> ReconnectsSource {
+        match transport {
+            Transport::Sse | Transport::WebSocket => ReconnectsSource::Page,
+            _ => ReconnectsSource::Server,
+        }
+    }
 }
 
 /// What one page's client of one transport hands back.
 #[derive(Debug, Deserialize)]
 struct ClientAnswer {
     transport: Transport,
+    /// First receipts, whole schedule.
     deliveries: u64,
-    /// HdrHistogram V2 in base64, nanoseconds, rtbench's bounds.
+    /// First receipts of events scheduled inside the window.
+    window_deliveries: u64,
+    /// Whether the page was told the window before it answered.
+    window_known: bool,
+    /// HdrHistogram V2 in base64 of the windowed deliveries, nanoseconds, rtbench's bounds.
     histogram: String,
     gaps: u64,
     duplicated: u64,
@@ -191,11 +235,13 @@ async fn open_page(
     Ok((page, context))
 }
 
-/// A headless Chromium of our own, its DevTools event loop, and its profile directory.
+/// A headless Chromium of our own, its DevTools event loop, its profile directory, and the pid
+/// of the process launched (the root of its process tree).
 struct Launched {
     browser: Browser,
     driver: tokio::task::JoinHandle<()>,
     profile: PathBuf,
+    pid: Option<u32>,
 }
 
 /// Starts a headless Chromium whose DevTools requests may take up to `request_timeout`.
@@ -213,12 +259,16 @@ async fn launch(request_timeout: Duration) -> Result<Launched, BrowserError> {
         .arg("--disable-gpu")
         .build()
         .map_err(BrowserError::Cdp)?;
-    let (browser, mut handler) = Browser::launch(config).await.map_err(cdp)?;
+    let (mut browser, mut handler) = Browser::launch(config).await.map_err(cdp)?;
+    let pid = browser
+        .get_mut_child()
+        .and_then(|child| child.as_mut_inner().id());
     let driver = tokio::spawn(async move { while handler.next().await.is_some() {} });
     Ok(Launched {
         browser,
         driver,
         profile,
+        pid,
     })
 }
 
@@ -234,9 +284,12 @@ impl Launched {
 
 /// Runs `spec` against the server at `target` in a headless Chromium; one row per transport.
 pub async fn measure(target: Target, spec: &BrowserSpec) -> Result<Vec<BrowserRow>, BrowserError> {
-    let timeout = Duration::from_millis(phase::deadline_ms(spec)) + Duration::from_secs(30);
+    let workload = Workload::build_tagged(&spec.config, spec.topic.clone())
+        .map_err(|e| BrowserError::Workload(e.to_string()))?;
+    let timeout =
+        Duration::from_millis(phase::deadline_ms(spec, &workload)) + Duration::from_secs(30);
     let launched = launch(timeout).await?;
-    let result = each_transport(&launched.browser, target, spec).await;
+    let result = each_transport(&launched, target, spec).await;
     launched.shut().await;
     result
 }
@@ -266,12 +319,13 @@ pub async fn histogram_in_browser(values_ns: &[f64]) -> Result<LatencyHistogram,
 
 /// One phase per transport of `spec`, in order; stops at the first that fails.
 async fn each_transport(
-    browser: &Browser,
+    launched: &Launched,
     target: Target,
     spec: &BrowserSpec,
 ) -> Result<Vec<BrowserRow>, BrowserError> {
-    let mut rows = Vec::with_capacity(spec.transports.len());
-    for &transport in &spec.transports {
+    let mut rows = Vec::with_capacity(spec.config.transports.len());
+    for &transport in &spec.config.transports {
+        let browser = (&launched.browser, launched.pid);
         rows.push(phase::run(browser, target, spec, transport).await?);
     }
     Ok(rows)

@@ -1,73 +1,61 @@
 //! A browser row as a results row (`client: browser`), beside the Rust clients' rows of the same
-//! workload: the same figures from the same server counters, and notes saying what differs (the
-//! window is the whole schedule, the latency's clock uncertainty, the client CPU not measured,
-//! the connections the server dropped).
+//! workload: built by the Rust phase's own row builder ([`crate::phase::build_row`]) from the same
+//! kinds of figures (windowed deliveries and latencies, loss over the whole schedule, the server's
+//! counters over the window, the load generator's CPU — here every Chromium process's), with
+//! notes saying what differs: the latency's clock uncertainty, what the CPU is, where the
+//! reconnects were counted, the connections the server dropped.
 
-use super::BrowserRow;
+use super::{BrowserRow, ReconnectsSource};
 use crate::config::LoadConfig;
-use crate::window::{self, per};
-use rtbench_results::{Client, Latency, Overload, Row};
+use crate::faults::notes::RowNotes;
+use crate::phase::{Counted, build_row};
+use rtbench_results::{Client, Overload, Row};
 
 impl BrowserRow {
     /// The results row of these browser clients, measured under `config`'s workload.
     pub fn to_row(&self, config: &LoadConfig) -> Row {
-        let totals = self.totals;
-        let deliveries = self.deliveries;
-        Row {
-            scenario: config.scenario.clone(),
-            transport: self.transport,
-            client: Client::Browser,
-            conditions: config.conditions.name.clone(),
-            clients: self.clients as u64,
-            rate_per_s: config.rate_per_s,
-            payload_bytes: config.payload_bytes,
-            poll_interval_ms: config.poll_interval.as_millis() as u64,
-            room_size: config.effective_room_size(),
-            senders: 0,
-            send_rate_per_s: 0.0,
-            events: self.schedule.last_seq + 1 - self.schedule.first_seq.max(1),
-            sends: 0,
-            sends_lost: 0,
-            deliveries,
+        let counted = Counted {
+            hist: self.latency_ns.clone(),
             lost: self.lost,
             duplicated: self.duplicated,
             reordered: self.reordered,
+            client_errors: config.clients.saturating_sub(self.clients as u64),
+        };
+        let notes = RowNotes {
+            conditions: config.conditions.name.clone(),
+            reconnects: self.reconnects,
             lost_in_gaps: self.lost_in_gaps,
             notes: self.notes(),
-            overload: Overload::default(),
-            client_errors: 0,
-            reconnects: self.reconnects,
-            latency_us: Latency::from_histogram(&self.latency_ns),
-            ratio_to_floor_p50: None,
-            bytes_per_delivery: per(
-                totals.bytes_to_clients + totals.bytes_from_clients,
-                deliveries,
-            ),
-            requests_per_delivery: per(totals.http_requests, deliveries),
-            server_cpu_us_per_delivery: per(totals.server_cpu_us, deliveries),
-            client_cpu_us_per_delivery: 0.0,
-            packets_per_delivery: window::segments(&totals).map(|n| per(n, deliveries)),
-            kernel_bytes_per_delivery: window::kernel_bytes(&totals).map(|n| per(n, deliveries)),
-            meter_kernel_disagreement_pct: window::disagreement_pct(&totals),
-            connections: None,
-            memory_per_connection_bytes: None,
-            memory_per_connection_at_connect_bytes: None,
-            kernel_socket_memory_per_connection_bytes: None,
-            idle_bytes_per_client_s: None,
-            idle_requests_per_client_s: None,
-            idle_server_cpu_us_per_client_s: None,
-            spread: None,
-            totals,
-            latency_histogram: self.latency_ns.clone(),
-        }
+        };
+        let mut row = build_row(
+            self.transport,
+            (config, &self.workload),
+            counted,
+            (notes, Overload::default()),
+            0,
+            self.totals,
+        );
+        row.client = Client::Browser;
+        row
     }
 
     /// What a reader of the row must know.
     fn notes(&self) -> Vec<String> {
+        let counted = match self.reconnects_source {
+            ReconnectsSource::Page => format!(
+                "counted by the pages (the server accepted {} new connections)",
+                self.server_reconnects
+            ),
+            ReconnectsSource::Server => format!(
+                "counted by the server as new connections (the pages saw {})",
+                self.page_reconnects
+            ),
+        };
         let mut notes = vec![format!(
-            "headless Chromium; whole schedule measured ({} events); latency ± {} µs (clock offset); client CPU not measured",
-            self.schedule.last_seq + 1 - self.schedule.first_seq.max(1),
-            self.offset_uncertainty_us
+            "headless Chromium: latency ± {} (clock offset); cli CPU is browser CPU (all {} Chromium processes); {} reconnects, {counted}",
+            uncertainty(self.offset_uncertainty_us),
+            self.browser_processes,
+            self.reconnects,
         )];
         let (rounds, closed) = self.drops;
         if rounds > 0 {
@@ -79,5 +67,14 @@ impl BrowserRow {
             notes.push(format!("{} sequence numbers skipped", self.gaps));
         }
         notes
+    }
+}
+
+/// A clock-offset uncertainty as a reader takes it in: `850 µs`, `8.2 ms`.
+fn uncertainty(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else {
+        format!("{:.1} ms", us as f64 / 1_000.0)
     }
 }
