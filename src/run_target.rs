@@ -8,7 +8,7 @@
 use crate::cli::RunArgs;
 use anyhow::bail;
 use rtbench_loadgen::target;
-use rtbench_results::TargetRun;
+use rtbench_results::{Row, TargetRun};
 use std::time::Duration;
 
 /// Time limit of each preflight request.
@@ -31,6 +31,19 @@ impl TargetMode {
             stamping: "server".into(),
             bytes_counted_at: "client".into(),
             pid: self.pid,
+        }
+    }
+}
+
+/// Without `--target-pid` the target's CPU and RSS were not measured: the rows say so, and their
+/// server figures are left out of the results rather than written as 0.
+pub fn mark_unmeasured(rows: &mut [Row], mode: Option<&TargetMode>) {
+    if mode.is_some_and(|m| m.pid.is_none()) {
+        for row in rows {
+            row.server_measured = false;
+            row.server_cpu_us_per_delivery = 0.0;
+            row.totals.server_cpu_us = 0;
+            row.totals.server_rss_bytes = None;
         }
     }
 }

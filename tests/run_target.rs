@@ -92,6 +92,13 @@ fn node_reference_server_measured_without_pid_cpu_not_measured() {
     let run = run_target(&node.url(), dir.path(), &[]);
     let r = assert_measured(&node.url(), dir.path(), &run);
     assert!(r["config"]["target"]["pid"].is_null());
+    for row in r["rows"].as_array().unwrap() {
+        // Absent, not 0: nothing read the server's CPU or memory.
+        assert_eq!(row["server_measured"].as_bool(), Some(false), "{row}");
+        assert!(row.get("server_cpu_us_per_delivery").is_none(), "{row}");
+        assert!(row["totals"].get("server_cpu_us").is_none(), "{row}");
+        assert!(row["totals"].get("server_rss_bytes").is_none(), "{row}");
+    }
     assert!(run.stdout.contains("not measured"), "{}", run.stdout);
     assert!(
         run.stdout.contains("server CPU and RSS not measured"),
