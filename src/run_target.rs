@@ -6,6 +6,7 @@
 //! (`--target-pid`) or are recorded as not measured.
 
 use crate::cli::RunArgs;
+use crate::cli::target::Stamping;
 use anyhow::bail;
 use rtbench_loadgen::target;
 use rtbench_results::{Row, TargetRun};
@@ -21,14 +22,16 @@ pub struct TargetMode {
     pub url: String,
     /// `--target-pid`.
     pub pid: Option<u32>,
+    /// Who stamps the events (`--stamping`).
+    pub stamping: Stamping,
 }
 
 impl TargetMode {
-    /// The results' record of it: the target's publisher stamps events (`POST /schedule`).
+    /// The results' record of it.
     pub fn record(&self) -> TargetRun {
         TargetRun {
             url: self.url.clone(),
-            stamping: "server".into(),
+            stamping: self.stamping.as_str().into(),
             bytes_counted_at: "client".into(),
             pid: self.pid,
         }
@@ -56,6 +59,8 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
         return Ok(None);
     };
     let addr = target::loopback_addr(&url)?;
+    install_target_file(args.target_args.target_file.as_deref())
+        .map_err(|e| anyhow::anyhow!(e.lines.join("\nerror: ")))?;
     if args.scenario == "idle" {
         bail!("--target measures workloads with events; the idle scenario needs rtbench's server");
     }
@@ -84,5 +89,23 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
     Ok(Some(TargetMode {
         url,
         pid: args.target_pid,
+        stamping: args.target_args.stamping,
     }))
+}
+
+/// Reads `--target-file` and makes it the process's target spec (every client, the check and the
+/// control plane read it); without one the contract's URLs and field names apply. Each problem of
+/// the file is one line of the error.
+pub fn install_target_file(path: Option<&std::path::Path>) -> Result<(), target::spec::SpecError> {
+    let Some(path) = path else { return Ok(()) };
+    let spec = target::spec::TargetSpec::load(path)?;
+    if !target::spec::install(spec) {
+        return Err(target::spec::SpecError {
+            lines: vec![format!(
+                "{}: a target file was already given in this process",
+                path.display()
+            )],
+        });
+    }
+    Ok(())
 }

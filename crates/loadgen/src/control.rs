@@ -323,7 +323,8 @@ impl Control {
 
     /// Starts the server's publisher.
     pub async fn schedule(&self, req: &ScheduleRequest) -> Result<ScheduleResponse, LoadError> {
-        self.post_json(paths::SCHEDULE, req).await
+        self.post_json(&crate::target::spec::current().schedule, req)
+            .await
     }
 
     /// Reads the server's counters.
@@ -373,11 +374,10 @@ impl Control {
             if expected == 0 {
                 break;
             }
-            let path = format!(
-                "{}?topic={topic}&after={after}",
-                Transport::ShortPoll.path()
-            );
+            let spec = crate::target::spec::current();
+            let path = spec.short_poll.render(topic, &after.to_string(), "");
             let body = self.get_ok(&path).await?.body;
+            let body = spec.batch(&body);
             let batch = rtbench_proto::poll::parse_poll_response(&body)
                 .map_err(|e| LoadError::Control(format!("poll answer: {e}")))?;
             if let Some(last) = batch.events.last() {
