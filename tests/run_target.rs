@@ -138,6 +138,25 @@ fn python_reference_server_measured_with_pid_has_server_cpu() {
     assert!(!run.stdout.contains("not measured (no --target-pid)"));
 }
 
+#[test]
+fn a_target_file_measures_a_server_with_other_paths_and_field_names() {
+    let Some(node) = Node::start(&["--paths", "alt"]) else {
+        return;
+    };
+    let file = reference::folder("node").join("alt-paths.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_target(
+        &node.url(),
+        dir.path(),
+        &["--target-file", file.to_str().unwrap()],
+    );
+    assert_measured(&node.url(), dir.path(), &run);
+    // The same server without the file: the contract's URLs are not served there.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_target(&node.url(), dir.path(), &[]);
+    assert_one_line(&out, "answered 404");
+}
+
 /// One line on stderr, non-zero exit, nothing written.
 fn assert_one_line(out: &Outcome, says: &str) {
     assert_ne!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
