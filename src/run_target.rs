@@ -72,6 +72,18 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
     {
         bail!("--target-pid {pid}: no such process in /proc");
     }
+    let client_stamping = args.target_args.stamping == Stamping::Client;
+    if client_stamping
+        && args
+            .payload
+            .is_some_and(|p| p < rtbench_loadgen::upstream::stamp::MIN_SEND_PAYLOAD_BYTES)
+    {
+        bail!(
+            "--stamping client: payloads carry the stamp and need at least {} bytes",
+            rtbench_loadgen::upstream::stamp::MIN_SEND_PAYLOAD_BYTES
+        );
+    }
+    target::publisher::set_client_stamping(client_stamping);
     let before = args.transports.len();
     args.transports.retain(|t| t.http_path().is_some());
     if args.transports.is_empty() {

@@ -54,8 +54,19 @@ fn results(out: &Path) -> serde_json::Value {
 }
 
 /// Every HTTP transport measured, nothing lost, duplicated or reordered, bytes counted at the
-/// client and agreeing with the kernel's count of the same sockets; the target recorded.
+/// client and agreeing with the kernel's count of the same sockets; the target recorded, its
+/// events stamped by its own publisher.
 fn assert_measured(url: &str, out: &Path, run: &Outcome) -> serde_json::Value {
+    assert_measured_stamped(url, out, run, "server")
+}
+
+/// [`assert_measured`], with events stamped by `stamping`.
+fn assert_measured_stamped(
+    url: &str,
+    out: &Path,
+    run: &Outcome,
+    stamping: &str,
+) -> serde_json::Value {
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let r = results(out);
     let rows = r["rows"].as_array().unwrap();
@@ -80,7 +91,7 @@ fn assert_measured(url: &str, out: &Path, run: &Outcome) -> serde_json::Value {
     }
     let target = &r["config"]["target"];
     assert_eq!(target["url"].as_str(), Some(url));
-    assert_eq!(target["stamping"].as_str(), Some("server"));
+    assert_eq!(target["stamping"].as_str(), Some(stamping));
     assert_eq!(target["bytes_counted_at"].as_str(), Some("client"));
     r
 }
@@ -155,6 +166,53 @@ fn a_target_file_measures_a_server_with_other_paths_and_field_names() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_target(&node.url(), dir.path(), &[]);
     assert_one_line(&out, "answered 404");
+}
+
+#[test]
+fn client_stamping_against_the_node_server_needs_only_its_publish_endpoint() {
+    let Some(node) = Node::start(&["--paths", "alt"]) else {
+        return;
+    };
+    // The alt server's URLs, with a schedule endpoint it does not serve: only the client's
+    // publisher can produce the events.
+    let alt = std::fs::read_to_string(reference::folder("node").join("alt-paths.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("relay-only.toml");
+    std::fs::write(
+        &file,
+        alt.replace(
+            "schedule = \"/api/schedule\"",
+            "schedule = \"/api/nowhere\"",
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out_dir = dir.path().join("server");
+    let run = run_target(&node.url(), &out_dir, &["--target-file", file]);
+    assert_ne!(run.code, Some(0), "the server's publisher is not there");
+    let out_dir = dir.path().join("client");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let run = run_target(
+        &node.url(),
+        &out_dir,
+        &["--target-file", file, "--stamping", "client"],
+    );
+    assert_measured_stamped(&node.url(), &out_dir, &run, "client");
+    assert!(
+        run.stdout
+            .contains("stamped by the load generator's publisher client"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn client_stamping_against_rtbench_serve_delivers_everything() {
+    let server = real_clients::Serve::start(&[]);
+    let url = server.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_target(&url, dir.path(), &["--stamping", "client"]);
+    assert_measured_stamped(&url, dir.path(), &run, "client");
 }
 
 /// One line on stderr, non-zero exit, nothing written.

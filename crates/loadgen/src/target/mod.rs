@@ -7,6 +7,7 @@ pub mod clauses;
 pub mod counted;
 pub mod meter;
 pub mod process;
+pub mod publisher;
 pub mod spec;
 pub mod wire;
 
