@@ -40,7 +40,7 @@ pub fn check_cmd(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = crate::run_target::install_target_file(args.target_file.as_deref()) {
+    if let Err(e) = target::spec::install_file(args.target_file.as_deref()) {
         for line in e.lines {
             eprintln!("error: {line}");
         }

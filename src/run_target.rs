@@ -59,7 +59,7 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
         return Ok(None);
     };
     let addr = target::loopback_addr(&url)?;
-    install_target_file(args.target_args.target_file.as_deref())
+    target::spec::install_file(args.target_args.target_file.as_deref())
         .map_err(|e| anyhow::anyhow!(e.lines.join("\nerror: ")))?;
     if args.scenario == "idle" {
         bail!("--target measures workloads with events; the idle scenario needs rtbench's server");
@@ -103,21 +103,4 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
         pid: args.target_pid,
         stamping: args.target_args.stamping,
     }))
-}
-
-/// Reads `--target-file` and makes it the process's target spec (every client, the check and the
-/// control plane read it); without one the contract's URLs and field names apply. Each problem of
-/// the file is one line of the error.
-pub fn install_target_file(path: Option<&std::path::Path>) -> Result<(), target::spec::SpecError> {
-    let Some(path) = path else { return Ok(()) };
-    let spec = target::spec::TargetSpec::load(path)?;
-    if !target::spec::install(spec) {
-        return Err(target::spec::SpecError {
-            lines: vec![format!(
-                "{}: a target file was already given in this process",
-                path.display()
-            )],
-        });
-    }
-    Ok(())
 }

@@ -398,6 +398,21 @@ pub fn install(spec: TargetSpec) -> bool {
     INSTALLED.set(spec).is_ok()
 }
 
+/// Reads a target file (`--target-file`) and makes it the process's target spec; without one the
+/// contract's URLs and field names apply. Each problem of the file is one line of the error.
+pub fn install_file(path: Option<&Path>) -> Result<(), SpecError> {
+    let Some(path) = path else { return Ok(()) };
+    if !install(TargetSpec::load(path)?) {
+        return Err(SpecError {
+            lines: vec![format!(
+                "{}: a target file was already given in this process",
+                path.display()
+            )],
+        });
+    }
+    Ok(())
+}
+
 /// The process's target spec: the installed one, or the contract's.
 pub fn current() -> &'static TargetSpec {
     INSTALLED.get().unwrap_or(&CONTRACT)
