@@ -20,8 +20,16 @@ use std::path::Path;
 /// The four HTTP transports, in the order `run` measures them by default.
 const FOUR: [&str; 4] = ["websocket", "sse", "long_poll", "short_poll"];
 
-/// A small run against `url` into `out` (plus `extra` flags).
+/// One measuring run at a time in this test binary: on a 2-core machine, runs in parallel starve
+/// each other's load generator, whose window edges then come late and leave bytes out of the
+/// window (rows of a few bytes per delivery were seen with nine at once).
+static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A small run against `url` into `out` (plus `extra` flags), one at a time ([`ONE_RUN`]).
 fn run_target(url: &str, out: &Path, extra: &[&str]) -> Outcome {
+    let _one = ONE_RUN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut args = vec![
         "run",
         "--target",
