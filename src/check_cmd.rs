@@ -25,6 +25,10 @@ pub struct CheckArgs {
     /// Transports to check, comma-separated (default: every HTTP transport of the contract).
     #[arg(long, value_delimiter = ',')]
     pub transports: Vec<Transport>,
+    /// A TOML file giving the target's URL templates and event field names where they differ
+    /// from the contract's (docs/contract.md, "Other paths and field names").
+    #[arg(long, value_name = "FILE")]
+    pub target_file: Option<std::path::PathBuf>,
 }
 
 /// Runs the check and prints its table; the process's exit code.
@@ -36,6 +40,12 @@ pub fn check_cmd(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = target::spec::install_file(args.target_file.as_deref()) {
+        for line in e.lines {
+            eprintln!("error: {line}");
+        }
+        return ExitCode::from(2);
+    }
     let transports = if args.transports.is_empty() {
         target::contract_transports()
     } else {

@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod limits;
+pub mod target;
 pub mod tls;
 
 use clap::{Args, Parser, Subcommand};
@@ -205,6 +206,9 @@ pub struct RunArgs {
     /// are reported as not measured).
     #[arg(long, value_name = "PID", requires = "target")]
     pub target_pid: Option<u32>,
+    /// The target's URL templates and field names, and who stamps its events.
+    #[command(flatten)]
+    pub target_args: target::TargetArgs,
     /// Do not pin the server and the load generator to separate cores.
     #[arg(long, conflicts_with = "server_cpus")]
     pub no_pin: bool,

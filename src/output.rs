@@ -130,8 +130,10 @@ pub(crate) fn print_results(results: &[&Results], print: &PrintFlags) -> anyhow:
     match print.format {
         OutputFormat::Json => {
             let json = match results {
-                [one] => serde_json::to_string_pretty(one),
-                many => serde_json::to_string_pretty(many),
+                [one] => serde_json::to_string_pretty(&one.to_json()),
+                many => serde_json::to_string_pretty(
+                    &many.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+                ),
             }
             .context("serialising the results")?;
             println!("{json}");

@@ -244,6 +244,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
     }
     drop(server);
     crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
+    crate::run_target::mark_unmeasured(&mut rows, target_mode.as_ref());
 
     let config = RunConfig {
         stack: crate::stacks::stack(&args),

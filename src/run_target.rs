@@ -6,9 +6,10 @@
 //! (`--target-pid`) or are recorded as not measured.
 
 use crate::cli::RunArgs;
+use crate::cli::target::Stamping;
 use anyhow::bail;
 use rtbench_loadgen::target;
-use rtbench_results::TargetRun;
+use rtbench_results::{Row, TargetRun};
 use std::time::Duration;
 
 /// Time limit of each preflight request.
@@ -21,16 +22,31 @@ pub struct TargetMode {
     pub url: String,
     /// `--target-pid`.
     pub pid: Option<u32>,
+    /// Who stamps the events (`--stamping`).
+    pub stamping: Stamping,
 }
 
 impl TargetMode {
-    /// The results' record of it: the target's publisher stamps events (`POST /schedule`).
+    /// The results' record of it.
     pub fn record(&self) -> TargetRun {
         TargetRun {
             url: self.url.clone(),
-            stamping: "server".into(),
+            stamping: self.stamping.as_str().into(),
             bytes_counted_at: "client".into(),
             pid: self.pid,
+        }
+    }
+}
+
+/// Without `--target-pid` the target's CPU and RSS were not measured: the rows say so, and their
+/// server figures are left out of the results rather than written as 0.
+pub fn mark_unmeasured(rows: &mut [Row], mode: Option<&TargetMode>) {
+    if mode.is_some_and(|m| m.pid.is_none()) {
+        for row in rows {
+            row.server_measured = false;
+            row.server_cpu_us_per_delivery = 0.0;
+            row.totals.server_cpu_us = 0;
+            row.totals.server_rss_bytes = None;
         }
     }
 }
@@ -43,6 +59,8 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
         return Ok(None);
     };
     let addr = target::loopback_addr(&url)?;
+    target::spec::install_file(args.target_args.target_file.as_deref())
+        .map_err(|e| anyhow::anyhow!(e.lines.join("\nerror: ")))?;
     if args.scenario == "idle" {
         bail!("--target measures workloads with events; the idle scenario needs rtbench's server");
     }
@@ -54,6 +72,18 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
     {
         bail!("--target-pid {pid}: no such process in /proc");
     }
+    let client_stamping = args.target_args.stamping == Stamping::Client;
+    if client_stamping
+        && args
+            .payload
+            .is_some_and(|p| p < rtbench_loadgen::upstream::stamp::MIN_SEND_PAYLOAD_BYTES)
+    {
+        bail!(
+            "--stamping client: payloads carry the stamp and need at least {} bytes",
+            rtbench_loadgen::upstream::stamp::MIN_SEND_PAYLOAD_BYTES
+        );
+    }
+    target::publisher::set_client_stamping(client_stamping);
     let before = args.transports.len();
     args.transports.retain(|t| t.http_path().is_some());
     if args.transports.is_empty() {
@@ -71,5 +101,6 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<TargetMode>> {
     Ok(Some(TargetMode {
         url,
         pid: args.target_pid,
+        stamping: args.target_args.stamping,
     }))
 }

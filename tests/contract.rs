@@ -12,7 +12,7 @@ mod real_clients;
 mod reference;
 
 use real_clients::Serve;
-use reference::{Node, Python, check};
+use reference::{Node, Python, check, rtbench};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -196,4 +196,142 @@ fn a_target_that_accepts_and_never_answers_gets_a_timeout_line() {
     let out = check(&url, &["--clause-timeout", "1s"]);
     assert_one_line(&out, "no answer within 1s");
     held.join().unwrap();
+}
+
+/// The committed target file of the Node server's `--paths alt` variant.
+fn alt_paths_file() -> String {
+    reference::folder("node")
+        .join("alt-paths.toml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_target_file_lets_the_check_pass_a_server_with_other_paths_and_fields() {
+    let Some(node) = Node::start(&["--ring", RING, "--paths", "alt"]) else {
+        return;
+    };
+    let file = alt_paths_file();
+    let out = check(&node.url(), &["--target-file", &file]);
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("20 passed, 0 failed, 1 skipped"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("bad.no_topic       skipped"),
+        "{}",
+        out.stdout
+    );
+    // Without the file the contract's URLs are used, and the server does not serve them.
+    let out = check(&node.url(), &[]);
+    assert_eq!(out.code, Some(2), "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("answered 404"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_target_file_gets_one_line_per_problem_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.toml");
+    std::fs::write(
+        &file,
+        "[urls]\nshort_poll = \"/poll?after={cursor}\"\nsse = \"sse?topic={topic}\"\n",
+    )
+    .unwrap();
+    let out = check(
+        "http://127.0.0.1:9",
+        &["--target-file", file.to_str().unwrap()],
+    );
+    assert_eq!(out.code, Some(2), "{}{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(lines[0].contains("urls.short_poll: '/poll?after={cursor}' has no {topic}"));
+    assert!(lines[1].contains("urls.sse: 'sse?topic={topic}' must start with '/'"));
+    std::fs::write(&file, "[paths]\nsse = \"/sse?topic={topic}\"\n").unwrap();
+    let out = rtbench(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "--target-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_ne!(out.code, Some(0));
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown field `paths`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Every ```yaml block of docs/contract.md, parsed by PyYAML into JSON; `None` (skipped, reason
+/// printed) without python3's yaml module.
+fn contract_workflows() -> Option<Vec<serde_json::Value>> {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/contract.md"),
+    )
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 2, "the check and the compare workflows");
+    let parse = "import json, sys, yaml\nprint(json.dumps([yaml.safe_load(b) for b in json.load(sys.stdin)]))";
+    let mut child = match std::process::Command::new("python3")
+        .args(["-c", parse])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            real_clients::unavailable(&format!("python3 for the YAML check: {e}"));
+            return None;
+        }
+    };
+    let input = serde_json::to_vec(&blocks).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named 'yaml'") {
+        real_clients::unavailable("python3's yaml module (Debian: python3-yaml)");
+        return None;
+    }
+    assert!(
+        out.status.success(),
+        "a workflow is not valid YAML: {stderr}"
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn the_documented_ci_workflows_are_valid_yaml_running_check_and_compare() {
+    let Some(workflows) = contract_workflows() else {
+        return;
+    };
+    let runs: Vec<Vec<String>> = workflows
+        .iter()
+        .map(|w| {
+            // PyYAML reads the `on:` key as YAML 1.1's boolean true.
+            assert!(w["name"].is_string() && !w["true"].is_null(), "{w}");
+            let jobs = w["jobs"].as_object().expect("jobs");
+            jobs.values()
+                .flat_map(|job| job["steps"].as_array().expect("steps").iter())
+                .filter_map(|step| step["run"].as_str().map(str::to_string))
+                .collect()
+        })
+        .collect();
+    let has = |needle: &str| runs.iter().any(|w| w.iter().any(|r| r.contains(needle)));
+    assert!(has("rtbench check http://127.0.0.1:8080"), "{runs:?}");
+    assert!(
+        has("rtbench run --target http://127.0.0.1:8080 --target-pid"),
+        "{runs:?}"
+    );
+    assert!(
+        has("rtbench compare bench/rtbench-baseline.json rtbench-out/results.json"),
+        "{runs:?}"
+    );
 }

@@ -20,8 +20,16 @@ use std::path::Path;
 /// The four HTTP transports, in the order `run` measures them by default.
 const FOUR: [&str; 4] = ["websocket", "sse", "long_poll", "short_poll"];
 
-/// A small run against `url` into `out` (plus `extra` flags).
+/// One measuring run at a time in this test binary: on a 2-core machine, runs in parallel starve
+/// each other's load generator, whose window edges then come late and leave bytes out of the
+/// window (rows of a few bytes per delivery were seen with nine at once).
+static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A small run against `url` into `out` (plus `extra` flags), one at a time ([`ONE_RUN`]).
 fn run_target(url: &str, out: &Path, extra: &[&str]) -> Outcome {
+    let _one = ONE_RUN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut args = vec![
         "run",
         "--target",
@@ -54,8 +62,19 @@ fn results(out: &Path) -> serde_json::Value {
 }
 
 /// Every HTTP transport measured, nothing lost, duplicated or reordered, bytes counted at the
-/// client and agreeing with the kernel's count of the same sockets; the target recorded.
+/// client and agreeing with the kernel's count of the same sockets; the target recorded, its
+/// events stamped by its own publisher.
 fn assert_measured(url: &str, out: &Path, run: &Outcome) -> serde_json::Value {
+    assert_measured_stamped(url, out, run, "server")
+}
+
+/// [`assert_measured`], with events stamped by `stamping`.
+fn assert_measured_stamped(
+    url: &str,
+    out: &Path,
+    run: &Outcome,
+    stamping: &str,
+) -> serde_json::Value {
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let r = results(out);
     let rows = r["rows"].as_array().unwrap();
@@ -80,7 +99,7 @@ fn assert_measured(url: &str, out: &Path, run: &Outcome) -> serde_json::Value {
     }
     let target = &r["config"]["target"];
     assert_eq!(target["url"].as_str(), Some(url));
-    assert_eq!(target["stamping"].as_str(), Some("server"));
+    assert_eq!(target["stamping"].as_str(), Some(stamping));
     assert_eq!(target["bytes_counted_at"].as_str(), Some("client"));
     r
 }
@@ -92,6 +111,13 @@ fn node_reference_server_measured_without_pid_cpu_not_measured() {
     let run = run_target(&node.url(), dir.path(), &[]);
     let r = assert_measured(&node.url(), dir.path(), &run);
     assert!(r["config"]["target"]["pid"].is_null());
+    for row in r["rows"].as_array().unwrap() {
+        // Absent, not 0: nothing read the server's CPU or memory.
+        assert_eq!(row["server_measured"].as_bool(), Some(false), "{row}");
+        assert!(row.get("server_cpu_us_per_delivery").is_none(), "{row}");
+        assert!(row["totals"].get("server_cpu_us").is_none(), "{row}");
+        assert!(row["totals"].get("server_rss_bytes").is_none(), "{row}");
+    }
     assert!(run.stdout.contains("not measured"), "{}", run.stdout);
     assert!(
         run.stdout.contains("server CPU and RSS not measured"),
@@ -129,6 +155,72 @@ fn python_reference_server_measured_with_pid_has_server_cpu() {
         "RSS from /proc on every row"
     );
     assert!(!run.stdout.contains("not measured (no --target-pid)"));
+}
+
+#[test]
+fn a_target_file_measures_a_server_with_other_paths_and_field_names() {
+    let Some(node) = Node::start(&["--paths", "alt"]) else {
+        return;
+    };
+    let file = reference::folder("node").join("alt-paths.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_target(
+        &node.url(),
+        dir.path(),
+        &["--target-file", file.to_str().unwrap()],
+    );
+    assert_measured(&node.url(), dir.path(), &run);
+    // The same server without the file: the contract's URLs are not served there.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_target(&node.url(), dir.path(), &[]);
+    assert_one_line(&out, "answered 404");
+}
+
+#[test]
+fn client_stamping_against_the_node_server_needs_only_its_publish_endpoint() {
+    let Some(node) = Node::start(&["--paths", "alt"]) else {
+        return;
+    };
+    // The alt server's URLs, with a schedule endpoint it does not serve: only the client's
+    // publisher can produce the events.
+    let alt = std::fs::read_to_string(reference::folder("node").join("alt-paths.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("relay-only.toml");
+    std::fs::write(
+        &file,
+        alt.replace(
+            "schedule = \"/api/schedule\"",
+            "schedule = \"/api/nowhere\"",
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out_dir = dir.path().join("server");
+    let run = run_target(&node.url(), &out_dir, &["--target-file", file]);
+    assert_ne!(run.code, Some(0), "the server's publisher is not there");
+    let out_dir = dir.path().join("client");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let run = run_target(
+        &node.url(),
+        &out_dir,
+        &["--target-file", file, "--stamping", "client"],
+    );
+    assert_measured_stamped(&node.url(), &out_dir, &run, "client");
+    assert!(
+        run.stdout
+            .contains("stamped by the load generator's publisher client"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn client_stamping_against_rtbench_serve_delivers_everything() {
+    let server = real_clients::Serve::start(&[]);
+    let url = server.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_target(&url, dir.path(), &["--stamping", "client"]);
+    assert_measured_stamped(&url, dir.path(), &run, "client");
 }
 
 /// One line on stderr, non-zero exit, nothing written.

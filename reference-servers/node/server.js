@@ -2,8 +2,14 @@
 // use — node:http for short polling, long polling, SSE and publishing, the `ws` package for
 // WebSocket. One process, one event loop, history kept per topic in memory.
 //
-//   node server.js [--port 0] [--host 127.0.0.1] [--ring 65536]
+//   node server.js [--port 0] [--host 127.0.0.1] [--ring 65536] [--paths contract|alt]
 //                  [--ignore-cursor] [--drop-every N]   (deliberately broken variants)
+//
+// `--paths alt` serves the same contract at other URLs and with other event field names, the
+// ones `alt-paths.toml` (rtbench's --target-file) describes: GET /api/TOPIC/poll?since=N,
+// /api/TOPIC/wait?since=N&timeout_ms=M, /api/TOPIC/stream (Last-Event-ID), /api/TOPIC/socket?since=N,
+// POST /api/TOPIC/publish, POST /api/schedule; events {"n","due_ns","data"}. The contract's own
+// URLs then answer 404.
 //
 // Once listening it prints one JSON line on stdout: {"http":"127.0.0.1:PORT","pid":N}.
 'use strict';
@@ -21,7 +27,7 @@ const CURSOR_RE = /^[0-9]{1,19}$/;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 function parseArgs(argv) {
-  const opts = { port: 0, host: '127.0.0.1', ring: 65536, ignoreCursor: false, dropEvery: 0 };
+  const opts = { port: 0, host: '127.0.0.1', ring: 65536, ignoreCursor: false, dropEvery: 0, paths: 'contract' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -30,13 +36,18 @@ function parseArgs(argv) {
     else if (a === '--ring') opts.ring = Number(next());
     else if (a === '--ignore-cursor') opts.ignoreCursor = true;
     else if (a === '--drop-every') opts.dropEvery = Number(next());
+    else if (a === '--paths') opts.paths = next();
     else throw new Error(`unknown flag ${a}`);
   }
   if (!(opts.ring >= 1)) throw new Error('--ring must be at least 1');
+  if (!['contract', 'alt'].includes(opts.paths)) throw new Error('--paths is contract or alt');
   return opts;
 }
 
 const opts = parseArgs(process.argv.slice(2));
+const ALT = opts.paths === 'alt';
+// The event's field names: the contract's, or the alt variant's.
+const FIELDS = ALT ? ['n', 'due_ns', 'data'] : ['seq', 't_pub_ns', 'payload'];
 
 // CLOCK_MONOTONIC in nanoseconds (libuv's hrtime is CLOCK_MONOTONIC on Linux), as rtbench stamps.
 const monoNs = () => process.hrtime.bigint();
@@ -52,7 +63,7 @@ class Topic {
 
   publish(tPubNs, payload) {
     const seq = this.nextSeq++;
-    const body = `{"seq":${seq},"t_pub_ns":${tPubNs},"payload":${JSON.stringify(payload)}}`;
+    const body = `{"${FIELDS[0]}":${seq},"${FIELDS[1]}":${tPubNs},"${FIELDS[2]}":${JSON.stringify(payload)}}`;
     this.bodies.push(body);
     if (this.bodies.length > 2 * opts.ring) {
       const cut = this.bodies.length - opts.ring;
@@ -274,8 +285,31 @@ const routes = {
   })),
 };
 
-const server = http.createServer(async (req, res) => {
+// `--paths alt`: /api/TOPIC/ACTION?since=N is read as the contract's /PATH?topic=TOPIC&after=N, and
+// the contract's own paths are not served.
+const ALT_ACTIONS = { poll: '/poll', wait: '/longpoll', stream: '/sse', socket: '/ws', publish: '/publish' };
+function requestUrl(req) {
   const url = new URL(req.url, 'http://localhost');
+  if (!ALT || url.pathname === '/healthz' || url.pathname === '/settings') return url;
+  if (url.pathname === '/api/schedule') {
+    url.pathname = '/schedule';
+    return url;
+  }
+  const m = /^\/api\/([^/]*)\/([a-z]+)$/.exec(url.pathname);
+  if (!m || !ALT_ACTIONS[m[2]]) {
+    url.pathname = `/not-served${url.pathname}`;
+    return url;
+  }
+  url.pathname = ALT_ACTIONS[m[2]];
+  url.searchParams.set('topic', decodeURIComponent(m[1]));
+  const since = url.searchParams.get('since');
+  url.searchParams.delete('since');
+  if (since !== null) url.searchParams.set('after', since);
+  return url;
+}
+
+const server = http.createServer(async (req, res) => {
+  const url = requestUrl(req);
   const handler = routes[`${req.method} ${url.pathname}`];
   try {
     if (!handler) return error(res, 404, `no ${req.method} ${url.pathname}`);
@@ -291,7 +325,7 @@ server.keepAliveTimeout = 60000;
 
 const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
 server.on('upgrade', (req, socket, head) => {
-  const url = new URL(req.url, 'http://localhost');
+  const url = requestUrl(req);
   let p, after, publishTo;
   try {
     if (url.pathname !== '/ws') throw new BadRequest(404, 'no such endpoint');

@@ -69,7 +69,7 @@ pub(crate) fn metrics(transport: Transport, tol: &Tolerances) -> Vec<Metric> {
         out.push(m("p99 µs", |r, _| Some(r.latency_us.p99), why));
         out.push(m(
             "srv CPU µs/deliv",
-            |r, _| Some(r.server_cpu_us_per_delivery),
+            |r, _| r.server_cpu_us_per_delivery_measured(),
             why,
         ));
         return out;
@@ -91,7 +91,11 @@ pub(crate) fn metrics(transport: Transport, tol: &Tolerances) -> Vec<Metric> {
     ));
     out.push(m(
         "srv CPU ÷ tcp",
-        |r, f| ratio_of(r, f, |x| x.server_cpu_us_per_delivery),
+        |r, f| {
+            r.server_measured
+                .then(|| ratio_of(r, f, |x| x.server_cpu_us_per_delivery))
+                .flatten()
+        },
         Rule::AtMost(tol.cpu),
     ));
     out

@@ -34,6 +34,7 @@ fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
         bytes_per_delivery: bytes,
         requests_per_delivery: requests,
         server_cpu_us_per_delivery: 10.0 + requests * 10.0,
+        server_measured: true,
         client_cpu_us_per_delivery: 10.0,
         packets_per_delivery: None,
         kernel_bytes_per_delivery: None,
@@ -406,4 +407,33 @@ fn a_baseline_per_stack_judges_each_stack_with_its_own() {
         compare_stacks(&two, &same[1..], &tol),
         Err(Incompatible::BaselinesForStack { .. })
     ));
+}
+
+#[test]
+fn server_cpu_that_was_not_measured_is_not_gated_and_says_so() {
+    // `run --target` without `--target-pid`: the rows carry a meaningless server CPU figure.
+    let mut cur = doc();
+    for r in &mut cur.rows {
+        r.server_measured = false;
+        r.server_cpu_us_per_delivery = 1_000.0;
+    }
+    let cmp = gate(&cur);
+    assert!(cmp.passed(), "{:?}", failed(&cmp));
+    let cpu: Vec<&Check> = cmp
+        .checks
+        .iter()
+        .filter(|c| c.metric.starts_with("srv CPU"))
+        .collect();
+    assert_eq!(cpu.len(), 5, "one per row, floor included");
+    for c in cpu {
+        assert_eq!(c.current, None, "{} {}", c.transport, c.metric);
+        assert!(
+            c.transport.is_floor()
+                || matches!(c.rule, Rule::Info(why) if why.contains("not measured")),
+            "{} {}: {:?}",
+            c.transport,
+            c.metric,
+            c.rule
+        );
+    }
 }

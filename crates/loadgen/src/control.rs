@@ -321,9 +321,35 @@ impl Control {
             .map_err(|e| LoadError::Control(format!("POST {path} answer: {e}")))
     }
 
+    /// Publishes `payload` to `topic` at the target's publish URL (`POST /publish`), on the
+    /// control plane's uncounted connections; the event's sequence number.
+    pub(crate) async fn publish(&self, topic: &str, payload: Vec<u8>) -> Result<u64, LoadError> {
+        #[derive(serde::Deserialize)]
+        struct Published {
+            seq: u64,
+        }
+        let path = crate::target::spec::current().publish.render(topic, "", "");
+        let answer = self
+            .http
+            .post_json(&path, payload)
+            .await
+            .map_err(|e| LoadError::Control(format!("POST {path}: {e}")))?;
+        let (status, text) = (answer.status, answer.text());
+        if !status.is_success() {
+            return Err(LoadError::Control(format!(
+                "POST {path}: {status}: {}",
+                text.trim()
+            )));
+        }
+        serde_json::from_str::<Published>(&text)
+            .map(|p| p.seq)
+            .map_err(|e| LoadError::Control(format!("POST {path} answer: {e}")))
+    }
+
     /// Starts the server's publisher.
     pub async fn schedule(&self, req: &ScheduleRequest) -> Result<ScheduleResponse, LoadError> {
-        self.post_json(paths::SCHEDULE, req).await
+        self.post_json(&crate::target::spec::current().schedule, req)
+            .await
     }
 
     /// Reads the server's counters.
@@ -373,11 +399,10 @@ impl Control {
             if expected == 0 {
                 break;
             }
-            let path = format!(
-                "{}?topic={topic}&after={after}",
-                Transport::ShortPoll.path()
-            );
+            let spec = crate::target::spec::current();
+            let path = spec.short_poll.render(topic, &after.to_string(), "");
             let body = self.get_ok(&path).await?.body;
+            let body = spec.batch(&body);
             let batch = rtbench_proto::poll::parse_poll_response(&body)
                 .map_err(|e| LoadError::Control(format!("poll answer: {e}")))?;
             if let Some(last) = batch.events.last() {

@@ -337,6 +337,7 @@ fn idle_row(
         bytes_per_delivery: 0.0,
         requests_per_delivery: 0.0,
         server_cpu_us_per_delivery: 0.0,
+        server_measured: true,
         client_cpu_us_per_delivery: 0.0,
         packets_per_delivery: None,
         kernel_bytes_per_delivery: None,

@@ -469,6 +469,7 @@ pub(crate) fn build_row(
         ),
         requests_per_delivery: per(totals.http_requests, deliveries),
         server_cpu_us_per_delivery: per(totals.server_cpu_us, deliveries),
+        server_measured: true,
         client_cpu_us_per_delivery: per(totals.client_cpu_us, deliveries),
         packets_per_delivery: window::segments(&totals).map(|n| per(n, deliveries)),
         kernel_bytes_per_delivery: window::kernel_bytes(&totals).map(|n| per(n, deliveries)),

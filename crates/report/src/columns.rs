@@ -200,6 +200,7 @@ pub const NOT_MEASURED: &str = "not measured";
 /// Whether the rows' server CPU was measured (always, except `run --target` without a pid).
 fn server_measured(r: &Results) -> bool {
     r.config.target.as_ref().is_none_or(|t| t.server_measured())
+        && (r.rows.is_empty() || r.rows.iter().any(|row| row.server_measured))
 }
 
 /// Server CPU per delivery, or [`NOT_MEASURED`].

@@ -36,8 +36,11 @@ pub struct Point {
     pub bytes_per_delivery: f64,
     /// HTTP requests per delivery.
     pub requests_per_delivery: f64,
-    /// Server CPU per delivery, microseconds.
+    /// Server CPU per delivery, microseconds, over the rows that measured it (0 when none did).
     pub server_cpu_us_per_delivery: f64,
+    /// Whether any merged row measured the server's CPU (`run --target` without `--target-pid`
+    /// does not: the page then says "not measured").
+    pub server_measured: bool,
     /// Load-generator CPU per delivery, microseconds.
     pub client_cpu_us_per_delivery: f64,
     /// TCP segments per delivery, when measured.
@@ -92,7 +95,9 @@ impl Point {
             latency,
             bytes_per_delivery: per(&|r| r.bytes_per_delivery).unwrap_or(0.0),
             requests_per_delivery: per(&|r| r.requests_per_delivery).unwrap_or(0.0),
-            server_cpu_us_per_delivery: per(&|r| r.server_cpu_us_per_delivery).unwrap_or(0.0),
+            server_cpu_us_per_delivery: opt(&|r| r.server_cpu_us_per_delivery_measured())
+                .unwrap_or(0.0),
+            server_measured: rows.iter().any(|r| r.server_measured),
             client_cpu_us_per_delivery: per(&|r| r.client_cpu_us_per_delivery).unwrap_or(0.0),
             packets_per_delivery: opt(&|r| r.packets_per_delivery),
             memory_per_connection_bytes: opt(&|r| r.memory_per_connection_bytes),

@@ -147,3 +147,24 @@ fn conditions_sweep_in_round_trip_order_and_each_meets_its_own_floor() {
     assert_eq!(floor.workload.conditions, "lan");
     assert_eq!(d.range(Param::Conditions, 0.0, 1.0), "loopback–lan");
 }
+
+#[test]
+fn server_cpu_not_measured_is_no_figure_on_the_page_nor_in_the_table() {
+    let mut sse = row("sse", 20.0, 500, 300.0, 199.0);
+    sse.server_measured = false;
+    sse.server_cpu_us_per_delivery = 0.0;
+    let runs = [run("target.json", vec![sse])];
+    let d = Dataset::new(&runs).unwrap();
+    let p = &d.points[0];
+    assert!(!p.server_measured);
+    assert_eq!(crate::charts::metric::Metric::ServerCpu.value(p), None);
+    let cells = crate::columns::cells(
+        &crate::columns::columns(&runs[0].results),
+        &runs[0].results.rows[0],
+    );
+    assert_eq!(
+        cells[cells.len() - 2],
+        crate::columns::NOT_MEASURED,
+        "srv µs/deliv: {cells:?}"
+    );
+}

@@ -54,8 +54,14 @@ pub fn target_line(r: &Results) -> Option<String> {
         Some(pid) => format!("server CPU and RSS from /proc/{pid}"),
         None => "server CPU and RSS not measured (no --target-pid)".into(),
     };
+    let stamped = match t.stamping.as_str() {
+        "client" => {
+            "events stamped by the load generator's publisher client and relayed by the target (client)"
+        }
+        _ => "events stamped by its publisher (server)",
+    };
     Some(format!(
-        "target {}: events stamped by its publisher ({}), bytes counted at the load generator's sockets, HTTP requests not measured, {server}",
-        t.url, t.stamping
+        "target {}: {stamped}, bytes counted at the load generator's sockets, HTTP requests not measured, {server}",
+        t.url
     ))
 }

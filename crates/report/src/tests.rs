@@ -31,6 +31,7 @@ fn row(transport: &str) -> Row {
         bytes_per_delivery: 200.0,
         requests_per_delivery: 0.0,
         server_cpu_us_per_delivery: 1.0,
+        server_measured: true,
         client_cpu_us_per_delivery: 1.0,
         packets_per_delivery: None,
         kernel_bytes_per_delivery: None,

@@ -255,6 +255,12 @@ fn cell(
 
 fn other_cost(d: &Dataset, p: Option<&Point>) -> String {
     let Some(p) = p else { return String::new() };
+    if !p.server_measured {
+        return format!(
+            "requests {} · server CPU not measured",
+            number(p.requests_per_delivery)
+        );
+    }
     let cpu_ratio = d.over_floor(p, |x| x.server_cpu_us_per_delivery);
     format!(
         "requests {} · server CPU {} µs ({})",

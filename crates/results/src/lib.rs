@@ -18,6 +18,7 @@ mod load;
 mod overload;
 mod repeat;
 mod row;
+mod unmeasured;
 pub mod v1;
 pub mod v2;
 

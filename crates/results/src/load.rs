@@ -101,9 +101,18 @@ impl Results {
         Results::from_json(&text, path)
     }
 
-    /// Writes the document as pretty JSON.
+    /// The document as written: its JSON, without the figures that were not measured
+    /// ([`Row::server_measured`]).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut doc = serde_json::to_value(self).expect("results always serialise");
+        crate::unmeasured::prune(&mut doc);
+        doc
+    }
+
+    /// Writes the document as pretty JSON ([`Results::to_json`]).
     pub fn save(&self, path: &Path) -> Result<(), LoadError> {
-        let text = serde_json::to_string_pretty(self).expect("results always serialise");
+        let doc = self.to_json();
+        let text = serde_json::to_string_pretty(&doc).expect("a JSON value always serialises");
         std::fs::write(path, text + "\n").map_err(|cause| LoadError::Write {
             path: path.to_path_buf(),
             cause,

@@ -81,8 +81,16 @@ pub struct Row {
     pub bytes_per_delivery: f64,
     /// HTTP requests served over the window per delivery (0 for tcp).
     pub requests_per_delivery: f64,
-    /// Server process user+sys CPU over the window per delivery, microseconds.
+    /// Server process user+sys CPU over the window per delivery, microseconds; absent from the
+    /// JSON (0 here) when [`Row::server_measured`] is false.
+    #[serde(default)]
     pub server_cpu_us_per_delivery: f64,
+    /// Whether the server's CPU and RSS were measured: false in `rtbench run --target` without
+    /// `--target-pid`, and then the server's CPU figures and RSS are left out of the JSON rather
+    /// than written as 0 ([`Row::server_cpu_us_per_delivery_measured`]). Written only when false;
+    /// documents without it (every run of rtbench's own server) read true.
+    #[serde(default = "measured", skip_serializing_if = "is_measured")]
+    pub server_measured: bool,
     /// Load-generator process user+sys CPU over the window per delivery, microseconds.
     pub client_cpu_us_per_delivery: f64,
     /// TCP segments, both directions, per delivery (kernel TCP_INFO), when measured.
@@ -184,7 +192,8 @@ pub struct Spread {
     pub bytes_per_delivery: MinMax,
     /// HTTP requests per delivery.
     pub requests_per_delivery: MinMax,
-    /// Server CPU per delivery, microseconds.
+    /// Server CPU per delivery, microseconds (absent from the JSON when not measured).
+    #[serde(default)]
     pub server_cpu_us_per_delivery: MinMax,
     /// Load-generator CPU per delivery, microseconds.
     pub client_cpu_us_per_delivery: MinMax,
@@ -201,7 +210,9 @@ pub struct Totals {
     pub bytes_from_clients: u64,
     /// HTTP requests the server served on this transport.
     pub http_requests: u64,
-    /// Server process CPU, microseconds.
+    /// Server process CPU, microseconds (absent from the JSON when the row's server was not
+    /// measured, [`Row::server_measured`]).
+    #[serde(default)]
     pub server_cpu_us: u64,
     /// Load-generator process CPU, microseconds.
     pub client_cpu_us: u64,
@@ -230,7 +241,24 @@ pub struct Totals {
     pub server_rss_bytes: Option<u64>,
 }
 
+/// What [`Row::server_measured`] reads when the document does not say: measured.
+fn measured() -> bool {
+    true
+}
+
+/// Whether [`Row::server_measured`] is the default, left out of the JSON.
+fn is_measured(measured: &bool) -> bool {
+    *measured
+}
+
 impl Row {
+    /// The server's CPU per delivery in microseconds, or `None` when it was not measured
+    /// ([`Row::server_measured`]).
+    pub fn server_cpu_us_per_delivery_measured(&self) -> Option<f64> {
+        self.server_measured
+            .then_some(self.server_cpu_us_per_delivery)
+    }
+
     /// The transport as a reader reads it in a table: its name, and `(browser)` after it when the
     /// browser's client measured it.
     pub fn who(&self) -> String {

@@ -90,6 +90,7 @@ pub(crate) fn sample() -> Results {
             bytes_per_delivery: 180.0,
             requests_per_delivery: 0.0,
             server_cpu_us_per_delivery: 3.0,
+            server_measured: true,
             client_cpu_us_per_delivery: 2.0,
             packets_per_delivery: None,
             kernel_bytes_per_delivery: None,
@@ -427,4 +428,41 @@ fn client_defaults_to_rust_and_reads_browser() {
     let r: Results = serde_json::from_value(v).unwrap();
     assert_eq!(r.rows[0].client, Client::Browser);
     assert_eq!(r.rows[0].who(), "tcp (browser)");
+}
+
+#[test]
+fn server_figures_not_measured_are_absent_not_zero_and_read_back() {
+    let mut r = sample();
+    r.rows[0].totals.server_cpu_us = 7;
+    r.rows[0].totals.server_rss_bytes = Some(1 << 20);
+    let measured = r.to_json();
+    let row = &measured["rows"][0];
+    assert!(
+        row.get("server_measured").is_none(),
+        "written only when false"
+    );
+    assert_eq!(row["server_cpu_us_per_delivery"].as_f64(), Some(3.0));
+    assert_eq!(row["totals"]["server_cpu_us"].as_u64(), Some(7));
+
+    r.rows[0].server_measured = false;
+    let blind = r.to_json();
+    let row = &blind["rows"][0];
+    assert_eq!(row["server_measured"].as_bool(), Some(false));
+    for (parent, field) in [
+        ("", "server_cpu_us_per_delivery"),
+        ("/totals", "server_cpu_us"),
+        ("/totals", "server_rss_bytes"),
+    ] {
+        let at = row.pointer(parent).unwrap();
+        assert!(at.get(field).is_none(), "{parent}/{field}: {at}");
+    }
+    let back = Results::from_json(&blind.to_string(), Path::new("r.json")).unwrap();
+    let row = &back.rows[0];
+    assert!(!row.server_measured);
+    assert_eq!(row.server_cpu_us_per_delivery_measured(), None);
+    assert_eq!(row.totals.server_rss_bytes, None);
+    // Documents written before the field read as measured.
+    let old = Results::from_json(&measured.to_string(), Path::new("r.json")).unwrap();
+    assert!(old.rows[0].server_measured);
+    assert_eq!(old.rows[0].server_cpu_us_per_delivery_measured(), Some(3.0));
 }

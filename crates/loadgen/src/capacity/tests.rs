@@ -42,6 +42,7 @@ fn row(offered: f64, p99_ms: f64, lost: u64, bound: bool) -> Row {
         bytes_per_delivery: 0.0,
         requests_per_delivery: 0.0,
         server_cpu_us_per_delivery: 0.0,
+        server_measured: true,
         client_cpu_us_per_delivery: 0.0,
         packets_per_delivery: None,
         kernel_bytes_per_delivery: None,

@@ -5,6 +5,7 @@ use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_poll
 use crate::error::ClientError;
 use crate::http::{Conn, ReqBody, Requests};
 use crate::recorder::Recorder;
+use crate::target::spec;
 use rtbench_proto::Transport;
 
 pub(super) struct Session {
@@ -30,12 +31,10 @@ impl Subscription for Session {
         rec: &mut Recorder,
         _carry: &mut Carry,
     ) -> Result<(), RecvError> {
-        let path = format!(
-            "{}?topic={}&after={}&timeout_ms={}",
-            Self::TRANSPORT.path(),
-            ctx.topic,
-            rec.cursor(),
-            ctx.longpoll_timeout_ms
+        let path = spec::current().long_poll.render(
+            &ctx.topic,
+            &rec.cursor().to_string(),
+            &ctx.longpoll_timeout_ms.to_string(),
         );
         let body = self.conn.get_body(&path).await?;
         record_poll_response(&body, rec)

@@ -7,6 +7,7 @@ use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_poll
 use crate::error::ClientError;
 use crate::http::{Conn, ReqBody, Requests};
 use crate::recorder::Recorder;
+use crate::target::spec;
 use rand::Rng;
 use rtbench_proto::Transport;
 use std::time::Duration;
@@ -38,12 +39,9 @@ impl Subscription for Session {
         _carry: &mut Carry,
     ) -> Result<(), RecvError> {
         self.ticks.tick().await;
-        let path = format!(
-            "{}?topic={}&after={}",
-            Self::TRANSPORT.path(),
-            ctx.topic,
-            rec.cursor()
-        );
+        let path = spec::current()
+            .short_poll
+            .render(&ctx.topic, &rec.cursor().to_string(), "");
         let body = self.conn.get_body(&path).await?;
         record_poll_response(&body, rec)
     }

@@ -8,6 +8,7 @@ use super::subscription::{Carry, ClientCtx, RecvError, Subscription, record_mess
 use crate::error::ClientError;
 use crate::http::{Conn, ReqBody, Requests};
 use crate::recorder::Recorder;
+use crate::target::spec;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use rtbench_proto::Transport;
@@ -28,7 +29,8 @@ impl Subscription for Session {
 
     async fn connect(ctx: &ClientCtx, carry: &Carry, _cursor: u64) -> Result<Session, ClientError> {
         let mut conn = Conn::connect(&ctx.target).await?;
-        let path = format!("{}?topic={}", Self::TRANSPORT.path(), ctx.topic);
+        let cursor = carry.last_event_id.as_deref().unwrap_or("0");
+        let path = spec::current().sse.render(&ctx.topic, cursor, "");
         let header = carry
             .last_event_id
             .as_deref()

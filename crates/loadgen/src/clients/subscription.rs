@@ -8,6 +8,7 @@ use crate::error::ClientError;
 use crate::http::{ReqBody, Requests};
 use crate::latency_sink::LatencySink;
 use crate::recorder::Recorder;
+use crate::target::spec;
 use rtbench_proto::Transport;
 use rtbench_proto::event::{Message, parse_message};
 use std::future::Future;
@@ -151,7 +152,8 @@ pub(super) trait Subscription: Sized + Send + 'static {
 
 /// Records one pushed message (event body or gap notice).
 pub(super) fn record_message(body: &[u8], rec: &mut Recorder) -> Result<(), RecvError> {
-    match parse_message(body).map_err(protocol)? {
+    let body = spec::current().message(body);
+    match parse_message(&body).map_err(protocol)? {
         Message::Event(ev) => rec.on_event_body(&ev, rtbench_proto::mono_now_ns()),
         Message::Gap { dropped } => rec.on_gap(dropped),
     }
@@ -160,7 +162,8 @@ pub(super) fn record_message(body: &[u8], rec: &mut Recorder) -> Result<(), Recv
 
 /// Records a poll or long-poll response body.
 pub(super) fn record_poll_response(body: &[u8], rec: &mut Recorder) -> Result<(), RecvError> {
-    let batch = rtbench_proto::poll::parse_poll_response(body).map_err(protocol)?;
+    let body = spec::current().batch(body);
+    let batch = rtbench_proto::poll::parse_poll_response(&body).map_err(protocol)?;
     let now = rtbench_proto::mono_now_ns();
     if batch.dropped > 0 {
         rec.on_gap(batch.dropped);

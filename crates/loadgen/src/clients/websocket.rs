@@ -8,6 +8,7 @@ use crate::error::ClientError;
 use crate::http::Conn;
 use crate::recorder::Recorder;
 use crate::stack::{self, Stream};
+use crate::target::spec;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
@@ -40,12 +41,10 @@ impl Subscription for Session {
     const SENDS_INLINE: bool = true;
 
     async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
-        let path = format!(
-            "{}?topic={}&after={after}{}",
-            Self::TRANSPORT.path(),
-            ctx.topic,
-            publish_to_query(ctx)
-        );
+        let mut path = spec::current()
+            .websocket
+            .render(&ctx.topic, &after.to_string(), "");
+        path.push_str(&publish_to_query(ctx));
         let config = WebSocketConfig::default()
             .read_buffer_size(8192)
             .write_buffer_size(0)

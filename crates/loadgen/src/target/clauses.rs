@@ -3,6 +3,7 @@
 //! its caller ([`super::run_check`]).
 
 use super::Verdict;
+use super::spec;
 use super::wire::{self, Collected, Item, Resume, WireError};
 use rtbench_proto::Transport;
 use rtbench_proto::limits::MAX_PAYLOAD_BYTES;
@@ -222,7 +223,7 @@ fn short(path: &str) -> String {
 
 /// `limits.payload`: a payload over the contract's limit is refused with a 4xx, not a crash.
 pub async fn too_large(ctx: &Ctx) -> Finding {
-    let path = format!("/publish?topic={}", ctx.topic("large"));
+    let path = spec::current().publish.render(&ctx.topic("large"), "", "");
     refused(ctx, "POST", &path, vec![b'x'; MAX_PAYLOAD_BYTES + 1], "413").await
 }
 
@@ -252,18 +253,17 @@ pub const LONGPOLL_HOLD_MS: u64 = 300;
 /// `long_poll.timeout`: a long poll on a quiet topic is answered empty when its `timeout_ms`
 /// runs out (not held forever, not answered at once with nothing).
 pub async fn longpoll_timeout(ctx: &Ctx) -> Finding {
-    let path = format!(
-        "{}?topic={}&after=0&timeout_ms={LONGPOLL_HOLD_MS}",
-        Transport::LongPoll.http_path().unwrap_or("/"),
-        ctx.topic("quiet")
-    );
+    let path =
+        spec::current()
+            .long_poll
+            .render(&ctx.topic("quiet"), "0", &LONGPOLL_HOLD_MS.to_string());
     let started = std::time::Instant::now();
     let answer = match wire::request(ctx.addr, "GET", &path, Vec::new(), ctx.limit).await {
         Ok(a) => a,
         Err(e) => return fail(format!("GET {}: {e}", short(&path))),
     };
     let held_ms = started.elapsed().as_millis() as u64;
-    let empty = rtbench_proto::poll::parse_poll_response(&answer.body)
+    let empty = rtbench_proto::poll::parse_poll_response(&spec::current().batch(&answer.body))
         .is_ok_and(|b| b.dropped == 0 && b.events.is_empty());
     if !answer.status.is_success() || !empty {
         return fail(format!(
@@ -287,10 +287,11 @@ pub async fn longpoll_timeout(ctx: &Ctx) -> Finding {
 /// accepted.
 pub async fn websocket_bad_cursor(ctx: &Ctx) -> Finding {
     let url = format!(
-        "ws://{}{}?topic={}&after=abc",
+        "ws://{}{}",
         ctx.addr,
-        Transport::WebSocket.http_path().unwrap_or("/"),
-        ctx.topic("bad")
+        spec::current()
+            .websocket
+            .render(&ctx.topic("bad"), "abc", "")
     );
     match tokio_tungstenite::connect_async(&url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp))

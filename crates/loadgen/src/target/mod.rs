@@ -7,6 +7,8 @@ pub mod clauses;
 pub mod counted;
 pub mod meter;
 pub mod process;
+pub mod publisher;
+pub mod spec;
 pub mod wire;
 
 use clauses::Ctx;
@@ -170,7 +172,9 @@ pub async fn preflight_run(addr: SocketAddr, limit: Duration) -> Result<(), Targ
         limit,
     };
     preflight(&ctx).await?;
-    let path = format!("/poll?topic={}&after=0", ctx.topic("hello"));
+    let path = spec::current()
+        .short_poll
+        .render(&ctx.topic("hello"), "0", "");
     let unusable = |why: String| {
         TargetError::Unusable(format!(
             "target {addr} does not speak the contract (docs/contract.md): GET /poll: {why}"
@@ -182,7 +186,8 @@ pub async fn preflight_run(addr: SocketAddr, limit: Duration) -> Result<(), Targ
     if !answer.status.is_success() {
         return Err(unusable(format!("answered {}", answer.status)));
     }
-    let batch = rtbench_proto::poll::parse_poll_response(&answer.body).map_err(|e| {
+    let body = spec::current().batch(&answer.body);
+    let batch = rtbench_proto::poll::parse_poll_response(&body).map_err(|e| {
         unusable(format!(
             "not an event batch ({e}): {}",
             wire::snippet(&answer.body)
@@ -260,32 +265,45 @@ async fn gap_clauses(ctx: &Ctx, config: &CheckConfig, out: &mut Vec<ClauseResult
 async fn refusal_clauses(ctx: &Ctx, transports: &[Transport], out: &mut Vec<ClauseResult>) {
     let topic = ctx.topic("bad");
     let long_topic = "x".repeat(rtbench_proto::limits::MAX_TOPIC_BYTES + 1);
+    let spec = spec::current();
+    let poll = &spec.short_poll;
     let cases: [(&str, &str, String, Vec<u8>, &str); 5] = [
-        ("bad.no_topic", "GET", "/poll?after=0".into(), vec![], "400"),
+        (
+            "bad.no_topic",
+            "GET",
+            poll.render_without_topic("0"),
+            vec![],
+            "400",
+        ),
         (
             "bad.cursor",
             "GET",
-            format!("/poll?topic={topic}&after=abc"),
+            poll.render(&topic, "abc", ""),
             vec![],
             "400",
         ),
         (
             "bad.topic_name",
             "GET",
-            format!("/poll?topic={long_topic}&after=0"),
+            poll.render(&long_topic, "0", ""),
             vec![],
             "400",
         ),
         (
             "bad.payload_utf8",
             "POST",
-            format!("/publish?topic={topic}"),
+            spec.publish.render(&topic, "", ""),
             vec![0xff, 0xfe, 0xfd],
             "400",
         ),
         ("bad.path", "GET", "/no-such-endpoint".into(), vec![], "404"),
     ];
     for (id, method, path, body, want) in cases {
+        if id == "bad.no_topic" && !poll.topic_in_query() {
+            let why = "the target file puts the topic in the path: no request lacks it";
+            push(out, id.into(), (Verdict::Skipped, why.into()));
+            continue;
+        }
         let finding = bounded(ctx, clauses::refused(ctx, method, &path, body, want)).await;
         push(out, id.into(), finding);
     }

@@ -6,6 +6,7 @@
 //! [`crate::clients::SseParser`]).
 
 use super::counted::{Counted, Counters};
+use super::spec;
 use crate::clients::SseParser;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -174,7 +175,7 @@ pub async fn publish(
     payload: &str,
     limit: Duration,
 ) -> Result<u64, WireError> {
-    let path = format!("{}?topic={topic}", paths::PUBLISH);
+    let path = spec::current().publish.render(topic, "", "");
     let answer = request(addr, "POST", &path, payload.as_bytes().to_vec(), limit).await?;
     if !answer.status.is_success() {
         return Err(WireError::Status {
@@ -311,7 +312,8 @@ pub async fn collect(
 }
 
 fn push_message(body: &[u8], out: &mut Collected, what: &str) -> Result<(), WireError> {
-    match parse_message(body) {
+    let canonical = spec::current().message(body);
+    match parse_message(&canonical) {
         Ok(Message::Event(ev)) => out.items.push(Item::Event {
             seq: ev.seq,
             t_pub_ns: ev.t_pub_ns,
@@ -337,9 +339,10 @@ async fn websocket(
     counters: &Arc<Counters>,
 ) -> Result<(), WireError> {
     let url = format!(
-        "ws://{addr}{}?topic={topic}&after={}",
-        paths_of(Transport::WebSocket),
-        resume.after
+        "ws://{addr}{}",
+        spec::current()
+            .websocket
+            .render(topic, &resume.after.to_string(), "")
     );
     let stream = connect(addr, counters).await?;
     let (mut ws, _) = tokio_tungstenite::client_async(&url, stream)
@@ -370,10 +373,6 @@ async fn websocket(
     Ok(())
 }
 
-fn paths_of(transport: Transport) -> &'static str {
-    transport.http_path().unwrap_or("/")
-}
-
 async fn sse(
     addr: SocketAddr,
     topic: &str,
@@ -383,16 +382,14 @@ async fn sse(
     counters: &Arc<Counters>,
 ) -> Result<(), WireError> {
     let cursor = resume.after.to_string();
-    let (path, headers) = if resume.last_event_id && resume.after > 0 {
-        (
-            format!("{}?topic={topic}", paths_of(Transport::Sse)),
-            vec![(paths::LAST_EVENT_ID, cursor.as_str())],
-        )
-    } else {
-        (
-            format!("{}?topic={topic}&after={cursor}", paths_of(Transport::Sse)),
-            vec![],
-        )
+    let template = &spec::current().sse;
+    // The cursor goes as `Last-Event-ID` when asked (a browser's reconnect) or when the URL has no
+    // place for it (the contract's own SSE URL: `after=0` is the same as no cursor).
+    let by_header = resume.after > 0 && (resume.last_event_id || !template.has_cursor());
+    let path = template.render(topic, &cursor, "");
+    let headers = match by_header {
+        true => vec![(paths::LAST_EVENT_ID, cursor.as_str())],
+        false => vec![],
     };
     let headers: Vec<(&str, &str)> = [("accept", "text/event-stream")]
         .into_iter()
@@ -443,10 +440,11 @@ async fn poll(
 ) -> Result<(), WireError> {
     let mut after = resume.after;
     while out.events() < want {
-        let mut path = format!("{}?topic={topic}&after={after}", paths_of(transport));
-        if transport == Transport::LongPoll {
-            path.push_str("&timeout_ms=1000");
-        }
+        let template = match transport {
+            Transport::LongPoll => &spec::current().long_poll,
+            _ => &spec::current().short_poll,
+        };
+        let path = template.render(topic, &after.to_string(), "1000");
         let answer = request_inner(addr, "GET", &path, Vec::new(), &[], counters).await?;
         if !answer.status.is_success() {
             return Err(WireError::Status {
@@ -454,7 +452,8 @@ async fn poll(
                 status: answer.status.as_u16(),
             });
         }
-        let batch = parse_poll_response(&answer.body).map_err(|_| {
+        let body = spec::current().batch(&answer.body);
+        let batch = parse_poll_response(&body).map_err(|_| {
             WireError::Format(format!(
                 "GET {path} answered {} which is not {{\"dropped\":N,\"events\":[...]}} of events {{\"seq\",\"t_pub_ns\",\"payload\"}}",
                 snippet(&answer.body)

@@ -111,13 +111,15 @@ async fn post_on(
 
 /// `POST /publish?topic=…&transport=…` for `sender`.
 fn publish_path(sender: &HttpSender) -> String {
-    format!(
-        "{}?topic={}&{}={}",
-        paths::PUBLISH,
-        sender.topic,
-        paths::TRANSPORT_PARAM,
-        sender.transport
-    )
+    let mut path = crate::target::spec::current()
+        .publish
+        .render(&sender.topic, "", "");
+    let join = if path.contains('?') { '&' } else { '?' };
+    path.push(join);
+    path.push_str(paths::TRANSPORT_PARAM);
+    path.push('=');
+    path.push_str(sender.transport.as_str());
+    path
 }
 
 /// A request in flight: it gives back its connection (`None` if the connection failed).

@@ -40,7 +40,10 @@ impl Workload {
                 events: self.pushes.len() as u64,
                 start_in_ms: SCHEDULE_LEAD_MS,
             };
-            let schedule = control.schedule(&request).await?;
+            let schedule = match crate::target::publisher::client_stamping() {
+                true => crate::target::publisher::start(control, &request)?,
+                false => control.schedule(&request).await?,
+            };
             let expected_period = self.pushes.get(1).map_or(schedule.period_ns, |p| p.0);
             if schedule.first_seq != 1 || schedule.period_ns != expected_period {
                 return Err(not_fresh(format!(
@@ -49,6 +52,13 @@ impl Workload {
                 )));
             }
             return Ok((schedule.start_mono_ns, Some(schedule)));
+        }
+        if crate::target::publisher::client_stamping() {
+            return Err(LoadError::Control(
+                "--stamping client publishes one room at a fixed rate (the dashboard's events); \
+                 this workload needs the server's POST /plan"
+                    .into(),
+            ));
         }
         let request = PlanRequest {
             topics: self.rooms.iter().map(|r| r.topic.clone()).collect(),

@@ -130,7 +130,7 @@ impl Metric {
             Metric::Bytes => Some(p.bytes_per_delivery),
             Metric::Packets => p.packets_per_delivery,
             Metric::Requests => Some(p.requests_per_delivery),
-            Metric::ServerCpu => Some(p.server_cpu_us_per_delivery),
+            Metric::ServerCpu => p.server_measured.then_some(p.server_cpu_us_per_delivery),
             Metric::Memory => p.memory_per_connection_bytes.map(|b| b / 1_024.0),
             Metric::IdleBytes => p.idle_bytes_per_client_s,
             Metric::IdleRequests => p.idle_requests_per_client_s,
