@@ -104,7 +104,6 @@ fn endpoint(addr: SocketAddr, row: Transport, meters: Arc<Meters>) -> io::Result
         inner,
         meters,
         bucket: row.index(),
-        counts: DatagramCounts::default(),
     });
     quinn::Endpoint::new_with_abstract_socket(
         config.quic_endpoint_config().clone(),
@@ -289,37 +288,18 @@ impl Feed {
     }
 }
 
-/// Datagrams through one [`MeteredUdp`] socket, each way.
-#[derive(Debug, Default)]
-pub(crate) struct DatagramCounts {
-    /// UDP datagrams sent (a GSO batch counts each segment).
-    pub(crate) sent: AtomicU64,
-    /// UDP datagrams received (a GRO batch counts each segment).
-    pub(crate) received: AtomicU64,
-}
-
 /// quinn's tokio UDP socket, counting every datagram's bytes into one row's bucket.
 pub(crate) struct MeteredUdp {
     inner: Arc<dyn AsyncUdpSocket>,
     meters: Arc<Meters>,
     bucket: usize,
-    counts: DatagramCounts,
 }
 
 impl fmt::Debug for MeteredUdp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MeteredUdp")
             .field("bucket", &self.bucket)
-            .field("counts", &self.counts)
             .finish_non_exhaustive()
-    }
-}
-
-/// Datagrams in `bytes` bytes cut into segments of `segment` bytes (the last may be shorter).
-fn segments(bytes: usize, segment: Option<usize>) -> u64 {
-    match segment {
-        Some(size) if size > 0 => bytes.div_ceil(size) as u64,
-        _ => 1,
     }
 }
 
@@ -331,10 +311,9 @@ impl AsyncUdpSocket for MeteredUdp {
     fn try_send(&self, transmit: &Transmit) -> io::Result<()> {
         self.inner.try_send(transmit)?;
         let bucket = &self.meters.buckets[self.bucket];
-        let bytes = transmit.contents.len();
-        bucket.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
-        let n = segments(bytes, transmit.segment_size);
-        self.counts.sent.fetch_add(n, Ordering::Relaxed);
+        // A GSO batch's `contents` holds all of its segments.
+        let bytes = transmit.contents.len() as u64;
+        bucket.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
     }
 
@@ -346,13 +325,11 @@ impl AsyncUdpSocket for MeteredUdp {
     ) -> Poll<io::Result<usize>> {
         let n = std::task::ready!(self.inner.poll_recv(cx, bufs, meta))?;
         let bucket = &self.meters.buckets[self.bucket];
-        for m in &meta[..n] {
-            bucket
-                .bytes_received
-                .fetch_add(m.len as u64, Ordering::Relaxed);
-            let count = segments(m.len, Some(m.stride));
-            self.counts.received.fetch_add(count, Ordering::Relaxed);
-        }
+        // A GRO batch's `len` covers all of its segments.
+        let bytes: usize = meta[..n].iter().map(|m| m.len).sum();
+        bucket
+            .bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
         Poll::Ready(Ok(n))
     }
 
@@ -385,13 +362,5 @@ mod tests {
         assert!(subscribe_of("/wt?after=1").is_none());
         assert!(subscribe_of("/wt?topic=bad%20name").is_none());
         assert!(subscribe_of("/wt?topic=t&after=x").is_none());
-    }
-
-    #[test]
-    fn gso_and_gro_batches_count_each_segment() {
-        assert_eq!(segments(1200, None), 1);
-        assert_eq!(segments(3000, Some(1200)), 3);
-        assert_eq!(segments(2400, Some(1200)), 2);
-        assert_eq!(segments(100, Some(0)), 1);
     }
 }

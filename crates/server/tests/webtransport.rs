@@ -2,7 +2,8 @@
 //! carries exactly the floor's frames of the canonical event bodies; the datagram row one body per
 //! datagram; admission answers bad paths and full servers; and the UDP socket's meter counts the
 //! handshake and, per event, the event's frame plus at most one QUIC packet's overhead, bounded
-//! from RFC 9000 and RFC 9001 (not from a previous run).
+//! from RFC 9000 and RFC 9001 (not from a previous run), and agrees to the byte with the client's
+//! own per-connection UDP counts.
 //!
 //! Expected bytes are built here from the rules (`docs/architecture.md`'s canonical body, the
 //! floor's 4-byte big-endian length), not by the server's code; events are published straight
@@ -173,6 +174,22 @@ async fn meter_counts_the_handshake_and_one_quic_packet_per_event() {
         (least..=most).contains(&per_event),
         "one event of {} frame bytes cost {per_event} bytes at the socket, not {least}..={most}",
         frame.len()
+    );
+    // The other end's own count (quinn's per-connection UDP statistics on the client) agrees to
+    // the byte, both ways, once what is in flight has landed (loopback: nothing is lost).
+    let mut both = ((0.0, 0.0), (0.0, 0.0));
+    for _ in 0..100 {
+        let stats = conn.quic_connection().stats();
+        let client = (stats.udp_rx.bytes as f64, stats.udp_tx.bytes as f64);
+        both = (metered(&server, "webtransport").await, client);
+        if both.0 == both.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        both.0, both.1,
+        "server (sent, received) vs client (received, sent)"
     );
 }
 
