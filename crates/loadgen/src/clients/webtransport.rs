@@ -30,6 +30,11 @@ use wtransport::{ClientConfig, Connection, Endpoint, RecvStream, VarInt};
 /// session (the idle scenario) stays open.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
+/// Longest a session's handshake may take. A TCP connect to a closed port is refused at once;
+/// QUIC over UDP hears nothing back (quinn ignores ICMP), so without a bound a client of a server
+/// that is down would wait for QUIC's 30 s idle timeout.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(5);
+
 /// A QUIC connection carrying one WebTransport session.
 struct Session {
     conn: Connection,
@@ -54,10 +59,12 @@ async fn open(ctx: &ClientCtx, row: Transport, after: u64) -> Result<Session, Cl
         .build();
     let endpoint = Endpoint::client(config).map_err(ClientError::io("WebTransport endpoint"))?;
     let url = format!("https://{addr}{path}?topic={}&after={after}", ctx.topic);
-    let conn = endpoint
-        .connect(url)
-        .await
-        .map_err(|e| ClientError::io("WebTransport connect")(std::io::Error::other(e)))?;
+    let failed = ClientError::io("WebTransport connect");
+    let conn = match tokio::time::timeout(HANDSHAKE_LIMIT, endpoint.connect(url)).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => return Err(failed(std::io::Error::other(e))),
+        Err(_) => return Err(failed(std::io::ErrorKind::TimedOut.into())),
+    };
     Ok(Session {
         conn,
         _endpoint: endpoint,
