@@ -20,7 +20,11 @@ async fn every_transport_delivers_everything_through_the_proxy() {
         jitter: Duration::from_millis(2),
         bandwidth_bps: Some(2_000_000),
     };
-    for transport in Transport::ALL {
+    // The delay proxy relays TCP: WebTransport's QUIC (UDP) rows cannot go through it.
+    for transport in Transport::ALL
+        .into_iter()
+        .filter(|t| t.quic_path().is_none())
+    {
         let row = tokio::time::timeout(
             Duration::from_secs(60),
             run_transport(transport, &config, &server.target, &control),

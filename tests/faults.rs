@@ -164,3 +164,8 @@ async fn socketio_resumes_after_drops() {
 async fn socketio_polling_resumes_after_drops() {
     drops_lose_nothing(Transport::SocketIoPolling).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webtransport_resumes_after_drops() {
+    drops_lose_nothing(Transport::WebTransport).await;
+}

@@ -108,7 +108,10 @@ impl Client {
             }
             Transport::LongPoll => Client::LongPoll(connect(srv.http).await, buf, 0),
             Transport::ShortPoll => Client::ShortPoll(connect(srv.http).await, buf, 0),
-            Transport::SocketIo | Transport::SocketIoPolling => {
+            Transport::SocketIo
+            | Transport::SocketIoPolling
+            | Transport::WebTransport
+            | Transport::WebTransportDatagram => {
                 unreachable!("benchmarked transports are Transport::DEFAULT")
             }
         }

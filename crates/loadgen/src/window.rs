@@ -8,7 +8,8 @@ use rtbench_results::Totals;
 
 /// The counters of `t` between scrapes `m0` and `m1`, with the caller's own CPU and the elapsed
 /// time between the scrapes. Server CPU leaves out what the server spent reading kernel counters
-/// for the scrapes themselves; kernel figures are present only when both scrapes carry them.
+/// for the scrapes themselves; kernel figures are present only when both scrapes carry them, and
+/// never for a transport on UDP.
 pub(crate) fn totals(
     t: Transport,
     m0: &Snapshot,
@@ -17,7 +18,8 @@ pub(crate) fn totals(
     window_us: u64,
 ) -> Totals {
     let (a, b) = (m0.transports[t.index()], m1.transports[t.index()]);
-    let kernel = m0.kernel_reported && m1.kernel_reported;
+    // UDP (WebTransport's QUIC) has no TCP_INFO: its rows carry no kernel figures.
+    let kernel = m0.kernel_reported && m1.kernel_reported && t.quic_path().is_none();
     let delta = |f: fn(&crate::control::TransportCounters) -> u64| {
         kernel.then(|| f(&b).saturating_sub(f(&a)))
     };

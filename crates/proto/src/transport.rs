@@ -30,6 +30,12 @@ pub enum Transport {
     /// Socket.IO v5 over Engine.IO v4's HTTP long-polling transport, Socket.IO's fallback: each
     /// `GET` answers with the packets queued since the last one (beyond the chapter).
     SocketIoPolling,
+    /// WebTransport over HTTP/3 (QUIC): one unidirectional stream per subscriber carrying the
+    /// canonical event bodies framed as the floor frames them (beyond the chapter).
+    WebTransport,
+    /// WebTransport over HTTP/3: one QUIC datagram per event, unreliable, so an event may be lost
+    /// and is then counted lost (beyond the chapter).
+    WebTransportDatagram,
 }
 
 /// How a transport's clients send messages upstream (chat, game and collaboration scenarios).
@@ -48,6 +54,10 @@ pub enum Endpoint {
     Http(&'static str),
     /// The server's raw-TCP listener (its own port).
     RawTcp,
+    /// A WebTransport session path (the extended CONNECT's `:path`) on a UDP (QUIC) socket of the
+    /// server's own: the HTTP listener's port number for [`Transport::WebTransport`], the
+    /// raw-TCP listener's for [`Transport::WebTransportDatagram`] (UDP and TCP ports are apart).
+    Quic(&'static str),
 }
 
 /// The chapter's claim about a technique (section 7.3.1's comparison table, in its Spanish words).
@@ -89,7 +99,7 @@ pub struct TransportSpec {
 }
 
 /// Every transport's spec, in [`Transport::ALL`] order (checked by a test).
-pub const SPECS: [TransportSpec; 7] = [
+pub const SPECS: [TransportSpec; 9] = [
     TransportSpec {
         transport: Transport::Tcp,
         name: "tcp",
@@ -190,11 +200,35 @@ pub const SPECS: [TransportSpec; 7] = [
         colour: [0xD5, 0x5E, 0x00],
         chapter: None,
     },
+    TransportSpec {
+        transport: Transport::WebTransport,
+        name: "webtransport",
+        label: "WebTransport (stream)",
+        endpoint: Endpoint::Quic("/wt"),
+        send: SendPath::HttpPublish,
+        polled: false,
+        floor: false,
+        latency_gated: true,
+        colour: [0xF0, 0xE4, 0x42],
+        chapter: None,
+    },
+    TransportSpec {
+        transport: Transport::WebTransportDatagram,
+        name: "webtransport_datagram",
+        label: "WebTransport (datagrams)",
+        endpoint: Endpoint::Quic("/wt-datagram"),
+        send: SendPath::HttpPublish,
+        polled: false,
+        floor: false,
+        latency_gated: true,
+        colour: [0x88, 0x44, 0xAA],
+        chapter: None,
+    },
 ];
 
 impl Transport {
     /// Every transport, floor first, in the order rows are reported.
-    pub const ALL: [Transport; 7] = [
+    pub const ALL: [Transport; 9] = [
         Transport::Tcp,
         Transport::WebSocket,
         Transport::Sse,
@@ -202,6 +236,8 @@ impl Transport {
         Transport::ShortPoll,
         Transport::SocketIo,
         Transport::SocketIoPolling,
+        Transport::WebTransport,
+        Transport::WebTransportDatagram,
     ];
 
     /// The transports a run measures when none are named: the floor and the chapter's four
@@ -253,20 +289,28 @@ impl Transport {
     pub const fn http_path(self) -> Option<&'static str> {
         match self.spec().endpoint {
             Endpoint::Http(path) => Some(path),
-            Endpoint::RawTcp => None,
+            Endpoint::RawTcp | Endpoint::Quic(_) => None,
+        }
+    }
+
+    /// Its WebTransport session path, if it is served over QUIC.
+    pub const fn quic_path(self) -> Option<&'static str> {
+        match self.spec().endpoint {
+            Endpoint::Quic(path) => Some(path),
+            Endpoint::Http(_) | Endpoint::RawTcp => None,
         }
     }
 
     /// Its HTTP path, for a transport known to be served over HTTP (a constant at the call site).
     ///
     /// # Panics
-    /// For a transport with its own port (the raw-TCP floor): a programming error that every
+    /// For a transport with its own port (the raw-TCP floor, WebTransport): a programming error that every
     /// test of that call site would hit. Use [`Transport::http_path`] for a transport not known
     /// in advance.
     pub const fn path(self) -> &'static str {
         match self.spec().endpoint {
             Endpoint::Http(path) => path,
-            Endpoint::RawTcp => panic!("this transport has no HTTP path"),
+            Endpoint::RawTcp | Endpoint::Quic(_) => panic!("this transport has no HTTP path"),
         }
     }
 
@@ -421,6 +465,9 @@ mod tests {
             assert_eq!(Transport::DEFAULT.contains(&t), !t.is_beyond(), "{t}");
         }
         assert!(Transport::SocketIo.is_beyond() && Transport::SocketIoPolling.is_beyond());
+        assert!(Transport::WebTransport.is_beyond() && Transport::WebTransportDatagram.is_beyond());
+        assert_eq!(Transport::WebTransport.quic_path(), Some("/wt"));
+        assert_eq!(Transport::WebTransport.http_path(), None);
         assert_eq!(
             Transport::DEFAULT[..],
             Transport::ALL[..Transport::DEFAULT.len()]

@@ -49,8 +49,8 @@ use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tower::ServiceExt;
 
-/// The routes of `transport`'s HTTP endpoint, from its own file (none for the raw-TCP floor,
-/// which has a listener of its own). A `match`, so a new transport must say where it is served.
+/// The routes of `transport`'s HTTP endpoint, from its own file (none for the raw-TCP floor and
+/// WebTransport, which have sockets of their own). A `match`, so a new transport must say where it is served.
 fn transport_routes(transport: Transport, state: &Arc<State>) -> Router<Arc<State>> {
     match transport {
         Transport::SocketIo | Transport::SocketIoPolling => socketio::routes(state, transport),
@@ -58,7 +58,7 @@ fn transport_routes(transport: Transport, state: &Arc<State>) -> Router<Arc<Stat
         Transport::LongPoll => longpoll::routes(),
         Transport::Sse => sse::routes(),
         Transport::WebSocket => ws::routes(),
-        Transport::Tcp => Router::new(),
+        Transport::Tcp | Transport::WebTransport | Transport::WebTransportDatagram => Router::new(),
     }
 }
 

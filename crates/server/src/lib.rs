@@ -56,6 +56,7 @@ mod tcp_fanout;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
+mod webtransport;
 mod ws;
 mod ws_socket;
 

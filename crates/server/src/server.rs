@@ -36,12 +36,14 @@ impl Server {
     ) -> std::io::Result<()> {
         let (alive, mut all_closed) = mpsc::channel::<()>(1);
         let state = self.state();
-        let loopback = listeners.http.local_addr()?.ip().is_loopback();
+        let (http_addr, tcp_addr) = (listeners.http.local_addr()?, listeners.tcp.local_addr()?);
+        let loopback = http_addr.ip().is_loopback();
         state.http_loopback.store(loopback, Ordering::SeqCst);
         tokio::join!(
             expire_idle_topics(state.clone()),
             crate::http::accept_loop(listeners.http, state.clone(), alive.clone()),
             crate::tcp::accept_loop(listeners.tcp, state.clone(), alive.clone()),
+            crate::webtransport::serve(http_addr, tcp_addr, state.clone(), alive.clone()),
             async {
                 shutdown.await;
                 state.begin_shutdown();

@@ -20,6 +20,7 @@ mod sse_parser;
 mod subscription;
 mod tcp;
 mod websocket;
+mod webtransport;
 
 pub use reconnect::{MAX_ATTEMPTS, backoff};
 pub use sse_parser::{SseBlock, SseParser};
@@ -70,6 +71,8 @@ fn pick(transport: Transport) -> Client {
         Transport::ShortPoll => Client::of::<short_poll::Session>(),
         Transport::SocketIo => Client::of::<socketio::Session>(),
         Transport::SocketIoPolling => Client::of::<socketio_polling::Session>(),
+        Transport::WebTransport => Client::of::<webtransport::Stream>(),
+        Transport::WebTransportDatagram => Client::of::<webtransport::Datagrams>(),
     }
 }
 

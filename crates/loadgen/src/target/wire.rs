@@ -294,9 +294,13 @@ pub async fn collect(
             Transport::LongPoll | Transport::ShortPoll => {
                 poll(addr, transport, topic, resume, want, &mut out, c).await
             }
-            Transport::Tcp | Transport::SocketIo | Transport::SocketIoPolling => Err(
-                WireError::Format(format!("{transport} is not part of the contract's check")),
-            ),
+            Transport::Tcp
+            | Transport::SocketIo
+            | Transport::SocketIoPolling
+            | Transport::WebTransport
+            | Transport::WebTransportDatagram => Err(WireError::Format(format!(
+                "{transport} is not part of the contract's check"
+            ))),
         }
     };
     let result = tokio::time::timeout_at(deadline, run).await;
