@@ -7,7 +7,7 @@
 //! merges every repetition's deliveries; `max` latency is the largest seen.
 
 use crate::histogram::{BadHistogram, new_histogram};
-use crate::{Latency, MinMax, Overload, Row, Spread, Totals};
+use crate::{Ack, Latency, MinMax, Overload, Row, Spread, Totals};
 
 /// The median of `values` (empty: 0).
 fn median(values: &[f64]) -> f64 {
@@ -144,7 +144,32 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         spread: Some(spread),
         totals: sum_totals(rows),
         latency_histogram: hist,
+        ack: combine_acks(rows)?,
         ..first.clone()
+    }))
+}
+
+/// The repetitions' acks added up (histograms merged, percentiles of the merge); `None` unless
+/// every repetition has them.
+fn combine_acks(rows: &[Row]) -> Result<Option<Ack>, BadHistogram> {
+    let Some(acks) = rows
+        .iter()
+        .map(|r| r.ack.as_ref())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let mut histogram = new_histogram();
+    for a in &acks {
+        histogram
+            .add(&a.histogram)
+            .map_err(|e| BadHistogram::new(format!("{e:?}")))?;
+    }
+    Ok(Some(Ack {
+        emits: acks.iter().map(|a| a.emits).sum(),
+        acks: acks.iter().map(|a| a.acks).sum(),
+        latency_us: Latency::from_histogram(&histogram),
+        histogram,
     }))
 }
 

@@ -5,10 +5,14 @@
 //! (several per answer, separated by `\x1e`, [`super::socketio_codec`]); a ping is answered with a
 //! `POST` of `3` before the next `GET`. Requests never overlap, so one connection carries them all.
 //! After a lost connection or a closed session it opens a new session with `after` = the last event
-//! it holds. Publishes go over `POST /publish`.
+//! it holds. Publishes go over `POST /publish`; with `--socketio-ack` they are acknowledged emits
+//! (`42<id>["publish",…]`, [`super::socketio_ack`]) `POST`ed to the session on a second connection,
+//! as a browser's Socket.IO client sends while its `GET` is held: queued emits go together in one
+//! `POST`, joined by `\x1e`, and their acks come back in the `GET` answers.
 //!
 //! Its own small connection rather than [`crate::http::Conn`], whose requests are bodiless `GET`s or publishes.
 
+use super::socketio_ack::PendingAcks;
 use super::socketio_codec::{self as codec, EngineTransport, Packet};
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
 use crate::error::ClientError;
@@ -24,7 +28,11 @@ use rtbench_proto::Transport;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+/// Most emits one `POST` carries.
+const MAX_EMITS_PER_POST: usize = 64;
 
 pub(super) struct Session {
     conn: PollConn,
@@ -32,10 +40,14 @@ pub(super) struct Session {
     url: String,
     /// Packets of the last answer not handled yet.
     pending: VecDeque<String>,
+    /// This session's emits waiting for their ack, and the connection that posts them (`None`:
+    /// the client does not emit).
+    emits: Option<(PendingAcks, Emitter)>,
 }
 
 impl Subscription for Session {
     const TRANSPORT: Transport = Transport::SocketIoPolling;
+    const SENDS_ACKED: bool = true;
 
     async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
         let path = Self::TRANSPORT.path();
@@ -54,13 +66,21 @@ impl Subscription for Session {
             "{path}?{}",
             codec::query(EngineTransport::Polling, Some(&sid))
         );
-        let connect = codec::connect(&ctx.topic, after);
+        let connect = codec::connect_for(ctx, after);
         conn.request(Method::POST, &url, Bytes::from(connect))
             .await?;
+        let emits = match &ctx.acks {
+            Some(sink) => Some((
+                PendingAcks::new(sink.clone(), ctx.client_id),
+                Emitter::start(PollConn::connect(ctx).await?, url.clone()),
+            )),
+            None => None,
+        };
         let mut session = Session {
             conn,
             url,
             pending: VecDeque::new(),
+            emits,
         };
         loop {
             let Some(packet) = session.next_packet().await? else {
@@ -91,6 +111,12 @@ impl Subscription for Session {
         };
         match codec::parse(&text).map_err(protocol)? {
             Packet::Event(body) => record_message(body, rec),
+            Packet::Ack(id) => {
+                if let Some((acks, _)) = &mut self.emits {
+                    acks.acked(id);
+                }
+                Ok(())
+            }
             Packet::Ping => Ok(self.pong().await?),
             Packet::Closed => Err(ClientError::Ended("Socket.IO session closed").into()),
             Packet::Refused(why) => Err(protocol(format!("Socket.IO CONNECT refused: {why}"))),
@@ -98,8 +124,55 @@ impl Subscription for Session {
         }
     }
 
+    /// Queues `payload`'s acknowledged emit for the session's emitter (`--socketio-ack` only);
+    /// fails once the emitter's connection is lost.
+    async fn send(&mut self, payload: &str) -> Result<(), ClientError> {
+        let Some((acks, emitter)) = &mut self.emits else {
+            return Err(ClientError::NoInlineSend);
+        };
+        let emit = codec::emit_publish(acks.emit(payload), payload);
+        emitter
+            .queue
+            .send(emit)
+            .map_err(|_| ClientError::Ended("Socket.IO emit connection lost"))
+    }
+
     fn reset(self) {
         self.conn.reset.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A session's emits, `POST`ed in order on a connection of their own by one task.
+struct Emitter {
+    queue: mpsc::UnboundedSender<String>,
+    task: JoinHandle<()>,
+}
+
+impl Emitter {
+    /// Starts the task posting to `url` on `conn`; it ends when its connection fails.
+    fn start(mut conn: PollConn, url: String) -> Emitter {
+        let (queue, mut rx) = mpsc::unbounded_channel::<String>();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, MAX_EMITS_PER_POST).await > 0 {
+                let body = batch.join(&codec::RECORD_SEPARATOR.to_string());
+                batch.clear();
+                if conn
+                    .request(Method::POST, &url, Bytes::from(body))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Emitter { queue, task }
+    }
+}
+
+impl Drop for Emitter {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
