@@ -8,7 +8,9 @@
 //! it holds. Publishes go over `POST /publish`; with `--socketio-ack` they are acknowledged emits
 //! (`42<id>["publish",…]`, [`super::socketio_ack`]) `POST`ed to the session on a second connection,
 //! as a browser's Socket.IO client sends while its `GET` is held: queued emits go together in one
-//! `POST`, joined by `\x1e`, and their acks come back in the `GET` answers.
+//! `POST`, joined by `\x1e`, and their acks come back in the `GET` answers. Then the `GET`s run in
+//! a task of their own (a due emit must not cancel a `GET` in flight and lose its answer) and the
+//! pongs go with the emits.
 //!
 //! Its own small connection rather than [`crate::http::Conn`], whose requests are bodiless `GET`s or publishes.
 
@@ -35,7 +37,13 @@ use tokio::task::JoinHandle;
 const MAX_EMITS_PER_POST: usize = 64;
 
 pub(super) struct Session {
-    conn: PollConn,
+    /// The connection of the `GET`s (and of the pongs, without emits); `None` once a [`Poller`]
+    /// owns it.
+    conn: Option<PollConn>,
+    /// Set to make the `GET`s' connection close with a reset.
+    reset: Arc<AtomicBool>,
+    /// With emits: the task running the `GET`s.
+    poller: Option<Poller>,
     /// Path and query of this session's requests.
     url: String,
     /// Packets of the last answer not handled yet.
@@ -77,7 +85,9 @@ impl Subscription for Session {
             None => None,
         };
         let mut session = Session {
-            conn,
+            reset: conn.reset.clone(),
+            conn: Some(conn),
+            poller: None,
             url,
             pending: VecDeque::new(),
             emits,
@@ -87,7 +97,14 @@ impl Subscription for Session {
                 continue;
             };
             match codec::parse(&packet).map_err(|e| ClientError::Protocol(e.to_string()))? {
-                Packet::Connected => return Ok(session),
+                Packet::Connected => {
+                    if session.emits.is_some()
+                        && let Some(conn) = session.conn.take()
+                    {
+                        session.poller = Some(Poller::start(conn, session.url.clone()));
+                    }
+                    return Ok(session);
+                }
                 Packet::Ping => session.pong().await?,
                 Packet::Refused(why) => {
                     return Err(ClientError::Protocol(format!(
@@ -138,7 +155,37 @@ impl Subscription for Session {
     }
 
     fn reset(self) {
-        self.conn.reset.store(true, Ordering::SeqCst);
+        self.reset.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A session's `GET`s in a task of their own: each answer waits in a one-place queue while the
+/// next `GET` is held, as a browser polls again at once.
+struct Poller {
+    answers: mpsc::Receiver<Result<String, ClientError>>,
+    task: JoinHandle<()>,
+}
+
+impl Poller {
+    /// Starts polling `url` on `conn` until the connection fails or the poller is dropped.
+    fn start(mut conn: PollConn, url: String) -> Poller {
+        let (tx, answers) = mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            loop {
+                let answer = conn.request(Method::GET, &url, Bytes::new()).await;
+                let failed = answer.is_err();
+                if tx.send(answer).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Poller { answers, task }
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -178,22 +225,37 @@ impl Drop for Emitter {
 
 impl Session {
     /// The next queued packet, polling (one `GET`) when none is queued; `None` for an empty answer.
+    /// Cancel-safe once a [`Poller`] runs the `GET`s.
     async fn next_packet(&mut self) -> Result<Option<String>, ClientError> {
         if self.pending.is_empty() {
-            let body = self
-                .conn
-                .request(Method::GET, &self.url, Bytes::new())
-                .await?;
+            let body = match (&mut self.poller, &mut self.conn) {
+                (Some(poller), _) => poller
+                    .answers
+                    .recv()
+                    .await
+                    .unwrap_or(Err(ClientError::Ended("Socket.IO polling connection lost")))?,
+                (None, Some(conn)) => conn.request(Method::GET, &self.url, Bytes::new()).await?,
+                (None, None) => return Err(ClientError::Ended("Socket.IO session closed")),
+            };
             self.pending
                 .extend(codec::split_payload(&body).map(str::to_string));
         }
         Ok(self.pending.pop_front())
     }
 
-    /// Answers a ping.
+    /// Answers a ping: with emits, queued with them (at once); else a `POST` of its own.
     async fn pong(&mut self) -> Result<(), ClientError> {
+        if let Some((_, emitter)) = &self.emits {
+            return emitter
+                .queue
+                .send(codec::PONG.to_string())
+                .map_err(|_| ClientError::Ended("Socket.IO emit connection lost"));
+        }
+        let Some(conn) = &mut self.conn else {
+            return Err(ClientError::Ended("Socket.IO session closed"));
+        };
         let pong = Bytes::from_static(codec::PONG.as_bytes());
-        self.conn.request(Method::POST, &self.url, pong).await?;
+        conn.request(Method::POST, &self.url, pong).await?;
         Ok(())
     }
 }
