@@ -190,6 +190,29 @@ mod tests {
     }
 
     #[test]
+    fn acks_add_up_merge_and_round_trip_and_are_absent_without_them() {
+        let mut rows = [row(1, 100.0, 10), row(2, 100.0, 10)];
+        assert!(!serde_json::to_string(&rows[0]).unwrap().contains("\"ack\""));
+        for (r, ms) in rows.iter_mut().zip([4, 8]) {
+            let mut h = new_histogram();
+            h.record(ms * 1_000_000).unwrap();
+            r.ack = Some(Ack {
+                emits: 5,
+                acks: 5,
+                latency_us: Latency::from_histogram(&h),
+                histogram: h,
+            });
+        }
+        let back: Row = serde_json::from_str(&serde_json::to_string(&rows[0]).unwrap()).unwrap();
+        assert_eq!(back.ack, rows[0].ack);
+        let ack = combine_repeats(&rows).unwrap().unwrap().ack.unwrap();
+        assert_eq!((ack.emits, ack.acks, ack.histogram.len()), (10, 10, 2));
+        assert!((ack.latency_us.max - 8_000.0).abs() < 10.0);
+        rows[1].ack = None;
+        assert_eq!(combine_repeats(&rows).unwrap().unwrap().ack, None);
+    }
+
+    #[test]
     fn medians_with_spread_sums_and_merged_histogram() {
         let mut rows = [row(3, 200.0, 10), row(1, 100.0, 10), row(2, 150.0, 11)];
         (rows[0].lost, rows[0].lost_in_gaps) = (4, 3);
