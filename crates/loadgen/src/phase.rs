@@ -313,6 +313,8 @@ pub(crate) async fn await_deliveries(
     let done = || {
         counters.received.load(Ordering::Relaxed) >= receipts
             && counters.sent.load(Ordering::Relaxed) >= sends
+            // Acknowledged emits: the last ones' acks may still be on their way.
+            && counters.acks.as_ref().is_none_or(|a| a.all_acked())
     };
     while mono_now_ns() < deadline_ns && !done() {
         tokio::time::sleep(DRAIN_CHECK).await;

@@ -29,6 +29,11 @@ impl AckSink {
         self.latencies.set_window(from_ns, to_ns);
     }
 
+    /// Whether every emit so far has had its ack (the drain waits for them).
+    pub(crate) fn all_acked(&self) -> bool {
+        self.acks.load(Ordering::Relaxed) >= self.emits.load(Ordering::Relaxed)
+    }
+
     /// What the row reports.
     pub(crate) fn to_ack(&self) -> Ack {
         let histogram = self.latencies.window_histogram();
