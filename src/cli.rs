@@ -283,6 +283,12 @@ pub struct RunArgs {
     /// rust,browser for both side by side.
     #[arg(long, value_delimiter = ',', default_value = "rust")]
     pub clients_in: Vec<ClientsIn>,
+    /// Socket.IO rows: clients publish as acknowledged emits on their own connection
+    /// (`42<id>["publish",…]`, answered `43<id>[]`) instead of `POST /publish`, and each row
+    /// reports the latency from the emit's scheduled time to its ack. Needs a scenario whose
+    /// clients publish (chat, game).
+    #[arg(long)]
+    pub socketio_ack: bool,
 }
 
 /// Whose clients `run` measures with (`--clients-in`).

@@ -151,6 +151,16 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
     for point in &mut measured.campaign.points {
         point.config.faults = faults.clone();
         point.config.loadgen_lag_bound = args.capacity.loadgen_lag_bound;
+        point.config.socketio_ack = args.socketio_ack;
+    }
+    if args.socketio_ack
+        && measured
+            .campaign
+            .points
+            .iter()
+            .all(|p| p.config.send.is_none())
+    {
+        bail!("--socketio-ack needs a scenario whose clients publish (chat, game)");
     }
     let profiles = profiles(&args, args.server_http.is_some())?;
     let capacity = args.capacity.plan();

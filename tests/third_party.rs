@@ -11,7 +11,7 @@ mod real_clients;
 
 use real_clients::{Client, Serve, event, runs, unavailable};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 /// Events published before the client connects.
@@ -77,54 +77,11 @@ fn python_with_clients() -> Result<PathBuf, String> {
 }
 
 fn make_venv() -> Result<PathBuf, String> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("third-party-venv");
-    let python = venv.join("bin").join("python");
-    let ready = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import websockets, sseclient"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return Ok(python);
-    }
-    let run = |what: &str, command: &mut Command| -> Result<(), String> {
-        let out = command
-            .output()
-            .map_err(|e| format!("{what} did not start: {e}"))?;
-        match out.status.success() {
-            true => Ok(()),
-            false => Err(format!(
-                "{what} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-        }
-    };
-    run(
-        "python3 -m venv (Debian: apt-get install python3-venv)",
-        Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv),
-    )?;
-    run(
-        "pip install websockets sseclient-py",
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--timeout",
-            "20",
-            "--retries",
-            "1",
-            "websockets>=13,<18",
-            "sseclient-py>=1.8,<2",
-        ]),
-    )?;
-    match ready(&python) {
-        true => Ok(python),
-        false => Err("the venv cannot import websockets and sseclient".into()),
-    }
+    real_clients::venv::python_venv(
+        "third-party-venv",
+        &["websockets>=13,<18", "sseclient-py>=1.8,<2"],
+        "websockets, sseclient",
+    )
 }
 
 fn python_client(python: &Path, script: &str, url: &str) -> Client {

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod venv;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, ChildStdout, Command, Stdio};

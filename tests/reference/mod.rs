@@ -169,53 +169,10 @@ impl Python {
 }
 
 fn python_venv() -> Result<PathBuf, String> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reference-python-venv");
-    let python = venv.join("bin").join("python");
-    let ready = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import starlette, uvicorn, websockets"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return Ok(python);
-    }
-    let run = |what: &str, command: &mut Command| -> Result<(), String> {
-        let out = command
-            .output()
-            .map_err(|e| format!("{what} did not start: {e}"))?;
-        match out.status.success() {
-            true => Ok(()),
-            false => Err(format!(
-                "{what} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-        }
-    };
-    run(
-        "python3 -m venv (Debian: apt-get install python3-venv)",
-        Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv),
-    )?;
-    run(
-        "pip install -r reference-servers/python/requirements.txt",
-        Command::new(venv.join("bin").join("pip"))
-            .args([
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                "--timeout",
-                "20",
-                "--retries",
-                "1",
-                "-r",
-            ])
-            .arg(folder("python").join("requirements.txt")),
-    )?;
-    match ready(&python) {
-        true => Ok(python),
-        false => Err("the venv cannot import starlette, uvicorn and websockets".into()),
-    }
+    let requirements = folder("python").join("requirements.txt");
+    crate::real_clients::venv::python_venv(
+        "reference-python-venv",
+        &["-r", &requirements.to_string_lossy()],
+        "starlette, uvicorn, websockets",
+    )
 }

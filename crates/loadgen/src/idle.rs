@@ -159,6 +159,7 @@ pub async fn run_idle_transport(
         latencies: None,
         connect_gate: None,
         share: None,
+        acks: None,
     };
     let mut tasks = JoinSet::new();
     let deadline = Instant::now() + config.connect_timeout;
@@ -352,6 +353,7 @@ fn idle_row(
         totals,
         client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
+        ack: None,
     }
 }
 

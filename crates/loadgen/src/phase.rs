@@ -25,7 +25,6 @@ use crate::error::LoadError;
 use crate::faults::notes::{self, RowNotes};
 use crate::faults::{FaultRun, PhaseFaults};
 use crate::interval_log::IntervalLog;
-use crate::latency_sink::LatencySink;
 use crate::probe::{self, LagProbe};
 use crate::progress::{PhaseProgress, Timeline};
 use crate::recorder::Tally;
@@ -38,7 +37,7 @@ use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::{Latency, LatencyHistogram, Overload, Row, Totals};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -87,11 +86,7 @@ pub(crate) async fn run_phase(
     let workload = Workload::build(transport, config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = mpsc::channel(config.clients as usize);
-    let counters = launch::Counters {
-        received: progress.received(),
-        sent: Arc::new(AtomicU64::new(0)),
-        latencies: Arc::new(LatencySink::new()),
-    };
+    let counters = launch::Counters::new(transport, config, progress.received());
     // Conditions: clients go through a delay proxy; the control plane does not.
     let proxy = match config.conditions.is_loopback() {
         true => None,
@@ -123,6 +118,9 @@ pub(crate) async fn run_phase(
     let (from, to) = workload.window;
     let (window_start, window_end) = (start + from, start + to);
     counters.latencies.set_window(window_start, window_end);
+    if let Some(acks) = &counters.acks {
+        acks.set_window(window_start, window_end);
+    }
     let interval_log = match latency_log {
         Some(path) => Some(IntervalLog::start(
             counters.latencies.clone(),
@@ -231,14 +229,16 @@ pub(crate) async fn run_phase(
     };
     notes.notes.extend(behind::note(&overload));
     notes.notes.extend(bound_note);
-    Ok(build_row(
+    let mut row = build_row(
         transport,
         (config, &workload),
         counted,
         (notes, overload),
         sends_lost,
         totals,
-    ))
+    );
+    row.ack = counters.acks.as_ref().map(|a| a.to_ack());
+    Ok(row)
 }
 
 /// Waits until every client (and HTTP sender) is connected, starts the server's events and the
@@ -313,6 +313,8 @@ pub(crate) async fn await_deliveries(
     let done = || {
         counters.received.load(Ordering::Relaxed) >= receipts
             && counters.sent.load(Ordering::Relaxed) >= sends
+            // Acknowledged emits: the last ones' acks may still be on their way.
+            && counters.acks.as_ref().is_none_or(|a| a.all_acked())
     };
     while mono_now_ns() < deadline_ns && !done() {
         tokio::time::sleep(DRAIN_CHECK).await;
@@ -485,5 +487,6 @@ pub(crate) fn build_row(
         totals,
         client: rtbench_results::Client::Rust,
         latency_histogram: counted.hist,
+        ack: None,
     }
 }

@@ -95,3 +95,53 @@ async fn game_runs_cleanly_on_every_transport() {
 async fn collaboration_runs_cleanly_on_every_transport() {
     runs_cleanly_everywhere(small("collaboration", 6, None, 2.0)).await;
 }
+
+/// `--socketio-ack` on the two publishing scenarios: the Socket.IO clients publish as
+/// acknowledged emits on their own connection, every member still gets every message, every emit
+/// gets exactly one ack, and the row's ack histogram holds one latency per send of the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socketio_acked_emits_get_one_ack_each_in_chat_and_game() {
+    let (target, _stop) = start_server().await;
+    let control = Control::new(&target).unwrap();
+    for (name, rate) in [("chat", 5.0), ("game", 20.0)] {
+        let mut config = small(name, 6, Some(3), rate);
+        config.socketio_ack = true;
+        for transport in [Transport::SocketIo, Transport::SocketIoPolling] {
+            let what = format!("{name} {transport} with acks");
+            let row = tokio::time::timeout(
+                Duration::from_secs(30),
+                run_transport(transport, &config, &target, &control),
+            )
+            .await
+            .expect("a phase is bounded")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(
+                (row.undelivered(), row.duplicated, row.reordered),
+                (0, 0, 0),
+                "{what}"
+            );
+            assert_eq!((row.sends_lost, row.client_errors), (0, 0), "{what}");
+            assert!(row.sends > 0, "{what}: no sends in the window");
+            let ack = row.ack.as_ref().unwrap_or_else(|| panic!("{what}: no ack"));
+            assert_eq!(ack.acks, ack.emits, "{what}: one ack per emit");
+            assert!(ack.emits >= row.sends, "{what}: {ack:?}");
+            assert_eq!(
+                ack.histogram.len(),
+                row.sends,
+                "{what}: one latency per send"
+            );
+            assert!(ack.latency_us.p50 > 0.0, "{what}");
+            if transport == Transport::SocketIo {
+                // Emits go on the socket: no `POST /publish` in the window.
+                assert_eq!(row.totals.http_requests, 0, "{what}");
+            }
+        }
+        // Without the option: no ack field, publishes over HTTP.
+        config.socketio_ack = false;
+        let row = run_transport(Transport::SocketIo, &config, &target, &control)
+            .await
+            .unwrap();
+        assert!(row.ack.is_none(), "{name}");
+        assert!(row.totals.http_requests > 0, "{name}");
+    }
+}

@@ -6,7 +6,8 @@
 //! kernel's byte and packet counts (when measured), the swept
 //! parameters (one column per swept knob other than `clients`, which is always shown), the
 //! clients' messages and the bytes of each direction (when clients send), and the min–max range
-//! of the median latency and CPU (when points were repeated).
+//! of the median latency and CPU (when points were repeated), and the latency to the ack of
+//! Socket.IO's acknowledged emits (when a row has them, `--socketio-ack`).
 
 use crate::format::{bytes, latency_us, number, opt_number, percent, ratio};
 use rtbench_results::{MinMax, Results, Row};
@@ -96,6 +97,19 @@ pub fn columns(r: &Results) -> Vec<Column> {
         col("p99", |r| latency_us(r.latency_us.p99)),
         col("p99.9", |r| latency_us(r.latency_us.p999)),
         col("max", |r| latency_us(r.latency_us.max)),
+    ]);
+    if acked(r) {
+        out.extend([
+            col("acks/emits", |r| {
+                r.ack
+                    .as_ref()
+                    .map_or("–".into(), |a| format!("{}/{}", a.acks, a.emits))
+            }),
+            col("ack p50", |r| ack_cell(r, |l| latency_us(l.p50))),
+            col("ack p99", |r| ack_cell(r, |l| latency_us(l.p99))),
+        ]);
+    }
+    out.extend([
         col("p50 ÷ tcp", |r| ratio(r.ratio_to_floor_p50)),
         col("bytes/deliv", |r| number(r.bytes_per_delivery)),
     ]);
@@ -185,12 +199,30 @@ pub fn compact_columns(r: &Results) -> Vec<Column> {
         col("lost/dup/reord", rtbench_results::format::loss),
         col("p50 ms", |r| ms(r.latency_us.p50)),
         col("p99 ms", |r| ms(r.latency_us.p99)),
+    ]);
+    if acked(r) {
+        out.extend([
+            col("ack p50 ms", |r| ack_cell(r, |l| ms(l.p50))),
+            col("ack p99 ms", |r| ack_cell(r, |l| ms(l.p99))),
+        ]);
+    }
+    out.extend([
         col("p50÷tcp", |r| ratio(r.ratio_to_floor_p50)),
         col("B/deliv", |r| number(r.bytes_per_delivery)),
         requests_col(r, "req/deliv"),
         server_cpu_col(r, "srv µs/deliv"),
     ]);
     out
+}
+
+/// Whether a row of `r` has acknowledged emits (`--socketio-ack`).
+fn acked(r: &Results) -> bool {
+    r.rows.iter().any(|row| row.ack.is_some())
+}
+
+/// A figure of the row's ack latency, `–` for a row without acks.
+fn ack_cell(r: &Row, figure: fn(&rtbench_results::Latency) -> String) -> String {
+    r.ack.as_ref().map_or("–".into(), |a| figure(&a.latency_us))
 }
 
 /// What a server-side figure reads when it was not measured (`run --target`: requests are

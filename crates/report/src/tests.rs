@@ -54,6 +54,7 @@ fn row(transport: &str) -> Row {
         },
         client: rtbench_results::Client::Rust,
         latency_histogram: h,
+        ack: None,
     }
 }
 
@@ -271,4 +272,29 @@ fn every_transport_has_its_place_label_colour_and_chapter_row() {
         );
     }
     assert!(table.floor.is_some(), "the floor is found");
+}
+
+#[test]
+fn acked_emits_add_their_columns_and_other_rows_read_a_dash() {
+    let mut h = histogram::new_histogram();
+    h.record(1_500_000).unwrap();
+    let mut acked = row("socketio");
+    acked.ack = Some(Ack {
+        emits: 40,
+        acks: 40,
+        latency_us: Latency::from_histogram(&h),
+        histogram: h,
+    });
+    let r = results(vec![row("tcp"), acked]);
+    let wide = headers(&columns(&r));
+    let at = wide.iter().position(|h| *h == "acks/emits").unwrap();
+    assert_eq!(wide[at..at + 3], ["acks/emits", "ack p50", "ack p99"]);
+    assert_eq!(cells(&columns(&r), &r.rows[1])[at], "40/40");
+    let compact = crate::columns::compact_columns(&r);
+    let names = headers(&compact);
+    let at = names.iter().position(|h| *h == "ack p50 ms").unwrap();
+    assert_eq!(names[at + 1], "ack p99 ms");
+    assert_eq!(cells(&compact, &r.rows[1])[at], "1.50");
+    assert_eq!(cells(&compact, &r.rows[0])[at], "–");
+    assert!(!headers(&columns(&results(vec![row("tcp")]))).contains(&"ack p50"));
 }

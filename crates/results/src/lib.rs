@@ -29,7 +29,7 @@ pub use histogram::{LatencyHistogram, decode_histogram, encode_histogram};
 pub use load::LoadError;
 pub use overload::Overload;
 pub use repeat::combine_repeats;
-pub use row::{Client, Latency, MinMax, Row, Spread, Totals};
+pub use row::{Ack, Client, Latency, MinMax, Row, Spread, Totals};
 pub use rtbench_proto::settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
 pub use rtbench_proto::stack::Stack;
 pub use rtbench_proto::transport::Transport;

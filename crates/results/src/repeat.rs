@@ -7,7 +7,7 @@
 //! merges every repetition's deliveries; `max` latency is the largest seen.
 
 use crate::histogram::{BadHistogram, new_histogram};
-use crate::{Latency, MinMax, Overload, Row, Spread, Totals};
+use crate::{Ack, Latency, MinMax, Overload, Row, Spread, Totals};
 
 /// The median of `values` (empty: 0).
 fn median(values: &[f64]) -> f64 {
@@ -144,7 +144,32 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         spread: Some(spread),
         totals: sum_totals(rows),
         latency_histogram: hist,
+        ack: combine_acks(rows)?,
         ..first.clone()
+    }))
+}
+
+/// The repetitions' acks added up (histograms merged, percentiles of the merge); `None` unless
+/// every repetition has them.
+fn combine_acks(rows: &[Row]) -> Result<Option<Ack>, BadHistogram> {
+    let Some(acks) = rows
+        .iter()
+        .map(|r| r.ack.as_ref())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let mut histogram = new_histogram();
+    for a in &acks {
+        histogram
+            .add(&a.histogram)
+            .map_err(|e| BadHistogram::new(format!("{e:?}")))?;
+    }
+    Ok(Some(Ack {
+        emits: acks.iter().map(|a| a.emits).sum(),
+        acks: acks.iter().map(|a| a.acks).sum(),
+        latency_us: Latency::from_histogram(&histogram),
+        histogram,
     }))
 }
 
@@ -162,6 +187,29 @@ mod tests {
         r.bytes_per_delivery = bytes;
         r.deliveries = deliveries;
         r
+    }
+
+    #[test]
+    fn acks_add_up_merge_and_round_trip_and_are_absent_without_them() {
+        let mut rows = [row(1, 100.0, 10), row(2, 100.0, 10)];
+        assert!(!serde_json::to_string(&rows[0]).unwrap().contains("\"ack\""));
+        for (r, ms) in rows.iter_mut().zip([4, 8]) {
+            let mut h = new_histogram();
+            h.record(ms * 1_000_000).unwrap();
+            r.ack = Some(Ack {
+                emits: 5,
+                acks: 5,
+                latency_us: Latency::from_histogram(&h),
+                histogram: h,
+            });
+        }
+        let back: Row = serde_json::from_str(&serde_json::to_string(&rows[0]).unwrap()).unwrap();
+        assert_eq!(back.ack, rows[0].ack);
+        let ack = combine_repeats(&rows).unwrap().unwrap().ack.unwrap();
+        assert_eq!((ack.emits, ack.acks, ack.histogram.len()), (10, 10, 2));
+        assert!((ack.latency_us.max - 8_000.0).abs() < 10.0);
+        rows[1].ack = None;
+        assert_eq!(combine_repeats(&rows).unwrap().unwrap().ack, None);
     }
 
     #[test]

@@ -124,6 +124,26 @@ pub struct Row {
     /// The latency histogram in nanoseconds; written as HdrHistogram V2 + deflate, base64.
     #[serde(with = "crate::histogram::as_base64")]
     pub latency_histogram: LatencyHistogram,
+    /// Socket.IO rows run with `--socketio-ack`: the acknowledged emits and the latency from each
+    /// emit's scheduled time to its ack. Absent otherwise (and in documents written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<Ack>,
+}
+
+/// Acknowledged emits of one row (`--socketio-ack`): how many were emitted and acked over the
+/// whole phase, and the ack latency of those scheduled inside the measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Emits with an ack id the clients wrote (whole phase).
+    pub emits: u64,
+    /// ACK packets the clients received (whole phase); equal to `emits` when every emit was
+    /// acknowledged once.
+    pub acks: u64,
+    /// Ack latency: client's monotonic clock at the ACK − the emit's scheduled time.
+    pub latency_us: Latency,
+    /// The ack latency histogram in nanoseconds (window only), HdrHistogram V2 + deflate, base64.
+    #[serde(with = "crate::histogram::as_base64")]
+    pub histogram: LatencyHistogram,
 }
 
 /// Whose client measured a row.

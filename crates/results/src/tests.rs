@@ -106,6 +106,7 @@ pub(crate) fn sample() -> Results {
             totals: Totals::default(),
             client: crate::Client::Rust,
             latency_histogram: h,
+            ack: None,
         }],
     }
 }

@@ -13,6 +13,13 @@
 //! explicit-cursor form of Socket.IO's connection-state recovery (which socketioxide does not
 //! implement), documented in `docs/beyond.md`.
 //!
+//! Acknowledged emits: a client may publish as the event [`PUBLISH_EVENT`] with an ack id,
+//! `42<id>["publish","<payload>"]`; the message is published to the auth's `publish_to` topic (its
+//! own topic by default), paced by the topic's publish rate as every client publish is, and then
+//! acknowledged by socketioxide's ack callback with an empty ACK, `43<id>[]`. A topic that refuses
+//! the publish gets no ack and the socket is disconnected (the client resumes; its emit is counted
+//! unacknowledged).
+//!
 //! Bounds: each socket queues at most [`BUFFER_PACKETS`] packets (socketioxide's
 //! `max_buffer_size`); a room emit that finds a socket's queue full disconnects the room's sockets
 //! (counted as a `--ws-max-write-buffer` refusal): they resume from their cursors, nothing is lost
@@ -27,15 +34,23 @@ use rtbench_proto::Transport;
 use rtbench_proto::event::encode_gap;
 use rtbench_proto::limits::MAX_EVENTS_PER_RESPONSE;
 use serde::{Deserialize, Serialize, Serializer};
-use socketioxide::extract::{SocketRef, State as IoState, TryData};
+use socketioxide::extract::{AckSender, Data, SocketRef, State as IoState, TryData};
+use socketioxide::handler::ConnectHandler;
 use socketioxide::{SocketIo, TransportType};
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The Socket.IO event name every event is emitted under (one byte, the least overhead a named
 /// event can have).
 pub const EVENT_NAME: &str = "e";
+
+/// An ACK's arguments: none.
+const NO_ARGS: [u8; 0] = [];
+
+/// The event a client publishes under, with an ack id when it wants the acknowledgement.
+pub const PUBLISH_EVENT: &str = "publish";
 
 /// Packets one socket may have queued before an emit to it fails (socketioxide's default is 128,
 /// too few for a polling client between two requests at high rates).
@@ -49,6 +64,9 @@ struct Auth {
     /// The last sequence number the client holds (0: none).
     #[serde(default)]
     after: u64,
+    /// The topic the client's publishes go to (its own topic when absent).
+    #[serde(default)]
+    publish_to: Option<String>,
 }
 
 /// One row's Socket.IO server: its `SocketIo` handle and its pumps.
@@ -97,7 +115,7 @@ pub(crate) fn routes(state: &Arc<State>, transport: Transport) -> axum::Router<A
         .ws_read_buffer_size(state.config.ws_read_buffer_bytes.max(1024))
         .with_state(ctx.clone())
         .build_svc();
-    io.ns("/", on_connect);
+    io.ns("/", on_connect.with(register_publish));
     let _ = ctx.io.set(io);
     axum::Router::new().route_service(path, svc)
 }
@@ -116,6 +134,12 @@ async fn on_connect(
         let _ = socket.disconnect();
         return;
     };
+    if let Some(name) = &auth.publish_to
+        && ctx.state.hub.topic(name).is_err()
+    {
+        let _ = socket.disconnect();
+        return;
+    }
     watch_kill(&socket);
     let pump = ctx.pump(&auth.topic, topic);
     let cursor = pump.cursor.lock().await;
@@ -126,6 +150,47 @@ async fn on_connect(
         return;
     }
     socket.join(auth.topic);
+}
+
+/// Before the namespace answers the CONNECT (so no emit can arrive before it): registers the
+/// socket's [`PUBLISH_EVENT`] handler for the auth's `publish_to` topic, or its own. A missing or
+/// invalid auth registers nothing; [`on_connect`] then disconnects the socket.
+async fn register_publish(
+    socket: SocketRef,
+    TryData(auth): TryData<Auth>,
+    IoState(ctx): IoState<Arc<Ctx>>,
+) -> Result<(), Infallible> {
+    let Ok(auth) = auth else { return Ok(()) };
+    let name = auth.publish_to.as_deref().unwrap_or(&auth.topic);
+    if let Ok(topic) = ctx.state.hub.topic(name) {
+        on_publish(&socket, topic);
+    }
+    Ok(())
+}
+
+/// Publishes each [`PUBLISH_EVENT`] of `socket` to `topic`, then acknowledges it (`43<id>[]`) when
+/// the client asked.
+fn on_publish(socket: &SocketRef, topic: Arc<Topic>) {
+    socket.on(
+        PUBLISH_EVENT,
+        async move |socket: SocketRef, Data::<String>(payload), ack: AckSender| {
+            let wait_ns = topic.client_publish_delay_ns();
+            if wait_ns > 0 {
+                refusal::hit(Limit::PublishRate, "Socket.IO publisher slowed");
+                tokio::time::sleep(std::time::Duration::from_nanos(wait_ns)).await;
+            }
+            match topic.publish(rtbench_proto::mono_now_ns(), &payload) {
+                Ok(_) => {
+                    // An empty tuple is written as no arguments, `[]` (`()` would be `[null]`).
+                    let _ = ack.send(&NO_ARGS);
+                }
+                Err(e) => {
+                    refusal::hit(Limit::Topic, format_args!("Socket.IO publish refused: {e}"));
+                    let _ = socket.disconnect();
+                }
+            }
+        },
+    );
 }
 
 /// Disconnects the socket when a fault request kills its connection.

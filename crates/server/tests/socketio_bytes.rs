@@ -240,3 +240,59 @@ async fn socketio_polling_event_is_one_get_answered_with_the_packet() {
     let after = settled(&server, &before, "socketio_polling", sent).await;
     assert_costs(&before, &after, "socketio_polling", sent, received);
 }
+
+/// Acknowledged emits (socket.io-protocol v5, "Acknowledgement": `{ type: EVENT, data: ["foo"],
+/// id: 12 }` is `212["foo"]`, answered by `{ type: ACK, data: [], id: 12 }`, `312[]`, each in an
+/// Engine.IO message `4`): three emits of the event `publish` with ids 0, 5 and 12 get exactly one
+/// ACK each, `430[]`, `435[]` and `4312[]`, each one unmasked text frame, and each payload is
+/// published to the socket's topic; an emit without an id is published and not acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socketio_acked_emits_get_one_empty_ack_each_and_are_published() {
+    let server = TestServer::start(ServerSettings::default()).await.unwrap();
+    let mut c = Raw::connect(server.http).await;
+    let upgrade = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\n\
+          upgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    c.send(upgrade.as_bytes()).await;
+    let (status, _, _) = c.head().await;
+    assert_eq!(status, "HTTP/1.1 101 Switching Protocols");
+    let (_, open) = server_frame(&mut c).await;
+    assert!(open.starts_with(r#"0{"sid":""#), "{open}");
+    c.send(&client_frame(r#"40{"topic":"sio-ack","after":0}"#))
+        .await;
+    let mut frames: Vec<(usize, String)> = Vec::new();
+    while !frames.iter().any(|(_, f)| f.starts_with("40")) {
+        frames.push(server_frame(&mut c).await);
+    }
+    for emit in [
+        r#"420["publish","m-0"]"#,
+        r#"425["publish","m-5"]"#,
+        r#"4212["publish","m-12"]"#,
+        r#"42["publish","m-none"]"#,
+    ] {
+        c.send(&client_frame(emit)).await;
+    }
+    // Four events come back through the topic's room; wait for them, then for any stray ACK.
+    fn events(frames: &[(usize, String)]) -> impl Iterator<Item = &(usize, String)> {
+        frames.iter().filter(|(_, f)| f.starts_with("42"))
+    }
+    while events(&frames).count() < 4 {
+        frames.push(server_frame(&mut c).await);
+    }
+    let hub = server.server.hub();
+    assert_eq!(hub.topic("sio-ack").unwrap().last_seq(), 4);
+    let acks: Vec<&(usize, String)> = frames.iter().filter(|(_, f)| f.starts_with("43")).collect();
+    let expected = [(2 + 5, "430[]"), (2 + 5, "435[]"), (2 + 6, "4312[]")];
+    assert_eq!(acks.len(), 3, "one ACK per emit with an id: {frames:?}");
+    for (len, ack) in expected {
+        assert!(
+            acks.iter().any(|(n, f)| (*n, f.as_str()) == (len, ack)),
+            "{ack} in one frame of {len} bytes: {frames:?}"
+        );
+    }
+    for p in ["m-0", "m-5", "m-12", "m-none"] {
+        assert!(
+            events(&frames).any(|(_, f)| f.contains(&format!(r#""payload":"{p}""#))),
+            "{p} published: {frames:?}"
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod long_poll;
 mod reconnect;
 mod short_poll;
 mod socketio;
+mod socketio_ack;
 mod socketio_codec;
 mod socketio_polling;
 mod sse;
@@ -23,6 +24,7 @@ mod websocket;
 mod webtransport;
 
 pub use reconnect::{MAX_ATTEMPTS, backoff};
+pub(crate) use socketio_ack::AckSink;
 pub use sse_parser::{SseBlock, SseParser};
 pub use subscription::ClientCtx;
 
@@ -47,6 +49,8 @@ struct Client {
     transport: Transport,
     /// Whether it publishes on its own socket.
     sends_inline: bool,
+    /// Whether it can publish acknowledged emits on its own connection (`--socketio-ack`).
+    sends_acked: bool,
     /// Starts it.
     start: fn(ClientCtx, Option<InlineSends>) -> ClientTask,
 }
@@ -56,6 +60,7 @@ impl Client {
         Client {
             transport: S::TRANSPORT,
             sends_inline: S::SENDS_INLINE,
+            sends_acked: S::SENDS_ACKED,
             start: |ctx, sends| Box::pin(drive::drive::<S>(ctx, sends)),
         }
     }
@@ -76,6 +81,12 @@ fn pick(transport: Transport) -> Client {
     }
 }
 
+/// Whether `transport`'s clients publish acknowledged emits on their own connection when the
+/// phase asks for them (`--socketio-ack`).
+pub(crate) fn sends_acked(transport: Transport) -> bool {
+    pick(transport).sends_acked
+}
+
 /// Runs one client of `transport` until every scheduled event arrived or the phase stops it,
 /// reconnecting whenever its connection is lost.
 pub async fn run(transport: Transport, ctx: ClientCtx) -> Tally {
@@ -92,7 +103,7 @@ pub(crate) async fn run_with_sends(
     let client = pick(transport);
     debug_assert_eq!(client.transport, transport);
     debug_assert!(
-        sends.is_none() || client.sends_inline,
+        sends.is_none() || client.sends_inline || client.sends_acked,
         "{transport} was given inline sends but publishes on connections of its own"
     );
     (client.start)(ctx, sends).await

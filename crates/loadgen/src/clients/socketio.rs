@@ -3,8 +3,11 @@
 //! it waits for the open packet, sends CONNECT with `{"topic","after"}` auth, waits for the
 //! namespace's answer, then records each `42["e",<body>]` and answers each ping. After a lost
 //! connection or a DISCONNECT it opens a new session with `after` = the last event it holds.
-//! Publishes go over `POST /publish`, as a browser app's `fetch` would (no acknowledged emits).
+//! Publishes go over `POST /publish`, as a browser app's `fetch` would; with `--socketio-ack` they
+//! are acknowledged emits on the socket itself instead (`42<id>["publish",…]`, answered
+//! `43<id>[]`, [`super::socketio_ack`]).
 
+use super::socketio_ack::PendingAcks;
 use super::socketio_codec::{self as codec, EngineTransport, Packet};
 use super::subscription::{Carry, ClientCtx, RecvError, Subscription, protocol, record_message};
 use crate::error::ClientError;
@@ -19,10 +22,13 @@ use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 pub(super) struct Session {
     ws: WebSocketStream<Stream>,
+    /// This session's emits waiting for their ack (`None`: the client does not emit).
+    acks: Option<PendingAcks>,
 }
 
 impl Subscription for Session {
     const TRANSPORT: Transport = Transport::SocketIo;
+    const SENDS_ACKED: bool = true;
 
     async fn connect(ctx: &ClientCtx, _carry: &Carry, after: u64) -> Result<Session, ClientError> {
         let addr = ctx.target.http;
@@ -44,10 +50,13 @@ impl Subscription for Session {
         let (ws, _) = client_async_with_config(url, stream, Some(config))
             .await
             .map_err(ClientError::WebSocketHandshake)?;
-        let mut session = Session { ws };
+        let acks = ctx
+            .acks
+            .clone()
+            .map(|sink| PendingAcks::new(sink, ctx.client_id));
+        let mut session = Session { ws, acks };
         session.expect(|p| matches!(p, Packet::Open { .. })).await?;
-        let connect = codec::connect(&ctx.topic, after);
-        session.send_text(connect).await?;
+        session.send_text(codec::connect_for(ctx, after)).await?;
         session.expect(|p| *p == Packet::Connected).await?;
         Ok(session)
     }
@@ -61,11 +70,26 @@ impl Subscription for Session {
         let text = self.next_text().await?;
         match codec::parse(&text).map_err(protocol)? {
             Packet::Event(body) => record_message(body, rec),
+            Packet::Ack(id) => {
+                if let Some(acks) = &mut self.acks {
+                    acks.acked(id);
+                }
+                Ok(())
+            }
             Packet::Ping => Ok(self.send_text(codec::PONG.to_string()).await?),
             Packet::Closed => Err(ClientError::Ended("Socket.IO session closed").into()),
             Packet::Refused(why) => Err(protocol(format!("Socket.IO CONNECT refused: {why}"))),
             Packet::Open { .. } | Packet::Connected | Packet::Other => Ok(()),
         }
+    }
+
+    /// Emits `payload` with the next ack id (`--socketio-ack` only).
+    async fn send(&mut self, payload: &str) -> Result<(), ClientError> {
+        let Some(acks) = &mut self.acks else {
+            return Err(ClientError::NoInlineSend);
+        };
+        let emit = codec::emit_publish(acks.emit(payload), payload);
+        self.send_text(emit).await
     }
 
     fn reset(self) {

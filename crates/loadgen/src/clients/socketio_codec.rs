@@ -5,7 +5,9 @@
 //! Engine.IO packet types are one digit: `0` open (JSON handshake), `1` close, `2` ping, `3` pong,
 //! `4` message, `5` upgrade, `6` noop. A message carries a Socket.IO packet, whose type is the next
 //! digit: `0` CONNECT, `1` DISCONNECT, `2` EVENT, `3` ACK, `4` CONNECT_ERROR. So a CONNECT with auth
-//! is `40{"topic":"t","after":0}`, its answer `40{"sid":"…"}`, and an event `42["e",<body>]`. Over
+//! is `40{"topic":"t","after":0}`, its answer `40{"sid":"…"}`, and an event `42["e",<body>]`. An
+//! EVENT that asks for an acknowledgement puts its ack id between type and data,
+//! `42<id>["publish","<payload>"]`, and the answer is an ACK with the same id, `43<id>[…]`. Over
 //! HTTP long-polling one answer carries several packets separated by the record separator `\x1e`.
 //!
 //! Hand-written because the maintained client (`rust_socketio`) opens and reconnects its own
@@ -17,6 +19,8 @@ use serde_json::value::RawValue;
 
 /// The Engine.IO pong a client answers each ping with.
 pub(super) const PONG: &str = "3";
+/// The event a client's acknowledged publish is emitted under (`--socketio-ack`).
+pub(super) const PUBLISH_EVENT: &str = "publish";
 /// Separates packets in one HTTP long-polling payload.
 pub(super) const RECORD_SEPARATOR: char = '\x1e';
 
@@ -34,6 +38,8 @@ pub(super) enum Packet<'a> {
     Connected,
     /// `42["e",<body>]`: an event; the body (or gap notice) is the JSON of its one argument.
     Event(&'a [u8]),
+    /// `43<id>[…]`: the acknowledgement of the client's emit `id`.
+    Ack(u64),
     /// `1` (Engine.IO close) or `41` (Socket.IO DISCONNECT): the server ended the session.
     Closed,
     /// `44{…}`: the namespace refused the CONNECT.
@@ -51,6 +57,9 @@ pub(super) enum CodecError {
     /// An EVENT's data is not a JSON array of the event name and one argument.
     #[error("Socket.IO event: {0}")]
     Event(serde_json::Error),
+    /// An ACK without an ack id, or whose data is not a JSON array.
+    #[error("Socket.IO ACK: {0:?}")]
+    Ack(String),
 }
 
 /// The handshake fields a client reads.
@@ -71,6 +80,7 @@ pub(super) fn parse(text: &str) -> Result<Packet<'_>, CodecError> {
         (Some('2'), _) => Ok(Packet::Ping),
         (Some('4'), Some('0')) => Ok(Packet::Connected),
         (Some('4'), Some('2')) => event_body(&text[2..]).map(Packet::Event),
+        (Some('4'), Some('3')) => ack_id(&text[2..]).map(Packet::Ack),
         (Some('4'), Some('4')) => Ok(Packet::Refused(&text[2..])),
         _ => Ok(Packet::Other),
     }
@@ -82,10 +92,44 @@ fn event_body(data: &str) -> Result<&[u8], CodecError> {
     Ok(arg.get().as_bytes())
 }
 
+/// The id of `<id>[…]`, the rest of an ACK packet of the default namespace.
+fn ack_id(rest: &str) -> Result<u64, CodecError> {
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (id, data) = rest.split_at(digits);
+    let bad = || CodecError::Ack(rest.chars().take(64).collect());
+    let id = id.parse().map_err(|_| bad())?;
+    serde_json::from_str::<Vec<&RawValue>>(data).map_err(|_| bad())?;
+    Ok(id)
+}
+
+/// The EVENT packet publishing `payload` with ack id `id`: `42<id>["publish","<payload>"]`.
+pub(super) fn emit_publish(id: u64, payload: &str) -> String {
+    let payload = serde_json::Value::from(payload);
+    format!(r#"42{id}["{PUBLISH_EVENT}",{payload}]"#)
+}
+
 /// The CONNECT packet to the default namespace with the subscription in its auth.
 pub(super) fn connect(topic: &str, after: u64) -> String {
     let topic = serde_json::Value::from(topic);
     format!(r#"40{{"topic":{topic},"after":{after}}}"#)
+}
+
+/// The CONNECT packet of client `ctx`, resuming after `after`: [`connect`], or
+/// [`connect_publishing`] when its acknowledged emits go to another topic than its own.
+pub(super) fn connect_for(ctx: &super::ClientCtx, after: u64) -> String {
+    match (&ctx.acks, &ctx.publish_to) {
+        (Some(_), Some(to)) => connect_publishing(&ctx.topic, after, to),
+        _ => connect(&ctx.topic, after),
+    }
+}
+
+/// [`connect`] for a client whose acknowledged publishes go to `publish_to` rather than its topic.
+pub(super) fn connect_publishing(topic: &str, after: u64, publish_to: &str) -> String {
+    let (topic, to) = (
+        serde_json::Value::from(topic),
+        serde_json::Value::from(publish_to),
+    );
+    format!(r#"40{{"topic":{topic},"after":{after},"publish_to":{to}}}"#)
 }
 
 /// The packets of one HTTP long-polling payload.
@@ -145,6 +189,28 @@ mod tests {
         assert_eq!(parse(&event).unwrap(), Packet::Event(body.as_bytes()));
         assert!(parse(r#"42["e""#).is_err());
         assert!(parse("0{}").is_err());
+    }
+
+    // The acknowledgement examples of socket.io-protocol v5 ("Packet encoding", "Acknowledgement"):
+    // `{ type: EVENT, namespace: "/", data: ["foo"], id: 12 }` is encoded `212["foo"]` and
+    // `{ type: ACK, namespace: "/", data: [], id: 12 }` `312[]`; each travels in an Engine.IO
+    // message, so with its `4` in front.
+    #[test]
+    fn acknowledged_emits_and_acks_from_the_protocol_document() {
+        assert_eq!(parse("4312[]").unwrap(), Packet::Ack(12));
+        assert_eq!(parse(r#"4313["bar"]"#).unwrap(), Packet::Ack(13));
+        assert_eq!(emit_publish(12, "foo"), r#"4212["publish","foo"]"#);
+        assert_eq!(emit_publish(0, "a\"b"), r#"420["publish","a\"b"]"#);
+        assert!(parse("43[]").is_err(), "an ACK without its id");
+        assert!(parse("4312").is_err(), "an ACK without its data");
+        assert!(
+            parse("4312{}").is_err(),
+            "an ACK whose data is not an array"
+        );
+        assert_eq!(
+            connect_publishing("t", 4, "u"),
+            r#"40{"topic":"t","after":4,"publish_to":"u"}"#
+        );
     }
 
     #[test]

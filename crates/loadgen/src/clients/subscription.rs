@@ -55,6 +55,9 @@ pub struct ClientCtx {
     /// `None` when it loses one), so its publishes go as streams on it
     /// ([`crate::upstream::http::shared`]). `None`: nobody publishes on the client's connection.
     pub(crate) share: Option<Arc<watch::Sender<Option<Requests<ReqBody>>>>>,
+    /// Socket.IO senders under `--socketio-ack`: where their acknowledged emits are counted and
+    /// timed (`None`: the client emits nothing acknowledged).
+    pub(crate) acks: Option<Arc<super::AckSink>>,
 }
 
 impl ClientCtx {
@@ -112,6 +115,9 @@ pub(super) trait Subscription: Sized + Send + 'static {
     /// Whether [`Subscription::send`] publishes on the subscription's own socket. Must agree with
     /// the transport's `SendPath` (a test checks it).
     const SENDS_INLINE: bool = false;
+    /// Whether [`Subscription::send`] can publish as acknowledged emits on the subscription's own
+    /// connection when the phase asks for them (`--socketio-ack`: the Socket.IO clients).
+    const SENDS_ACKED: bool = false;
 
     /// Connects and subscribes, resuming after `cursor` (the last event held) or from `carry`.
     fn connect(
@@ -129,7 +135,7 @@ pub(super) trait Subscription: Sized + Send + 'static {
     ) -> impl Future<Output = Result<(), RecvError>> + Send;
 
     /// Publishes `payload` on the subscription's own socket ([`Subscription::SENDS_INLINE`]
-    /// transports only; the others publish on connections of their own, [`crate::upstream::http`]).
+    /// transports, and [`Subscription::SENDS_ACKED`] ones under `--socketio-ack`; the others publish on connections of their own, [`crate::upstream::http`]).
     fn send(&mut self, _payload: &str) -> impl Future<Output = Result<(), ClientError>> + Send {
         async { Err(ClientError::NoInlineSend) }
     }

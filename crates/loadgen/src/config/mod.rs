@@ -74,6 +74,10 @@ pub struct LoadConfig {
     /// more: [`crate::shard`]). Raised automatically when one process's open-file limit cannot
     /// hold a share.
     pub loadgen_procs: u32,
+    /// Socket.IO rows: clients publish as acknowledged emits on their own connection
+    /// (`42<id>["publish",…]`, answered `43<id>[]`) instead of `POST /publish`, and the row reports
+    /// the latency to the ack (`--socketio-ack`). Other rows ignore it.
+    pub socketio_ack: bool,
 }
 
 impl Default for LoadConfig {
@@ -100,6 +104,7 @@ impl Default for LoadConfig {
             faults: FaultPlan::default(),
             loadgen_lag_bound: crate::probe::LAG_BOUND_P99,
             loadgen_procs: 1,
+            socketio_ack: false,
         }
     }
 }

@@ -75,6 +75,7 @@ where
         received: Arc::new(AtomicU64::new(0)),
         sent: Arc::new(AtomicU64::new(0)),
         latencies: Arc::new(LatencySink::new()),
+        acks: None,
     };
     let mut launched = launch::launch(
         spec.transport,

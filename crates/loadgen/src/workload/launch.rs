@@ -8,7 +8,7 @@
 
 use super::Workload;
 use crate::clients::CONNECT_BATCH;
-use crate::clients::{self, ClientCtx};
+use crate::clients::{self, AckSink, ClientCtx};
 use crate::config::LoadConfig;
 use crate::config::SendTo;
 use crate::control::Target;
@@ -48,6 +48,25 @@ pub(crate) struct Counters {
     pub(crate) sent: Arc<AtomicU64>,
     /// Where clients record their first receipts' latencies.
     pub(crate) latencies: Arc<LatencySink>,
+    /// Where Socket.IO senders count and time their acknowledged emits (`--socketio-ack`).
+    pub(crate) acks: Option<Arc<AckSink>>,
+}
+
+impl Counters {
+    /// A phase's counters, with an ack sink when `transport`'s senders emit with acks.
+    pub(crate) fn new(
+        transport: Transport,
+        config: &LoadConfig,
+        received: Arc<AtomicU64>,
+    ) -> Counters {
+        let acked = config.socketio_ack && config.send.is_some() && clients::sends_acked(transport);
+        Counters {
+            received,
+            sent: Arc::new(AtomicU64::new(0)),
+            latencies: Arc::new(LatencySink::new()),
+            acks: acked.then(|| Arc::new(AckSink::default())),
+        }
+    }
 }
 
 /// Spawns the clients `clients` (ids; every client of the phase in one process, a shard's range
@@ -61,7 +80,8 @@ pub(crate) fn launch(
     counters: &Counters,
     ready: &mpsc::Sender<Result<(), ClientError>>,
 ) -> Launched {
-    let sends_inline = transport.spec().send == SendPath::Inline;
+    // Acknowledged emits (`--socketio-ack`) go on the client's own connection, as inline sends do.
+    let sends_inline = transport.spec().send == SendPath::Inline || counters.acks.is_some();
     // Clients are stopped by the phase, not by a last sequence number: a client whose room has no
     // more events stays connected (and keeps polling) until the schedule is over.
     let never = Arc::new(AtomicU64::new(u64::MAX));
@@ -119,6 +139,7 @@ pub(crate) fn launch(
             latencies: Some(counters.latencies.clone()),
             connect_gate: Some(gate.clone()),
             share,
+            acks: sending.and(counters.acks.clone()),
         };
         launched.resets.push(ctx.reset.clone());
         let mut inline = None;
@@ -185,6 +206,7 @@ mod tests {
                 received: Arc::new(AtomicU64::new(0)),
                 sent: Arc::new(AtomicU64::new(0)),
                 latencies: Arc::new(LatencySink::new()),
+                acks: None,
             };
             let (ready, mut ready_rx) = mpsc::channel(16);
             let mut launched = launch(
