@@ -91,6 +91,13 @@ impl ServerChild {
         Self::start_on(spec, any, any, Arc::new(watch::Sender::new(None)))
     }
 
+    /// Starts `rtbench serve` on `ip` (ports chosen), for clients on other hosts
+    /// (`run --remote-shards`).
+    pub fn start_at(spec: &ServerSpec, ip: std::net::IpAddr) -> anyhow::Result<ServerChild> {
+        let any = SocketAddr::new(ip, 0);
+        Self::start_on(spec, any, any, Arc::new(watch::Sender::new(None)))
+    }
+
     /// Starts `rtbench serve` listening on `http` and `tcp`; an unexpected exit goes to `deaths`.
     fn start_on(
         spec: &ServerSpec,

@@ -1,5 +1,7 @@
-//! `rtbench shard` (hidden): one load-generator shard of `rtbench run --loadgen-procs N`
-//! ([`rtbench_loadgen::shard`]), and the [`ShardSpawner`] with which `run` starts them.
+//! `rtbench shard`: one load-generator shard of `rtbench run --loadgen-procs N`
+//! ([`rtbench_loadgen::shard`]), and the [`ShardSpawner`] with which `run` starts them; with
+//! `--coordinator HOST:PORT` a shard on another host of `rtbench run --remote-shards N`
+//! ([`rtbench_loadgen::shard::remote`], `docs/distributed.md`).
 //!
 //! A shard reads its spec (one JSON line) from stdin, raises its open-file limit, pins itself to
 //! its CPU before its runtime starts a thread, runs its clients on a one-thread runtime, and
@@ -49,8 +51,38 @@ impl SpawnShard for ShardSpawner {
     }
 }
 
-/// Runs the command.
-pub fn shard() -> anyhow::Result<()> {
+/// Runs the command: a remote shard with `--coordinator`, else a local one.
+pub fn shard(args: ShardArgs) -> anyhow::Result<()> {
+    match args.coordinator.clone() {
+        Some(addr) => crate::shard_remote::run(&addr, &args),
+        None => local(),
+    }
+}
+
+/// `rtbench shard`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct ShardArgs {
+    /// Run as a shard of `rtbench run --remote-shards N --shard-listen ADDR:PORT` on another host:
+    /// connect to the coordinator at HOST:PORT (without it the shard is a child of
+    /// `rtbench run --loadgen-procs N` and reads its spec from stdin).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub coordinator: Option<String>,
+    /// This shard's index, from 0 [default: the environment's JOB_COMPLETION_INDEX, as a
+    /// Kubernetes Indexed Job sets it].
+    #[arg(long, value_name = "I", requires = "coordinator")]
+    pub index: Option<u32>,
+    /// How long to keep trying to reach the coordinator, seconds.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 300,
+        requires = "coordinator"
+    )]
+    pub connect_wait_s: u64,
+}
+
+/// A local shard: its spec from stdin, its reports to stdout.
+fn local() -> anyhow::Result<()> {
     crate::rlimit::raise_open_files_limit();
     let mut line = String::new();
     std::io::stdin()

@@ -57,6 +57,7 @@ fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
         totals: Totals::default(),
         client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
+        shards: Vec::new(),
     }
 }
 

@@ -196,6 +196,8 @@ pub struct Control {
     http: ControlHttp,
     restarter: Option<Arc<dyn RestartServer>>,
     shards: Option<Arc<dyn SpawnShard>>,
+    /// Shards on other hosts (`--remote-shards`), used instead of spawning.
+    remote: Option<Arc<crate::shard::remote::RemoteShards>>,
     /// `run --target`: counters come from the client-side meter (and `/proc/PID` when a pid is
     /// given), not from `/metrics`.
     client_side: Option<Option<u32>>,
@@ -209,6 +211,7 @@ impl Control {
             http: ControlHttp::new(*target, CONTROL_TIMEOUT),
             restarter: None,
             shards: None,
+            remote: None,
             client_side: None,
         })
     }
@@ -233,6 +236,20 @@ impl Control {
         crate::target::meter::enable();
         self.client_side = Some(pid);
         self
+    }
+
+    /// The same client, running split phases on `remote` shards instead of spawned ones.
+    pub fn with_remote_shards(
+        mut self,
+        remote: Arc<crate::shard::remote::RemoteShards>,
+    ) -> Control {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// The remote shards, if this client was given them.
+    pub fn remote_shards(&self) -> Option<&Arc<crate::shard::remote::RemoteShards>> {
+        self.remote.as_ref()
     }
 
     /// What starts shard processes, if this client was given one.
@@ -394,6 +411,18 @@ impl Control {
     /// Whether the server answers `/healthz`.
     pub async fn healthy(&self) -> bool {
         matches!(self.http.get(paths::HEALTHZ).await, Ok(a) if a.status.is_success())
+    }
+
+    /// The server's CLOCK_MONOTONIC now (`GET /clock`), nanoseconds.
+    pub async fn server_clock_ns(&self) -> Result<u64, LoadError> {
+        #[derive(serde::Deserialize)]
+        struct Reading {
+            mono_ns: u64,
+        }
+        let answer = self.get_ok(paths::CLOCK).await?;
+        serde_json::from_slice::<Reading>(&answer.body)
+            .map(|r| r.mono_ns)
+            .map_err(|e| LoadError::Control(format!("GET {}: {e}", paths::CLOCK)))
     }
 
     /// `GET path`; an error unless it answers 2xx.

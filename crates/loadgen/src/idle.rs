@@ -351,6 +351,7 @@ fn idle_row(
         totals,
         client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
+        shards: Vec::new(),
     }
 }
 

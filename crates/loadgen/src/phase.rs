@@ -484,5 +484,6 @@ pub(crate) fn build_row(
         totals,
         client: rtbench_results::Client::Rust,
         latency_histogram: counted.hist,
+        shards: Vec::new(),
     }
 }

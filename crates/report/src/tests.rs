@@ -53,6 +53,7 @@ fn row(transport: &str) -> Row {
         },
         client: rtbench_results::Client::Rust,
         latency_histogram: h,
+        shards: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod load;
 mod overload;
 mod repeat;
 mod row;
+mod shards;
 pub mod v1;
 pub mod v2;
 
@@ -32,6 +33,7 @@ pub use row::{Client, Latency, MinMax, Row, Spread, Totals};
 pub use rtbench_proto::settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
 pub use rtbench_proto::stack::Stack;
 pub use rtbench_proto::transport::Transport;
+pub use shards::{ClockOffset, ShardClock, max_uncertainty_us};
 
 use serde::{Deserialize, Serialize};
 

@@ -105,6 +105,7 @@ pub(crate) fn sample() -> Results {
             totals: Totals::default(),
             client: crate::Client::Rust,
             latency_histogram: h,
+            shards: Vec::new(),
         }],
     }
 }

@@ -59,6 +59,7 @@ impl BrowserRow {
             spread: None,
             totals,
             latency_histogram: self.latency_ns.clone(),
+            shards: Vec::new(),
         }
     }
 
