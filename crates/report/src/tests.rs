@@ -272,3 +272,31 @@ fn every_transport_has_its_place_label_colour_and_chapter_row() {
     }
     assert!(table.floor.is_some(), "the floor is found");
 }
+
+#[test]
+fn remote_shards_put_their_uncertainty_beside_every_latency_and_are_named() {
+    let mut sse = row("sse");
+    sse.latency_us.p50 = 2_270.0;
+    sse.latency_us.uncertainty_us = Some(180.0);
+    sse.notes.push(
+        "clients split over 3 load-generator shards on other hosts; shards 0 on h0 (10.9.0.2): offset -16.1 µs ± 180.0, drift +26.1 µs"
+            .into(),
+    );
+    let r = results(vec![sse, row("tcp")]);
+    let table = render_table(&r);
+    assert!(table.contains("2.27 ± 0.180"), "{table}");
+    let md = render_markdown(&r);
+    assert!(md.contains("| 2.27 ms ± 180 µs |"), "{md}");
+    assert!(md.contains("0 on h0 (10.9.0.2): offset -16.1 µs"), "{md}");
+    let html = crate::render_html(&[crate::Run {
+        source: "results.json".into(),
+        results: r.clone(),
+    }])
+    .unwrap();
+    assert!(html.contains("2.27 ms ± 180 µs"), "the page too");
+    let plain = results(vec![row("tcp")]);
+    assert!(
+        !render_markdown(&plain).contains('±'),
+        "no uncertainty on the server's host"
+    );
+}
