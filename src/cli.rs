@@ -44,6 +44,9 @@ pub enum Command {
     /// one JSON line on stdin), or with --coordinator of `rtbench run --remote-shards N` on
     /// another host (docs/distributed.md).
     Shard(crate::shard_cmd::ShardArgs),
+    /// Merge load-generator shards' results of one phase into one (histograms added, counters
+    /// summed): OUT SHARD_RESULT...
+    Merge(crate::merge_cmd::MergeArgs),
     /// Measure the CPU one plain write() of a floor-sized frame costs, over N loopback sockets.
     WriteCost(crate::write_cost::WriteCostArgs),
 }

@@ -10,6 +10,7 @@ mod compare_cmd;
 mod conditions;
 mod connect_cmd;
 mod environment;
+mod merge_cmd;
 mod output;
 mod placement;
 mod report_cmd;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
         cli::Command::Report(args) => report_cmd::report(args),
         cli::Command::Shard(args) => shard_cmd::shard(args),
+        cli::Command::Merge(args) => merge_cmd::merge(args),
         cli::Command::WriteCost(args) => write_cost::write_cost_cmd(args),
     };
     match outcome {

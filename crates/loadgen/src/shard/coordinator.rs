@@ -9,7 +9,7 @@
 use super::remote::{self, Connection, Link, RemoteShards};
 use super::{
     MAX_LOADGEN_PROCS, Merged, ShardConfig, ShardReport, ShardResult, ShardSpec, ShardStart, clock,
-    merge, split,
+    files, merge, split,
 };
 use crate::behind;
 use crate::config::LoadConfig;
@@ -148,6 +148,12 @@ pub(crate) async fn run(
     match remote {
         Some(remote) => shards.give_back(remote).await,
         None => drop(shards),
+    }
+    // Remote shards' own accounts, kept for `rtbench merge` (their hosts keep nothing).
+    if let (Some(_), Some(path)) = (remote, latency_log) {
+        for (i, r) in results.iter().enumerate() {
+            files::write(&files::result_path(path, i as u32 + 1), r)?;
+        }
     }
     if !logs.is_empty()
         && let Some(path) = latency_log

@@ -27,6 +27,7 @@
 pub mod child;
 pub mod clock;
 pub mod coordinator;
+pub mod files;
 pub mod remote;
 
 use crate::config::{Arrivals, LoadConfig};

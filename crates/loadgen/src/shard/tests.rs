@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn result(latencies_ns: &[u64], lost: u64, bound: bool) -> ShardResult {
+/// A shard's result with these window latencies.
+pub(crate) fn result(latencies_ns: &[u64], lost: u64, bound: bool) -> ShardResult {
     let mut h = new_histogram();
     for &v in latencies_ns {
         h.record(v).unwrap();
@@ -160,7 +161,7 @@ fn only_receive_only_loopback_workloads_are_split() {
 }
 
 /// Latencies from a fixed linear congruential sequence: 1 µs to about 65 ms, skewed low.
-fn synthetic(seed: u64, n: usize) -> Vec<u64> {
+pub(crate) fn synthetic(seed: u64, n: usize) -> Vec<u64> {
     let mut x = seed;
     (0..n)
         .map(|_| {
