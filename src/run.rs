@@ -200,6 +200,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         // its own line with the addresses. Warnings still reach stderr.
         quiet: true,
         tls: cert.setting(),
+        control_token: crate::run_remote::control_token(&args),
     };
     let shard_listener = crate::run_remote::listen(&args)?;
     let server = match (external, args.shard_listen) {
@@ -212,7 +213,8 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
     let target = external
         .or(server.as_ref().map(ManagedServer::target))
         .expect("one of the two is set")
-        .with_http2(crate::stacks::stack(&args).http2());
+        .with_http2(crate::stacks::stack(&args).http2())
+        .with_control_token(spec.control_token.clone().map(|t| &*t.leak()));
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
     if !args.quiet {

@@ -28,6 +28,23 @@ pub fn listen(args: &RunArgs) -> anyhow::Result<Option<std::net::TcpListener>> {
     Ok(Some(listener))
 }
 
+/// A fresh control token for rtbench's own server when it listens where the shards reach it
+/// (its `/schedule` and `/plan` answer a non-loopback listener only with one); `None` otherwise.
+pub fn control_token(args: &RunArgs) -> Option<String> {
+    if args.remote_shards.is_none() || args.server_http.is_some() {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    if read.is_err() {
+        // The clock's nanoseconds and the pid: unguessable enough for a run's lifetime.
+        let seed = rtbench_proto::mono_now_ns() ^ u64::from(std::process::id()) << 32;
+        bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    }
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Splits every point `--remote-shards` ways; the load-generator processes of the run.
 pub fn procs(args: &RunArgs, campaign: &mut Campaign, local: u32) -> u32 {
     let Some(n) = args.remote_shards else {

@@ -46,6 +46,9 @@ pub struct Target {
     /// Whether the HTTP transports speak HTTP/2 (the `h2` stacks: prior knowledge on plaintext,
     /// ALPN `h2` over TLS) rather than HTTP/1.1. The control plane and WebSocket speak HTTP/1.1.
     pub http2: bool,
+    /// The server's control token (`Authorization: Bearer`), which a server on a non-loopback
+    /// address needs for `/schedule` and `/plan` (`run --remote-shards`); `'static` as `tls`.
+    pub control_token: Option<&'static str>,
 }
 
 impl Target {
@@ -56,6 +59,7 @@ impl Target {
             tcp,
             tls: None,
             http2: false,
+            control_token: None,
         }
     }
 
@@ -67,6 +71,14 @@ impl Target {
     /// The same server, its HTTP transports on HTTP/2 when `http2`.
     pub fn with_http2(self, http2: bool) -> Target {
         Target { http2, ..self }
+    }
+
+    /// The same target, sending `token` on control requests.
+    pub fn with_control_token(self, control_token: Option<&'static str>) -> Target {
+        Target {
+            control_token,
+            ..self
+        }
     }
 }
 
