@@ -43,7 +43,7 @@ pub enum Command {
     /// One load-generator shard: of `rtbench run --loadgen-procs N` (internal: its spec comes as
     /// one JSON line on stdin), or with --coordinator of `rtbench run --remote-shards N` on
     /// another host (docs/distributed.md).
-    Shard(crate::shard_cmd::ShardArgs),
+    Shard(crate::shard_remote::ShardArgs),
     /// Merge load-generator shards' results of one phase into one (histograms added, counters
     /// summed): OUT SHARD_RESULT...
     Merge(crate::merge_cmd::MergeArgs),

@@ -52,33 +52,11 @@ impl SpawnShard for ShardSpawner {
 }
 
 /// Runs the command: a remote shard with `--coordinator`, else a local one.
-pub fn shard(args: ShardArgs) -> anyhow::Result<()> {
+pub fn shard(args: crate::shard_remote::ShardArgs) -> anyhow::Result<()> {
     match args.coordinator.clone() {
         Some(addr) => crate::shard_remote::run(&addr, &args),
         None => local(),
     }
-}
-
-/// `rtbench shard`'s flags.
-#[derive(Debug, clap::Args)]
-pub struct ShardArgs {
-    /// Run as a shard of `rtbench run --remote-shards N --shard-listen ADDR:PORT` on another host:
-    /// connect to the coordinator at HOST:PORT (without it the shard is a child of
-    /// `rtbench run --loadgen-procs N` and reads its spec from stdin).
-    #[arg(long, value_name = "HOST:PORT")]
-    pub coordinator: Option<String>,
-    /// This shard's index, from 0 [default: the environment's JOB_COMPLETION_INDEX, as a
-    /// Kubernetes Indexed Job sets it].
-    #[arg(long, value_name = "I", requires = "coordinator")]
-    pub index: Option<u32>,
-    /// How long to keep trying to reach the coordinator, seconds.
-    #[arg(
-        long,
-        value_name = "S",
-        default_value_t = 300,
-        requires = "coordinator"
-    )]
-    pub connect_wait_s: u64,
 }
 
 /// A local shard: its spec from stdin, its reports to stdout.

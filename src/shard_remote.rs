@@ -5,7 +5,6 @@
 //! one from stdin ([`rtbench_loadgen::shard::child::serve`]). The coordinator closing the
 //! connection ends it; so does [`IDLE_WAIT`] without a phase.
 
-use crate::shard_cmd::ShardArgs;
 use anyhow::{Context, bail};
 use rtbench_loadgen::shard::{ShardHello, ShardSpec, Welcome, child, host_name};
 use std::time::Duration;
@@ -17,6 +16,28 @@ use tokio::net::TcpStream;
 const IDLE_WAIT: Duration = Duration::from_secs(1_800);
 /// Pause between two attempts to reach the coordinator.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// `rtbench shard`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct ShardArgs {
+    /// Run as a shard of `rtbench run --remote-shards N --shard-listen ADDR:PORT` on another host:
+    /// connect to the coordinator at HOST:PORT (without it the shard is a child of
+    /// `rtbench run --loadgen-procs N` and reads its spec from stdin).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub coordinator: Option<String>,
+    /// This shard's index, from 0 [default: the environment's JOB_COMPLETION_INDEX, as a
+    /// Kubernetes Indexed Job sets it].
+    #[arg(long, value_name = "I", requires = "coordinator")]
+    pub index: Option<u32>,
+    /// How long to keep trying to reach the coordinator, seconds.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 300,
+        requires = "coordinator"
+    )]
+    pub connect_wait_s: u64,
+}
 
 /// The shard's index: `--index`, else `JOB_COMPLETION_INDEX`.
 fn index(args: &ShardArgs) -> anyhow::Result<u32> {

@@ -30,6 +30,8 @@ pub mod coordinator;
 pub mod files;
 pub mod remote;
 
+pub use remote::{ShardHello, Welcome};
+
 use crate::config::{Arrivals, LoadConfig};
 use crate::control::Target;
 use crate::error::LoadError;
@@ -208,33 +210,6 @@ impl ShardSpec {
 pub struct ShardStart {
     /// Time zero on the server's clock (a shard on the server's host shares it).
     pub start_mono_ns: u64,
-}
-
-/// A remote shard's first line to the coordinator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardHello {
-    /// Its index, from 0 (`--index`, or `JOB_COMPLETION_INDEX`).
-    pub index: u32,
-    /// Its host name.
-    pub host: String,
-    /// Its rtbench version; the coordinator refuses another.
-    pub version: String,
-}
-
-/// The coordinator's answer to a [`ShardHello`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Welcome {
-    /// The shard is in; phases' specs follow.
-    Accepted {
-        /// Shards of the run.
-        shards: u32,
-    },
-    /// The shard is refused; the coordinator closes the connection.
-    Refused {
-        /// Why, in one line.
-        why: String,
-    },
 }
 
 /// What a shard writes on stdout, one JSON line each: `Ready` once its clients are subscribed,

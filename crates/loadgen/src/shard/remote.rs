@@ -1,7 +1,7 @@
 //! Shards on other hosts (`rtbench run --remote-shards N --shard-listen ADDR:PORT`): the
 //! coordinator listens, each `rtbench shard --coordinator HOST:PORT --index I` connects and says
 //! [`ShardHello`], and once all N indices are there the phases speak the same
-//! [`super::ShardSpec`] / `Ready` / [`super::ShardStart`] / `Done` lines over these connections
+//! `ShardSpec` / `Ready` / `ShardStart` / `Done` lines over these connections
 //! as over a local shard's stdin and stdout. A connection serves every phase of the run; the
 //! coordinator closing it ends the shard.
 //!
@@ -9,14 +9,41 @@
 //! version is not the coordinator's, whose index is out of range or already taken, is refused
 //! with one line ([`Welcome::Refused`]), and the wait goes on for the right one.
 
-use super::{ShardHello, Welcome};
 use crate::error::LoadError;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
 };
 use tokio::net::TcpListener;
+
+/// A remote shard's first line to the coordinator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardHello {
+    /// Its index, from 0 (`--index`, or `JOB_COMPLETION_INDEX`).
+    pub index: u32,
+    /// Its host name.
+    pub host: String,
+    /// Its rtbench version; the coordinator refuses another.
+    pub version: String,
+}
+
+/// The coordinator's answer to a [`ShardHello`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Welcome {
+    /// The shard is in; phases' specs follow.
+    Accepted {
+        /// Shards of the run.
+        shards: u32,
+    },
+    /// The shard is refused; the coordinator closes the connection.
+    Refused {
+        /// Why, in one line.
+        why: String,
+    },
+}
 
 /// Longest a connected shard may take to say hello.
 const HELLO_WAIT: Duration = Duration::from_secs(10);
