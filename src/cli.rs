@@ -41,10 +41,13 @@ pub enum Command {
     Check(crate::check_cmd::CheckArgs),
     /// Rebuild index.html and summary.md from saved results; several files merge into one page.
     Report(ReportArgs),
-    /// One load-generator shard of `rtbench run --loadgen-procs N` (internal: its spec comes as one
-    /// JSON line on stdin, its reports go to stdout).
-    #[command(hide = true)]
-    Shard,
+    /// One load-generator shard: of `rtbench run --loadgen-procs N` (internal: its spec comes as
+    /// one JSON line on stdin), or with --coordinator of `rtbench run --remote-shards N` on
+    /// another host (docs/distributed.md).
+    Shard(crate::shard_remote::ShardArgs),
+    /// Merge load-generator shards' results of one phase into one (histograms added, counters
+    /// summed): OUT SHARD_RESULT...
+    Merge(crate::merge_cmd::MergeArgs),
     /// Measure the CPU one plain write() of a floor-sized frame costs, over N loopback sockets.
     WriteCost(crate::write_cost::WriteCostArgs),
 }
@@ -223,6 +226,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(rtbench_loadgen::shard::MAX_LOADGEN_PROCS)))]
     pub loadgen_procs: u32,
+    /// Run each phase's clients on N load-generator shards on other hosts
+    /// (`rtbench shard --coordinator HOST:PORT --index I`, I from 0 to N-1), which connect to
+    /// --shard-listen; their clocks' offsets to the server are estimated and carried into the
+    /// latency (docs/distributed.md).
+    #[arg(long, value_name = "N", requires = "shard_listen", conflicts_with_all = ["loadgen_procs", "target"],
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(rtbench_loadgen::shard::MAX_LOADGEN_PROCS)))]
+    pub remote_shards: Option<u32>,
+    /// Where the coordinator listens for --remote-shards, ADDR:PORT; rtbench's own server listens
+    /// on the same address (port chosen), so ADDR must be one the shards can reach.
+    #[arg(long, value_name = "ADDR:PORT", requires = "remote_shards")]
+    pub shard_listen: Option<SocketAddr>,
+    /// Longest wait for every --remote-shards shard to connect, seconds.
+    #[arg(long, value_name = "S", default_value_t = 300)]
+    pub shard_wait_s: u64,
     /// Measure the floor's plain-write() calibration even when it takes more than 2 s.
     #[arg(long)]
     pub calibrate_write: bool,

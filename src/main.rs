@@ -10,16 +10,19 @@ mod compare_cmd;
 mod conditions;
 mod connect_cmd;
 mod environment;
+mod merge_cmd;
 mod output;
 mod placement;
 mod report_cmd;
 mod rlimit;
 mod run;
 mod run_idle;
+mod run_remote;
 mod run_target;
 mod serve;
 mod server_child;
 mod shard_cmd;
+mod shard_remote;
 mod stacks;
 mod sweep_arg;
 mod write_cost;
@@ -60,7 +63,8 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => return check_cmd::check_cmd(args),
         cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),
         cli::Command::Report(args) => report_cmd::report(args),
-        cli::Command::Shard => shard_cmd::shard(),
+        cli::Command::Shard(args) => shard_cmd::shard(args),
+        cli::Command::Merge(args) => merge_cmd::merge(args),
         cli::Command::WriteCost(args) => write_cost::write_cost_cmd(args),
     };
     match outcome {

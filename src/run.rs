@@ -83,7 +83,10 @@ fn measure(
     (server, plan): (Option<&ManagedServer>, &Plan),
     profiles: &[Conditions],
     (quiet, capacity): (bool, Option<(&CapacityPlan, &Path)>),
-    client_meter: Option<Option<u32>>,
+    (client_meter, remote): (
+        Option<Option<u32>>,
+        Option<Arc<shard::remote::RemoteShards>>,
+    ),
 ) -> anyhow::Result<Vec<Row>> {
     let mut control = Control::new(target)?;
     if let Some(pid) = client_meter {
@@ -92,7 +95,9 @@ fn measure(
     if let Some(server) = server {
         control = control.with_restarter(Arc::new(server.clone()));
     }
-    if plan.loadgen_procs > 1 {
+    if let Some(remote) = remote {
+        control = control.with_remote_shards(remote);
+    } else if plan.loadgen_procs > 1 {
         let spawner = crate::shard_cmd::ShardSpawner::new(plan.loadgen.clone())?;
         control = control.with_shard_spawner(Arc::new(spawner));
     }
@@ -169,6 +174,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
     }
     let loadgen_procs =
         spread_clients(&args, &mut measured.campaign, capacity.as_ref(), open_files)?;
+    let loadgen_procs = crate::run_remote::procs(&args, &mut measured.campaign, loadgen_procs);
     check(&args, &measured.campaign, &profiles)?;
     crate::browser_cmd::check(&args, &measured.campaign, &profiles)?;
     if target_mode.is_some() && loadgen_procs > 1 {
@@ -204,15 +210,21 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         // its own line with the addresses. Warnings still reach stderr.
         quiet: true,
         tls: cert.setting(),
+        control_token: crate::run_remote::control_token(&args),
     };
-    let server = match external {
-        Some(_) => None,
-        None => Some(ManagedServer::new(ServerChild::start(&spec)?)),
+    let shard_listener = crate::run_remote::listen(&args)?;
+    let server = match (external, args.shard_listen) {
+        (Some(_), _) => None,
+        (None, Some(listen)) if shard_listener.is_some() => Some(ManagedServer::new(
+            ServerChild::start_at(&spec, listen.ip())?,
+        )),
+        (None, _) => Some(ManagedServer::new(ServerChild::start(&spec)?)),
     };
     let target = external
         .or(server.as_ref().map(ManagedServer::target))
         .expect("one of the two is set")
-        .with_http2(crate::stacks::stack(&args).http2());
+        .with_http2(crate::stacks::stack(&args).http2())
+        .with_control_token(spec.control_token.clone().map(|t| &*t.leak()));
     let runtime = loadgen_runtime(&plan)?;
     let started_at_unix_s = unix_now_s();
     if !args.quiet {
@@ -230,6 +242,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         Some(_) => None,
         None => runtime.block_on(server_info(&Control::new(&target)?, ours))?,
     };
+    let remote = crate::run_remote::accept(&runtime, &args, shard_listener)?;
     let mut rows = if crate::browser_cmd::rust_wanted(&args) {
         measure(
             &runtime,
@@ -241,7 +254,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
                 args.quiet,
                 capacity.as_ref().map(|p| (p, args.out.as_path())),
             ),
-            target_mode.as_ref().map(|m| m.pid),
+            (target_mode.as_ref().map(|m| m.pid), remote),
         )?
     } else {
         Vec::new()

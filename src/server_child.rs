@@ -51,11 +51,14 @@ pub struct ServerSpec {
     pub quiet: bool,
     /// TLS on its HTTP listener (`crate::stacks`); its certificate is what the target trusts.
     pub tls: TlsSetting,
+    /// The control endpoints' token (needed on a non-loopback address: `run --remote-shards`).
+    pub control_token: Option<String>,
 }
 
 impl ServerSpec {
     /// The server's settings: the tuning flags, the topic limit, the fault endpoints and faults.
     pub fn settings(&self) -> ServerSettings {
+        let tuned = self.tuning.to_config();
         ServerSettings {
             max_topics: self.max_topics,
             fault_endpoints: self.fault_endpoints,
@@ -64,7 +67,11 @@ impl ServerSpec {
                 pad_bytes: self.fault.pad_bytes,
             },
             tls: self.tls.clone(),
-            ..self.tuning.to_config()
+            limits: rtbench_proto::settings::ServerLimits {
+                control_token: self.control_token.clone(),
+                ..tuned.limits.clone()
+            },
+            ..tuned
         }
     }
 }
@@ -88,6 +95,13 @@ impl ServerChild {
     /// Starts `rtbench serve` on 127.0.0.1 port 0 and waits for the line announcing its addresses.
     pub fn start(spec: &ServerSpec) -> anyhow::Result<ServerChild> {
         let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+        Self::start_on(spec, any, any, Arc::new(watch::Sender::new(None)))
+    }
+
+    /// Starts `rtbench serve` on `ip` (ports chosen), for clients on other hosts
+    /// (`run --remote-shards`).
+    pub fn start_at(spec: &ServerSpec, ip: std::net::IpAddr) -> anyhow::Result<ServerChild> {
+        let any = SocketAddr::new(ip, 0);
         Self::start_on(spec, any, any, Arc::new(watch::Sender::new(None)))
     }
 
@@ -281,6 +295,7 @@ mod tests {
             },
             quiet: true,
             tls: TlsSetting::SelfSigned,
+            control_token: Some("t".into()),
         };
         let expected = ServerSettings {
             max_topics: 42,
@@ -295,6 +310,10 @@ mod tests {
                 pad_bytes: 6,
             },
             tls: TlsSetting::SelfSigned,
+            limits: rtbench_proto::settings::ServerLimits {
+                control_token: Some("t".into()),
+                ..Default::default()
+            },
             ..ServerSettings::default()
         };
         assert_eq!(spec.settings(), expected);

@@ -1,5 +1,7 @@
-//! `rtbench shard` (hidden): one load-generator shard of `rtbench run --loadgen-procs N`
-//! ([`rtbench_loadgen::shard`]), and the [`ShardSpawner`] with which `run` starts them.
+//! `rtbench shard`: one load-generator shard of `rtbench run --loadgen-procs N`
+//! ([`rtbench_loadgen::shard`]), and the [`ShardSpawner`] with which `run` starts them; with
+//! `--coordinator HOST:PORT` a shard on another host of `rtbench run --remote-shards N`
+//! ([`rtbench_loadgen::shard::remote`], `docs/distributed.md`).
 //!
 //! A shard reads its spec (one JSON line) from stdin, raises its open-file limit, pins itself to
 //! its CPU before its runtime starts a thread, runs its clients on a one-thread runtime, and
@@ -49,8 +51,16 @@ impl SpawnShard for ShardSpawner {
     }
 }
 
-/// Runs the command.
-pub fn shard() -> anyhow::Result<()> {
+/// Runs the command: a remote shard with `--coordinator`, else a local one.
+pub fn shard(args: crate::shard_remote::ShardArgs) -> anyhow::Result<()> {
+    match args.coordinator.clone() {
+        Some(addr) => crate::shard_remote::run(&addr, &args),
+        None => local(),
+    }
+}
+
+/// A local shard: its spec from stdin, its reports to stdout.
+fn local() -> anyhow::Result<()> {
     crate::rlimit::raise_open_files_limit();
     let mut line = String::new();
     std::io::stdin()

@@ -59,6 +59,7 @@ fn row(transport: &str, p50_us: f64, bytes: f64, requests: f64) -> Row {
         client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
         ack: None,
+        shards: Vec::new(),
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Target {
     /// Whether the HTTP transports speak HTTP/2 (the `h2` stacks: prior knowledge on plaintext,
     /// ALPN `h2` over TLS) rather than HTTP/1.1. The control plane and WebSocket speak HTTP/1.1.
     pub http2: bool,
+    /// The server's control token (`Authorization: Bearer`), which a server on a non-loopback
+    /// address needs for `/schedule` and `/plan` (`run --remote-shards`); `'static` as `tls`.
+    pub control_token: Option<&'static str>,
 }
 
 impl Target {
@@ -56,6 +59,7 @@ impl Target {
             tcp,
             tls: None,
             http2: false,
+            control_token: None,
         }
     }
 
@@ -67,6 +71,14 @@ impl Target {
     /// The same server, its HTTP transports on HTTP/2 when `http2`.
     pub fn with_http2(self, http2: bool) -> Target {
         Target { http2, ..self }
+    }
+
+    /// The same target, sending `token` on control requests.
+    pub fn with_control_token(self, control_token: Option<&'static str>) -> Target {
+        Target {
+            control_token,
+            ..self
+        }
     }
 }
 
@@ -196,6 +208,8 @@ pub struct Control {
     http: ControlHttp,
     restarter: Option<Arc<dyn RestartServer>>,
     shards: Option<Arc<dyn SpawnShard>>,
+    /// Shards on other hosts (`--remote-shards`), used instead of spawning.
+    remote: Option<Arc<crate::shard::remote::RemoteShards>>,
     /// `run --target`: counters come from the client-side meter (and `/proc/PID` when a pid is
     /// given), not from `/metrics`.
     client_side: Option<Option<u32>>,
@@ -209,6 +223,7 @@ impl Control {
             http: ControlHttp::new(*target, CONTROL_TIMEOUT),
             restarter: None,
             shards: None,
+            remote: None,
             client_side: None,
         })
     }
@@ -233,6 +248,20 @@ impl Control {
         crate::target::meter::enable();
         self.client_side = Some(pid);
         self
+    }
+
+    /// The same client, running split phases on `remote` shards instead of spawned ones.
+    pub fn with_remote_shards(
+        mut self,
+        remote: Arc<crate::shard::remote::RemoteShards>,
+    ) -> Control {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// The remote shards, if this client was given them.
+    pub fn remote_shards(&self) -> Option<&Arc<crate::shard::remote::RemoteShards>> {
+        self.remote.as_ref()
     }
 
     /// What starts shard processes, if this client was given one.
@@ -419,6 +448,18 @@ impl Control {
     /// Whether the server answers `/healthz`.
     pub async fn healthy(&self) -> bool {
         matches!(self.http.get(paths::HEALTHZ).await, Ok(a) if a.status.is_success())
+    }
+
+    /// The server's CLOCK_MONOTONIC now (`GET /clock`), nanoseconds.
+    pub async fn server_clock_ns(&self) -> Result<u64, LoadError> {
+        #[derive(serde::Deserialize)]
+        struct Reading {
+            mono_ns: u64,
+        }
+        let answer = self.get_ok(paths::CLOCK).await?;
+        serde_json::from_slice::<Reading>(&answer.body)
+            .map(|r| r.mono_ns)
+            .map_err(|e| LoadError::Control(format!("GET {}: {e}", paths::CLOCK)))
     }
 
     /// `GET path`; an error unless it answers 2xx.

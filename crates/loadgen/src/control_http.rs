@@ -121,6 +121,9 @@ impl ControlHttp {
         if body.is_some() {
             request = request.header(hyper::header::CONTENT_TYPE, "application/json");
         }
+        if let Some(token) = self.target.control_token {
+            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
         request
             .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| format!("{method} {path}: {e}"))

@@ -50,6 +50,17 @@ pub enum LoadError {
         /// What went wrong.
         why: String,
     },
+    /// A shard result file could not be written, read or understood ([`crate::shard::files`]).
+    #[error("shard result {path}: {why}")]
+    ShardFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        why: String,
+    },
+    /// Shards on other hosts could not join or were lost ([`crate::shard::remote`]).
+    #[error("remote shards: {0}")]
+    RemoteShards(String),
     /// A phase needs more open files than a process may have.
     #[error("{0}")]
     OpenFiles(String),

@@ -354,6 +354,7 @@ fn idle_row(
         client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
         ack: None,
+        shards: Vec::new(),
     }
 }
 

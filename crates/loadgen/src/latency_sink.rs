@@ -10,10 +10,15 @@
 //! only spread the lock. The window is known once the phase's time zero is; a receipt that
 //! arrives before (none should: events start [`crate::workload`]'s lead time later) waits in its
 //! shard until [`LatencySink::set_window`] classifies it.
+//!
+//! A shard on another host ([`crate::shard`]) reads its own clock on receipt while events carry
+//! the server's: [`LatencySink::set_clock_offset`] gives the sink that clock's offset to the
+//! server's, and [`LatencySink::record_receipt`] adds it before subtracting (0 on the server's
+//! host, where every process shares one CLOCK_MONOTONIC).
 
 use parking_lot::Mutex;
 use rtbench_results::histogram::{LatencyHistogram, new_histogram};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Shards of a phase's sink: enough that clients on different threads rarely share a lock.
 pub const SHARDS: usize = 8;
@@ -36,6 +41,8 @@ pub struct LatencySink {
     from_ns: AtomicU64,
     /// Window end (exclusive); 0 until the window is known.
     to_ns: AtomicU64,
+    /// The server's clock minus this process's, ns ([`LatencySink::set_clock_offset`]).
+    clock_offset_ns: AtomicI64,
     /// The shards.
     shards: Box<[Mutex<Shard>]>,
 }
@@ -59,6 +66,7 @@ impl LatencySink {
         LatencySink {
             from_ns: AtomicU64::new(0),
             to_ns: AtomicU64::new(0),
+            clock_offset_ns: AtomicI64::new(0),
             shards: (0..SHARDS).map(|_| shard()).collect(),
         }
     }
@@ -75,6 +83,21 @@ impl LatencySink {
                 }
             }
         }
+    }
+
+    /// Sets the server's clock minus this process's, nanoseconds: receipts are read on this
+    /// process's clock, events are stamped on the server's.
+    pub fn set_clock_offset(&self, offset_ns: i64) {
+        self.clock_offset_ns.store(offset_ns, Ordering::Relaxed);
+    }
+
+    /// Records the first receipt, at `now_ns` on this process's clock, of an event the server
+    /// scheduled at `t_sched_ns` on its own: the latency is `now_ns` plus the clock offset minus
+    /// `t_sched_ns` (0 when the correction makes it negative).
+    pub fn record_receipt(&self, shard: usize, t_sched_ns: u64, now_ns: u64) {
+        let offset = self.clock_offset_ns.load(Ordering::Relaxed);
+        let now_server = now_ns.saturating_add_signed(offset);
+        self.record(shard, t_sched_ns, now_server.saturating_sub(t_sched_ns));
     }
 
     /// Records the first receipt of an event scheduled at `t_sched_ns`, `latency_ns` late, into
@@ -125,6 +148,22 @@ impl LatencySink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receipts_are_corrected_by_the_clock_offset() {
+        let sink = LatencySink::new();
+        sink.set_window(0, 1_000_000);
+        sink.record_receipt(0, 5_000, 6_000); // same clock: 1 µs
+        sink.set_clock_offset(-500);
+        sink.record_receipt(1, 5_000, 9_000); // this clock 500 ns ahead: 3.5 µs
+        sink.set_clock_offset(2_000);
+        sink.record_receipt(2, 5_000, 4_000); // 2 µs behind: read 1 µs early, 1 µs late
+        let w = sink.window_histogram();
+        assert_eq!(w.len(), 3);
+        assert_eq!(w.min(), 1_000);
+        assert!(w.equivalent(w.max(), 3_500), "{}", w.max());
+        assert_eq!(w.count_at(1_000), 2);
+    }
 
     #[test]
     fn classifies_by_scheduled_time_even_before_the_window_is_known() {

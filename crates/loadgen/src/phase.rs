@@ -488,5 +488,6 @@ pub(crate) fn build_row(
         client: rtbench_results::Client::Rust,
         latency_histogram: counted.hist,
         ack: None,
+        shards: Vec::new(),
     }
 }

@@ -7,7 +7,9 @@
 //! parameters (one column per swept knob other than `clients`, which is always shown), the
 //! clients' messages and the bytes of each direction (when clients send), and the min–max range
 //! of the median latency and CPU (when points were repeated), and the latency to the ack of
-//! Socket.IO's acknowledged emits (when a row has them, `--socketio-ack`).
+//! Socket.IO's acknowledged emits (when a row has them, `--socketio-ack`). A row measured by
+//! load-generator shards on other hosts shows its clock uncertainty beside every latency:
+//! `2.27 ms ± 180 µs`.
 
 use crate::format::{bytes, latency_us, number, opt_number, percent, ratio};
 use rtbench_results::{MinMax, Results, Row};
@@ -23,6 +25,22 @@ pub struct Column {
 
 const fn col(header: &'static str, cell: fn(&Row) -> String) -> Column {
     Column { header, cell }
+}
+
+/// A latency of `r`, with `r`'s clock uncertainty beside it when it has one.
+fn latency_of(r: &Row, us: f64) -> String {
+    match r.latency_us.uncertainty_us {
+        Some(u) => format!("{} ± {}", latency_us(us), latency_us(u)),
+        None => latency_us(us),
+    }
+}
+
+/// A latency of `r` in milliseconds ([`ms`]), with `r`'s clock uncertainty (ms) when it has one.
+fn ms_of(r: &Row, us: f64) -> String {
+    match r.latency_us.uncertainty_us {
+        Some(u) => format!("{} ± {}", ms(us), ms(u)),
+        None => ms(us),
+    }
 }
 
 /// `min–max` of a latency range.
@@ -85,7 +103,7 @@ pub fn columns(r: &Results) -> Vec<Column> {
     if reconnects {
         out.push(col("reconnects", |r| r.reconnects.to_string()));
     }
-    out.push(col("p50", |r| latency_us(r.latency_us.p50)));
+    out.push(col("p50", |r| latency_of(r, r.latency_us.p50)));
     if spread {
         out.push(col("p50 min–max", |r| {
             r.spread
@@ -93,10 +111,10 @@ pub fn columns(r: &Results) -> Vec<Column> {
         }));
     }
     out.extend([
-        col("p90", |r| latency_us(r.latency_us.p90)),
-        col("p99", |r| latency_us(r.latency_us.p99)),
-        col("p99.9", |r| latency_us(r.latency_us.p999)),
-        col("max", |r| latency_us(r.latency_us.max)),
+        col("p90", |r| latency_of(r, r.latency_us.p90)),
+        col("p99", |r| latency_of(r, r.latency_us.p99)),
+        col("p99.9", |r| latency_of(r, r.latency_us.p999)),
+        col("max", |r| latency_of(r, r.latency_us.max)),
     ]);
     if acked(r) {
         out.extend([
@@ -197,8 +215,8 @@ pub fn compact_columns(r: &Results) -> Vec<Column> {
     out.extend([
         col("deliv", |r| r.deliveries.to_string()),
         col("lost/dup/reord", rtbench_results::format::loss),
-        col("p50 ms", |r| ms(r.latency_us.p50)),
-        col("p99 ms", |r| ms(r.latency_us.p99)),
+        col("p50 ms", |r| ms_of(r, r.latency_us.p50)),
+        col("p99 ms", |r| ms_of(r, r.latency_us.p99)),
     ]);
     if acked(r) {
         out.extend([

@@ -55,6 +55,7 @@ fn row(transport: &str) -> Row {
         client: rtbench_results::Client::Rust,
         latency_histogram: h,
         ack: None,
+        shards: Vec::new(),
     }
 }
 
@@ -297,4 +298,29 @@ fn acked_emits_add_their_columns_and_other_rows_read_a_dash() {
     assert_eq!(cells(&compact, &r.rows[1])[at], "1.50");
     assert_eq!(cells(&compact, &r.rows[0])[at], "–");
     assert!(!headers(&columns(&results(vec![row("tcp")]))).contains(&"ack p50"));
+fn remote_shards_put_their_uncertainty_beside_every_latency_and_are_named() {
+    let mut sse = row("sse");
+    sse.latency_us.p50 = 2_270.0;
+    sse.latency_us.uncertainty_us = Some(180.0);
+    sse.notes.push(
+        "clients split over 3 load-generator shards on other hosts; shards 0 on h0 (10.9.0.2): offset -16.1 µs ± 180.0, drift +26.1 µs"
+            .into(),
+    );
+    let r = results(vec![sse, row("tcp")]);
+    let table = render_table(&r);
+    assert!(table.contains("2.27 ± 0.180"), "{table}");
+    let md = render_markdown(&r);
+    assert!(md.contains("| 2.27 ms ± 180 µs |"), "{md}");
+    assert!(md.contains("0 on h0 (10.9.0.2): offset -16.1 µs"), "{md}");
+    let html = crate::render_html(&[crate::Run {
+        source: "results.json".into(),
+        results: r.clone(),
+    }])
+    .unwrap();
+    assert!(html.contains("2.27 ms ± 180 µs"), "the page too");
+    let plain = results(vec![row("tcp")]);
+    assert!(
+        !render_markdown(&plain).contains('±'),
+        "no uncertainty on the server's host"
+    );
 }

@@ -82,6 +82,7 @@ impl Latency {
             p999: us(h.value_at_quantile(0.999)),
             max: us(h.max()),
             mean: h.mean() / 1_000.0,
+            uncertainty_us: None,
         }
     }
 }

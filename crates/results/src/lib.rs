@@ -19,6 +19,7 @@ mod overload;
 mod repeat;
 mod row;
 mod unmeasured;
+mod shards;
 pub mod v1;
 pub mod v2;
 
@@ -33,6 +34,7 @@ pub use row::{Ack, Client, Latency, MinMax, Row, Spread, Totals};
 pub use rtbench_proto::settings::{HttpEngine, ServerFault, ServerInfo, ServerSettings};
 pub use rtbench_proto::stack::Stack;
 pub use rtbench_proto::transport::Transport;
+pub use shards::{ClockOffset, ShardClock, max_uncertainty_us};
 
 use serde::{Deserialize, Serialize};
 

@@ -100,6 +100,10 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         p999: med(|r| r.latency_us.p999),
         max: rows.iter().map(|r| r.latency_us.max).fold(0.0, f64::max),
         mean: med(|r| r.latency_us.mean),
+        uncertainty_us: rows
+            .iter()
+            .filter_map(|r| r.latency_us.uncertainty_us)
+            .reduce(f64::max),
     };
     let spread = Spread {
         repeats: n as u32,
@@ -145,6 +149,7 @@ pub fn combine_repeats(rows: &[Row]) -> Result<Option<Row>, BadHistogram> {
         totals: sum_totals(rows),
         latency_histogram: hist,
         ack: combine_acks(rows)?,
+        shards: rows.iter().flat_map(|r| r.shards.clone()).collect(),
         ..first.clone()
     }))
 }

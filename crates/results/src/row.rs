@@ -144,6 +144,10 @@ pub struct Ack {
     /// The ack latency histogram in nanoseconds (window only), HdrHistogram V2 + deflate, base64.
     #[serde(with = "crate::histogram::as_base64")]
     pub histogram: LatencyHistogram,
+    /// The load-generator shards on other hosts this row was measured from, with their clock
+    /// offsets to the server (empty when the load generator ran on the server's host).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<crate::ShardClock>,
 }
 
 /// Whose client measured a row.
@@ -188,6 +192,11 @@ pub struct Latency {
     pub max: f64,
     /// Arithmetic mean.
     pub mean: f64,
+    /// How far each latency may be off because the clients' clocks were not the server's: the
+    /// largest clock-offset uncertainty of the row's remote shards, microseconds (`None` when
+    /// the clients shared the server's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty_us: Option<f64>,
 }
 
 /// The smallest and largest value of one figure across repetitions.

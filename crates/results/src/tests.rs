@@ -107,6 +107,7 @@ pub(crate) fn sample() -> Results {
             client: crate::Client::Rust,
             latency_histogram: h,
             ack: None,
+            shards: Vec::new(),
         }],
     }
 }
@@ -466,4 +467,46 @@ fn server_figures_not_measured_are_absent_not_zero_and_read_back() {
     let old = Results::from_json(&measured.to_string(), Path::new("r.json")).unwrap();
     assert!(old.rows[0].server_measured);
     assert_eq!(old.rows[0].server_cpu_us_per_delivery_measured(), Some(3.0));
+fn remote_shards_and_the_latency_uncertainty_are_additive() {
+    let mut v = serde_json::to_value(sample()).unwrap();
+    let row = v["rows"][0].as_object().unwrap();
+    assert!(
+        !row.contains_key("shards"),
+        "none written without remote shards"
+    );
+    assert!(
+        !v["rows"][0]["latency_us"]
+            .as_object()
+            .unwrap()
+            .contains_key("uncertainty_us")
+    );
+    let mut r = sample();
+    let clock = |offset_ns, uncertainty_ns| ClockOffset {
+        offset_ns,
+        uncertainty_ns,
+    };
+    r.rows[0].shards = vec![
+        ShardClock {
+            index: 0,
+            host: "a (10.0.0.2)".into(),
+            start: clock(-1_000, 30_000),
+            end: clock(-4_000, 41_000),
+        },
+        ShardClock {
+            index: 1,
+            host: "b (10.0.0.3)".into(),
+            start: clock(2_000, 35_000),
+            end: clock(2_500, 20_000),
+        },
+    ];
+    r.rows[0].latency_us.uncertainty_us = max_uncertainty_us(&r.rows[0].shards);
+    assert_eq!(r.rows[0].latency_us.uncertainty_us, Some(41.0));
+    assert_eq!(r.rows[0].shards[0].drift_ns(), -3_000);
+    let back: Results = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back.rows[0].shards, r.rows[0].shards);
+    assert_eq!(back.rows[0].latency_us, r.rows[0].latency_us);
+    v["rows"][0]["latency_us"]["uncertainty_us"] = 12.5.into();
+    let r: Results = serde_json::from_value(v).unwrap();
+    assert_eq!(r.rows[0].latency_us.uncertainty_us, Some(12.5));
+    assert!(r.rows[0].shards.is_empty());
 }

@@ -62,6 +62,7 @@ fn row(offered: f64, p99_ms: f64, lost: u64, bound: bool) -> Row {
         client: rtbench_results::Client::Rust,
         latency_histogram: new_histogram(),
         ack: None,
+        shards: Vec::new(),
     }
 }
 

@@ -71,6 +71,7 @@ impl Proxy {
             tcp: tcp.local_addr()?,
             tls: upstream.tls,
             http2: upstream.http2,
+            control_token: upstream.control_token,
         };
         let mut tasks = JoinSet::new();
         tasks.spawn(accept_loop(http, upstream.http, params, timer.clone()));

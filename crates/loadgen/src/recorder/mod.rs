@@ -99,7 +99,7 @@ impl Recorder {
         if self.mark(seq)
             && let Some((sink, shard)) = &self.sink
         {
-            sink.record(*shard, t_pub_ns, now_ns.saturating_sub(t_pub_ns));
+            sink.record_receipt(*shard, t_pub_ns, now_ns);
         }
     }
 

@@ -1,12 +1,13 @@
 //! One shard process's side ([`super`]): given its [`ShardSpec`], connect its clients, say
-//! `Ready`, wait for time zero, measure the window exactly as a one-process phase does (the same
+//! `Ready` (a remote shard first estimates its clock's offset to the server's, [`super::clock`]),
+//! wait for time zero, measure the window exactly as a one-process phase does (the same
 //! launch, drain, tallies and probe), and write one [`ShardResult`].
 //!
 //! Its lifetime is bounded: the wait for time zero by the connect timeout plus
 //! [`START_WAIT_SLACK`], the rest by the schedule plus its drain; a closed stdin (the coordinator
 //! gave up) ends it at once.
 
-use super::{ShardReport, ShardResult, ShardSpec, ShardStart};
+use super::{ShardReport, ShardResult, ShardSpec, ShardStart, clock};
 use crate::behind;
 use crate::control::Control;
 use crate::error::LoadError;
@@ -18,6 +19,7 @@ use crate::recorder::Tally;
 use crate::usage::{process_cpu_us, process_rss_bytes};
 use crate::workload::{Workload, launch};
 use rtbench_proto::mono_now_ns;
+use rtbench_results::ShardClock;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -91,20 +93,38 @@ where
         let _ = stop_tx.send(true);
         launched.clients.shutdown().await;
     };
+    let control = Control::new(&target)?;
     let ready = phase::await_ready(spec.transport, &config, launched.expected_ready, ready_rx);
-    if let Err(e) = ready.await {
-        stop_all(&mut launched).await;
-        return Err(e);
-    }
-    let start = match ready_then_start(&config, &mut input, output).await {
+    let offset = async {
+        ready.await?;
+        match spec.remote {
+            true => clock::estimate(&control).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let offset = match offset.await {
+        Ok(offset) => offset,
+        Err(e) => {
+            stop_all(&mut launched).await;
+            return Err(e);
+        }
+    };
+    let server_start = match ready_then_start(&config, &mut input, output).await {
         Ok(Some(start)) => start,
         other => {
             stop_all(&mut launched).await;
             return other.map(|_| None);
         }
     };
+    // Events are scheduled on the server's clock; this process waits on its own.
     let (from, to) = workload.window;
-    counters.latencies.set_window(start + from, start + to);
+    counters
+        .latencies
+        .set_window(server_start + from, server_start + to);
+    if let Some(o) = offset {
+        counters.latencies.set_clock_offset(o.offset_ns);
+    }
+    let start = offset.map_or(server_start, |o| clock::to_local(server_start, o));
     let interval_log = match &spec.latency_log {
         Some(path) => Some(IntervalLog::start(
             counters.latencies.clone(),
@@ -129,7 +149,15 @@ where
     if let Some(log) = interval_log {
         log.finish().await?;
     }
-    let control = Control::new(&target)?;
+    let clock = match offset {
+        Some(start) => Some(ShardClock {
+            index: spec.shard.saturating_sub(1),
+            host: super::host_name(),
+            start,
+            end: clock::estimate(&control).await?,
+        }),
+        None => None,
+    };
     let behind = behind::at_drain_end(&workload, &tallies, &control, false).await?;
     let counted = phase::count(
         (&workload, &members),
@@ -142,16 +170,19 @@ where
         probe::cores_available(),
         (&lag, config.loadgen_lag_bound),
     );
-    Ok(Some(result(
-        counted,
-        (&workload, &tallies),
-        behind,
-        (cpu_us, window_us, lag, rss),
-        (
-            judged.loadgen_bound,
-            counters.received.load(std::sync::atomic::Ordering::Relaxed),
-        ),
-    )))
+    Ok(Some(ShardResult {
+        clock,
+        ..result(
+            counted,
+            (&workload, &tallies),
+            behind,
+            (cpu_us, window_us, lag, rss),
+            (
+                judged.loadgen_bound,
+                counters.received.load(std::sync::atomic::Ordering::Relaxed),
+            ),
+        )
+    }))
 }
 
 /// Says `Ready`, then waits for time zero; `None` when stdin closes first.
@@ -240,5 +271,6 @@ fn result(
         rss_bytes: rss,
         loadgen_bound,
         first_error: tallies.iter().find_map(|(_, t)| t.error.clone()),
+        clock: None,
     }
 }

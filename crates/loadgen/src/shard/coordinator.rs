@@ -6,8 +6,10 @@
 //! A shard that fails, exits or does not answer in time fails the phase with an error naming it;
 //! the others are killed (the processes are killed whenever the phase ends without them).
 
+use super::remote::{self, Connection, Link, RemoteShards};
 use super::{
-    MAX_LOADGEN_PROCS, Merged, ShardConfig, ShardReport, ShardSpec, ShardStart, merge, split,
+    MAX_LOADGEN_PROCS, Merged, ShardConfig, ShardReport, ShardResult, ShardSpec, ShardStart, clock,
+    files, merge, split,
 };
 use crate::behind;
 use crate::config::LoadConfig;
@@ -26,7 +28,7 @@ use rtbench_proto::{Transport, mono_now_ns};
 use rtbench_results::Row;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{ChildStdin, ChildStdout};
 
 /// How much longer than the clients' connect timeout a shard may take to say it is ready.
@@ -35,19 +37,20 @@ const READY_SLACK: Duration = Duration::from_secs(10);
 /// hand in its result.
 const RESULT_SLACK: Duration = Duration::from_secs(20);
 
-/// One running shard process.
+/// One shard of the phase: a process this coordinator started, or a remote shard's connection.
 struct Shard {
     /// Its number, from 1.
     number: u32,
-    /// The process; killed when dropped unless it exited.
-    child: std::process::Child,
-    /// Its stdin.
-    input: ChildStdin,
-    /// Its stdout, line by line.
-    output: BufReader<ChildStdout>,
+    /// The process, when local; killed when dropped unless it exited.
+    child: Option<std::process::Child>,
+    /// A remote shard's index and host (`None` when local).
+    remote: Option<(u32, String)>,
+    /// Lines to it, and from it.
+    link: Link,
 }
 
-/// The phase's shards, killed when dropped.
+/// The phase's shards: local processes are killed when dropped, remote connections closed
+/// unless handed back ([`Shards::give_back`]).
 struct Shards {
     /// Every shard.
     all: Vec<Shard>,
@@ -57,11 +60,11 @@ struct Shards {
 
 impl Drop for Shards {
     fn drop(&mut self) {
-        for s in &mut self.all {
-            if matches!(s.child.try_wait(), Ok(None)) {
-                let _ = s.child.kill();
+        for child in self.all.iter_mut().filter_map(|s| s.child.as_mut()) {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
             }
-            let _ = s.child.wait();
+            let _ = child.wait();
         }
     }
 }
@@ -75,26 +78,47 @@ impl Shards {
             why: why.into(),
         }
     }
+
+    /// Hands remote shards' connections back to `remote` for the next phase.
+    async fn give_back(mut self, remote: &RemoteShards) {
+        let links = std::mem::take(&mut self.all)
+            .into_iter()
+            .filter_map(|s| {
+                let (index, host) = s.remote?;
+                Some(Connection {
+                    index,
+                    host,
+                    link: s.link,
+                })
+            })
+            .collect();
+        remote.give_back(links).await;
+    }
 }
 
 /// Runs `transport` under `config` with its clients split over `config.loadgen_procs` shard
-/// processes; the row is built as a one-process phase builds it.
+/// processes (or the control's remote shards); the row is built as a one-process phase builds it.
 pub(crate) async fn run(
     transport: Transport,
     config: &LoadConfig,
     (target, control): (&Target, &Control),
     (progress, latency_log): (&PhaseProgress, Option<&Path>),
 ) -> Result<Row, LoadError> {
+    let remote = control.remote_shards();
     let workload = Workload::build(transport, config)?;
-    let logs: Vec<PathBuf> = match latency_log {
+    let logs: Vec<PathBuf> = match latency_log.filter(|_| remote.is_none()) {
         Some(path) => (1..=config.loadgen_procs)
             .map(|n| shard_log(path, n))
             .collect(),
         None => Vec::new(),
     };
-    let mut shards = start(transport, config, &workload, (target, control), &logs)?;
+    let mut shards = start(transport, config, &workload, (target, control), &logs).await?;
+    // On another host than the server, this process's waits go by its own clock.
+    let own_offset = match remote {
+        Some(_) => Some(clock::estimate(control).await?),
+        None => None,
+    };
     let ready_wait = config.connect_timeout + READY_SLACK;
-    let count = shards.count;
     let reports = shards.all.iter_mut().map(|s| async {
         match read_report(s, ready_wait).await {
             Ok(ShardReport::Ready) => Ok(()),
@@ -105,18 +129,9 @@ pub(crate) async fn run(
     if let Err((n, why)) = try_join_all(reports).await {
         return Err(shards.error(n, why));
     }
-    let (start, _schedule) = workload.start(config, control).await?;
-    let line = serde_json::to_string(&ShardStart {
-        start_mono_ns: start,
-    })
-    .map_err(|e| LoadError::Control(e.to_string()))?;
-    for s in &mut shards.all {
-        let sent = s.input.write_all(format!("{line}\n").as_bytes()).await;
-        if let Err(e) = sent.and(s.input.flush().await) {
-            let n = s.number;
-            return Err(shards.error(n, format!("cannot send the start time: {e}")));
-        }
-    }
+    let (server_start, _schedule) = workload.start(config, control).await?;
+    send_start(&mut shards, server_start).await?;
+    let start = own_offset.map_or(server_start, |o| clock::to_local(server_start, o));
     let (from, to) = workload.window;
     let last = start + workload.last_offset();
     let deadline = last + config.drain.as_nanos() as u64;
@@ -129,9 +144,50 @@ pub(crate) async fn run(
     let own = measure_window(&workload, start, control).await?;
     let result_wait =
         Duration::from_nanos(deadline.saturating_sub(mono_now_ns())) + STOP_GRACE + RESULT_SLACK;
-    let results = try_join_all(shards.all.iter_mut().map(|s| async {
-        match read_report(s, result_wait).await {
-            Ok(ShardReport::Done(r)) => Ok(*r),
+    let results = collect(&mut shards, result_wait).await?;
+    match remote {
+        Some(remote) => shards.give_back(remote).await,
+        None => drop(shards),
+    }
+    // Remote shards' own accounts, kept for `rtbench merge` (their hosts keep nothing).
+    if let (Some(_), Some(path)) = (remote, latency_log) {
+        for (i, r) in results.iter().enumerate() {
+            files::write(&files::result_path(path, i as u32 + 1), r)?;
+        }
+    }
+    if !logs.is_empty()
+        && let Some(path) = latency_log
+    {
+        interval_log::merge_files(&logs, path, start, transport.as_str())?;
+    }
+    Ok(row(transport, (config, &workload), &merge(&results), own))
+}
+
+/// Sends every shard time zero (on the server's clock).
+async fn send_start(shards: &mut Shards, start_mono_ns: u64) -> Result<(), LoadError> {
+    let start = ShardStart { start_mono_ns };
+    for i in 0..shards.all.len() {
+        let s = &mut shards.all[i];
+        if let Err(e) = remote::say(&mut s.link, &start).await {
+            let n = s.number;
+            return Err(shards.error(n, format!("cannot send the start time: {e}")));
+        }
+    }
+    Ok(())
+}
+
+/// Every shard's result, shard 1 first; a remote shard's clock is named by the host it
+/// connected from.
+async fn collect(shards: &mut Shards, wait: Duration) -> Result<Vec<ShardResult>, LoadError> {
+    let count = shards.count;
+    try_join_all(shards.all.iter_mut().map(|s| async {
+        match read_report(s, wait).await {
+            Ok(ShardReport::Done(mut r)) => {
+                if let (Some(clock), Some((_, host))) = (r.clock.as_mut(), &s.remote) {
+                    clock.host.clone_from(host);
+                }
+                Ok(*r)
+            }
             Ok(other) => Err((s.number, unexpected(&other, "its result"))),
             Err(why) => Err((s.number, why)),
         }
@@ -141,12 +197,7 @@ pub(crate) async fn run(
         shard: n,
         shards: count,
         why,
-    })?;
-    drop(shards);
-    if let Some(path) = latency_log {
-        interval_log::merge_files(&logs, path, start, transport.as_str())?;
-    }
-    Ok(row(transport, (config, &workload), &merge(&results), own))
+    })
 }
 
 /// Shard `n`'s interval log beside the phase's `path`: `latency-sse.hlog.shard2` (not `.hlog`,
@@ -157,44 +208,68 @@ fn shard_log(path: &Path, n: u32) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Starts every shard and hands it its spec (and its interval log's path, from `logs`).
-fn start(
+/// Starts every shard (or takes the remote ones) and hands it its spec (and its interval log's
+/// path, from `logs`).
+async fn start(
     transport: Transport,
     config: &LoadConfig,
     workload: &Workload,
     (target, control): (&Target, &Control),
     logs: &[PathBuf],
 ) -> Result<Shards, LoadError> {
+    let ranges = split(config.clients as u32, config.loadgen_procs);
+    let count = (ranges.len() as u32).min(MAX_LOADGEN_PROCS);
+    let spec = |i: usize, cpu: Option<usize>, remote: bool| ShardSpec {
+        shard: i as u32 + 1,
+        shards: count,
+        transport,
+        http: target.http,
+        tcp: target.tcp,
+        tag: workload.tag().to_owned(),
+        first_client: ranges[i].start,
+        end_client: ranges[i].end,
+        cpu,
+        latency_log: logs.get(i).cloned(),
+        tls_cert_pem: target.tls.map(|t| t.cert_pem().to_owned()),
+        http2: target.http2,
+        remote,
+        config: ShardConfig::of(config),
+    };
+    let mut shards = Shards {
+        all: Vec::with_capacity(ranges.len()),
+        count,
+    };
+    if let Some(remote) = control.remote_shards() {
+        if remote.count() != count {
+            return Err(LoadError::Control(format!(
+                "{} remote shards for a phase split {count} ways",
+                remote.count()
+            )));
+        }
+        for (i, mut c) in remote.take().await?.into_iter().enumerate() {
+            let said = remote::say(&mut c.link, &spec(i, None, true)).await;
+            shards.all.push(Shard {
+                number: i as u32 + 1,
+                child: None,
+                remote: Some((c.index, c.host)),
+                link: c.link,
+            });
+            if let Err(e) = said {
+                return Err(shards.error(i as u32 + 1, format!("cannot send its spec: {e}")));
+            }
+        }
+        return Ok(shards);
+    }
     let spawner = control.shard_spawner().ok_or_else(|| {
         LoadError::Control(
             "--loadgen-procs above 1 needs rtbench run, which can start shard processes".into(),
         )
     })?;
-    let ranges = split(config.clients as u32, config.loadgen_procs);
-    let count = (ranges.len() as u32).min(MAX_LOADGEN_PROCS);
     let cpus = spawner.cpus();
-    let mut shards = Shards {
-        all: Vec::with_capacity(ranges.len()),
-        count,
-    };
-    for (i, range) in ranges.into_iter().enumerate() {
+    for i in 0..ranges.len() {
         let number = i as u32 + 1;
-        let spec = ShardSpec {
-            shard: number,
-            shards: count,
-            transport,
-            http: target.http,
-            tcp: target.tcp,
-            tag: workload.tag().to_owned(),
-            first_client: range.start,
-            end_client: range.end,
-            cpu: (!cpus.is_empty()).then(|| cpus[i % cpus.len()]),
-            latency_log: logs.get(i).cloned(),
-            tls_cert_pem: target.tls.map(|t| t.cert_pem().to_owned()),
-            http2: target.http2,
-            config: ShardConfig::of(config),
-        };
-        let shard = spawn(spawner.as_ref(), number, &spec)
+        let cpu = (!cpus.is_empty()).then(|| cpus[i % cpus.len()]);
+        let shard = spawn(spawner.as_ref(), number, &spec(i, cpu, false))
             .map_err(|e| shards.error(number, format!("cannot start its process: {e}")))?;
         shards.all.push(shard);
     }
@@ -214,25 +289,34 @@ fn spawn(spawner: &dyn super::SpawnShard, number: u32, spec: &ShardSpec) -> std:
     input.write_all(&line)?;
     Ok(Shard {
         number,
-        input: ChildStdin::from_std(input)?,
-        output: BufReader::new(ChildStdout::from_std(output)?),
-        child,
+        remote: None,
+        link: Link {
+            input: Box::new(ChildStdin::from_std(input)?),
+            output: Box::new(BufReader::new(ChildStdout::from_std(output)?)),
+        },
+        child: Some(child),
     })
 }
 
 /// The next report of `shard`, waiting at most `wait`; the reason when there is none.
 async fn read_report(shard: &mut Shard, wait: Duration) -> Result<ShardReport, String> {
     let mut line = String::new();
-    match tokio::time::timeout(wait, shard.output.read_line(&mut line)).await {
+    match tokio::time::timeout(wait, shard.link.output.read_line(&mut line)).await {
         Err(_) => Err(format!("no answer within {wait:?}")),
         Ok(Err(e)) => Err(format!("reading its output: {e}")),
-        Ok(Ok(0)) => {
-            let status = shard.child.wait().map(|s| s.to_string());
-            Err(format!(
-                "exited without answering ({})",
-                status.unwrap_or_else(|e| e.to_string())
-            ))
-        }
+        Ok(Ok(0)) => Err(match (&mut shard.child, &shard.remote) {
+            (Some(child), _) => {
+                let status = child.wait().map(|s| s.to_string());
+                format!(
+                    "exited without answering ({})",
+                    status.unwrap_or_else(|e| e.to_string())
+                )
+            }
+            (None, Some((index, host))) => {
+                format!("index {index} on {host} closed its connection without answering")
+            }
+            (None, None) => "closed without answering".into(),
+        }),
         Ok(Ok(_)) => match serde_json::from_str::<ShardReport>(&line) {
             Ok(ShardReport::Failed { error }) => Err(error),
             Ok(report) => Ok(report),
@@ -313,10 +397,7 @@ fn row(
         conditions: config.conditions.name.clone(),
         reconnects: t.reconnects,
         lost_in_gaps: t.lost_in_gaps,
-        notes: vec![format!(
-            "clients split over {} load-generator processes; their histograms merged losslessly",
-            config.loadgen_procs
-        )],
+        notes: vec![split_note(config.loadgen_procs, &merged.clocks)],
     };
     if let Some(e) = &t.first_error {
         notes.notes.push(format!("first client error: {e}"));
@@ -338,12 +419,42 @@ fn row(
         reordered: t.reordered,
         client_errors: t.client_errors,
     };
-    phase::build_row(
+    let mut row = phase::build_row(
         transport,
         (config, workload),
         counted,
         (notes, overload),
         0,
         totals,
+    );
+    row.latency_us.uncertainty_us = rtbench_results::max_uncertainty_us(&merged.clocks);
+    row.shards.clone_from(&merged.clocks);
+    row
+}
+
+/// The row's note on how its clients were split.
+fn split_note(procs: u32, clocks: &[rtbench_results::ShardClock]) -> String {
+    if clocks.is_empty() {
+        return format!(
+            "clients split over {procs} load-generator processes; their histograms merged losslessly"
+        );
+    }
+    let us = |ns: i64| ns as f64 / 1_000.0;
+    let named: Vec<String> = clocks
+        .iter()
+        .map(|c| {
+            format!(
+                "{} on {}: offset {:+.1} µs ± {:.1}, drift {:+.1} µs",
+                c.index,
+                c.host,
+                us(c.start.offset_ns),
+                c.start.uncertainty_ns as f64 / 1_000.0,
+                us(c.drift_ns())
+            )
+        })
+        .collect();
+    format!(
+        "clients split over {procs} load-generator shards on other hosts, latencies corrected by each one's clock offset to the server; their histograms merged losslessly; shards {}",
+        named.join("; ")
     )
 }

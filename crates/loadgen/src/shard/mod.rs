@@ -17,17 +17,28 @@
 //! collaboration), network conditions (the delay proxy) and faults run in one process
 //! (`LoadConfig::validate`). Each shard writes its own latency interval log, ticked from the same
 //! time zero; the coordinator merges them, interval by interval, into the phase's `.hlog`.
+//!
+//! Shards on other hosts ([`remote`]) speak the same lines over a TCP connection each, after a
+//! [`ShardHello`]. They do not share the server's clock: each estimates its offset to it
+//! ([`clock`]) before `Ready` and after the drain, takes time zero (given on the server's clock)
+//! onto its own, corrects every latency by the offset and reports both estimates in its result
+//! ([`ShardResult::clock`]); the row carries the larger uncertainty (`docs/distributed.md`).
 
 pub mod child;
+pub mod clock;
 pub mod coordinator;
+pub mod files;
+pub mod remote;
+
+pub use remote::{ShardHello, Welcome};
 
 use crate::config::{Arrivals, LoadConfig};
 use crate::control::Target;
 use crate::error::LoadError;
 use crate::stack::ClientTls;
 use rtbench_proto::Transport;
-use rtbench_results::Overload;
 use rtbench_results::histogram::{LatencyHistogram, as_base64, new_histogram};
+use rtbench_results::{Overload, ShardClock};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -161,6 +172,10 @@ pub struct ShardSpec {
     /// Whether the HTTP transports speak HTTP/2 (the `h2` stacks).
     #[serde(default)]
     pub http2: bool,
+    /// Whether the shard runs on another host: it then estimates its clock's offset to the
+    /// server's ([`clock`]) and converts time zero, which is on the server's clock.
+    #[serde(default)]
+    pub remote: bool,
     /// The workload.
     pub config: ShardConfig,
 }
@@ -193,7 +208,7 @@ impl ShardSpec {
 /// The coordinator's second line to a shard: time zero of the phase, CLOCK_MONOTONIC ns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardStart {
-    /// Time zero.
+    /// Time zero on the server's clock (a shard on the server's host shares it).
     pub start_mono_ns: u64,
 }
 
@@ -248,6 +263,9 @@ pub struct ShardResult {
     pub loadgen_bound: bool,
     /// The first client error, if any.
     pub first_error: Option<String>,
+    /// A remote shard's clock against the server's (`None` on the server's host).
+    #[serde(default)]
+    pub clock: Option<ShardClock>,
 }
 
 /// Shards' results added up: histograms by HdrHistogram addition (lossless), counters by sum.
@@ -263,9 +281,13 @@ pub struct Merged {
     pub totals: ShardResult,
     /// Shards (from 1) that judged themselves saturated.
     pub bound_shards: Vec<u32>,
+    /// The remote shards' clocks, shard 1 first (empty on the server's host).
+    pub clocks: Vec<ShardClock>,
 }
 
-/// Adds `results` (shard 1 first) into one.
+/// Adds `results` (shard 1 first) into one: the one merge `rtbench run`'s coordinator and
+/// `rtbench merge` both use. Each shard checked its own clients for loss, duplicates and order;
+/// clients are disjoint across shards, so summing keeps every client's check.
 pub fn merge(results: &[ShardResult]) -> Merged {
     let mut t = ShardResult {
         window_histogram: new_histogram(),
@@ -283,8 +305,10 @@ pub fn merge(results: &[ShardResult]) -> Merged {
         rss_bytes: (None, None),
         loadgen_bound: false,
         first_error: None,
+        clock: None,
     };
     let mut bound_shards = Vec::new();
+    let clocks = results.iter().filter_map(|r| r.clock.clone()).collect();
     let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
@@ -324,6 +348,7 @@ pub fn merge(results: &[ShardResult]) -> Merged {
         lag_histogram: t.lag_histogram.clone(),
         totals: t,
         bound_shards,
+        clocks,
     }
 }
 
@@ -353,6 +378,15 @@ pub fn procs_needed(clients: u64, requested: u32, open_files_limit: u64) -> Opti
     u32::try_from(procs)
         .ok()
         .filter(|&p| p <= MAX_LOADGEN_PROCS)
+}
+
+/// This host's name (`/proc/sys/kernel/hostname`; `unknown` when it cannot be read).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// This process's soft limit on open files (`u64::MAX` when it cannot be read or is unlimited).
@@ -387,5 +421,7 @@ pub(crate) fn check_open_files(config: &LoadConfig) -> Result<(), LoadError> {
     )))
 }
 
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 mod tests;

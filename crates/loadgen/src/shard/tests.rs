@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn result(latencies_ns: &[u64], lost: u64, bound: bool) -> ShardResult {
+/// A shard's result with these window latencies.
+pub(crate) fn result(latencies_ns: &[u64], lost: u64, bound: bool) -> ShardResult {
     let mut h = new_histogram();
     for &v in latencies_ns {
         h.record(v).unwrap();
@@ -30,6 +31,7 @@ fn result(latencies_ns: &[u64], lost: u64, bound: bool) -> ShardResult {
         rss_bytes: (Some(10), Some(12)),
         loadgen_bound: bound,
         first_error: None,
+        clock: None,
     }
 }
 
@@ -48,6 +50,7 @@ fn spec_and_reports_round_trip_through_json() {
         latency_log: Some("/tmp/latency-sse.hlog.shard2".into()),
         tls_cert_pem: Some("not a certificate".into()),
         http2: false,
+        remote: true,
         config: ShardConfig::of(&LoadConfig::default()),
     };
     let back: ShardSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
@@ -155,4 +158,87 @@ fn only_receive_only_loopback_workloads_are_split() {
             .unwrap_err()
             .contains("only receive")
     );
+}
+
+/// Latencies from a fixed linear congruential sequence: 1 µs to about 65 ms, skewed low.
+pub(crate) fn synthetic(seed: u64, n: usize) -> Vec<u64> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let r = (x >> 33) % 65_536;
+            1_000 + r * r
+        })
+        .collect()
+}
+
+#[test]
+fn three_shards_merge_to_the_histogram_of_all_their_samples() {
+    let samples: Vec<Vec<u64>> = [(1, 5_000), (2, 7_321), (3, 2_999)]
+        .iter()
+        .map(|&(seed, n)| synthetic(seed, n))
+        .collect();
+    let mut shards: Vec<ShardResult> = samples.iter().map(|s| result(s, 1, false)).collect();
+    for (i, s) in shards.iter_mut().enumerate() {
+        s.clock = Some(ShardClock {
+            index: i as u32,
+            host: format!("h{i}"),
+            ..ShardClock::default()
+        });
+    }
+    let merged = merge(&shards);
+    let mut all = new_histogram();
+    for &v in samples.iter().flatten() {
+        all.record(v).unwrap();
+    }
+    let counts: u64 = shards.iter().map(|s| s.window_histogram.len()).sum();
+    assert_eq!(merged.window_histogram.len(), counts);
+    assert_eq!(merged.window_histogram.len(), 15_320);
+    for q in [0.5, 0.99] {
+        assert_eq!(
+            merged.window_histogram.value_at_quantile(q),
+            all.value_at_quantile(q),
+            "quantile {q}"
+        );
+    }
+    assert_eq!(
+        merged.window_histogram, all,
+        "every bucket, not only p50 and p99"
+    );
+    let t = &merged.totals;
+    assert_eq!((t.received, t.lost, t.duplicated), (15_320, 3, 3));
+    let hosts: Vec<&str> = merged.clocks.iter().map(|c| c.host.as_str()).collect();
+    assert_eq!(
+        hosts,
+        ["h0", "h1", "h2"],
+        "each shard's clock kept, in order"
+    );
+}
+
+#[test]
+fn a_remote_result_carries_its_clock_through_json() {
+    let mut r = result(&[1_000], 0, false);
+    r.clock = Some(ShardClock {
+        index: 2,
+        host: "loadgen-2 (10.0.0.3)".into(),
+        start: rtbench_results::ClockOffset {
+            offset_ns: -1_234_567,
+            uncertainty_ns: 40_000,
+        },
+        end: rtbench_results::ClockOffset {
+            offset_ns: -1_230_000,
+            uncertainty_ns: 55_000,
+        },
+    });
+    let back: ShardResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
+    let clock = back.clock.unwrap();
+    assert_eq!((clock.uncertainty_ns(), clock.drift_ns()), (55_000, 4_567));
+    // A local shard's result of before this field still reads.
+    let mut old: serde_json::Value = serde_json::to_value(result(&[1_000], 0, false)).unwrap();
+    old.as_object_mut().unwrap().remove("clock");
+    let old: ShardResult = serde_json::from_value(old).unwrap();
+    assert_eq!(old.clock, None);
 }
