@@ -219,6 +219,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(rtbench_loadgen::shard::MAX_LOADGEN_PROCS)))]
     pub loadgen_procs: u32,
+    /// The server as a cluster of processes with a broker (`docs/distributed.md`).
+    #[command(flatten)]
+    pub cluster: crate::broker_child::RunClusterArgs,
     /// Measure the floor's plain-write() calibration even when it takes more than 2 s.
     #[arg(long)]
     pub calibrate_write: bool,
@@ -382,6 +385,9 @@ pub struct ServeArgs {
     /// settings flags above; how `rtbench run` configures its server child.
     #[arg(long, hide = true)]
     pub settings_json: Option<String>,
+    /// A cluster of server processes and its broker (`docs/distributed.md`).
+    #[command(flatten)]
+    pub cluster: crate::serve_cluster::ClusterArgs,
 }
 
 /// Flags of `rtbench report`.

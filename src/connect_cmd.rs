@@ -46,6 +46,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         fault: Default::default(),
         quiet: true,
         tls: cert.setting(),
+        cluster: None,
     };
     let child = ServerChild::start(&spec)?;
     let control = Control::new(&child.target)?;

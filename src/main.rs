@@ -1,6 +1,7 @@
 //! `rtbench`: short polling, long polling, SSE and WebSockets measured side by side against a
 //! raw-TCP floor. This file only parses flags and hands over; see `cli.rs` for the commands.
 
+mod broker_child;
 mod browser_cmd;
 mod campaign;
 mod capacity_cmd;
@@ -18,6 +19,7 @@ mod run;
 mod run_idle;
 mod run_target;
 mod serve;
+mod serve_cluster;
 mod server_child;
 mod shard_cmd;
 mod stacks;

@@ -194,7 +194,14 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         // its own line with the addresses. Warnings still reach stderr.
         quiet: true,
         tls: cert.setting(),
+        cluster: None,
     };
+    // The broker lives as long as the server (dropped after it: declared first).
+    let (_broker, cluster) = match external {
+        Some(_) => (None, None),
+        None => args.cluster.start()?,
+    };
+    let spec = ServerSpec { cluster, ..spec };
     let server = match external {
         Some(_) => None,
         None => Some(ManagedServer::new(ServerChild::start(&spec)?)),

@@ -118,6 +118,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         // The child's banner is for `rtbench serve` users; warnings still reach stderr.
         quiet: true,
         tls: cert.setting(),
+        cluster: None,
     };
     for &transport in &config.transports {
         let child = match external {

@@ -51,6 +51,8 @@ pub struct ServerSpec {
     pub quiet: bool,
     /// TLS on its HTTP listener (`crate::stacks`); its certificate is what the target trusts.
     pub tls: TlsSetting,
+    /// Several processes and their broker (`serve --procs`), or one process.
+    pub cluster: Option<crate::broker_child::ClusterSpec>,
 }
 
 impl ServerSpec {
@@ -114,6 +116,9 @@ impl ServerChild {
         }
         if spec.quiet {
             cmd.arg("--quiet");
+        }
+        if let Some(cluster) = &spec.cluster {
+            cmd.args(cluster.serve_args());
         }
         let mut child = guard::spawn(cmd).context("starting the server process")?;
         let exit = guard::watch_child(child.id(), deaths.clone());
@@ -281,6 +286,7 @@ mod tests {
             },
             quiet: true,
             tls: TlsSetting::SelfSigned,
+            cluster: None,
         };
         let expected = ServerSettings {
             max_topics: 42,

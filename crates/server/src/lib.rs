@@ -18,6 +18,7 @@
 //! # }
 //! ```
 
+pub mod broker;
 mod clock;
 mod conns;
 mod control_guard;
@@ -59,6 +60,7 @@ pub mod tls;
 mod ws;
 mod ws_socket;
 
+pub use broker::{BrokerConfig, attach_broker, serve_control};
 pub use error::ApiError;
 pub use hub::Hub;
 pub use plan::start_plan;
