@@ -70,7 +70,10 @@ impl RunClusterArgs {
                 let url = child.url();
                 (Some(child), url)
             }
-            url if url.starts_with("redis://") => (None, url.to_string()),
+            url if url.starts_with("redis://") => {
+                check_reachable(url)?;
+                (None, url.to_string())
+            }
             other => bail!("--broker {other}: `redis` or redis://HOST:PORT"),
         };
         let spec = ClusterSpec {
@@ -138,6 +141,24 @@ impl RedisChild {
     }
 }
 
+/// Fails with one line unless the Redis server of `url` (`redis://HOST:PORT[/DB]`) answers
+/// PING within a second or two; a URL this cannot read is left to the server to judge.
+pub fn check_reachable(url: &str) -> anyhow::Result<()> {
+    use std::net::ToSocketAddrs;
+    let host_port = url
+        .trim_start_matches("redis://")
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let Some(addr) = host_port.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+        return Ok(());
+    };
+    if !ping(addr) {
+        bail!("cannot reach the broker at {url}: no Redis answered PING on {addr}");
+    }
+    Ok(())
+}
+
 /// Whether a Redis server answers PING on `addr`.
 fn ping(addr: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
@@ -174,12 +195,18 @@ mod tests {
             ..RunClusterArgs::default()
         };
         assert_eq!(one.start().unwrap().1, None);
-        let url = RunClusterArgs {
+        let unreachable = RunClusterArgs {
             server_procs: 2,
-            broker: Some("redis://127.0.0.1:7".into()),
-            server_fd_budget: Some(500),
+            broker: Some("redis://127.0.0.1:1".into()),
+            server_fd_budget: None,
         };
-        let spec = url.start().unwrap().1.unwrap();
+        let err = unreachable.start().unwrap_err().to_string();
+        assert!(err.contains("cannot reach the broker"), "{err}");
+        let spec = ClusterSpec {
+            procs: 2,
+            broker_url: "redis://127.0.0.1:7".into(),
+            fd_budget: Some(500),
+        };
         assert_eq!(
             spec.serve_args(),
             [

@@ -93,6 +93,7 @@ pub fn supervise(args: &ServeArgs, settings_json: &str) -> anyhow::Result<()> {
     if args.tls.to_setting() == rtbench_proto::TlsSetting::SelfSigned {
         bail!("--procs: each process would make its own certificate; give --cert and --key");
     }
+    crate::broker_child::check_reachable(broker)?;
     let cluster_id = format!("c{}", std::process::id());
     let mut members: Vec<Member> = Vec::new();
     let mut first: Option<ListeningLine> = None;

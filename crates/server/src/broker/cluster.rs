@@ -12,6 +12,7 @@ use super::BrokerError;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::net::SocketAddr;
 
 /// Most bytes of a peer's answer read.
@@ -92,6 +93,36 @@ fn combine(key: &str, a: f64, b: f64) -> f64 {
     }
 }
 
+/// Per-member copies of the connection series (`rtbench_member_…`), labelled `member="INDEX"`: how a reader sees
+/// which process holds a connection (the shared port spreads them). `texts` are the members'
+/// own `/metrics` texts with their indices.
+pub fn member_series(texts: &[(u32, &str)]) -> String {
+    let mut out = String::new();
+    for (name, kind) in [
+        (rtbench_proto::metrics::CONNECTIONS_OPEN, "gauge"),
+        (rtbench_proto::metrics::CONNECTIONS_ACCEPTED, "counter"),
+    ] {
+        let member = name.replacen("rtbench_", "rtbench_member_", 1);
+        let _ = writeln!(
+            out,
+            "# HELP {member} {name} of one process of the cluster.\n# TYPE {member} {kind}"
+        );
+        for (index, text) in texts {
+            for (key, value) in samples(text) {
+                let Some(labels) = key.strip_prefix(name).and_then(|k| k.strip_prefix('{')) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    out,
+                    "{member}{{member=\"{index}\",{labels} {}",
+                    format_value(value)
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Integers print as integers (counters stay exact up to 2^53), the rest as floats.
 fn format_value(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 9.0e15 {
@@ -128,5 +159,21 @@ mod tests {
             summed,
             "# HELP a x\nrtbench_bytes_sent_total{transport=\"sse\"} 74\nrtbench_events_published_total 5\nrss 5.5\n"
         );
+    }
+
+    #[test]
+    fn member_series_label_each_process() {
+        let a = "rtbench_connections_open{transport=\"sse\"} 2\nrtbench_connections_open_other 1\n";
+        let b = "rtbench_connections_open{transport=\"sse\"} 5\n";
+        let out = member_series(&[(0, a), (2, b)]);
+        assert!(
+            out.contains("rtbench_member_connections_open{member=\"0\",transport=\"sse\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("rtbench_member_connections_open{member=\"2\",transport=\"sse\"} 5\n"),
+            "{out}"
+        );
+        assert!(!out.contains("open_other"), "{out}");
     }
 }

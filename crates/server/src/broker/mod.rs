@@ -92,8 +92,8 @@ impl Broker {
         }
     }
 
-    /// The private control addresses of the other processes of the cluster.
-    pub(crate) async fn peers(&self) -> Result<Vec<SocketAddr>, BrokerError> {
+    /// The indices and private control addresses of the other processes of the cluster.
+    pub(crate) async fn peers(&self) -> Result<Vec<(u32, SocketAddr)>, BrokerError> {
         let Some((me, _)) = self.config.member else {
             return Ok(Vec::new());
         };
@@ -106,7 +106,7 @@ impl Broker {
         Ok(members
             .into_iter()
             .filter(|(i, _)| *i != me)
-            .filter_map(|(_, addr)| addr.parse().ok())
+            .filter_map(|(i, addr)| Some((i, addr.parse().ok()?)))
             .collect())
     }
 
@@ -250,22 +250,25 @@ pub(crate) async fn cluster_metrics(
     let peers = broker.peers().await.map_err(failed)?;
     let path = format!("{}?local", rtbench_proto::paths::METRICS);
     let answers = futures_util::future::join_all(
-        (peers.iter()).map(|&addr| cluster::peer_request(addr, "GET", &path, Vec::new())),
+        (peers.iter()).map(|&(_, addr)| cluster::peer_request(addr, "GET", &path, Vec::new())),
     )
     .await;
     let mut texts = Vec::with_capacity(answers.len());
-    for (answer, addr) in answers.into_iter().zip(&peers) {
+    for (answer, (_, addr)) in answers.into_iter().zip(&peers) {
         match answer.map_err(failed)? {
             (200, text) => texts.push(text),
             (status, _) => {
-                return Err(failed(BrokerError::Peer(
-                    *addr,
-                    format!("answered {status}"),
-                )));
+                let why = format!("answered {status}");
+                return Err(failed(BrokerError::Peer(*addr, why)));
             }
         }
     }
-    Ok(cluster::sum_metrics(&own, &texts))
+    let me = broker.config.member.map_or(0, |(i, _)| i);
+    let mut members = vec![(me, own.as_str())];
+    members.extend((peers.iter().map(|(i, _)| *i)).zip(texts.iter().map(String::as_str)));
+    let mut out = cluster::sum_metrics(&own, &texts);
+    out.push_str(&cluster::member_series(&members));
+    Ok(out)
 }
 
 /// Passes a `POST /faults/close` on through the cluster: what this process could not close
@@ -282,7 +285,7 @@ pub(crate) async fn cluster_close(
     let failed = |e: BrokerError| crate::ApiError::Internal(format!("cluster close: {e}"));
     let mut total = here;
     let path = format!("{}?local", rtbench_proto::paths::FAULTS_CLOSE);
-    for addr in broker.peers().await.map_err(failed)? {
+    for (_, addr) in broker.peers().await.map_err(failed)? {
         let rest = rtbench_proto::faults::CloseRequest {
             transport: request.transport.clone(),
             count: request.count.saturating_sub(total.closed),
