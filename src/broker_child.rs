@@ -56,6 +56,19 @@ impl ClusterSpec {
 }
 
 impl RunClusterArgs {
+    /// These flags for `scenario`: the `cluster` scenario runs 3 processes and a private Redis
+    /// unless the flags say otherwise.
+    pub fn for_scenario(&self, scenario: &str) -> RunClusterArgs {
+        let mut args = self.clone();
+        if scenario == "cluster" {
+            args.broker.get_or_insert_with(|| "redis".into());
+            if args.server_procs == 1 {
+                args.server_procs = 3;
+            }
+        }
+        args
+    }
+
     /// The broker to start for the run, and the cluster's spec; `(None, None)` for one process.
     pub fn start(&self) -> anyhow::Result<(Option<RedisChild>, Option<ClusterSpec>)> {
         let Some(broker) = &self.broker else {

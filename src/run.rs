@@ -35,10 +35,12 @@ fn spread_clients(
         clients = clients.max(plan.steps.iter().fold(0.0f64, |a, &b| a.max(b)) as u64);
     }
     let margin = rtbench_loadgen::shard::FD_MARGIN;
-    if args.server_http.is_none() && clients.saturating_add(margin) > open_files {
+    // A cluster's processes share the clients (SO_REUSEPORT spreads them about evenly).
+    let per_server = clients.div_ceil(u64::from(args.cluster.server_procs));
+    if args.server_http.is_none() && per_server.saturating_add(margin) > open_files {
         bail!(
-            "{clients} clients need {} open files in the server process, over the open-file limit of {open_files} (ulimit -Hn); raise the hard limit",
-            clients + margin
+            "{per_server} clients need {} open files in the server process, over the open-file limit of {open_files} (ulimit -Hn); raise the hard limit",
+            per_server + margin
         );
     }
     let Some(procs) = shard::procs_needed(clients, args.loadgen_procs, open_files) else {
@@ -197,9 +199,9 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         cluster: None,
     };
     // The broker lives as long as the server (dropped after it: declared first).
-    let (_broker, cluster) = match external {
+    let (broker, cluster) = match external {
         Some(_) => (None, None),
-        None => args.cluster.start()?,
+        None => args.cluster.for_scenario(&args.scenario).start()?,
     };
     let spec = ServerSpec { cluster, ..spec };
     let server = match external {
@@ -227,6 +229,10 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         Some(_) => None,
         None => runtime.block_on(server_info(&Control::new(&target)?, ours))?,
     };
+    let procs = spec.cluster.as_ref().map(|c| c.procs);
+    let probe = procs.and_then(|n| {
+        crate::cluster_probe::ClusterProbe::start(target.http, n, broker.as_ref().map(|b| b.pid()))
+    });
     let mut rows = if crate::browser_cmd::rust_wanted(&args) {
         measure(
             &runtime,
@@ -249,6 +255,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         )?);
         rows = crate::browser_cmd::with_floor_ratios(rows);
     }
+    let cluster = probe.and_then(crate::cluster_probe::ClusterProbe::finish);
     drop(server);
     crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
 
@@ -262,7 +269,8 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
             .map(crate::run_target::TargetMode::record),
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
-    let results = document(started_at_unix_s, (&plan, external), config, rows);
+    let mut results = document(started_at_unix_s, (&plan, external), config, rows);
+    results.cluster = cluster;
     let results =
         crate::write_cost::with_calibration(results, (ours, args.calibrate_write, args.quiet));
     write_results(&results, &args.out, &args.print)?;

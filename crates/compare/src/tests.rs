@@ -118,6 +118,7 @@ fn doc() -> Results {
             target: None,
         },
         rows,
+        cluster: None,
     }
 }
 

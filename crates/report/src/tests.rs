@@ -107,6 +107,7 @@ fn results(rows: Vec<Row>) -> Results {
             target: None,
         },
         rows,
+        cluster: None,
     }
 }
 

@@ -106,6 +106,7 @@ pub(crate) fn sample() -> Results {
             client: crate::Client::Rust,
             latency_histogram: h,
         }],
+        cluster: None,
     }
 }
 

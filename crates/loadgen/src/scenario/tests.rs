@@ -32,7 +32,8 @@ fn every_builtin_reads_and_is_valid() {
             "notifications",
             "chat",
             "game",
-            "collaboration"
+            "collaboration",
+            "cluster"
         ]
     );
     for name in names {
