@@ -56,8 +56,17 @@ fn spread_clients(
     }
     for point in &mut campaign.points {
         point.config.loadgen_procs = procs;
+        let per_proc = point.config.clients.div_ceil(u64::from(procs));
+        point.config.connect_timeout = point.config.connect_timeout.max(connect_time(per_proc));
     }
     Ok(procs)
+}
+
+/// How long one load-generator process may take to connect `clients`: 20 s, plus 1 s for every
+/// 250 clients past 5,000 (a 50,000-client run on a busy 2-core machine connects about 600 per
+/// second per process; a fixed 20 s failed it).
+fn connect_time(clients: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(20 + clients.saturating_sub(5_000) / 250)
 }
 
 /// Checks every flag, each conditions profile included, before anything starts.
