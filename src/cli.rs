@@ -130,7 +130,7 @@ impl ServerTuning {
 /// Flags of `rtbench run`. Workload flags left out keep the scenario's values.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Workload: a built-in scenario (dashboard, notifications, chat, game, collaboration), `idle`
+    /// Workload: a built-in scenario (dashboard, notifications, chat, game, collaboration, cluster), `idle`
     /// (memory per connection and the cost of connections that carry no events), or the path of a
     /// scenario file.
     #[arg(long, default_value = "dashboard")]
@@ -387,7 +387,7 @@ pub struct ServeArgs {
     pub settings_json: Option<String>,
     /// A cluster of server processes and its broker (`docs/distributed.md`).
     #[command(flatten)]
-    pub cluster: crate::serve_cluster::ClusterArgs,
+    pub cluster: Box<crate::serve_cluster::ClusterArgs>,
 }
 
 /// Flags of `rtbench report`.
