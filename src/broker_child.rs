@@ -2,8 +2,8 @@
 //! (`rtbench serve --procs N`), and the private `redis-server` between them that `run` starts on
 //! an ephemeral loopback port and stops at the end ([`RedisChild`]).
 
+use crate::cluster_args::{ClusterSpec, RunClusterArgs};
 use anyhow::{Context, bail};
-use clap::Args;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -12,90 +12,45 @@ use std::time::{Duration, Instant};
 /// How long `redis-server` has to answer PING after it starts.
 const REDIS_START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Flags of `rtbench run` for a server cluster.
-#[derive(Debug, Args, Clone, Default)]
-pub struct RunClusterArgs {
-    /// Run the server as N processes sharing its ports (SO_REUSEPORT), exchanging events through
-    /// --broker.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub server_procs: u32,
-    /// The broker of a server cluster: `redis` starts a private redis-server on a loopback port
-    /// for the run; `redis://HOST:PORT` uses a running one.
-    #[arg(long, value_name = "redis|URL")]
-    pub broker: Option<String>,
-    /// Most open files of each server process [default: the hard limit].
-    #[arg(long, value_name = "N")]
-    pub server_fd_budget: Option<u64>,
-}
-
-/// What `rtbench serve` needs to run as a cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterSpec {
-    /// Server processes.
-    pub procs: u32,
-    /// `redis://HOST:PORT`.
-    pub broker_url: String,
-    /// Open-files limit of each process.
-    pub fd_budget: Option<u64>,
-}
-
-impl ClusterSpec {
-    /// The `rtbench serve` arguments.
-    pub fn serve_args(&self) -> Vec<String> {
-        let mut args = vec![
-            "--procs".to_string(),
-            self.procs.to_string(),
-            "--broker".to_string(),
-            self.broker_url.clone(),
-        ];
-        if let Some(budget) = self.fd_budget {
-            args.extend(["--fd-budget".to_string(), budget.to_string()]);
+/// These flags for `scenario`: the `cluster` scenario runs 3 processes and a private Redis
+/// unless the flags say otherwise.
+pub fn for_scenario(args: &RunClusterArgs, scenario: &str) -> RunClusterArgs {
+    let mut args = args.clone();
+    if scenario == "cluster" {
+        args.broker.get_or_insert_with(|| "redis".into());
+        if args.server_procs == 1 {
+            args.server_procs = 3;
         }
-        args
     }
+    args
 }
 
-impl RunClusterArgs {
-    /// These flags for `scenario`: the `cluster` scenario runs 3 processes and a private Redis
-    /// unless the flags say otherwise.
-    pub fn for_scenario(&self, scenario: &str) -> RunClusterArgs {
-        let mut args = self.clone();
-        if scenario == "cluster" {
-            args.broker.get_or_insert_with(|| "redis".into());
-            if args.server_procs == 1 {
-                args.server_procs = 3;
-            }
+/// The broker to start for the run, and the cluster's spec; `(None, None)` for one process.
+pub fn start(args: &RunClusterArgs) -> anyhow::Result<(Option<RedisChild>, Option<ClusterSpec>)> {
+    let Some(broker) = &args.broker else {
+        if args.server_procs > 1 {
+            bail!("--server-procs {}: give --broker redis", args.server_procs);
         }
-        args
-    }
-
-    /// The broker to start for the run, and the cluster's spec; `(None, None)` for one process.
-    pub fn start(&self) -> anyhow::Result<(Option<RedisChild>, Option<ClusterSpec>)> {
-        let Some(broker) = &self.broker else {
-            if self.server_procs > 1 {
-                bail!("--server-procs {}: give --broker redis", self.server_procs);
-            }
-            return Ok((None, None));
-        };
-        let (child, url) = match broker.as_str() {
-            "redis" => {
-                let child = RedisChild::start()?;
-                let url = child.url();
-                (Some(child), url)
-            }
-            url if url.starts_with("redis://") => {
-                check_reachable(url)?;
-                (None, url.to_string())
-            }
-            other => bail!("--broker {other}: `redis` or redis://HOST:PORT"),
-        };
-        let spec = ClusterSpec {
-            procs: self.server_procs,
-            broker_url: url,
-            fd_budget: self.server_fd_budget,
-        };
-        Ok((child, Some(spec)))
-    }
+        return Ok((None, None));
+    };
+    let (child, url) = match broker.as_str() {
+        "redis" => {
+            let child = RedisChild::start()?;
+            let url = child.url();
+            (Some(child), url)
+        }
+        url if url.starts_with("redis://") => {
+            check_reachable(url)?;
+            (None, url.to_string())
+        }
+        other => bail!("--broker {other}: `redis` or redis://HOST:PORT"),
+    };
+    let spec = ClusterSpec {
+        procs: args.server_procs,
+        broker_url: url,
+        fd_budget: args.server_fd_budget,
+    };
+    Ok((child, Some(spec)))
 }
 
 /// A private `redis-server` on a loopback port; killed when dropped.
@@ -201,19 +156,19 @@ mod tests {
             server_procs: 3,
             ..RunClusterArgs::default()
         };
-        let err = args.start().unwrap_err().to_string();
+        let err = start(&args).unwrap_err().to_string();
         assert!(err.contains("--broker"), "{err}");
         let one = RunClusterArgs {
             server_procs: 1,
             ..RunClusterArgs::default()
         };
-        assert_eq!(one.start().unwrap().1, None);
+        assert_eq!(start(&one).unwrap().1, None);
         let unreachable = RunClusterArgs {
             server_procs: 2,
             broker: Some("redis://127.0.0.1:1".into()),
             server_fd_budget: None,
         };
-        let err = unreachable.start().unwrap_err().to_string();
+        let err = start(&unreachable).unwrap_err().to_string();
         assert!(err.contains("cannot reach the broker"), "{err}");
         let spec = ClusterSpec {
             procs: 2,

@@ -221,7 +221,7 @@ pub struct RunArgs {
     pub loadgen_procs: u32,
     /// The server as a cluster of processes with a broker (`docs/distributed.md`).
     #[command(flatten)]
-    pub cluster: crate::broker_child::RunClusterArgs,
+    pub cluster: crate::cluster_args::RunClusterArgs,
     /// Measure the floor's plain-write() calibration even when it takes more than 2 s.
     #[arg(long)]
     pub calibrate_write: bool,
@@ -387,7 +387,7 @@ pub struct ServeArgs {
     pub settings_json: Option<String>,
     /// A cluster of server processes and its broker (`docs/distributed.md`).
     #[command(flatten)]
-    pub cluster: Box<crate::serve_cluster::ClusterArgs>,
+    pub cluster: Box<crate::cluster_args::ClusterArgs>,
 }
 
 /// Flags of `rtbench report`.

@@ -7,6 +7,7 @@ mod campaign;
 mod capacity_cmd;
 mod check_cmd;
 mod cli;
+mod cluster_args;
 mod cluster_probe;
 mod compare_cmd;
 mod conditions;

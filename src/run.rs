@@ -210,7 +210,10 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
     // The broker lives as long as the server (dropped after it: declared first).
     let (broker, cluster) = match external {
         Some(_) => (None, None),
-        None => args.cluster.for_scenario(&args.scenario).start()?,
+        None => {
+            let cluster = crate::broker_child::for_scenario(&args.cluster, &args.scenario);
+            crate::broker_child::start(&cluster)?
+        }
     };
     let spec = ServerSpec { cluster, ..spec };
     let server = match external {

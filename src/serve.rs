@@ -91,7 +91,7 @@ fn listen(
 /// port (on loopback, ephemeral), which the broker's member list names for its peers.
 async fn join_broker(
     server: &Server,
-    cluster: &crate::serve_cluster::ClusterArgs,
+    cluster: &crate::cluster_args::ClusterArgs,
 ) -> anyhow::Result<()> {
     let private = match cluster.member_index {
         Some(_) => Some(

@@ -8,7 +8,6 @@
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, bail};
-use clap::Args;
 use rtbench_proto::control::ListeningLine;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -19,33 +18,6 @@ use std::time::{Duration, Instant};
 const MEMBER_START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long the members have to stop after SIGTERM before they are killed.
 const MEMBER_STOP_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Flags of `rtbench serve` for a cluster of server processes.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ClusterArgs {
-    /// Run N server processes on one port (SO_REUSEPORT), exchanging events through --broker.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub procs: u32,
-    /// With --procs: one port per process (--addr's port + i, or ephemeral ports) instead of one
-    /// shared port.
-    #[arg(long, requires = "broker")]
-    pub ports: bool,
-    /// The broker between the processes: `redis://HOST:PORT` (Redis pub/sub).
-    #[arg(long, value_name = "URL")]
-    pub broker: Option<String>,
-    /// Most open files of each server process (RLIMIT_NOFILE) [default: the hard limit].
-    #[arg(long, value_name = "N")]
-    pub fd_budget: Option<u64>,
-    /// The cluster's name in the broker (set by the supervisor for its members).
-    #[arg(long, hide = true, default_value = "rtbench")]
-    pub cluster_id: String,
-    /// This process's index in the cluster (set by the supervisor for its members).
-    #[arg(long, hide = true)]
-    pub member_index: Option<u32>,
-    /// Bind with SO_REUSEPORT (set by the supervisor for its members).
-    #[arg(long, hide = true)]
-    pub reuse_port: bool,
-}
 
 /// Sets this process's soft open-files limit to `budget` (at most the hard limit); returns it.
 pub fn apply_fd_budget(budget: u64) -> anyhow::Result<u64> {
@@ -71,7 +43,7 @@ pub fn apply_fd_budget(budget: u64) -> anyhow::Result<u64> {
 
 /// The broker settings of a member or a single process with a broker; `None` without one.
 pub fn broker_config(
-    cluster: &ClusterArgs,
+    cluster: &crate::cluster_args::ClusterArgs,
     private: Option<SocketAddr>,
 ) -> Option<rtbench_server::BrokerConfig> {
     Some(rtbench_server::BrokerConfig {

@@ -52,7 +52,7 @@ pub struct ServerSpec {
     /// TLS on its HTTP listener (`crate::stacks`); its certificate is what the target trusts.
     pub tls: TlsSetting,
     /// Several processes and their broker (`serve --procs`), or one process.
-    pub cluster: Option<crate::broker_child::ClusterSpec>,
+    pub cluster: Option<crate::cluster_args::ClusterSpec>,
 }
 
 impl ServerSpec {

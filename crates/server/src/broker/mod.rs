@@ -222,15 +222,6 @@ fn deliver(state: &State, broker: &Broker, channel: &str, bytes: &[u8]) {
     }
 }
 
-/// Serves `server`'s HTTP endpoints on `listener` too: a cluster member's private control port,
-/// which its peers reach it on (the shared port lands on any process). Stops at shutdown.
-pub fn serve_control(server: &Server, listener: tokio::net::TcpListener) {
-    let state = server.state().clone();
-    // Connections here are not waited for at shutdown: the receiver is dropped at once.
-    let (alive, _) = mpsc::channel::<()>(1);
-    tokio::spawn(crate::http::accept_loop(listener, state, alive));
-}
-
 /// The `/metrics` text of a cluster member: its own, with the hop histogram, summed over every
 /// process unless `local` (`GET /metrics?local`, what peers ask each other). A peer that does not
 /// answer fails the whole scrape: a sum over some processes would under-count without saying so.
