@@ -134,7 +134,7 @@ impl ServerTuning {
 /// Flags of `rtbench run`. Workload flags left out keep the scenario's values.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Workload: a built-in scenario (dashboard, notifications, chat, game, collaboration), `idle`
+    /// Workload: a built-in scenario (dashboard, notifications, chat, game, collaboration, cluster), `idle`
     /// (memory per connection and the cost of connections that carry no events), or the path of a
     /// scenario file.
     #[arg(long, default_value = "dashboard")]
@@ -240,6 +240,9 @@ pub struct RunArgs {
     /// Longest wait for every --remote-shards shard to connect, seconds.
     #[arg(long, value_name = "S", default_value_t = 300)]
     pub shard_wait_s: u64,
+    /// The server as a cluster of processes with a broker (`docs/distributed.md`).
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::RunClusterArgs,
     /// Measure the floor's plain-write() calibration even when it takes more than 2 s.
     #[arg(long)]
     pub calibrate_write: bool,
@@ -409,6 +412,9 @@ pub struct ServeArgs {
     /// settings flags above; how `rtbench run` configures its server child.
     #[arg(long, hide = true)]
     pub settings_json: Option<String>,
+    /// A cluster of server processes and its broker (`docs/distributed.md`).
+    #[command(flatten)]
+    pub cluster: Box<crate::cluster_args::ClusterArgs>,
 }
 
 /// Flags of `rtbench report`.

@@ -47,6 +47,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         quiet: true,
         tls: cert.setting(),
         control_token: None,
+        cluster: None,
     };
     let child = ServerChild::start(&spec)?;
     let control = Control::new(&child.target)?;

@@ -1,11 +1,14 @@
 //! `rtbench`: short polling, long polling, SSE and WebSockets measured side by side against a
 //! raw-TCP floor. This file only parses flags and hands over; see `cli.rs` for the commands.
 
+mod broker_child;
 mod browser_cmd;
 mod campaign;
 mod capacity_cmd;
 mod check_cmd;
 mod cli;
+mod cluster_args;
+mod cluster_probe;
 mod compare_cmd;
 mod conditions;
 mod connect_cmd;
@@ -20,6 +23,7 @@ mod run_idle;
 mod run_remote;
 mod run_target;
 mod serve;
+mod serve_cluster;
 mod server_child;
 mod shard_cmd;
 mod shard_remote;

@@ -122,6 +122,7 @@ pub(crate) fn document(
         }),
         config,
         rows,
+        cluster: None,
     }
 }
 

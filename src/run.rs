@@ -35,10 +35,12 @@ fn spread_clients(
         clients = clients.max(plan.steps.iter().fold(0.0f64, |a, &b| a.max(b)) as u64);
     }
     let margin = rtbench_loadgen::shard::FD_MARGIN;
-    if args.server_http.is_none() && clients.saturating_add(margin) > open_files {
+    // A cluster's processes share the clients (SO_REUSEPORT spreads them about evenly).
+    let per_server = clients.div_ceil(u64::from(args.cluster.server_procs));
+    if args.server_http.is_none() && per_server.saturating_add(margin) > open_files {
         bail!(
-            "{clients} clients need {} open files in the server process, over the open-file limit of {open_files} (ulimit -Hn); raise the hard limit",
-            clients + margin
+            "{per_server} clients need {} open files in the server process, over the open-file limit of {open_files} (ulimit -Hn); raise the hard limit",
+            per_server + margin
         );
     }
     let Some(procs) = shard::procs_needed(clients, args.loadgen_procs, open_files) else {
@@ -54,8 +56,17 @@ fn spread_clients(
     }
     for point in &mut campaign.points {
         point.config.loadgen_procs = procs;
+        let per_proc = point.config.clients.div_ceil(u64::from(procs));
+        point.config.connect_timeout = point.config.connect_timeout.max(connect_time(per_proc));
     }
     Ok(procs)
+}
+
+/// How long one load-generator process may take to connect `clients`: 20 s, plus 1 s for every
+/// 250 clients past 5,000 (a 50,000-client run on a busy 2-core machine connects about 600 per
+/// second per process; a fixed 20 s failed it).
+fn connect_time(clients: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(20 + clients.saturating_sub(5_000) / 250)
 }
 
 /// Checks every flag, each conditions profile included, before anything starts.
@@ -211,8 +222,18 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         quiet: true,
         tls: cert.setting(),
         control_token: crate::run_remote::control_token(&args),
+        cluster: None,
     };
     let shard_listener = crate::run_remote::listen(&args)?;
+    // The broker lives as long as the server (dropped after it: declared first).
+    let (broker, cluster) = match external {
+        Some(_) => (None, None),
+        None => {
+            let cluster = crate::broker_child::for_scenario(&args.cluster, &args.scenario);
+            crate::broker_child::start(&cluster)?
+        }
+    };
+    let spec = ServerSpec { cluster, ..spec };
     let server = match (external, args.shard_listen) {
         (Some(_), _) => None,
         (None, Some(listen)) if shard_listener.is_some() => Some(ManagedServer::new(
@@ -243,6 +264,10 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         None => runtime.block_on(server_info(&Control::new(&target)?, ours))?,
     };
     let remote = crate::run_remote::accept(&runtime, &args, shard_listener)?;
+    let procs = spec.cluster.as_ref().map(|c| c.procs);
+    let probe = procs.and_then(|n| {
+        crate::cluster_probe::ClusterProbe::start(target.http, n, broker.as_ref().map(|b| b.pid()))
+    });
     let mut rows = if crate::browser_cmd::rust_wanted(&args) {
         measure(
             &runtime,
@@ -265,6 +290,7 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
         )?);
         rows = crate::browser_cmd::with_floor_ratios(rows);
     }
+    let cluster = probe.and_then(crate::cluster_probe::ClusterProbe::finish);
     drop(server);
     crate::stacks::mark_stack_notes(&mut rows, crate::stacks::stack(&args));
     crate::run_target::mark_unmeasured(&mut rows, target_mode.as_ref());
@@ -279,7 +305,8 @@ fn run_stack(mut args: RunArgs) -> anyhow::Result<()> {
             .map(crate::run_target::TargetMode::record),
         ..crate::campaign::run_config(&measured.scenario, &args, &measured.base, &target)
     };
-    let results = document(started_at_unix_s, (&plan, external), config, rows);
+    let mut results = document(started_at_unix_s, (&plan, external), config, rows);
+    results.cluster = cluster;
     let results =
         crate::write_cost::with_calibration(results, (ours, args.calibrate_write, args.quiet));
     write_results(&results, &args.out, &args.print)?;

@@ -119,6 +119,7 @@ pub fn run_idle(args: RunArgs) -> anyhow::Result<()> {
         quiet: true,
         tls: cert.setting(),
         control_token: None,
+        cluster: None,
     };
     for &transport in &config.transports {
         let child = match external {

@@ -71,14 +71,45 @@ fn listen_backlog() -> u32 {
 
 /// A listener on `addr` with `backlog`, `SO_REUSEADDR` set as tokio's `TcpListener::bind` sets
 /// it (a restarted server rebinds its addresses at once).
-fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<tokio::net::TcpListener> {
+/// `reuse_port` sets `SO_REUSEPORT` too: the processes of a cluster share the port.
+fn listen(
+    addr: std::net::SocketAddr,
+    backlog: u32,
+    reuse_port: bool,
+) -> std::io::Result<tokio::net::TcpListener> {
     let socket = match addr {
         std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
         std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
     };
     socket.set_reuseaddr(true)?;
+    socket.set_reuseport(reuse_port)?;
     socket.bind(addr)?;
     socket.listen(backlog)
+}
+
+/// Connects `server` to `--broker`, if given; a cluster member also serves its private control
+/// port (on loopback, ephemeral), which the broker's member list names for its peers.
+async fn join_broker(
+    server: &Server,
+    cluster: &crate::cluster_args::ClusterArgs,
+) -> anyhow::Result<()> {
+    let private = match cluster.member_index {
+        Some(_) => Some(
+            tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .context("the member's private control port")?,
+        ),
+        None => None,
+    };
+    let addr = private.as_ref().map(|l| l.local_addr()).transpose()?;
+    let Some(config) = crate::serve_cluster::broker_config(cluster, addr) else {
+        return Ok(());
+    };
+    rtbench_server::attach_broker(server, config).await?;
+    if let Some(listener) = private {
+        rtbench_server::serve_control(server, listener);
+    }
+    Ok(())
 }
 
 /// The `--cors-origin` list: the loopback defaults when none is given.
@@ -93,7 +124,14 @@ fn cors_origins(given: &[String]) -> Vec<String> {
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings(&args)?;
     install_logging();
+    if args.cluster.procs > 1 {
+        let json = serde_json::to_string(&settings)?;
+        return crate::serve_cluster::supervise(&args, &json);
+    }
     crate::rlimit::raise_open_files_limit();
+    if let Some(budget) = args.cluster.fd_budget {
+        crate::serve_cluster::apply_fd_budget(budget)?;
+    }
     placement::pin_current_thread(&args.cpus)?;
     let workers = if args.cpus.is_empty() {
         placement::allowed_cpus().len()
@@ -107,9 +145,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("starting the server's runtime")?;
     runtime.block_on(async move {
         let backlog = listen_backlog();
-        let http = listen(args.addr, backlog)
+        let reuse = args.cluster.reuse_port;
+        let http = listen(args.addr, backlog, reuse)
             .with_context(|| format!("cannot listen on --addr {}", args.addr))?;
-        let tcp = listen(args.tcp_addr, backlog)
+        let tcp = listen(args.tcp_addr, backlog, reuse)
             .with_context(|| format!("cannot listen on --tcp-addr {}", args.tcp_addr))?;
         let line = ListeningLine {
             http: http.local_addr()?.to_string(),
@@ -128,6 +167,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tls_cert_pem: server.tls_cert_pem().map(str::to_string),
             ..line
         };
+        join_broker(&server, &args.cluster).await?;
         if let (Some(topic), Some(rate)) = (args.publish_topic, args.publish_rate) {
             let events = ((rate * 86_400.0).ceil() as u64).clamp(1, MAX_SCHEDULED_EVENTS);
             let request = ScheduleRequest {

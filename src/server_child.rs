@@ -53,6 +53,8 @@ pub struct ServerSpec {
     pub tls: TlsSetting,
     /// The control endpoints' token (needed on a non-loopback address: `run --remote-shards`).
     pub control_token: Option<String>,
+    /// Several processes and their broker (`serve --procs`), or one process.
+    pub cluster: Option<crate::cluster_args::ClusterSpec>,
 }
 
 impl ServerSpec {
@@ -128,6 +130,9 @@ impl ServerChild {
         }
         if spec.quiet {
             cmd.arg("--quiet");
+        }
+        if let Some(cluster) = &spec.cluster {
+            cmd.args(cluster.serve_args());
         }
         let mut child = guard::spawn(cmd).context("starting the server process")?;
         let exit = guard::watch_child(child.id(), deaths.clone());
@@ -296,6 +301,7 @@ mod tests {
             quiet: true,
             tls: TlsSetting::SelfSigned,
             control_token: Some("t".into()),
+            cluster: None,
         };
         let expected = ServerSettings {
             max_topics: 42,

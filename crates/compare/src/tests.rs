@@ -121,6 +121,7 @@ fn doc() -> Results {
             target: None,
         },
         rows,
+        cluster: None,
     }
 }
 

@@ -81,6 +81,9 @@ fn run_section(r: &Results) -> String {
     if let Some(line) = settings_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }
+    if let Some(cluster) = &r.cluster {
+        out.push_str(&format!("{}.\n\n", cluster.summary()));
+    }
     if let Some(line) = target_line(r) {
         out.push_str(&format!("{line}.\n\n"));
     }

@@ -79,6 +79,9 @@ pub fn render_table_view(r: &Results, view: View) -> String {
     if let Some(line) = settings_line(r) {
         out.push_str(&wrap(&line, width));
     }
+    if let Some(cluster) = &r.cluster {
+        out.push_str(&wrap(&cluster.summary(), width));
+    }
     if let Some(line) = target_line(r) {
         out.push_str(&wrap(&line, width));
     }

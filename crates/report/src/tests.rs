@@ -110,6 +110,7 @@ fn results(rows: Vec<Row>) -> Results {
             target: None,
         },
         rows,
+        cluster: None,
     }
 }
 

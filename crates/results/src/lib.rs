@@ -9,6 +9,7 @@
 //! answers them. What a row is divided by (its floor) is found in one place, [`floor`], and figures
 //! are written for people in one way, [`format`].
 
+pub mod cluster;
 mod conditions;
 pub mod floor;
 pub mod format;
@@ -73,6 +74,9 @@ pub struct Results {
     pub config: RunConfig,
     /// One row per (scenario, transport), floor first.
     pub rows: Vec<Row>,
+    /// The broker hop and cost, on a server cluster (additive; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<cluster::ClusterFigures>,
 }
 
 /// The machine, build and process placement of a run.

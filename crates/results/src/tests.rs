@@ -109,6 +109,7 @@ pub(crate) fn sample() -> Results {
             ack: None,
             shards: Vec::new(),
         }],
+        cluster: None,
     }
 }
 

@@ -30,8 +30,10 @@ pub(crate) fn routes(state: &State) -> Router<Arc<State>> {
 }
 
 /// `POST /faults/close`.
+/// In a cluster, what this process cannot close is asked of the others ([`crate::broker`]).
 pub(crate) async fn handler(
     AppState(state): AppState<Arc<State>>,
+    query: axum::extract::RawQuery,
     body: Body,
 ) -> Result<Json<CloseResponse>, ApiError> {
     let bytes = read_body(body, MAX_REQUEST_BYTES).await?;
@@ -45,5 +47,9 @@ pub(crate) async fn handler(
                 ApiError::bad_request(e.to_string())
             })?;
     let (closed, open) = state.faults.close(transport, request.count);
-    Ok(Json(CloseResponse { closed, open }))
+    let local = query.0.is_some_and(|q| q.split('&').any(|p| p == "local"));
+    let here = CloseResponse { closed, open };
+    Ok(Json(
+        crate::broker::cluster_close(&state, local, request, here).await?,
+    ))
 }

@@ -127,7 +127,36 @@ impl Topic {
     ) -> Result<u64, HubError> {
         let mut last = self.publish_lock.lock();
         let seq = last.checked_add(1).ok_or(HubError::SequenceExhausted)?;
-        let body = rtbench_proto::encode_body(seq, t_pub_ns, &payload(seq));
+        self.append(&mut last, seq, t_pub_ns, &payload(seq))?;
+        Ok(seq)
+    }
+
+    /// Appends an event whose sequence number was assigned elsewhere (the cluster's publisher,
+    /// through the broker), so every process's ring holds the same numbers. `Ok(false)` for a
+    /// number at or below the topic's last (a duplicate, ignored). A number past the next one
+    /// empties the ring first, so the ring stays consecutive and readers behind it get a gap
+    /// notice for the missing events.
+    pub fn publish_at(&self, seq: u64, t_pub_ns: u64, payload: &str) -> Result<bool, HubError> {
+        let mut last = self.publish_lock.lock();
+        if seq <= *last {
+            return Ok(false);
+        }
+        if seq - 1 > *last {
+            *self.ring.write() = Ring::default();
+        }
+        self.append(&mut last, seq, t_pub_ns, payload)?;
+        Ok(true)
+    }
+
+    /// Encodes and appends event `seq` under the publish lock (`last`), then wakes the readers.
+    fn append(
+        &self,
+        last: &mut u64,
+        seq: u64,
+        t_pub_ns: u64,
+        payload: &str,
+    ) -> Result<(), HubError> {
+        let body = rtbench_proto::encode_body(seq, t_pub_ns, payload);
         if body.len() > MAX_EVENT_BODY_BYTES {
             return Err(HubError::BodyTooLarge(body.len()));
         }
@@ -140,7 +169,7 @@ impl Topic {
         *last = seq;
         self.last_active_ns.store(mono_now_ns(), Ordering::Relaxed);
         self.latest.send_replace(seq);
-        Ok(seq)
+        Ok(())
     }
 
     /// Appends `event`, first dropping the oldest events while the ring is over its event or byte

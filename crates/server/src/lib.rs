@@ -18,6 +18,7 @@
 //! # }
 //! ```
 
+pub mod broker;
 mod clock;
 mod conns;
 mod control_guard;
@@ -60,6 +61,7 @@ mod webtransport;
 mod ws;
 mod ws_socket;
 
+pub use broker::{BrokerConfig, attach_broker};
 pub use error::ApiError;
 pub use hub::Hub;
 pub use plan::start_plan;
@@ -70,7 +72,7 @@ pub use rtbench_proto::{
     HttpEngine, ServerFault, ServerInfo, ServerLimits, ServerSettings, TlsSetting,
 };
 pub use schedule::{MAX_START_IN_MS, start_publisher};
-pub use server::Listeners;
+pub use server::{Listeners, serve_control};
 pub use state::{DEFAULT_ALLOCATOR, Server};
 
 use std::future::Future;

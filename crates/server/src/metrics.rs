@@ -126,9 +126,15 @@ const KERNEL: [KernelSeries; 7] = [
 ];
 
 /// `GET /metrics`.
-pub(crate) async fn handler(AppState(state): AppState<Arc<State>>) -> impl IntoResponse {
+/// In a cluster the figures are summed over its processes, unless `?local` ([`crate::broker`]).
+pub(crate) async fn handler(
+    AppState(state): AppState<Arc<State>>,
+    query: axum::extract::RawQuery,
+) -> Result<impl IntoResponse, crate::ApiError> {
     let text = render(&state.meters, state.hub.events_published());
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    let local = query.0.is_some_and(|q| q.split('&').any(|p| p == "local"));
+    let text = crate::broker::cluster_metrics(&state, local, text).await?;
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
 /// The exposition text. The kernel is read first and the meter right after, so the two counts

@@ -157,12 +157,23 @@ struct PlanRun {
 impl PlanRun {
     fn publish_all(self) {
         let bytes = self.payload_bytes;
+        // With a broker the events reach this hub through it, later: number them from here.
+        let mut next: Vec<u64> = (self.topics.iter())
+            .map(|t| t.next_seq().unwrap_or(u64::MAX))
+            .collect();
         for &(index, offset_ns) in &self.events {
             let due_ns = self.start_mono_ns + offset_ns;
             if !sleep_until_or_stop(&self.state, due_ns) {
                 return;
             }
-            let topic = &self.topics[index as usize];
+            let i = index as usize;
+            if let Some(broker) = self.state.broker.get() {
+                let seq = next[i];
+                next[i] = seq.saturating_add(1);
+                broker.publish(&self.names[i], seq, due_ns, make_payload(seq, bytes));
+                continue;
+            }
+            let topic = &self.topics[i];
             // A topic at its last sequence number skips the plan's remaining events for it.
             let _ = topic.publish_with(due_ns, |seq| make_payload(seq, bytes));
         }

@@ -163,12 +163,19 @@ impl Run {
     }
 
     fn publish_all(self) {
+        // With a broker the events reach this hub through it, later: number them from here.
+        let first_seq = self.topic.next_seq().unwrap_or(u64::MAX);
         for k in 0..self.events {
             let due_ns = self.start_mono_ns + k * self.period_ns;
             if !sleep_until_or_stop(&self.state, due_ns) {
                 return;
             }
             let bytes = self.payload_bytes;
+            if let Some(broker) = self.state.broker.get() {
+                let seq = first_seq.saturating_add(k);
+                broker.publish(&self.name, seq, due_ns, make_payload(seq, bytes));
+                continue;
+            }
             let published = self
                 .topic
                 .publish_with(due_ns, |seq| make_payload(seq, bytes));

@@ -76,3 +76,12 @@ async fn expire_idle_topics(state: Arc<State>) {
         }
     }
 }
+
+/// Serves `server`'s HTTP endpoints on `listener` too: a cluster member's private control port,
+/// which its peers reach it on (the shared port lands on any process). Stops at shutdown.
+pub fn serve_control(server: &Server, listener: TcpListener) {
+    let state = server.state().clone();
+    // Connections here are not waited for at shutdown: the receiver is dropped at once.
+    let (alive, _) = mpsc::channel::<()>(1);
+    tokio::spawn(crate::http::accept_loop(listener, state, alive));
+}

@@ -65,6 +65,8 @@ pub(crate) struct State {
     pub(crate) http_loopback: AtomicBool,
     /// The HTTP listener's TLS, when it speaks TLS (`config.tls` says where it came from).
     pub(crate) tls: Option<crate::tls::ServerTls>,
+    /// The cluster's broker, when this process is one of a cluster ([`crate::broker`]).
+    pub(crate) broker: std::sync::OnceLock<Arc<crate::broker::Broker>>,
 }
 
 /// One open connection counted in [`State::open_connections`]; uncounted when dropped.
@@ -195,6 +197,7 @@ impl Server {
             publishers: AtomicUsize::new(0),
             http_loopback: AtomicBool::new(true),
             tls: None,
+            broker: std::sync::OnceLock::new(),
         };
         Server {
             state: Arc::new(state),

@@ -2,7 +2,7 @@
 //! works from any directory. Their errors name the file in the repository.
 
 /// `(name, file in the repository, text)` of every built-in scenario.
-const BUILTINS: [(&str, &str, &str); 5] = [
+const BUILTINS: [(&str, &str, &str); 6] = [
     (
         "dashboard",
         "benches/scenarios/dashboard.toml",
@@ -27,6 +27,11 @@ const BUILTINS: [(&str, &str, &str); 5] = [
         "collaboration",
         "benches/scenarios/collaboration.toml",
         include_str!("../../../../benches/scenarios/collaboration.toml"),
+    ),
+    (
+        "cluster",
+        "benches/scenarios/cluster.toml",
+        include_str!("../../../../benches/scenarios/cluster.toml"),
     ),
 ];
 

@@ -32,7 +32,8 @@ fn every_builtin_reads_and_is_valid() {
             "notifications",
             "chat",
             "game",
-            "collaboration"
+            "collaboration",
+            "cluster"
         ]
     );
     for name in names {
@@ -136,7 +137,7 @@ fn bad_values_name_the_key() {
 #[test]
 fn an_unknown_name_that_is_no_file_lists_the_builtins() {
     let e = load("no-such-scenario").unwrap_err().to_string();
-    assert!(e.starts_with("scenario 'no-such-scenario' is not a built-in (dashboard, notifications, chat, game, collaboration, idle)"), "{e}");
+    assert!(e.starts_with("scenario 'no-such-scenario' is not a built-in (dashboard, notifications, chat, game, collaboration, cluster, idle)"), "{e}");
 }
 
 #[test]
