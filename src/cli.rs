@@ -29,7 +29,7 @@ pub enum Command {
     /// Start a server, measure every transport with the same events, print the table, write the report.
     Run(Box<RunArgs>),
     /// Serve all transports (short poll, long poll, SSE, WebSocket, raw TCP) until Ctrl-C or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Compare results against a baseline: exit 0 within tolerance, 3 on a regression, 2 when an
     /// input cannot be used.
     Compare(CompareArgs),

@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         cli::Command::Run(args) => run::run(*args),
-        cli::Command::Serve(args) => serve::serve(args),
+        cli::Command::Serve(args) => serve::serve(*args),
         cli::Command::Compare(args) => return compare_cmd::compare_cmd(args),
         cli::Command::Check(args) => return check_cmd::check_cmd(args),
         cli::Command::PickBaseline(args) => return compare_cmd::pick_baseline_cmd(args),

@@ -209,7 +209,7 @@ mod tests {
     fn serve_args(flags: &[&str]) -> ServeArgs {
         let argv = ["rtbench", "serve"].iter().chain(flags);
         match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-            crate::cli::Command::Serve(args) => args,
+            crate::cli::Command::Serve(args) => *args,
             _ => unreachable!("a serve command line"),
         }
     }

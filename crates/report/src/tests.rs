@@ -299,6 +299,9 @@ fn acked_emits_add_their_columns_and_other_rows_read_a_dash() {
     assert_eq!(cells(&compact, &r.rows[1])[at], "1.50");
     assert_eq!(cells(&compact, &r.rows[0])[at], "–");
     assert!(!headers(&columns(&results(vec![row("tcp")]))).contains(&"ack p50"));
+}
+
+#[test]
 fn remote_shards_put_their_uncertainty_beside_every_latency_and_are_named() {
     let mut sse = row("sse");
     sse.latency_us.p50 = 2_270.0;

@@ -19,8 +19,8 @@ mod load;
 mod overload;
 mod repeat;
 mod row;
-mod unmeasured;
 mod shards;
+mod unmeasured;
 pub mod v1;
 pub mod v2;
 

@@ -128,6 +128,10 @@ pub struct Row {
     /// emit's scheduled time to its ack. Absent otherwise (and in documents written before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack: Option<Ack>,
+    /// The load-generator shards on other hosts this row was measured from, with their clock
+    /// offsets to the server (empty when the load generator ran on the server's host).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<crate::ShardClock>,
 }
 
 /// Acknowledged emits of one row (`--socketio-ack`): how many were emitted and acked over the
@@ -144,10 +148,6 @@ pub struct Ack {
     /// The ack latency histogram in nanoseconds (window only), HdrHistogram V2 + deflate, base64.
     #[serde(with = "crate::histogram::as_base64")]
     pub histogram: LatencyHistogram,
-    /// The load-generator shards on other hosts this row was measured from, with their clock
-    /// offsets to the server (empty when the load generator ran on the server's host).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub shards: Vec<crate::ShardClock>,
 }
 
 /// Whose client measured a row.

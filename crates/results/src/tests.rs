@@ -468,6 +468,9 @@ fn server_figures_not_measured_are_absent_not_zero_and_read_back() {
     let old = Results::from_json(&measured.to_string(), Path::new("r.json")).unwrap();
     assert!(old.rows[0].server_measured);
     assert_eq!(old.rows[0].server_cpu_us_per_delivery_measured(), Some(3.0));
+}
+
+#[test]
 fn remote_shards_and_the_latency_uncertainty_are_additive() {
     let mut v = serde_json::to_value(sample()).unwrap();
     let row = v["rows"][0].as_object().unwrap();
