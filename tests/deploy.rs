@@ -3,8 +3,8 @@
 //! by this test; a missing python3-venv or PyPI skips with the reason printed, or fails under
 //! `RTBENCH_REQUIRE_REAL_CLIENTS=1` as in CI), a manifest with a misspelled field does not, the
 //! pieces agree with each other (the Indexed Job's size and the coordinator's `--remote-shards`,
-//! Service names and ports and the addresses in the command lines), and the server's command
-//! line parses with the real binary's flags.
+//! Service names and ports and the addresses in the command lines), and every command line (the
+//! server's, the coordinator's and a shard's) parses with the real binary's flags.
 
 mod real_clients;
 
@@ -129,7 +129,7 @@ fn every_manifest_validates_against_the_kubernetes_schemas_and_a_broken_one_does
 }
 
 #[test]
-fn the_manifests_agree_with_each_other_and_the_server_command_parses() {
+fn the_manifests_agree_with_each_other_and_every_command_parses() {
     let Some(python) = python() else { return };
     let server = documents(&python, &k8s("server.yaml"));
     let coordinator = documents(&python, &k8s("coordinator.yaml"));
@@ -155,11 +155,22 @@ fn the_manifests_agree_with_each_other_and_the_server_command_parses() {
         )
     );
     assert_eq!(flag(&shard, "--coordinator"), to_coordinator);
-    assert_eq!(flag(&run, "--shard-listen"), "0.0.0.0:7700");
+    // The coordinator listens, and starts the server under test, on its pod's address.
+    assert_eq!(flag(&run, "--shard-listen"), "$(POD_IP):7700");
+    let coordinator_env = &find(&coordinator, "Job", "rtbench-coordinator")["spec"]["template"]["spec"]
+        ["containers"][0]["env"];
+    assert_eq!(coordinator_env[0]["name"], "POD_IP");
+    assert_eq!(
+        coordinator_env[0]["valueFrom"]["fieldRef"]["fieldPath"],
+        "status.podIP"
+    );
+    assert!(
+        !run.iter().any(|a| a == "--target"),
+        "--remote-shards measures the coordinator's own server: {run:?}"
+    );
 
     let service = find(&server, "Service", "rtbench-server");
-    let to_server = format!("http://rtbench-server:{}", port(service, "http"));
-    assert_eq!(flag(&run, "--target"), to_server);
+    assert_eq!(port(service, "http"), 8080);
     let serve = command(find(&server, "Deployment", "rtbench-server"));
     assert_eq!(flag(&serve, "--addr"), "0.0.0.0:8080");
     assert_eq!(flag(&serve, "--tcp-addr"), "0.0.0.0:8081");
@@ -176,8 +187,19 @@ fn the_manifests_agree_with_each_other_and_the_server_command_parses() {
             .status
             .success()
     };
-    assert_eq!(serve[0], "rtbench");
-    assert!(parses(&serve[1..]), "{serve:?} does not parse");
+    // Kubernetes expands `$(VAR)` before the binary sees it: parse with values it could have.
+    let expanded = |args: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|a| {
+                a.replace("$(POD_IP)", "10.244.0.7")
+                    .replace("$(JOB_COMPLETION_INDEX)", "0")
+            })
+            .collect()
+    };
+    for line in [&serve, &run, &shard] {
+        assert_eq!(line[0], "rtbench");
+        assert!(parses(&expanded(&line[1..])), "{line:?} does not parse");
+    }
     let mut misspelled = serve[1..].to_vec();
     misspelled[1] = "--listen".into();
     assert!(!parses(&misspelled), "the check bites: {misspelled:?}");
