@@ -199,15 +199,22 @@ struct FieldsFile {
     payload: Option<String>,
 }
 
-/// The contract's URLs (docs/contract.md, "The four transports").
+/// The contract's URLs (docs/contract.md, "The four transports"), keyed as the file's `[urls]`
+/// table names them (a transport's key is its name).
 const DEFAULT_URLS: [(&str, &str); 6] = [
-    ("short_poll", "/poll?topic={topic}&after={cursor}"),
     (
-        "long_poll",
+        Transport::ShortPoll.as_str(),
+        "/poll?topic={topic}&after={cursor}",
+    ),
+    (
+        Transport::LongPoll.as_str(),
         "/longpoll?topic={topic}&after={cursor}&timeout_ms={timeout_ms}",
     ),
-    ("sse", "/sse?topic={topic}"),
-    ("websocket", "/ws?topic={topic}&after={cursor}"),
+    (Transport::Sse.as_str(), "/sse?topic={topic}"),
+    (
+        Transport::WebSocket.as_str(),
+        "/ws?topic={topic}&after={cursor}",
+    ),
     ("publish", "/publish?topic={topic}"),
     ("schedule", rtbench_proto::paths::SCHEDULE),
 ];
